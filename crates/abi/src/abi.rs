@@ -1,0 +1,70 @@
+//! The one definition of the ferrocall ABI.
+//!
+//! Userspace and the kernel agree on what is written here and nowhere else: the operation
+//! table ([`ops`]), the `#[repr(C)]` layouts of requests and answers ([`layout`]), the error
+//! numbers ([`errno`]), the rules the kernel applies to untrusted requests ([`decode`]) and
+//! the numbers of the opt-in and of the syscall that tracers see (below).
+//!
+//! These files are compiled twice: as the `ferrocall-abi` crate, and inside the kernel,
+//! where they are the module `abi` of `kernel/ferrocall/ferrocall.rs`. So they use only
+//! `core`, contain no `unsafe`, allocate nothing, and never panic on any input: every
+//! access to untrusted bytes is checked and every failure is an [`Errno`].
+//!
+//! The ABI is x86_64 only: integers are little-endian, addresses are 64 bits.
+
+pub mod decode;
+pub mod errno;
+pub mod layout;
+pub mod ops;
+
+pub use decode::{decode, plan, Plan};
+pub use errno::Errno;
+pub use layout::{Answer, Args, Field, FieldInfo, FieldType, Header, Pad32, Request, UserBuf};
+pub use ops::{Call, Op};
+
+/// The version of this ABI, returned by the opt-in. It only grows; a program built for
+/// version `n` works on every kernel that reports `n` or more.
+pub const ABI_VERSION: u32 = 1;
+
+/// The `prctl()` option that enables typed calls for the calling address space.
+///
+/// `prctl(PR_FERROCALL, PR_FERROCALL_ENABLE, 0, 0, 0)` returns [`ABI_VERSION`]; a kernel
+/// without ferrocall fails it with `EINVAL`, and runs nothing else. The flag is shared by
+/// all threads of the address space, kept by `fork()` (the child has a copy of the caller's
+/// memory and of its library state) and cleared by `execve()` (a new program opts in itself).
+pub const PR_FERROCALL: u32 = 0x4645_5252;
+/// `arg2` of [`PR_FERROCALL`]: enable typed calls, return the ABI version.
+pub const PR_FERROCALL_ENABLE: u64 = 1;
+/// `arg2` of [`PR_FERROCALL`]: return 1 if typed calls are enabled, 0 if not.
+pub const PR_FERROCALL_STATUS: u64 = 2;
+
+/// The legacy number under which ptrace, seccomp, audit and the syscall tracepoints see a
+/// typed call: `ferrocall(op, size, request)`. It is also callable by number (that is how
+/// an interrupted typed call restarts), but only in a process that opted in.
+pub const SYSCALL_NR: u32 = 1023;
+
+/// `rax` values below this are legacy syscall numbers, never request addresses.
+pub const MIN_ADDR: u64 = 1024;
+
+/// The bit that marks x32 syscall numbers; `X32_SYSCALL_BIT + n` for `n < MIN_ADDR` is
+/// never a request address.
+pub const X32_SYSCALL_BIT: u64 = 0x4000_0000;
+
+/// The end of user addresses with 4-level paging (`TASK_SIZE_MAX`). The kernel accepts
+/// requests below its own `TASK_SIZE_MAX`; the library sends only requests below this.
+pub const USER_ADDR_END: u64 = 0x7fff_ffff_f000;
+
+/// Requests must be aligned to this many bytes.
+pub const REQUEST_ALIGN: u64 = 8;
+
+/// The largest request size the kernel looks at; a larger size is `E2BIG`.
+pub const MAX_REQUEST_SIZE: u64 = 4096;
+
+/// Whether `addr` may be sent as a request address in `rax`: an aligned user address that
+/// the kernel cannot take for a legacy (or x32) syscall number.
+pub const fn is_request_address(addr: u64) -> bool {
+    addr >= MIN_ADDR
+        && addr < USER_ADDR_END
+        && addr.wrapping_sub(X32_SYSCALL_BIT) >= MIN_ADDR
+        && addr % REQUEST_ALIGN == 0
+}

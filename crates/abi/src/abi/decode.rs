@@ -1,0 +1,77 @@
+//! The rules the kernel applies to an untrusted typed call, as pure functions.
+//!
+//! The kernel handler copies the request in once and hands the bytes to [`decode`]; the
+//! fake kernel of the user library's tests and the tracer use the same functions, so the
+//! rules are tested on the host. Nothing here touches memory other than the slices given.
+
+use super::errno::Errno;
+use super::layout::{Field, Header, Request};
+use super::ops::{Call, Op};
+use super::{MAX_REQUEST_SIZE, REQUEST_ALIGN};
+
+/// What the kernel must copy in for a call, decided from the registers alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The operation named in `rdi`.
+    pub op: Op,
+    /// The request size named in `rsi`.
+    pub size: usize,
+    /// How many bytes to copy from the start of the request: the size, or the size this
+    /// ABI knows for the operation if that is smaller. The rest of a larger request must
+    /// be zero, which the kernel checks without keeping it.
+    pub copy_len: usize,
+}
+
+/// Checks the registers of `ferrocall(op, size, addr)` before anything is copied.
+///
+/// Errors: `ENOSYS` for an unknown operation, `EINVAL` for a misaligned address or a size
+/// too small to hold the header and answer, `E2BIG` for a size above `MAX_REQUEST_SIZE`.
+pub fn plan(op: u64, size: u64, addr: u64) -> Result<Plan, Errno> {
+    let op = Op::from_raw(op).ok_or(Errno::ENOSYS)?;
+    if addr % REQUEST_ALIGN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if size < Request::<()>::ARGS_OFFSET as u64 {
+        return Err(Errno::EINVAL);
+    }
+    if size > MAX_REQUEST_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    let size = usize::try_from(size).map_err(|_| Errno::E2BIG)?;
+    Ok(Plan { op, size, copy_len: size.min(op.request_size()) })
+}
+
+/// Decodes the request `bytes` that the kernel copied in for `plan`: exactly
+/// `plan.op.request_size()` bytes, the first `plan.copy_len` from the caller and the rest
+/// zero.
+///
+/// Errors: `EINVAL` if the header disagrees with the registers (`rdi`, `rsi`), sets an
+/// unknown flag or the reserved field, or a padding field is not zero.
+pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
+    let header = Header {
+        size: Field::decode(bytes, 0)?,
+        op: Field::decode(bytes, 4)?,
+        flags: Field::decode(bytes, 8)?,
+        reserved: Field::decode(bytes, 12)?,
+    };
+    if u64::from(header.size) != plan.size as u64 || header.op != plan.op.raw() {
+        return Err(Errno::EINVAL);
+    }
+    if header.flags != 0 || header.reserved != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let args = bytes.get(Request::<()>::ARGS_OFFSET..).ok_or(Errno::EINVAL)?;
+    Call::decode_args(plan.op, args)
+}
+
+/// Checks a chunk of the part of a request that this ABI does not know: it must be zero,
+/// else the caller asks for something this kernel cannot do (`E2BIG`).
+pub fn check_unknown_tail(chunk: &[u8]) -> Result<(), Errno> {
+    if chunk.iter().all(|&b| b == 0) {
+        Ok(())
+    } else {
+        Err(Errno::E2BIG)
+    }
+}
+
+

@@ -1,0 +1,270 @@
+//! The `#[repr(C)]` layouts of requests, and the field types they are made of.
+//!
+//! A request in user memory is a [`Request<A>`]: a [`Header`] the caller fills in, an
+//! [`Answer`] the kernel writes back, then the operation's arguments `A`. Every layout here
+//! has no implicit padding (padding is an explicit [`Pad32`] field that must be zero) and is
+//! pinned by the compile-time assertions at the end of this file and in [`ops`](super::ops).
+
+use core::mem::{align_of, offset_of, size_of};
+
+use super::errno::Errno;
+use super::ops::Op;
+
+/// The first 16 bytes of every request, filled in by the caller.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Header {
+    /// The size of the whole request in bytes, header included. The kernel accepts a
+    /// smaller (older) request than it knows, reading the missing tail as zero, and a
+    /// larger (newer) one only if the part it does not know is zero (else `E2BIG`).
+    pub size: u32,
+    /// The operation number, see [`Op`].
+    pub op: u32,
+    /// Flags; no flag is defined yet, so this must be zero (else `EINVAL`).
+    pub flags: u32,
+    /// Reserved, must be zero (else `EINVAL`).
+    pub reserved: u32,
+}
+
+/// The answer slot of every request, written by the kernel: a `Result<u64, Errno>`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// The value: the result on success; for some errors, more detail (for example the
+    /// buffer size needed after `ERANGE`).
+    pub value: u64,
+    /// 0 on success, otherwise the error number.
+    pub errno: u32,
+    /// [`Answer::PENDING`] until the kernel answers, then [`Answer::DONE`].
+    pub state: u32,
+}
+
+impl Answer {
+    /// The state of an answer the kernel has not written.
+    pub const PENDING: u32 = 0;
+    /// The state of an answer the kernel has written.
+    pub const DONE: u32 = 1;
+
+    /// The answer the kernel writes for `result`.
+    pub const fn done(result: Result<u64, Errno>) -> Answer {
+        match result {
+            Ok(value) => Answer { value, errno: 0, state: Answer::DONE },
+            Err(errno) => Answer { value: 0, errno: errno.raw() as u32, state: Answer::DONE },
+        }
+    }
+
+    /// The answer the kernel writes for an error that carries a value (such as the size
+    /// needed after `ERANGE`).
+    pub const fn error_with(errno: Errno, value: u64) -> Answer {
+        Answer { value, errno: errno.raw() as u32, state: Answer::DONE }
+    }
+
+    /// The result this answer holds: `None` while it is pending, or when the kernel wrote
+    /// something that is not a valid answer.
+    pub const fn result(&self) -> Option<Result<u64, Errno>> {
+        if self.state != Answer::DONE {
+            return None;
+        }
+        if self.errno == 0 {
+            return Some(Ok(self.value));
+        }
+        match Errno::new(self.errno as u64) {
+            Some(errno) => Some(Err(errno)),
+            None => None,
+        }
+    }
+
+    /// The bytes the kernel copies to user memory, at [`Request::ANSWER_OFFSET`].
+    pub const fn to_bytes(&self) -> [u8; Request::<()>::ANSWER_SIZE] {
+        let v = self.value.to_le_bytes();
+        let e = self.errno.to_le_bytes();
+        let s = self.state.to_le_bytes();
+        [
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], e[0], e[1], e[2], e[3], s[0], s[1],
+            s[2], s[3],
+        ]
+    }
+}
+
+/// A request as it lies in user memory: header, answer slot, arguments.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Request<A> {
+    /// Filled in by the caller.
+    pub header: Header,
+    /// Written by the kernel.
+    pub answer: Answer,
+    /// The operation's arguments.
+    pub args: A,
+}
+
+impl<A> Request<A> {
+    /// Where the answer slot starts.
+    pub const ANSWER_OFFSET: usize = offset_of!(Request<()>, answer);
+    /// The size of the answer slot, the only part of a request the kernel writes.
+    pub const ANSWER_SIZE: usize = size_of::<Answer>();
+    /// Where the arguments start.
+    pub const ARGS_OFFSET: usize = offset_of!(Request<()>, args);
+}
+
+impl<A: Args> Request<A> {
+    /// A request for `args`, with its header filled in and its answer pending.
+    pub const fn new(args: A) -> Self {
+        Request {
+            header: Header {
+                size: size_of::<Self>() as u32,
+                op: A::OP.raw(),
+                flags: 0,
+                reserved: 0,
+            },
+            answer: Answer { value: 0, errno: 0, state: Answer::PENDING },
+            args,
+        }
+    }
+}
+
+/// The arguments of one operation; implemented by the operation table for each `*Args`.
+pub trait Args: Copy {
+    /// The operation these are the arguments of.
+    const OP: Op;
+    /// Name, offset and type of each field, in order.
+    const FIELDS: &'static [FieldInfo];
+    /// Decodes arguments from the bytes that follow the answer slot, zero-extended to the
+    /// full size this ABI knows. Fails with `EINVAL` on a non-zero padding field.
+    fn decode(bytes: &[u8]) -> Result<Self, Errno>;
+}
+
+/// What the ABI says about one field of an operation's arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldInfo {
+    /// The field's name.
+    pub name: &'static str,
+    /// Its offset from the start of the arguments.
+    pub offset: usize,
+    /// Its type.
+    pub ty: FieldType,
+}
+
+/// The types an argument field can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    /// `u32`.
+    U32,
+    /// `u64`.
+    U64,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// Explicit padding, 4 bytes, must be zero.
+    Pad32,
+    /// A user buffer: address then length, 16 bytes.
+    UserBuf,
+}
+
+impl FieldType {
+    /// The size of a field of this type.
+    pub const fn size(self) -> usize {
+        match self {
+            FieldType::U32 | FieldType::I32 | FieldType::Pad32 => 4,
+            FieldType::U64 | FieldType::I64 => 8,
+            FieldType::UserBuf => 16,
+        }
+    }
+
+    /// The name used in the layout snapshot and the docs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            FieldType::U32 => "u32",
+            FieldType::U64 => "u64",
+            FieldType::I32 => "i32",
+            FieldType::I64 => "i64",
+            FieldType::Pad32 => "pad32",
+            FieldType::UserBuf => "userbuf",
+        }
+    }
+}
+
+/// A type that can be a field of an operation's arguments.
+pub trait Field: Copy + Sized {
+    /// Its type in the table.
+    const TYPE: FieldType;
+    /// Reads it from `bytes` at `offset`; `EINVAL` if out of range or invalid.
+    fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno>;
+}
+
+/// Reads `N` bytes at `offset`, without panicking.
+fn read_array<const N: usize>(bytes: &[u8], offset: usize) -> Result<[u8; N], Errno> {
+    let end = offset.checked_add(N).ok_or(Errno::EINVAL)?;
+    let slice = bytes.get(offset..end).ok_or(Errno::EINVAL)?;
+    slice.try_into().map_err(|_| Errno::EINVAL)
+}
+
+macro_rules! int_field {
+    ($($ty:ident => $variant:ident,)*) => {$(
+        impl Field for $ty {
+            const TYPE: FieldType = FieldType::$variant;
+            fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
+                read_array(bytes, offset).map($ty::from_le_bytes)
+            }
+        }
+    )*};
+}
+
+int_field! {
+    u32 => U32,
+    u64 => U64,
+    i32 => I32,
+    i64 => I64,
+}
+
+/// Explicit padding: four bytes that must be zero, so they can become a field later.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pad32(u32);
+
+impl Field for Pad32 {
+    const TYPE: FieldType = FieldType::Pad32;
+    fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
+        match u32::decode(bytes, offset)? {
+            0 => Ok(Pad32(0)),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+}
+
+/// A buffer in user memory, described by address and length. The kernel never
+/// dereferences `addr`; it copies through it with the checked user-access helpers.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UserBuf {
+    /// The user address of the first byte.
+    pub addr: u64,
+    /// The length in bytes.
+    pub len: u64,
+}
+
+impl Field for UserBuf {
+    const TYPE: FieldType = FieldType::UserBuf;
+    fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
+        let len_offset = offset.checked_add(8).ok_or(Errno::EINVAL)?;
+        Ok(UserBuf { addr: u64::decode(bytes, offset)?, len: u64::decode(bytes, len_offset)? })
+    }
+}
+
+const _: () = {
+    assert!(size_of::<Header>() == 16);
+    assert!(offset_of!(Header, size) == 0);
+    assert!(offset_of!(Header, op) == 4);
+    assert!(offset_of!(Header, flags) == 8);
+    assert!(offset_of!(Header, reserved) == 12);
+    assert!(size_of::<Answer>() == 16);
+    assert!(offset_of!(Answer, value) == 0);
+    assert!(offset_of!(Answer, errno) == 8);
+    assert!(offset_of!(Answer, state) == 12);
+    assert!(align_of::<Answer>() == 8);
+    assert!(Request::<()>::ANSWER_OFFSET == 16);
+    assert!(Request::<()>::ARGS_OFFSET == 32);
+    assert!(size_of::<UserBuf>() == FieldType::UserBuf.size());
+    assert!(size_of::<Pad32>() == FieldType::Pad32.size());
+};

@@ -1,0 +1,87 @@
+//! The x86_64 `syscall` instruction, for typed and legacy calls.
+//!
+//! # Safety
+//!
+//! Every function here executes `syscall`, which can do anything the kernel allows: read
+//! and write memory through the pointers passed, map and unmap memory, end the process.
+//! Callers uphold what the called system call requires of its arguments.
+//!
+//! Clobbers, as the kernel's x86_64 syscall ABI defines them: `rax` is the return value,
+//! `rcx` and `r11` are overwritten by `syscall`/`sysret`, all other registers and the flags
+//! the program can see are preserved. No stack is used.
+
+use core::arch::asm;
+
+/// Makes the typed call whose request is at `request`: `rax` = `request` (the seed's ABI),
+/// `rdi` = operation, `rsi` = size, and `rdx` = `request` again, which is what the kernel
+/// puts there when it presents the call to seccomp and ptrace as
+/// `ferrocall(op, size, request)`; passing it keeps `rdx` unchanged. Returns raw `rax`.
+///
+/// # Safety
+///
+/// The kernel reads `size` bytes at `request` and writes the 16-byte answer slot at
+/// `request + 16`; both must be valid for that, and nothing else may access them during
+/// the call. The process must have opted in to typed calls: otherwise `rax` is taken as a
+/// legacy syscall number.
+#[inline]
+pub(crate) unsafe fn typed_call(request: *mut u8, op: u64, size: u64) -> u64 {
+    let ret: u64;
+    // SAFETY: the caller guarantees the request memory is valid and that the kernel takes
+    // `rax` as a request address. The asm clobbers only `rax`, `rcx` and `r11`; `rdx` is
+    // rewritten by the kernel with the value it already holds.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") request as u64 => ret,
+            in("rdi") op,
+            in("rsi") size,
+            in("rdx") request as u64,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack, preserves_flags),
+        );
+    }
+    ret
+}
+
+/// A legacy system call with up to six arguments; returns raw `rax`.
+///
+/// # Safety
+///
+/// The arguments must satisfy what system call `nr` requires of them.
+#[inline]
+pub unsafe fn syscall6(nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64 {
+    let ret: u64;
+    // SAFETY: the caller guarantees the arguments suit the call; the clobbers are the
+    // syscall ABI's.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") nr => ret,
+            in("rdi") a0,
+            in("rsi") a1,
+            in("rdx") a2,
+            in("r10") a3,
+            in("r8") a4,
+            in("r9") a5,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack, preserves_flags),
+        );
+    }
+    ret
+}
+
+/// A legacy system call that does not return, such as `exit_group`.
+///
+/// # Safety
+///
+/// System call `nr` with argument `a0` must not return.
+#[inline]
+pub unsafe fn syscall1_noreturn(nr: u64, a0: u64) -> ! {
+    // SAFETY: the caller guarantees the call does not return, so no register matters
+    // after it.
+    unsafe {
+        asm!("syscall", in("rax") nr, in("rdi") a0, options(nostack, noreturn));
+    }
+}

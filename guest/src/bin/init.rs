@@ -1,0 +1,44 @@
+//! `/init` of the test VM: runs the program named on the kernel command line (after `--`),
+//! reports how it ended on a line `cargo xtask` looks for, and restarts the machine, which
+//! makes QEMU (started with `-no-reboot`) exit.
+
+use std::process::Command;
+
+use ferrocall_guest::{nr, syscall};
+
+/// The line `cargo xtask` reads the guest's verdict from.
+const VERDICT: &str = "ferrocall-guest-exit:";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match args.split_first() {
+        None => {
+            eprintln!("init: no program to run; put it after `--` on the kernel command line");
+            127
+        }
+        Some((program, rest)) => match Command::new(program).args(rest).status() {
+            Ok(status) => status.code().unwrap_or_else(|| {
+                eprintln!("init: {program} was killed: {status}");
+                128
+            }),
+            Err(e) => {
+                eprintln!("init: cannot run {program}: {e}");
+                127
+            }
+        },
+    };
+    println!("{VERDICT} {code}");
+    restart();
+}
+
+/// `reboot(LINUX_REBOOT_CMD_RESTART)`; with `-no-reboot`, QEMU exits instead.
+fn restart() -> ! {
+    const MAGIC1: u64 = 0xfee1_dead;
+    const MAGIC2: u64 = 672_274_793;
+    const CMD_RESTART: u64 = 0x0123_4567;
+    let r = syscall(nr::REBOOT, [MAGIC1, MAGIC2, CMD_RESTART, 0, 0, 0]);
+    eprintln!("init: reboot failed: {r:?}");
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,176 @@
+//! Helpers for the programs that run inside the test VM: raw legacy syscalls, pages of
+//! memory with chosen protections, raw typed calls with every register chosen, and the
+//! small test harness whose `PASS`/`FAIL` lines `cargo xtask test` counts.
+//!
+//! These programs are static musl binaries; they talk to the kernel through the
+//! `ferrocall` crate's `syscall` instruction only.
+
+use ferrocall::abi::Errno;
+use ferrocall::arch::syscall6;
+
+/// Legacy syscall numbers used by the guest programs (x86_64).
+pub mod nr {
+    /// `read`.
+    pub const READ: u64 = 0;
+    /// `write`.
+    pub const WRITE: u64 = 1;
+    /// `mmap`.
+    pub const MMAP: u64 = 9;
+    /// `mprotect`.
+    pub const MPROTECT: u64 = 10;
+    /// `munmap`.
+    pub const MUNMAP: u64 = 11;
+    /// `getpid`.
+    pub const GETPID: u64 = 39;
+    /// `fork`.
+    pub const FORK: u64 = 57;
+    /// `exit`.
+    pub const EXIT: u64 = 60;
+    /// `wait4`.
+    pub const WAIT4: u64 = 61;
+    /// `prctl`.
+    pub const PRCTL: u64 = 157;
+    /// `reboot`.
+    pub const REBOOT: u64 = 169;
+    /// `exit_group`.
+    pub const EXIT_GROUP: u64 = 231;
+}
+
+/// A legacy syscall with raw registers, decoded: `Ok(rax)` or `Err(errno)`.
+pub fn syscall(nr: u64, args: [u64; 6]) -> Result<u64, Errno> {
+    // SAFETY: the guest programs pass only integer arguments or addresses of memory they
+    // own (or addresses meant to be rejected); a kernel never lets a syscall corrupt the
+    // caller's memory except through buffers it was given.
+    let ret = unsafe { syscall6(nr, args[0], args[1], args[2], args[3], args[4], args[5]) };
+    Errno::from_syscall_return(ret)
+}
+
+/// The raw typed-call register set: `rax` = `rax`, `rdi` = `op`, `rsi` = `size`,
+/// `rdx` = `rdx`, decoded.
+pub fn typed_raw(rax: u64, op: u64, size: u64, rdx: u64) -> Result<u64, Errno> {
+    syscall(rax, [op, size, rdx, 0, 0, 0])
+}
+
+/// `prctl(PR_FERROCALL, PR_FERROCALL_STATUS)`: whether typed calls are enabled here.
+pub fn ferrocall_status() -> Result<u64, Errno> {
+    syscall(
+        nr::PRCTL,
+        [u64::from(ferrocall::abi::PR_FERROCALL), ferrocall::abi::PR_FERROCALL_STATUS, 0, 0, 0, 0],
+    )
+}
+
+/// The page size of x86_64.
+pub const PAGE: usize = 4096;
+
+/// Pages of anonymous memory, unmapped on drop.
+pub struct Pages {
+    addr: u64,
+    len: usize,
+}
+
+/// `PROT_NONE`.
+pub const PROT_NONE: u64 = 0;
+/// `PROT_READ`.
+pub const PROT_READ: u64 = 1;
+/// `PROT_READ | PROT_WRITE`.
+pub const PROT_RW: u64 = 3;
+
+impl Pages {
+    /// Maps `count` read-write pages, at `hint` exactly if it is not zero.
+    pub fn map(count: usize, hint: u64) -> Result<Pages, Errno> {
+        const MAP_PRIVATE_ANONYMOUS: u64 = 0x22;
+        const MAP_FIXED_NOREPLACE: u64 = 0x10_0000;
+        let flags = MAP_PRIVATE_ANONYMOUS | if hint != 0 { MAP_FIXED_NOREPLACE } else { 0 };
+        let len = count * PAGE;
+        let addr = syscall(nr::MMAP, [hint, len as u64, PROT_RW, flags, u64::MAX, 0])?;
+        if hint != 0 && addr != hint {
+            return Err(Errno::EEXIST);
+        }
+        Ok(Pages { addr, len })
+    }
+
+    /// The address of byte `offset`.
+    pub fn addr(&self, offset: usize) -> u64 {
+        self.addr + offset as u64
+    }
+
+    /// Copies `bytes` in at `offset`.
+    pub fn write(&mut self, offset: usize, bytes: &[u8]) {
+        assert!(offset + bytes.len() <= self.len, "write past the mapping");
+        // SAFETY: the range is inside this read-write mapping, which only `self` uses.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.addr(offset) as *mut u8, bytes.len())
+        };
+    }
+
+    /// Copies `len` bytes out from `offset`.
+    pub fn read(&self, offset: usize, len: usize) -> Vec<u8> {
+        assert!(offset + len <= self.len, "read past the mapping");
+        let mut out = vec![0; len];
+        // SAFETY: the range is inside this mapping, which is readable whenever the caller
+        // reads it (the tests read only pages they left readable).
+        unsafe { core::ptr::copy_nonoverlapping(self.addr(offset) as *const u8, out.as_mut_ptr(), len) };
+        out
+    }
+
+    /// Changes the protection of page `index`.
+    pub fn protect(&self, index: usize, prot: u64) -> Result<(), Errno> {
+        syscall(nr::MPROTECT, [self.addr(index * PAGE), PAGE as u64, prot, 0, 0, 0]).map(drop)
+    }
+
+    /// Unmaps page `index`, leaving a hole.
+    pub fn unmap(&self, index: usize) -> Result<(), Errno> {
+        syscall(nr::MUNMAP, [self.addr(index * PAGE), PAGE as u64, 0, 0, 0, 0]).map(drop)
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        let _ = syscall(nr::MUNMAP, [self.addr, self.len as u64, 0, 0, 0, 0]);
+    }
+}
+
+/// The bytes of a request with every header field chosen.
+pub fn request_bytes(size: u32, op: u32, flags: u32, reserved: u32, args: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&op.to_le_bytes());
+    out.extend_from_slice(&flags.to_le_bytes());
+    out.extend_from_slice(&reserved.to_le_bytes());
+    out.extend_from_slice(&[0; 16]);
+    out.extend_from_slice(args);
+    out
+}
+
+/// A test's outcome: `Err` holds what went wrong.
+pub type Outcome = Result<(), String>;
+
+/// Fails with `msg` unless `cond`.
+pub fn check(cond: bool, msg: impl FnOnce() -> String) -> Outcome {
+    if cond {
+        Ok(())
+    } else {
+        Err(msg())
+    }
+}
+
+/// Fails unless `got == want`, saying what `what` was.
+pub fn expect_eq<T: PartialEq + core::fmt::Debug>(what: &str, got: T, want: T) -> Outcome {
+    check(got == want, || format!("{what}: got {got:?}, want {want:?}"))
+}
+
+/// Runs the tests, printing one `PASS name` or `FAIL name: why` line each; returns the
+/// number of failures.
+pub fn run_tests(tests: &[(&str, fn() -> Outcome)]) -> usize {
+    let mut failed = 0;
+    for (name, test) in tests {
+        match test() {
+            Ok(()) => println!("PASS {name}"),
+            Err(why) => {
+                failed += 1;
+                println!("FAIL {name}: {why}");
+            }
+        }
+    }
+    failed
+}

@@ -1,0 +1,101 @@
+//! `cargo xtask`: everything from a fresh machine to a booted, tested ferrocall kernel.
+//!
+//! ```text
+//! cargo xtask run      build the patched kernel and the demo, boot it, show its output
+//! cargo xtask test     host tests, then the guest test suite in the booted kernel
+//! cargo xtask kernel   only build the patched kernel
+//! cargo xtask deps     only check and install what the build needs
+//! ```
+//!
+//! Everything it builds lives under `target/`: the kernel source and build in
+//! `target/kernel/`, the initramfs and serial logs in `target/vm/`.
+
+mod cpio;
+mod deps;
+mod guest;
+mod kernel;
+mod qemu;
+mod util;
+
+use std::process::ExitCode;
+
+use util::{Result, Workspace};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  run       build the patched kernel and the demo, boot it under QEMU, show the demo's output
+  test      run the host tests, then the guest test suite inside the booted kernel
+  kernel    check dependencies and build the patched kernel only
+  deps      check and install the Debian packages, rustup parts and tools the build needs
+  help      show this text
+
+The first `run` or `test` on a fresh machine installs packages (apt-get, as root), extracts
+Linux 6.12 under target/kernel/ and builds it: a few minutes. Later runs rebuild only what
+changed.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(),
+        Some("test") => test(),
+        Some("kernel") => Workspace::find().and_then(|ws| {
+            deps::ensure(&ws)?;
+            kernel::build(&ws, kernel::Variant::Ferrocall).map(|_| true)
+        }),
+        Some("deps") => Workspace::find().and_then(|ws| deps::ensure(&ws).map(|()| true)),
+        Some("help" | "--help" | "-h") | None => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("xtask: unknown command `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask run`: the seed's demo in the patched kernel.
+fn run() -> Result<bool> {
+    let ws = Workspace::find()?;
+    deps::ensure(&ws)?;
+    let image = kernel::build(&ws, kernel::Variant::Ferrocall)?;
+    let bins = guest::build(&ws)?;
+    let initrd = guest::initramfs(&ws, &bins)?;
+    util::step("boot", "booting the patched kernel under QEMU, running /bin/demo");
+    let boot = qemu::boot(&ws, &image, &initrd, "/bin/demo", qemu::Show::GuestOutput, 120)?;
+    Ok(boot.report())
+}
+
+/// `cargo xtask test`: host tests and the guest suite; ends with `N passed, N failed`.
+fn test() -> Result<bool> {
+    let ws = Workspace::find()?;
+    deps::ensure(&ws)?;
+    util::step("host", "cargo test --workspace");
+    let host = util::cargo_test(&ws)?;
+    let image = kernel::build(&ws, kernel::Variant::Ferrocall)?;
+    let bins = guest::build(&ws)?;
+    let initrd = guest::initramfs(&ws, &bins)?;
+    util::step("guest", "booting the patched kernel under QEMU, running /bin/ferrotest");
+    let boot = qemu::boot(&ws, &image, &initrd, "/bin/ferrotest", qemu::Show::GuestOutput, 600)?;
+    let guest = boot.count_tests();
+    let clean = boot.report();
+
+    let passed = host.passed + guest.passed;
+    // A guest that crashed or never reported counts as one more failure.
+    let failed = host.failed + guest.failed + usize::from(!clean && guest.failed == 0);
+    println!();
+    println!("host: {} passed, {} failed", host.passed, host.failed);
+    println!("guest: {} passed, {} failed", guest.passed, guest.failed);
+    println!("{passed} passed, {failed} failed");
+    Ok(failed == 0 && host.ok && clean)
+}

@@ -1,0 +1,183 @@
+//! Boots a kernel and initramfs under `qemu-system-x86_64 -accel tcg` with a timeout,
+//! captures the serial console to `target/vm/serial.log`, and judges the run: the guest's
+//! `ferrocall-guest-exit: N` line is its verdict, and any kernel oops, BUG, WARNING, panic
+//! or sanitizer report fails the run whatever the verdict.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::util::{Error, Result, Workspace};
+
+/// The line the guest's init prints last.
+const VERDICT: &str = "ferrocall-guest-exit:";
+/// The kernel's last line before it runs `/init`: guest output starts after it.
+const INIT_STARTS: &str = "Run /init as init process";
+/// Serial log text that means the kernel went wrong.
+const PROBLEMS: &[&str] = &[
+    "Oops",
+    "BUG:",
+    "WARNING:",
+    "Kernel panic",
+    "kernel BUG",
+    "KASAN",
+    "UBSAN",
+    "general protection fault",
+    "Call Trace:",
+    "stack-protector",
+];
+
+/// What to show while the guest runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    /// Everything the guest prints after the kernel starts `/init`, and kernel problems.
+    GuestOutput,
+}
+
+/// The outcome of one boot.
+pub struct Boot {
+    /// Every serial line.
+    pub lines: Vec<String>,
+    /// The guest's exit code, if it reported one.
+    pub verdict: Option<i32>,
+    /// Serial lines that show a kernel problem.
+    pub problems: Vec<String>,
+    /// Whether the timeout ended the run.
+    pub timed_out: Option<u64>,
+    /// Where the serial log was written.
+    pub log: PathBuf,
+}
+
+/// Boots `image` with `initrd`, running `program` as the guest's job.
+pub fn boot(ws: &Workspace, image: &Path, initrd: &Path, program: &str, show: Show, timeout_secs: u64) -> Result<Boot> {
+    let dir = ws.target().join("vm");
+    fs::create_dir_all(&dir)?;
+    let name = program.rsplit('/').next().unwrap_or("guest");
+    let log_path = dir.join(format!("serial-{name}.log"));
+    let append = format!("console=ttyS0 panic=-1 loglevel=7 -- {program}");
+    let mut child = Command::new("qemu-system-x86_64")
+        .args(["-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "512M"])
+        .args(["-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"])
+        .arg("-kernel")
+        .arg(image)
+        .arg("-initrd")
+        .arg(initrd)
+        .arg("-append")
+        .arg(&append)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error(format!("cannot start qemu-system-x86_64: {e} (apt-get install qemu-system-x86)")))?;
+
+    let (tx, rx) = mpsc::channel::<String>();
+    for stream in [
+        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stream);
+            let mut buf = Vec::new();
+            while reader.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
+                let line = String::from_utf8_lossy(&buf).trim_end_matches(['\r', '\n']).to_string();
+                buf.clear();
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+
+    let mut log = fs::File::create(&log_path)?;
+    let deadline = Instant::now() + Duration::from_secs(timeout_secs);
+    let mut boot = Boot { lines: Vec::new(), verdict: None, problems: Vec::new(), timed_out: None, log: log_path };
+    let mut in_guest = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let _ = child.kill();
+            boot.timed_out = Some(timeout_secs);
+            break;
+        }
+        let line = match rx.recv_timeout(left) {
+            Ok(line) => line,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        writeln!(log, "{line}")?;
+        let problem = PROBLEMS.iter().any(|p| line.contains(p));
+        if problem {
+            boot.problems.push(line.clone());
+        }
+        if let Some(code) = line.strip_prefix(VERDICT) {
+            boot.verdict = code.trim().parse().ok();
+        }
+        if show == Show::GuestOutput && (in_guest || problem) {
+            println!("{line}");
+        }
+        if line.contains(INIT_STARTS) {
+            in_guest = true;
+        }
+        boot.lines.push(line);
+    }
+    let _ = child.wait();
+    Ok(boot)
+}
+
+/// Counts of the guest test suite.
+pub struct GuestCounts {
+    /// `PASS` lines.
+    pub passed: usize,
+    /// `FAIL` lines.
+    pub failed: usize,
+}
+
+impl Boot {
+    /// Whether the guest ran to its verdict with exit code 0 and the kernel stayed clean;
+    /// prints what went wrong otherwise, with the last serial lines.
+    pub fn report(&self) -> bool {
+        let mut why = Vec::new();
+        if let Some(secs) = self.timed_out {
+            why.push(format!("the guest did not finish within {secs}s"));
+        }
+        match self.verdict {
+            Some(0) => {}
+            Some(code) => why.push(format!("the guest program exited with status {code}")),
+            None if self.timed_out.is_none() => {
+                why.push("the guest never reported its exit status (did the kernel panic?)".into())
+            }
+            None => {}
+        }
+        if !self.problems.is_empty() {
+            why.push(format!("the kernel reported {} problem line(s), first: {}", self.problems.len(), self.problems[0]));
+        }
+        if why.is_empty() {
+            return true;
+        }
+        eprintln!("\nxtask: the VM run failed:");
+        for w in &why {
+            eprintln!("  - {w}");
+        }
+        eprintln!("  last serial lines (full log: {}):", self.log.display());
+        let start = self.lines.len().saturating_sub(40);
+        for line in &self.lines[start..] {
+            eprintln!("  | {line}");
+        }
+        false
+    }
+
+    /// Counts the guest suite's `PASS name` and `FAIL name: why` lines.
+    pub fn count_tests(&self) -> GuestCounts {
+        let passed = self.lines.iter().filter(|l| l.starts_with("PASS ")).count();
+        let failed = self.lines.iter().filter(|l| l.starts_with("FAIL ")).count();
+        GuestCounts { passed, failed }
+    }
+}
