@@ -55,7 +55,14 @@ pub fn typed_raw(rax: u64, op: u64, size: u64, rdx: u64) -> Result<u64, Errno> {
 pub fn ferrocall_status() -> Result<u64, Errno> {
     syscall(
         nr::PRCTL,
-        [u64::from(ferrocall::abi::PR_FERROCALL), ferrocall::abi::PR_FERROCALL_STATUS, 0, 0, 0, 0],
+        [
+            u64::from(ferrocall::abi::PR_FERROCALL),
+            ferrocall::abi::PR_FERROCALL_STATUS,
+            0,
+            0,
+            0,
+            0,
+        ],
     )
 }
 
@@ -99,7 +106,11 @@ impl Pages {
         assert!(offset + bytes.len() <= self.len, "write past the mapping");
         // SAFETY: the range is inside this read-write mapping, which only `self` uses.
         unsafe {
-            core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.addr(offset) as *mut u8, bytes.len())
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.addr(offset) as *mut u8,
+                bytes.len(),
+            )
         };
     }
 
@@ -109,18 +120,28 @@ impl Pages {
         let mut out = vec![0; len];
         // SAFETY: the range is inside this mapping, which is readable whenever the caller
         // reads it (the tests read only pages they left readable).
-        unsafe { core::ptr::copy_nonoverlapping(self.addr(offset) as *const u8, out.as_mut_ptr(), len) };
+        unsafe {
+            core::ptr::copy_nonoverlapping(self.addr(offset) as *const u8, out.as_mut_ptr(), len)
+        };
         out
     }
 
     /// Changes the protection of page `index`.
     pub fn protect(&self, index: usize, prot: u64) -> Result<(), Errno> {
-        syscall(nr::MPROTECT, [self.addr(index * PAGE), PAGE as u64, prot, 0, 0, 0]).map(drop)
+        syscall(
+            nr::MPROTECT,
+            [self.addr(index * PAGE), PAGE as u64, prot, 0, 0, 0],
+        )
+        .map(drop)
     }
 
     /// Unmaps page `index`, leaving a hole.
     pub fn unmap(&self, index: usize) -> Result<(), Errno> {
-        syscall(nr::MUNMAP, [self.addr(index * PAGE), PAGE as u64, 0, 0, 0, 0]).map(drop)
+        syscall(
+            nr::MUNMAP,
+            [self.addr(index * PAGE), PAGE as u64, 0, 0, 0, 0],
+        )
+        .map(drop)
     }
 }
 
@@ -145,6 +166,9 @@ pub fn request_bytes(size: u32, op: u32, flags: u32, reserved: u32, args: &[u8])
 /// A test's outcome: `Err` holds what went wrong.
 pub type Outcome = Result<(), String>;
 
+/// A named test.
+pub type Test = (&'static str, fn() -> Outcome);
+
 /// Fails with `msg` unless `cond`.
 pub fn check(cond: bool, msg: impl FnOnce() -> String) -> Outcome {
     if cond {
@@ -156,12 +180,14 @@ pub fn check(cond: bool, msg: impl FnOnce() -> String) -> Outcome {
 
 /// Fails unless `got == want`, saying what `what` was.
 pub fn expect_eq<T: PartialEq + core::fmt::Debug>(what: &str, got: T, want: T) -> Outcome {
-    check(got == want, || format!("{what}: got {got:?}, want {want:?}"))
+    check(got == want, || {
+        format!("{what}: got {got:?}, want {want:?}")
+    })
 }
 
 /// Runs the tests, printing one `PASS name` or `FAIL name: why` line each; returns the
 /// number of failures.
-pub fn run_tests(tests: &[(&str, fn() -> Outcome)]) -> usize {
+pub fn run_tests(tests: &[Test]) -> usize {
     let mut failed = 0;
     for (name, test) in tests {
         match test() {

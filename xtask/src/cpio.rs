@@ -18,7 +18,9 @@ pub fn archive(entries: &[Entry<'_>]) -> Vec<u8> {
         let ino = i as u32 + 1;
         match entry {
             Entry::Dir(name) => header(&mut out, ino, 0o040_755, 2, name, &[], (0, 0)),
-            Entry::File(name, mode, data) => header(&mut out, ino, 0o100_000 | mode, 1, name, data, (0, 0)),
+            Entry::File(name, mode, data) => {
+                header(&mut out, ino, 0o100_000 | mode, 1, name, data, (0, 0))
+            }
             Entry::CharDev(name, major, minor) => {
                 header(&mut out, ino, 0o020_600, 1, name, &[], (*major, *minor))
             }
@@ -28,7 +30,15 @@ pub fn archive(entries: &[Entry<'_>]) -> Vec<u8> {
     out
 }
 
-fn header(out: &mut Vec<u8>, ino: u32, mode: u32, nlink: u32, name: &str, data: &[u8], rdev: (u32, u32)) {
+fn header(
+    out: &mut Vec<u8>,
+    ino: u32,
+    mode: u32,
+    nlink: u32,
+    name: &str,
+    data: &[u8],
+    rdev: (u32, u32),
+) {
     let name = name.trim_start_matches('/');
     let fields = [
         ino,
@@ -68,7 +78,11 @@ mod tests {
 
     #[test]
     fn newc_layout() {
-        let a = archive(&[Entry::Dir("/dev"), Entry::CharDev("/dev/console", 5, 1), Entry::File("/init", 0o755, b"hi")]);
+        let a = archive(&[
+            Entry::Dir("/dev"),
+            Entry::CharDev("/dev/console", 5, 1),
+            Entry::File("/init", 0o755, b"hi"),
+        ]);
         assert_eq!(&a[..6], b"070701");
         assert_eq!(a.len() % 4, 0);
         // Header (110 bytes) + "dev\0" padded to 4.

@@ -10,7 +10,11 @@ use crate::deps::GUEST_TARGET;
 use crate::util::{self, Error, Result, Workspace};
 
 /// The guest programs and where they go in the VM.
-const PROGRAMS: &[(&str, &str)] = &[("init", "/init"), ("demo", "/bin/demo"), ("ferrotest", "/bin/ferrotest")];
+const PROGRAMS: &[(&str, &str)] = &[
+    ("init", "/init"),
+    ("demo", "/bin/demo"),
+    ("ferrotest", "/bin/ferrotest"),
+];
 
 /// Paths of the built guest programs.
 pub struct Binaries {
@@ -19,14 +23,23 @@ pub struct Binaries {
 
 /// Builds the guest programs (release, static musl).
 pub fn build(ws: &Workspace) -> Result<Binaries> {
-    util::step("guest", &format!("building the guest programs for {GUEST_TARGET}"));
+    util::step(
+        "guest",
+        &format!("building the guest programs for {GUEST_TARGET}"),
+    );
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    util::run(
-        Command::new(cargo)
-            .current_dir(&ws.root)
-            .args(["build", "--quiet", "--release", "--package", "ferrocall-guest", "--target", GUEST_TARGET]),
-    )?;
-    Ok(Binaries { dir: ws.target().join(GUEST_TARGET).join("release") })
+    util::run(Command::new(cargo).current_dir(&ws.root).args([
+        "build",
+        "--quiet",
+        "--release",
+        "--package",
+        "ferrocall-guest",
+        "--target",
+        GUEST_TARGET,
+    ]))?;
+    Ok(Binaries {
+        dir: ws.target().join(GUEST_TARGET).join("release"),
+    })
 }
 
 /// Packs the initramfs and returns its path.

@@ -71,8 +71,18 @@ fn run() -> Result<bool> {
     let image = kernel::build(&ws, kernel::Variant::Ferrocall)?;
     let bins = guest::build(&ws)?;
     let initrd = guest::initramfs(&ws, &bins)?;
-    util::step("boot", "booting the patched kernel under QEMU, running /bin/demo");
-    let boot = qemu::boot(&ws, &image, &initrd, "/bin/demo", qemu::Show::GuestOutput, 120)?;
+    util::step(
+        "boot",
+        "booting the patched kernel under QEMU, running /bin/demo",
+    );
+    let boot = qemu::boot(
+        &ws,
+        &image,
+        &initrd,
+        "/bin/demo",
+        qemu::Show::GuestOutput,
+        120,
+    )?;
     Ok(boot.report())
 }
 
@@ -85,8 +95,18 @@ fn test() -> Result<bool> {
     let image = kernel::build(&ws, kernel::Variant::Ferrocall)?;
     let bins = guest::build(&ws)?;
     let initrd = guest::initramfs(&ws, &bins)?;
-    util::step("guest", "booting the patched kernel under QEMU, running /bin/ferrotest");
-    let boot = qemu::boot(&ws, &image, &initrd, "/bin/ferrotest", qemu::Show::GuestOutput, 600)?;
+    util::step(
+        "guest",
+        "booting the patched kernel under QEMU, running /bin/ferrotest",
+    );
+    let boot = qemu::boot(
+        &ws,
+        &image,
+        &initrd,
+        "/bin/ferrotest",
+        qemu::Show::GuestOutput,
+        600,
+    )?;
     let guest = boot.count_tests();
     let clean = boot.report();
 

@@ -52,7 +52,14 @@ pub struct Boot {
 }
 
 /// Boots `image` with `initrd`, running `program` as the guest's job.
-pub fn boot(ws: &Workspace, image: &Path, initrd: &Path, program: &str, show: Show, timeout_secs: u64) -> Result<Boot> {
+pub fn boot(
+    ws: &Workspace,
+    image: &Path,
+    initrd: &Path,
+    program: &str,
+    show: Show,
+    timeout_secs: u64,
+) -> Result<Boot> {
     let dir = ws.target().join("vm");
     fs::create_dir_all(&dir)?;
     let name = program.rsplit('/').next().unwrap_or("guest");
@@ -60,7 +67,14 @@ pub fn boot(ws: &Workspace, image: &Path, initrd: &Path, program: &str, show: Sh
     let append = format!("console=ttyS0 panic=-1 loglevel=7 -- {program}");
     let mut child = Command::new("qemu-system-x86_64")
         .args(["-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "512M"])
-        .args(["-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"])
+        .args([
+            "-nodefaults",
+            "-display",
+            "none",
+            "-serial",
+            "stdio",
+            "-no-reboot",
+        ])
         .arg("-kernel")
         .arg(image)
         .arg("-initrd")
@@ -71,12 +85,22 @@ pub fn boot(ws: &Workspace, image: &Path, initrd: &Path, program: &str, show: Sh
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Error(format!("cannot start qemu-system-x86_64: {e} (apt-get install qemu-system-x86)")))?;
+        .map_err(|e| {
+            Error(format!(
+                "cannot start qemu-system-x86_64: {e} (apt-get install qemu-system-x86)"
+            ))
+        })?;
 
     let (tx, rx) = mpsc::channel::<String>();
     for stream in [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -85,8 +109,14 @@ pub fn boot(ws: &Workspace, image: &Path, initrd: &Path, program: &str, show: Sh
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stream);
             let mut buf = Vec::new();
-            while reader.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
-                let line = String::from_utf8_lossy(&buf).trim_end_matches(['\r', '\n']).to_string();
+            while reader
+                .read_until(b'\n', &mut buf)
+                .map(|n| n > 0)
+                .unwrap_or(false)
+            {
+                let line = String::from_utf8_lossy(&buf)
+                    .trim_end_matches(['\r', '\n'])
+                    .to_string();
                 buf.clear();
                 if tx.send(line).is_err() {
                     break;
@@ -98,7 +128,13 @@ pub fn boot(ws: &Workspace, image: &Path, initrd: &Path, program: &str, show: Sh
 
     let mut log = fs::File::create(&log_path)?;
     let deadline = Instant::now() + Duration::from_secs(timeout_secs);
-    let mut boot = Boot { lines: Vec::new(), verdict: None, problems: Vec::new(), timed_out: None, log: log_path };
+    let mut boot = Boot {
+        lines: Vec::new(),
+        verdict: None,
+        problems: Vec::new(),
+        timed_out: None,
+        log: log_path,
+    };
     let mut in_guest = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -119,6 +155,8 @@ pub fn boot(ws: &Workspace, image: &Path, initrd: &Path, program: &str, show: Sh
         }
         if let Some(code) = line.strip_prefix(VERDICT) {
             boot.verdict = code.trim().parse().ok();
+            // What follows is the machine shutting down.
+            in_guest = false;
         }
         if show == Show::GuestOutput && (in_guest || problem) {
             println!("{line}");
@@ -157,7 +195,11 @@ impl Boot {
             None => {}
         }
         if !self.problems.is_empty() {
-            why.push(format!("the kernel reported {} problem line(s), first: {}", self.problems.len(), self.problems[0]));
+            why.push(format!(
+                "the kernel reported {} problem line(s), first: {}",
+                self.problems.len(),
+                self.problems[0]
+            ));
         }
         if why.is_empty() {
             return true;

@@ -40,8 +40,12 @@ impl Workspace {
     /// The workspace this xtask belongs to.
     pub fn find() -> Result<Workspace> {
         let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let root = manifest.parent().ok_or_else(|| Error("xtask has no parent folder".into()))?;
-        Ok(Workspace { root: root.to_path_buf() })
+        let root = manifest
+            .parent()
+            .ok_or_else(|| Error("xtask has no parent folder".into()))?;
+        Ok(Workspace {
+            root: root.to_path_buf(),
+        })
     }
 
     /// `target/`, for everything built.
@@ -127,7 +131,10 @@ pub fn cargo_test(ws: &Workspace) -> Result<Counts> {
         .stdout(Stdio::piped())
         .spawn()?;
     let mut counts = Counts::default();
-    let stdout = child.stdout.take().ok_or_else(|| Error("no stdout".into()))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| Error("no stdout".into()))?;
     for line in BufReader::new(stdout).lines() {
         let line = line?;
         println!("{line}");
@@ -149,7 +156,7 @@ pub fn parse_cargo_result(line: &str) -> Option<(usize, usize)> {
     let rest = line.trim().strip_prefix("test result: ")?;
     let mut passed = None;
     let mut failed = None;
-    for part in rest.split(|c| c == '.' || c == ';') {
+    for part in rest.split(['.', ';']) {
         let mut words = part.split_whitespace();
         if let (Some(n), Some(what)) = (words.next(), words.next()) {
             match what {

@@ -141,7 +141,10 @@ pub trait TypedCalls: Kernel {
 
     /// `Useless(value)`: `value + 15`, or `EOVERFLOW`.
     fn useless(&self, value: u32) -> Result<u32, Errno> {
-        let mut request = Request::new(abi::ops::UselessArgs { value, ..Default::default() });
+        let mut request = Request::new(abi::ops::UselessArgs {
+            value,
+            ..Default::default()
+        });
         let sum = self.call(&mut request)?;
         u32::try_from(sum).map_err(|_| Errno::EIO)
     }

@@ -44,9 +44,12 @@ impl FakeKernel {
         known[..plan.copy_len].copy_from_slice(&bytes[..plan.copy_len]);
         abi::decode::check_unknown_tail(&bytes[plan.copy_len..])?;
         let answer = match abi::decode(&plan, &known)? {
-            Call::Useless(args) => {
-                Answer::done(args.value.checked_add(15).map(u64::from).ok_or(Errno::EOVERFLOW))
-            }
+            Call::Useless(args) => Answer::done(
+                args.value
+                    .checked_add(15)
+                    .map(u64::from)
+                    .ok_or(Errno::EOVERFLOW),
+            ),
         };
         let at = abi::Request::<()>::ANSWER_OFFSET;
         bytes[at..at + 16].copy_from_slice(&answer.to_bytes());
@@ -68,7 +71,10 @@ unsafe impl Kernel for FakeKernel {
 
     unsafe fn typed_call(&self, request: *mut u8, op: u32, size: u32) -> u64 {
         self.typed_calls.set(self.typed_calls.get() + 1);
-        assert!(abi::is_request_address(request as u64), "sent a legacy-looking address");
+        assert!(
+            abi::is_request_address(request as u64),
+            "sent a legacy-looking address"
+        );
         if let Some(raw) = self.raw_override {
             return raw;
         }
@@ -110,7 +116,11 @@ fn stock_kernel_gets_no_typed_call() {
     assert_eq!(k.enable(), Err(Errno::ENOSYS));
     assert_eq!(k.useless(15), Err(Errno::ENOSYS));
     assert_eq!(k.useless(15), Err(Errno::ENOSYS));
-    assert_eq!(k.typed_calls.get(), 0, "a typed call reached a kernel without ferrocall");
+    assert_eq!(
+        k.typed_calls.get(),
+        0,
+        "a typed call reached a kernel without ferrocall"
+    );
     assert_eq!(k.prctl_calls.get(), 1);
 }
 
@@ -118,7 +128,12 @@ fn stock_kernel_gets_no_typed_call() {
 fn odd_prctl_answers_are_not_support() {
     // A seccomp filter may answer the prctl with any errno, or with 0 (SECCOMP_RET_ERRNO
     // with data 0); a future kernel with an unrelated prctl may answer anything.
-    for ret in [0u64, Errno::EPERM.to_syscall_return() as u64, u64::MAX, 1u64 << 40] {
+    for ret in [
+        0u64,
+        Errno::EPERM.to_syscall_return() as u64,
+        u64::MAX,
+        1u64 << 40,
+    ] {
         let k = FakeKernel::new(ret);
         assert_eq!(k.useless(1), Err(Errno::ENOSYS), "prctl answered {ret:#x}");
         assert_eq!(k.typed_calls.get(), 0);
@@ -141,16 +156,22 @@ fn strange_kernel_answers_do_not_panic() {
 
 #[test]
 fn request_layout_is_what_the_kernel_decodes() {
-    let req = abi::Request::new(abi::ops::UselessArgs { value: 7, ..Default::default() });
+    let req = abi::Request::new(abi::ops::UselessArgs {
+        value: 7,
+        ..Default::default()
+    });
     assert_eq!(req.header.size, 40);
     assert_eq!(req.header.op, abi::Op::Useless.raw());
     assert_eq!(req.answer.state, Answer::PENDING);
 }
 
 #[test]
-fn many_threads_share_one_support_check() {
+fn repeated_calls_answer_correctly() {
     let k = FakeKernel::patched();
     assert_eq!(k.enable(), Ok(abi::ABI_VERSION));
     let results: Vec<_> = (0..100).map(|i| k.useless(i)).collect();
-    assert!(results.iter().enumerate().all(|(i, r)| *r == Ok(i as u32 + 15)));
+    assert!(results
+        .iter()
+        .enumerate()
+        .all(|(i, r)| *r == Ok(i as u32 + 15)));
 }

@@ -11,7 +11,7 @@ use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Request};
 use ferrocall::{Native, Syscall, TypedCalls};
 use ferrocall_guest::{
     check, expect_eq, ferrocall_status, nr, request_bytes, run_tests, syscall, typed_raw, Outcome,
-    Pages, PAGE, PROT_NONE, PROT_READ,
+    Pages, Test, PAGE, PROT_NONE, PROT_READ,
 };
 
 const SELF: &str = "/bin/ferrotest";
@@ -45,7 +45,11 @@ fn call_at(offset: usize, bytes: &[u8], op: u64, size: u64) -> (Result<u64, Errn
 fn answer_of(bytes: &[u8]) -> Answer {
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
-    Answer { value: u64_at(0), errno: u32_at(8), state: u32_at(12) }
+    Answer {
+        value: u64_at(0),
+        errno: u32_at(8),
+        state: u32_at(12),
+    }
 }
 
 /// Calls a raw request placed at a good address and expects `want`.
@@ -63,21 +67,43 @@ fn demo_value() -> Outcome {
 fn seed_syscall_value() -> Outcome {
     let mut call = Syscall::Useless(15, None);
     call.call();
-    expect_eq("Syscall::Useless(15, None).call()", call, Syscall::Useless(15, Some(Ok(30))))
+    expect_eq(
+        "Syscall::Useless(15, None).call()",
+        call,
+        Syscall::Useless(15, Some(Ok(30))),
+    )
 }
 
 fn useless_edge_values() -> Outcome {
     expect_eq("useless(0)", ferrocall::useless(0), Ok(15))?;
-    expect_eq("useless(MAX-15)", ferrocall::useless(u32::MAX - 15), Ok(u32::MAX))?;
-    expect_eq("useless(MAX-14)", ferrocall::useless(u32::MAX - 14), Err(Errno::EOVERFLOW))?;
-    expect_eq("useless(MAX)", ferrocall::useless(u32::MAX), Err(Errno::EOVERFLOW))
+    expect_eq(
+        "useless(MAX-15)",
+        ferrocall::useless(u32::MAX - 15),
+        Ok(u32::MAX),
+    )?;
+    expect_eq(
+        "useless(MAX-14)",
+        ferrocall::useless(u32::MAX - 14),
+        Err(Errno::EOVERFLOW),
+    )?;
+    expect_eq(
+        "useless(MAX)",
+        ferrocall::useless(u32::MAX),
+        Err(Errno::EOVERFLOW),
+    )
 }
 
 fn answer_slot_holds_the_result() -> Outcome {
-    let mut ok = Request::new(UselessArgs { value: 1, ..Default::default() });
+    let mut ok = Request::new(UselessArgs {
+        value: 1,
+        ..Default::default()
+    });
     expect_eq("call", Native.call(&mut ok), Ok(16))?;
     expect_eq("answer", ok.answer, Answer::done(Ok(16)))?;
-    let mut err = Request::new(UselessArgs { value: u32::MAX, ..Default::default() });
+    let mut err = Request::new(UselessArgs {
+        value: u32::MAX,
+        ..Default::default()
+    });
     expect_eq("call", Native.call(&mut err), Err(Errno::EOVERFLOW))?;
     expect_eq("answer", err.answer, Answer::done(Err(Errno::EOVERFLOW)))?;
     expect_eq("args untouched", err.args.value, u32::MAX)
@@ -94,7 +120,11 @@ fn explicit_number_form() -> Outcome {
     pages.write(0, &useless_request(20, 40));
     let r = syscall(NR, [u64::from(USELESS), 40, pages.addr(0), 0, 0, 0]);
     expect_eq("syscall(1023, Useless, 40, req)", r, Ok(0))?;
-    expect_eq("answer", answer_of(&pages.read(16, 16)), Answer::done(Ok(35)))
+    expect_eq(
+        "answer",
+        answer_of(&pages.read(16, 16)),
+        Answer::done(Ok(35)),
+    )
 }
 
 // ---- malformed requests ----------------------------------------------------------------
@@ -102,7 +132,13 @@ fn explicit_number_form() -> Outcome {
 fn unknown_operations() -> Outcome {
     for op in [0u32, 2, 999, u32::MAX] {
         let bytes = request_bytes(40, op, 0, 0, &useless_args(1));
-        expect_raw(&format!("op {op}"), &bytes, u64::from(op), 40, Err(Errno::ENOSYS))?;
+        expect_raw(
+            &format!("op {op}"),
+            &bytes,
+            u64::from(op),
+            40,
+            Err(Errno::ENOSYS),
+        )?;
     }
     // An operation number that only matches in its low 32 bits is unknown too.
     let bytes = request_bytes(40, USELESS, 0, 0, &useless_args(1));
@@ -115,8 +151,20 @@ fn registers_must_match_header() -> Outcome {
     let other_op = request_bytes(40, 2, 0, 0, &useless_args(1));
     expect_raw("header op 2, rdi 1", &other_op, 1, 40, Err(Errno::EINVAL))?;
     let other_size = useless_request(1, 48);
-    expect_raw("header size 48, rsi 40", &other_size[..40], 1, 40, Err(Errno::EINVAL))?;
-    expect_raw("header size 40, rsi 48", &useless_request(1, 40), 1, 48, Err(Errno::EINVAL))
+    expect_raw(
+        "header size 48, rsi 40",
+        &other_size[..40],
+        1,
+        40,
+        Err(Errno::EINVAL),
+    )?;
+    expect_raw(
+        "header size 40, rsi 48",
+        &useless_request(1, 40),
+        1,
+        48,
+        Err(Errno::EINVAL),
+    )
 }
 
 fn bad_sizes() -> Outcome {
@@ -126,7 +174,13 @@ fn bad_sizes() -> Outcome {
     }
     for size in [4097u64, 1 << 20, 1 << 32 | 40, u64::MAX] {
         let bytes = useless_request(1, 40);
-        expect_raw(&format!("size {size:#x}"), &bytes, 1, size, Err(Errno::E2BIG))?;
+        expect_raw(
+            &format!("size {size:#x}"),
+            &bytes,
+            1,
+            size,
+            Err(Errno::E2BIG),
+        )?;
     }
     Ok(())
 }
@@ -140,7 +194,13 @@ fn flags_reserved_and_padding_must_be_zero() -> Outcome {
     expect_raw("reserved 7", &reserved, 1, 40, Err(Errno::EINVAL))?;
     let mut pad = useless_args(1);
     pad[4] = 1;
-    expect_raw("pad0 1", &request_bytes(40, USELESS, 0, 0, &pad), 1, 40, Err(Errno::EINVAL))
+    expect_raw(
+        "pad0 1",
+        &request_bytes(40, USELESS, 0, 0, &pad),
+        1,
+        40,
+        Err(Errno::EINVAL),
+    )
 }
 
 fn older_shorter_request() -> Outcome {
@@ -169,7 +229,11 @@ fn misaligned_request() -> Outcome {
     for offset in [1usize, 4, 12] {
         let (r, answer) = call_at(offset, &useless_request(1, 40), 1, 40);
         expect_eq(&format!("offset {offset}"), r, Err(Errno::EINVAL))?;
-        expect_eq("answer untouched", answer_of(&answer).state, Answer::PENDING)?;
+        expect_eq(
+            "answer untouched",
+            answer_of(&answer).state,
+            Answer::PENDING,
+        )?;
     }
     Ok(())
 }
@@ -200,8 +264,16 @@ fn bad_addresses_by_number() -> Outcome {
 fn kernel_addresses_in_rax_are_legacy_numbers() -> Outcome {
     // Not user addresses (even with 5-level paging), so legacy numbers: these low 32 bits
     // name no syscall.
-    for rax in [0xffff_ffff_8100_1000u64, 0xffff_8000_0000_1000, 0x0100_0000_0000_1000] {
-        expect_eq(&format!("rax {rax:#x}"), typed_raw(rax, 1, 40, rax), Err(Errno::ENOSYS))?;
+    for rax in [
+        0xffff_ffff_8100_1000u64,
+        0xffff_8000_0000_1000,
+        0x0100_0000_0000_1000,
+    ] {
+        expect_eq(
+            &format!("rax {rax:#x}"),
+            typed_raw(rax, 1, 40, rax),
+            Err(Errno::ENOSYS),
+        )?;
     }
     Ok(())
 }
@@ -218,7 +290,11 @@ fn request_straddling_into_a_hole() -> Outcome {
     pages.write(PAGE - 24, &useless_request(1, 40)[..24]);
     pages.unmap(1).map_err(|e| e.to_string())?;
     let addr = pages.addr(PAGE - 24);
-    expect_eq("straddling", typed_raw(addr, 1, 40, addr), Err(Errno::EFAULT))
+    expect_eq(
+        "straddling",
+        typed_raw(addr, 1, 40, addr),
+        Err(Errno::EFAULT),
+    )
 }
 
 fn unknown_tail_in_a_hole() -> Outcome {
@@ -231,7 +307,11 @@ fn unknown_tail_in_a_hole() -> Outcome {
     pages.write(offset, &128u32.to_le_bytes());
     pages.unmap(1).map_err(|e| e.to_string())?;
     let addr = pages.addr(offset);
-    expect_eq("tail unmapped, sizes agree", typed_raw(addr, 1, 128, addr), Err(Errno::EFAULT))
+    expect_eq(
+        "tail unmapped, sizes agree",
+        typed_raw(addr, 1, 128, addr),
+        Err(Errno::EFAULT),
+    )
 }
 
 fn read_only_answer_page() -> Outcome {
@@ -240,7 +320,11 @@ fn read_only_answer_page() -> Outcome {
     pages.write(0, &bytes);
     pages.protect(0, PROT_READ).map_err(|e| e.to_string())?;
     let addr = pages.addr(0);
-    expect_eq("read-only request", typed_raw(addr, 1, 40, addr), Err(Errno::EFAULT))?;
+    expect_eq(
+        "read-only request",
+        typed_raw(addr, 1, 40, addr),
+        Err(Errno::EFAULT),
+    )?;
     expect_eq("request unchanged", pages.read(0, 40), bytes)
 }
 
@@ -249,7 +333,11 @@ fn inaccessible_request_page() -> Outcome {
     pages.write(0, &useless_request(1, 40));
     pages.protect(0, PROT_NONE).map_err(|e| e.to_string())?;
     let addr = pages.addr(0);
-    expect_eq("PROT_NONE request", typed_raw(addr, 1, 40, addr), Err(Errno::EFAULT))
+    expect_eq(
+        "PROT_NONE request",
+        typed_raw(addr, 1, 40, addr),
+        Err(Errno::EFAULT),
+    )
 }
 
 // ---- legacy calls in a process that opted in -------------------------------------------
@@ -258,11 +346,19 @@ fn legacy_calls_after_opt_in() -> Outcome {
     expect_eq("status", ferrocall_status(), Ok(1))?;
     legacy_calls_common()?;
     // The x32 range is never a request address: still ENOSYS.
-    expect_eq("x32 getpid", syscall(0x4000_0000 | nr::GETPID, [0; 6]), Err(Errno::ENOSYS))?;
+    expect_eq(
+        "x32 getpid",
+        syscall(0x4000_0000 | nr::GETPID, [0; 6]),
+        Err(Errno::ENOSYS),
+    )?;
     // Documented change: a user address with the upper bits set is a typed call here, not
     // getpid. This one is odd, so the handler rejects it as misaligned.
     let rax = (1 << 32) | nr::GETPID;
-    expect_eq("(1<<32)|39", syscall(rax, [1, 40, rax, 0, 0, 0]), Err(Errno::EINVAL))
+    expect_eq(
+        "(1<<32)|39",
+        syscall(rax, [1, 40, rax, 0, 0, 0]),
+        Err(Errno::EINVAL),
+    )
 }
 
 /// Legacy behaviour that is the same whether or not the process opted in.
@@ -270,21 +366,38 @@ fn legacy_calls_common() -> Outcome {
     let pid = u64::from(std::process::id());
     expect_eq("getpid", syscall(nr::GETPID, [0; 6]), Ok(pid))?;
     let msg = b"";
-    expect_eq("write(1, \"\", 0)", syscall(nr::WRITE, [1, msg.as_ptr() as u64, 0, 0, 0, 0]), Ok(0))?;
+    expect_eq(
+        "write(1, \"\", 0)",
+        syscall(nr::WRITE, [1, msg.as_ptr() as u64, 0, 0, 0, 0]),
+        Ok(0),
+    )?;
     let (r, w) = pipe()?;
     let data = b"typed";
-    expect_eq("write(pipe)", syscall(nr::WRITE, [w, data.as_ptr() as u64, 5, 0, 0, 0]), Ok(5))?;
+    expect_eq(
+        "write(pipe)",
+        syscall(nr::WRITE, [w, data.as_ptr() as u64, 5, 0, 0, 0]),
+        Ok(5),
+    )?;
     let mut buf = [0u8; 8];
-    expect_eq("read(pipe)", syscall(nr::READ, [r, buf.as_mut_ptr() as u64, 8, 0, 0, 0]), Ok(5))?;
+    expect_eq(
+        "read(pipe)",
+        syscall(nr::READ, [r, buf.as_mut_ptr() as u64, 8, 0, 0, 0]),
+        Ok(5),
+    )?;
     expect_eq("data", &buf[..5], &data[..])?;
     expect_eq("nr 463", syscall(463, [0; 6]), Err(Errno::ENOSYS))?;
     expect_eq("nr 1000", syscall(1000, [0; 6]), Err(Errno::ENOSYS))?;
     expect_eq("nr -1", syscall(u64::MAX, [0; 6]), Err(Errno::ENOSYS))?;
     expect_eq("nr -2", syscall(u64::MAX - 1, [0; 6]), Err(Errno::ENOSYS))?;
-    expect_eq("x32 nr 1023", syscall(0x4000_0000 | 1023, [0; 6]), Err(Errno::ENOSYS))?;
-    check(syscall(3, [r, 0, 0, 0, 0, 0]).is_ok() && syscall(3, [w, 0, 0, 0, 0, 0]).is_ok(), || {
-        "close failed".into()
-    })
+    expect_eq(
+        "x32 nr 1023",
+        syscall(0x4000_0000 | 1023, [0; 6]),
+        Err(Errno::ENOSYS),
+    )?;
+    check(
+        syscall(3, [r, 0, 0, 0, 0, 0]).is_ok() && syscall(3, [w, 0, 0, 0, 0, 0]).is_ok(),
+        || "close failed".into(),
+    )
 }
 
 fn pipe() -> Result<(u64, u64), String> {
@@ -312,19 +425,33 @@ fn fork_keeps_the_opt_in() -> Outcome {
 
 fn threads_share_the_opt_in() -> Outcome {
     let handles: Vec<_> = (0..4u32)
-        .map(|t| std::thread::spawn(move || (0..200u32).all(|i| ferrocall::useless(t * 1000 + i) == Ok(t * 1000 + i + 15))))
+        .map(|t| {
+            std::thread::spawn(move || {
+                (0..200u32).all(|i| ferrocall::useless(t * 1000 + i) == Ok(t * 1000 + i + 15))
+            })
+        })
         .collect();
     let all = handles.into_iter().all(|h| h.join().unwrap_or(false));
     check(all, || "a thread got a wrong answer".into())
 }
 
 fn exec_clears_the_opt_in() -> Outcome {
-    let out = Command::new(SELF).arg("--status").output().map_err(|e| e.to_string())?;
-    expect_eq("status after execve", String::from_utf8_lossy(&out.stdout).trim(), "0")
+    let out = Command::new(SELF)
+        .arg("--status")
+        .output()
+        .map_err(|e| e.to_string())?;
+    expect_eq(
+        "status after execve",
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0",
+    )
 }
 
 fn legacy_process_suite() -> Outcome {
-    let out = Command::new(SELF).arg("--legacy").output().map_err(|e| e.to_string())?;
+    let out = Command::new(SELF)
+        .arg("--legacy")
+        .output()
+        .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut failures = Vec::new();
     // Its results count as tests of their own: `PASS legacy/name`.
@@ -339,9 +466,10 @@ fn legacy_process_suite() -> Outcome {
             _ => println!("  legacy process: {line}"),
         }
     }
-    check(out.status.success() && failures.is_empty() && text.contains("PASS"), || {
-        format!("{} ({failures:?})", out.status)
-    })
+    check(
+        out.status.success() && failures.is_empty() && text.contains("PASS"),
+        || format!("{} ({failures:?})", out.status),
+    )
 }
 
 // ---- the process that never opted in ---------------------------------------------------
@@ -352,9 +480,21 @@ fn legacy_not_opted_in() -> Outcome {
 
 fn legacy_upper_bits_ignored() -> Outcome {
     let pid = u64::from(std::process::id());
-    expect_eq("(1<<32)|39", syscall((1 << 32) | nr::GETPID, [0; 6]), Ok(pid))?;
-    expect_eq("(0xdead<<32)|39", syscall((0xdead << 32) | nr::GETPID, [0; 6]), Ok(pid))?;
-    expect_eq("x32 getpid", syscall(0x4000_0000 | nr::GETPID, [0; 6]), Err(Errno::ENOSYS))
+    expect_eq(
+        "(1<<32)|39",
+        syscall((1 << 32) | nr::GETPID, [0; 6]),
+        Ok(pid),
+    )?;
+    expect_eq(
+        "(0xdead<<32)|39",
+        syscall((0xdead << 32) | nr::GETPID, [0; 6]),
+        Ok(pid),
+    )?;
+    expect_eq(
+        "x32 getpid",
+        syscall(0x4000_0000 | nr::GETPID, [0; 6]),
+        Err(Errno::ENOSYS),
+    )
 }
 
 fn legacy_request_address_is_a_number() -> Outcome {
@@ -363,10 +503,26 @@ fn legacy_request_address_is_a_number() -> Outcome {
     let mut pages = Pages::map(1, 0x7e00_0000_2000).map_err(|e| format!("mmap: {e}"))?;
     pages.write(0, &useless_request(15, 40));
     let addr = pages.addr(0);
-    expect_eq("request in rax", typed_raw(addr, 1, 40, addr), Err(Errno::ENOSYS))?;
-    expect_eq("answer untouched", answer_of(&pages.read(16, 16)).state, Answer::PENDING)?;
-    expect_eq("syscall 1023", syscall(NR, [1, 40, addr, 0, 0, 0]), Err(Errno::ENOSYS))?;
-    expect_eq("answer untouched", answer_of(&pages.read(16, 16)).state, Answer::PENDING)
+    expect_eq(
+        "request in rax",
+        typed_raw(addr, 1, 40, addr),
+        Err(Errno::ENOSYS),
+    )?;
+    expect_eq(
+        "answer untouched",
+        answer_of(&pages.read(16, 16)).state,
+        Answer::PENDING,
+    )?;
+    expect_eq(
+        "syscall 1023",
+        syscall(NR, [1, 40, addr, 0, 0, 0]),
+        Err(Errno::ENOSYS),
+    )?;
+    expect_eq(
+        "answer untouched",
+        answer_of(&pages.read(16, 16)).state,
+        Answer::PENDING,
+    )
 }
 
 fn legacy_thread_started_before_opt_in() -> Outcome {
@@ -378,10 +534,14 @@ fn legacy_thread_started_before_opt_in() -> Outcome {
     let version = ferrocall::enable();
     tx.send(()).ok();
     expect_eq("enable", version, Ok(abi::ABI_VERSION))?;
-    expect_eq("useless in an older thread", worker.join().ok(), Some(Ok(115)))
+    expect_eq(
+        "useless in an older thread",
+        worker.join().ok(),
+        Some(Ok(115)),
+    )
 }
 
-const MAIN_TESTS: &[(&str, fn() -> Outcome)] = &[
+const MAIN_TESTS: &[Test] = &[
     ("demo_value", demo_value),
     ("seed_syscall_value", seed_syscall_value),
     ("useless_edge_values", useless_edge_values),
@@ -391,14 +551,23 @@ const MAIN_TESTS: &[(&str, fn() -> Outcome)] = &[
     ("unknown_operations", unknown_operations),
     ("registers_must_match_header", registers_must_match_header),
     ("bad_sizes", bad_sizes),
-    ("flags_reserved_and_padding_must_be_zero", flags_reserved_and_padding_must_be_zero),
+    (
+        "flags_reserved_and_padding_must_be_zero",
+        flags_reserved_and_padding_must_be_zero,
+    ),
     ("older_shorter_request", older_shorter_request),
     ("newer_longer_request", newer_longer_request),
     ("misaligned_request", misaligned_request),
     ("bad_addresses_by_number", bad_addresses_by_number),
-    ("kernel_addresses_in_rax_are_legacy_numbers", kernel_addresses_in_rax_are_legacy_numbers),
+    (
+        "kernel_addresses_in_rax_are_legacy_numbers",
+        kernel_addresses_in_rax_are_legacy_numbers,
+    ),
     ("unmapped_request", unmapped_request),
-    ("request_straddling_into_a_hole", request_straddling_into_a_hole),
+    (
+        "request_straddling_into_a_hole",
+        request_straddling_into_a_hole,
+    ),
     ("unknown_tail_in_a_hole", unknown_tail_in_a_hole),
     ("read_only_answer_page", read_only_answer_page),
     ("inaccessible_request_page", inaccessible_request_page),
@@ -409,13 +578,19 @@ const MAIN_TESTS: &[(&str, fn() -> Outcome)] = &[
     ("legacy_process_suite", legacy_process_suite),
 ];
 
-const LEGACY_TESTS: &[(&str, fn() -> Outcome)] = &[
+const LEGACY_TESTS: &[Test] = &[
     ("not_opted_in", legacy_not_opted_in),
     ("legacy_calls", legacy_calls_common),
     ("upper_bits_ignored", legacy_upper_bits_ignored),
-    ("request_address_is_a_number", legacy_request_address_is_a_number),
+    (
+        "request_address_is_a_number",
+        legacy_request_address_is_a_number,
+    ),
     // Last: it opts this process in.
-    ("thread_started_before_opt_in", legacy_thread_started_before_opt_in),
+    (
+        "thread_started_before_opt_in",
+        legacy_thread_started_before_opt_in,
+    ),
 ];
 
 fn main() {
@@ -434,7 +609,11 @@ fn main() {
     };
     let failed = run_tests(tests);
     if mode.is_none() {
-        println!("ferrotest: {} passed, {} failed", tests.len() - failed, failed);
+        println!(
+            "ferrotest: {} passed, {} failed",
+            tests.len() - failed,
+            failed
+        );
     }
     std::process::exit(i32::from(failed != 0));
 }

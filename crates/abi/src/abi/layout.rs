@@ -48,15 +48,27 @@ impl Answer {
     /// The answer the kernel writes for `result`.
     pub const fn done(result: Result<u64, Errno>) -> Answer {
         match result {
-            Ok(value) => Answer { value, errno: 0, state: Answer::DONE },
-            Err(errno) => Answer { value: 0, errno: errno.raw() as u32, state: Answer::DONE },
+            Ok(value) => Answer {
+                value,
+                errno: 0,
+                state: Answer::DONE,
+            },
+            Err(errno) => Answer {
+                value: 0,
+                errno: errno.raw() as u32,
+                state: Answer::DONE,
+            },
         }
     }
 
     /// The answer the kernel writes for an error that carries a value (such as the size
     /// needed after `ERANGE`).
     pub const fn error_with(errno: Errno, value: u64) -> Answer {
-        Answer { value, errno: errno.raw() as u32, state: Answer::DONE }
+        Answer {
+            value,
+            errno: errno.raw() as u32,
+            state: Answer::DONE,
+        }
     }
 
     /// The result this answer holds: `None` while it is pending, or when the kernel wrote
@@ -117,7 +129,11 @@ impl<A: Args> Request<A> {
                 flags: 0,
                 reserved: 0,
             },
-            answer: Answer { value: 0, errno: 0, state: Answer::PENDING },
+            answer: Answer {
+                value: 0,
+                errno: 0,
+                state: Answer::PENDING,
+            },
             args,
         }
     }
@@ -248,7 +264,10 @@ impl Field for UserBuf {
     const TYPE: FieldType = FieldType::UserBuf;
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
         let len_offset = offset.checked_add(8).ok_or(Errno::EINVAL)?;
-        Ok(UserBuf { addr: u64::decode(bytes, offset)?, len: u64::decode(bytes, len_offset)? })
+        Ok(UserBuf {
+            addr: u64::decode(bytes, offset)?,
+            len: u64::decode(bytes, len_offset)?,
+        })
     }
 }
 

@@ -148,7 +148,10 @@ operations! {
 
 /// The largest request size of any operation in this version of the ABI: the kernel copies
 /// a request into a stack buffer of this size.
-#[expect(clippy::indexing_slicing, reason = "evaluated at compile time, where it cannot fail")]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time, where it cannot fail"
+)]
 pub const MAX_KNOWN_REQUEST_SIZE: usize = {
     let mut max = 0;
     let mut i = 0;

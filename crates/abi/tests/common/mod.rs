@@ -1,0 +1,81 @@
+//! Renders the ABI's one definition as text: the layout snapshot and the tables of
+//! `docs/abi.md` both come from here.
+
+// Each test crate uses only some of these.
+#![allow(dead_code)]
+
+use ferrocall_abi::{Errno, FieldType, Op, Request};
+
+/// The layout snapshot: every operation with its number, request size and fields.
+pub fn snapshot() -> String {
+    let mut s = String::new();
+    s.push_str("# ferrocall ABI layout snapshot: checked by crates/abi/tests/layout.rs.\n");
+    s.push_str("# Append-only: numbers, offsets and types of existing lines never change.\n");
+    s.push_str(&format!("abi_version {}\n", ferrocall_abi::ABI_VERSION));
+    s.push_str("header size@0:u32 op@4:u32 flags@8:u32 reserved@12:u32\n");
+    s.push_str(&format!(
+        "answer offset={} value@0:u64 errno@8:u32 state@12:u32\n",
+        Request::<()>::ANSWER_OFFSET
+    ));
+    s.push_str(&format!("args offset={}\n", Request::<()>::ARGS_OFFSET));
+    for op in Op::ALL {
+        s.push_str(&format!(
+            "op {} {} size={}\n",
+            op.raw(),
+            op.name(),
+            op.request_size()
+        ));
+        for f in op.fields() {
+            s.push_str(&format!(
+                "  field {}@{}:{}\n",
+                f.name,
+                f.offset,
+                f.ty.name()
+            ));
+        }
+    }
+    s
+}
+
+/// The Markdown table of operations for `docs/abi.md`.
+pub fn ops_table() -> String {
+    let mut s =
+        String::from("| number | operation | request size | arguments (offset from `args`) |\n");
+    s.push_str("|---:|---|---:|---|\n");
+    for op in Op::ALL {
+        let fields: Vec<String> = op
+            .fields()
+            .iter()
+            .map(|f| {
+                let ty = match f.ty {
+                    FieldType::Pad32 => "padding, zero".to_string(),
+                    FieldType::UserBuf => "user buffer (addr: u64, len: u64)".to_string(),
+                    ty => ty.name().to_string(),
+                };
+                format!("`{}` @{}: {}", f.name, f.offset, ty)
+            })
+            .collect();
+        s.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            op.raw(),
+            op.name(),
+            op.request_size(),
+            fields.join(", ")
+        ));
+    }
+    s
+}
+
+/// The Markdown table of errnos for `docs/abi.md`.
+pub fn errno_table() -> String {
+    let mut s = String::from("| errno | name | description |\n|---:|---|---|\n");
+    for e in Errno::ALL {
+        s.push_str(&format!(
+            "| {} | `{}` | {} |\n",
+            e.raw(),
+            e.name().unwrap_or("?"),
+            e.description().unwrap_or("?")
+        ));
+    }
+    s
+}

@@ -1,0 +1,189 @@
+//! The kernel's decoding rules, tested on the host: the handler runs exactly these
+//! functions on the bytes it copied in.
+
+use ferrocall_abi::decode::check_unknown_tail;
+use ferrocall_abi::ops::UselessArgs;
+use ferrocall_abi::{decode, is_request_address, plan, Answer, Call, Errno, Op, Request};
+
+fn useless_bytes(value: u32, size: u32) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&size.to_le_bytes());
+    b.extend_from_slice(&Op::Useless.raw().to_le_bytes());
+    b.extend_from_slice(&[0; 8]);
+    b.extend_from_slice(&[0; 16]);
+    b.extend_from_slice(&value.to_le_bytes());
+    b.extend_from_slice(&[0; 4]);
+    b.resize(size as usize, 0);
+    b
+}
+
+fn decode_as_kernel(op: u64, size: u64, bytes: &[u8]) -> Result<Call, Errno> {
+    let p = plan(op, size, 0x1000)?;
+    let mut known = vec![0u8; p.op.request_size()];
+    let n = p.copy_len.min(bytes.len());
+    known[..n].copy_from_slice(&bytes[..n]);
+    if bytes.len() > p.copy_len {
+        check_unknown_tail(&bytes[p.copy_len..])?;
+    }
+    decode(&p, &known)
+}
+
+#[test]
+fn decodes_a_request_built_by_the_library() {
+    let req = Request::new(UselessArgs {
+        value: 15,
+        ..Default::default()
+    });
+    assert_eq!(req.header.size as usize, Op::Useless.request_size());
+    let bytes = useless_bytes(15, 40);
+    assert_eq!(
+        decode_as_kernel(1, 40, &bytes),
+        Ok(Call::Useless(UselessArgs {
+            value: 15,
+            ..Default::default()
+        }))
+    );
+}
+
+#[test]
+fn plan_checks_registers() {
+    assert_eq!(plan(0, 40, 0x1000).unwrap_err(), Errno::ENOSYS);
+    assert_eq!(plan(1 << 32 | 1, 40, 0x1000).unwrap_err(), Errno::ENOSYS);
+    assert_eq!(plan(1, 31, 0x1000).unwrap_err(), Errno::EINVAL);
+    assert_eq!(plan(1, 40, 0x1004).unwrap_err(), Errno::EINVAL);
+    assert_eq!(plan(1, 4097, 0x1000).unwrap_err(), Errno::E2BIG);
+    assert_eq!(plan(1, u64::MAX, 0x1000).unwrap_err(), Errno::E2BIG);
+    let p = plan(1, 4096, 0x1000).unwrap();
+    assert_eq!((p.size, p.copy_len), (4096, 40));
+    let p = plan(1, 32, 0x1000).unwrap();
+    assert_eq!((p.size, p.copy_len), (32, 32));
+}
+
+#[test]
+fn header_must_agree_with_registers() {
+    let bytes = useless_bytes(1, 40);
+    assert_eq!(
+        decode_as_kernel(1, 48, &useless_bytes(1, 40)[..40]),
+        Err(Errno::EINVAL)
+    );
+    let mut other = bytes.clone();
+    other[4] = 2;
+    assert_eq!(decode_as_kernel(1, 40, &other), Err(Errno::EINVAL));
+    for (at, what) in [(8, "flags"), (12, "reserved"), (36, "padding")] {
+        let mut b = bytes.clone();
+        b[at] = 1;
+        assert_eq!(decode_as_kernel(1, 40, &b), Err(Errno::EINVAL), "{what}");
+    }
+}
+
+#[test]
+fn sizes_follow_copy_struct_from_user() {
+    // Older: the missing value reads as zero.
+    let short = useless_bytes(9, 32);
+    assert_eq!(
+        decode_as_kernel(1, 32, &short),
+        Ok(Call::Useless(UselessArgs::default()))
+    );
+    // Newer: a zero tail is fine, a non-zero one is E2BIG.
+    let long = useless_bytes(9, 64);
+    assert!(decode_as_kernel(1, 64, &long).is_ok());
+    let mut bad = long.clone();
+    bad[50] = 1;
+    assert_eq!(decode_as_kernel(1, 64, &bad), Err(Errno::E2BIG));
+}
+
+#[test]
+fn request_addresses() {
+    assert!(!is_request_address(0));
+    assert!(!is_request_address(1016));
+    assert!(is_request_address(1024));
+    assert!(!is_request_address(1025), "misaligned");
+    assert!(!is_request_address(0x4000_0000), "x32 range");
+    assert!(!is_request_address(0x4000_0000 + 1016), "x32 range");
+    assert!(is_request_address(0x4000_0000 + 1024));
+    assert!(is_request_address(0x7fff_ffff_e000));
+    assert!(!is_request_address(0x7fff_ffff_f000));
+    assert!(!is_request_address(0xffff_8000_0000_0000));
+    assert!(!is_request_address(!7));
+}
+
+#[test]
+fn answers_round_trip() {
+    for r in [
+        Ok(0),
+        Ok(u64::MAX),
+        Err(Errno::EFAULT),
+        Err(Errno::EOVERFLOW),
+    ] {
+        let a = Answer::done(r);
+        let bytes = a.to_bytes();
+        let back = Answer {
+            value: u64::from_le_bytes(bytes[0..8].try_into().unwrap()),
+            errno: u32::from_le_bytes(bytes[8..12].try_into().unwrap()),
+            state: u32::from_le_bytes(bytes[12..16].try_into().unwrap()),
+        };
+        assert_eq!(back.result(), Some(r));
+    }
+    assert_eq!(Answer::default().result(), None, "pending");
+    let bogus = Answer {
+        value: 0,
+        errno: 5000,
+        state: Answer::DONE,
+    };
+    assert_eq!(bogus.result(), None, "not an errno");
+}
+
+#[test]
+fn errno_decoding() {
+    assert_eq!(Errno::from_syscall_return(0), Ok(0));
+    assert_eq!(
+        Errno::from_syscall_return(-14i64 as u64),
+        Err(Errno::EFAULT)
+    );
+    assert_eq!(
+        Errno::from_syscall_return(-4095i64 as u64)
+            .unwrap_err()
+            .raw(),
+        4095
+    );
+    assert_eq!(
+        Errno::from_syscall_return(-4096i64 as u64),
+        Ok(-4096i64 as u64)
+    );
+    assert_eq!(Errno::EFAULT.to_string(), "EFAULT (Bad address)");
+    assert_eq!(format!("{:?}", Errno::ENOSYS), "Errno(ENOSYS)");
+    assert_eq!(Errno::new(0), None);
+    assert_eq!(Errno::new(4096), None);
+    assert_eq!(Errno::new(1000).unwrap().to_string(), "errno 1000");
+}
+
+/// Random and mutated requests never panic the decoder and always give a known answer.
+#[test]
+fn decoder_never_panics() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let base = useless_bytes(5, 64);
+    for _ in 0..200_000 {
+        let mut bytes = base.clone();
+        let len = (next() % 80) as usize;
+        bytes.resize(len, 0);
+        for _ in 0..(next() % 4) {
+            if !bytes.is_empty() {
+                let i = (next() as usize) % bytes.len();
+                bytes[i] = next() as u8;
+            }
+        }
+        let op = if next() % 4 == 0 { next() } else { 1 };
+        let size = if next() % 4 == 0 {
+            next() % 5000
+        } else {
+            len as u64
+        };
+        let _ = decode_as_kernel(op, size, &bytes);
+    }
+}
