@@ -8,6 +8,8 @@
 use ferrocall::abi::Errno;
 use ferrocall::arch::syscall6;
 
+pub mod seccomp;
+
 /// Legacy syscall numbers used by the guest programs (x86_64).
 pub mod nr {
     /// `read`.
@@ -34,6 +36,88 @@ pub mod nr {
     pub const REBOOT: u64 = 169;
     /// `exit_group`.
     pub const EXIT_GROUP: u64 = 231;
+    /// `close`.
+    pub const CLOSE: u64 = 3;
+    /// `pipe`.
+    pub const PIPE: u64 = 22;
+    /// `dup2`.
+    pub const DUP2: u64 = 33;
+    /// `execve`.
+    pub const EXECVE: u64 = 59;
+    /// `getcwd`.
+    pub const GETCWD: u64 = 79;
+    /// `chdir`.
+    pub const CHDIR: u64 = 80;
+    /// `getppid`.
+    pub const GETPPID: u64 = 110;
+}
+
+/// How a child process ended, from `wait4`'s status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// It exited with this status.
+    Exited(i32),
+    /// A signal killed it.
+    Killed(i32),
+}
+
+/// Runs `child` in a forked process and returns how it ended and what it wrote to its
+/// standard output. `child` runs between `fork()` and exit: it must use raw system calls
+/// only (no allocation, no locks) and return the exit status.
+pub fn in_child(child: impl FnOnce() -> i32) -> Result<(Ended, Vec<u8>), Errno> {
+    let mut fds = [0i32; 2];
+    syscall(nr::PIPE, [fds.as_mut_ptr() as u64, 0, 0, 0, 0, 0])?;
+    let (r, w) = (fds[0] as u64, fds[1] as u64);
+    let pid = syscall(nr::FORK, [0; 6])?;
+    if pid == 0 {
+        let _ = syscall(nr::DUP2, [w, 1, 0, 0, 0, 0]);
+        let code = child();
+        let _ = syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
+        unreachable!("exit_group returned");
+    }
+    syscall(nr::CLOSE, [w, 0, 0, 0, 0, 0])?;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 256];
+    loop {
+        match syscall(
+            nr::READ,
+            [r, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0],
+        ) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n as usize]),
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    syscall(nr::CLOSE, [r, 0, 0, 0, 0, 0])?;
+    let mut status = 0i32;
+    syscall(nr::WAIT4, [pid, &mut status as *mut i32 as u64, 0, 0, 0, 0])?;
+    let ended = if status & 0x7f == 0 {
+        Ended::Exited((status >> 8) & 0xff)
+    } else {
+        Ended::Killed(status & 0x7f)
+    };
+    Ok((ended, out))
+}
+
+/// `execve(path, [path], [])` with a NUL-terminated `path`; returns only on failure.
+pub fn exec(path: &[u8]) -> Errno {
+    let argv = [path.as_ptr(), core::ptr::null()];
+    let envp = [core::ptr::null::<u8>()];
+    match syscall(
+        nr::EXECVE,
+        [
+            path.as_ptr() as u64,
+            argv.as_ptr() as u64,
+            envp.as_ptr() as u64,
+            0,
+            0,
+            0,
+        ],
+    ) {
+        Err(e) => e,
+        Ok(_) => Errno::EIO,
+    }
 }
 
 /// A legacy syscall with raw registers, decoded: `Ok(rax)` or `Err(errno)`.
@@ -73,6 +157,9 @@ pub const PAGE: usize = 4096;
 pub struct Pages {
     addr: u64,
     len: usize,
+    /// Pages already unmapped: their addresses may since belong to someone else (the
+    /// allocator maps pages too), so drop must leave them alone.
+    holes: core::cell::RefCell<Vec<usize>>,
 }
 
 /// `PROT_NONE`.
@@ -93,7 +180,9 @@ impl Pages {
         if hint != 0 && addr != hint {
             return Err(Errno::EEXIST);
         }
-        Ok(Pages { addr, len })
+        // Room for every hole now: `unmap` must not allocate (see `holes`).
+        let holes = core::cell::RefCell::new(Vec::with_capacity(count));
+        Ok(Pages { addr, len, holes })
     }
 
     /// The address of byte `offset`.
@@ -135,19 +224,27 @@ impl Pages {
         .map(drop)
     }
 
-    /// Unmaps page `index`, leaving a hole.
+    /// Unmaps page `index`, leaving a hole. It allocates nothing, so the hole stays a hole
+    /// until the caller allocates memory.
     pub fn unmap(&self, index: usize) -> Result<(), Errno> {
         syscall(
             nr::MUNMAP,
             [self.addr(index * PAGE), PAGE as u64, 0, 0, 0, 0],
-        )
-        .map(drop)
+        )?;
+        self.holes.borrow_mut().push(index);
+        Ok(())
     }
 }
 
 impl Drop for Pages {
     fn drop(&mut self) {
-        let _ = syscall(nr::MUNMAP, [self.addr, self.len as u64, 0, 0, 0, 0]);
+        let holes = self.holes.borrow();
+        for index in (0..self.len / PAGE).filter(|i| !holes.contains(i)) {
+            let _ = syscall(
+                nr::MUNMAP,
+                [self.addr(index * PAGE), PAGE as u64, 0, 0, 0, 0],
+            );
+        }
     }
 }
 

@@ -13,15 +13,17 @@
 //! calls use. The ABI it decodes is the module [`abi`], the very files of the
 //! `ferrocall-abi` crate, copied here by the build.
 
-use core::ffi::{c_long, c_ulong};
+use core::mem::MaybeUninit;
 
+use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong};
 use kernel::uaccess::{UserSlice, UserSliceReader};
 
 pub mod abi;
 
 use abi::layout::Request;
-use abi::{Answer, Call, Errno};
+use abi::{Answer, Call, Errno, UserBuf};
 
 // The numbers C code uses (include/uapi/linux/ferrocall.h) are the ABI's.
 const _: () = {
@@ -42,7 +44,15 @@ const _: () = {
     assert!(Errno::ENOSYS.raw() as u32 == bindings::ENOSYS);
     assert!(Errno::EOVERFLOW.raw() as u32 == bindings::EOVERFLOW);
     assert!(Errno::ERANGE.raw() as u32 == bindings::ERANGE);
+    assert!(Errno::ENOMEM.raw() as u32 == bindings::ENOMEM);
+    assert!(Errno::EBADF.raw() as u32 == bindings::EBADF);
 };
+
+/// The kernel's own restart codes (`ERESTARTSYS` to `ERESTART_RESTARTBLOCK`): a call that
+/// ends with one is restarted or turned into `EINTR` by the signal code, so its answer slot
+/// is left alone.
+const RESTART_CODES: core::ops::RangeInclusive<u16> = 512..=516;
+
 
 /// Runs the typed call `ferrocall(op, size, addr)`.
 ///
@@ -50,9 +60,9 @@ const _: () = {
 /// operation itself failed, the answer slot holds the same errno.
 #[no_mangle]
 pub extern "C" fn ferrocall_syscall(op: c_ulong, size: c_ulong, addr: c_ulong) -> c_long {
-    match handle(op, size, addr) {
+    match handle(op as u64, size as u64, addr as u64) {
         Ok(()) => 0,
-        Err(errno) => errno.to_syscall_return(),
+        Err(errno) => errno.to_syscall_return() as c_long,
     }
 }
 
@@ -71,6 +81,11 @@ fn handle(op: u64, size: u64, addr: u64) -> Result<(), Errno> {
     let known = bytes.get(..plan.op.request_size()).ok_or(Errno::EINVAL)?;
     let call = abi::decode(&plan, known)?;
     let answer = run(call);
+    if let Some(Err(errno)) = answer.result() {
+        if RESTART_CODES.contains(&errno.raw()) {
+            return Err(errno);
+        }
+    }
     write_answer(addr, &answer)?;
     match answer.result() {
         Some(Ok(_)) => Ok(()),
@@ -106,10 +121,126 @@ fn write_answer(addr: usize, answer: &Answer) -> Result<(), Errno> {
 fn run(call: Call) -> Answer {
     match call {
         Call::Useless(args) => Answer::done(useless(args.value)),
+        Call::GetPid(_) => Answer::done(Ok(getpid())),
+        Call::GetPpid(_) => Answer::done(Ok(getppid())),
+        Call::Write(args) => Answer::done(write(args.fd, args.buf)),
+        Call::Read(args) => Answer::done(read(args.fd, args.buf)),
+        Call::Exit(args) => exit(args.code),
+        Call::GetCwd(args) => getcwd(args.buf),
+        Call::Probe(args) => probe(args.buf),
     }
 }
 
 /// The seed's demonstration: `value + 15`, or `EOVERFLOW` past `u32::MAX`.
 fn useless(value: u32) -> Result<u64, Errno> {
     value.checked_add(15).map(u64::from).ok_or(Errno::EOVERFLOW)
+}
+
+/// Converts a C return value (`-errno` or a count) into a result.
+fn from_c_ret(ret: isize) -> Result<u64, Errno> {
+    if ret < 0 {
+        Err(Errno::new(ret.unsigned_abs() as u64).unwrap_or(Errno::EINVAL))
+    } else {
+        Ok(ret as u64)
+    }
+}
+
+/// `getpid()`: the thread group id in the caller's pid namespace.
+fn getpid() -> u64 {
+    // SAFETY: `get_current()` is the running task, alive for the whole call; a null
+    // namespace means the caller's active one, as `task_tgid_vnr()` passes.
+    let pid = unsafe {
+        bindings::__task_pid_nr_ns(
+            bindings::get_current(),
+            bindings::pid_type_PIDTYPE_TGID,
+            core::ptr::null_mut(),
+        )
+    };
+    pid as u64
+}
+
+/// `getppid()`: the parent's thread group id in the caller's pid namespace.
+fn getppid() -> u64 {
+    // SAFETY: `get_current()` is the running task; `task_active_pid_ns()` of it is valid
+    // while it runs, and `task_ppid_nr_ns()` reads `real_parent` under RCU itself.
+    let pid = unsafe {
+        let me = bindings::get_current();
+        bindings::task_ppid_nr_ns(me, bindings::task_active_pid_ns(me))
+    };
+    pid as u64
+}
+
+/// `write(fd, buf)` through `ksys_write()`, the function the legacy `write` uses; it checks
+/// and copies the user buffer itself.
+fn write(fd: i32, buf: UserBuf) -> Result<u64, Errno> {
+    let (addr, len) = buf.check()?;
+    // SAFETY: `addr` is passed as a user pointer, which `ksys_write()` accesses only through
+    // the checked user-copy functions; a bad address is `EFAULT`.
+    let ret = unsafe { bindings::ksys_write(fd as c_uint, addr as *const c_char, len) };
+    from_c_ret(ret)
+}
+
+/// `read(fd, buf)` through `ksys_read()`, the function the legacy `read` uses.
+fn read(fd: i32, buf: UserBuf) -> Result<u64, Errno> {
+    let (addr, len) = buf.check()?;
+    // SAFETY: as in `write`: `ksys_read()` treats `addr` as a user pointer.
+    let ret = unsafe { bindings::ksys_read(fd as c_uint, addr as *mut c_char, len) };
+    from_c_ret(ret)
+}
+
+/// `exit_group(code)`: ends every thread of the caller.
+fn exit(code: i32) -> ! {
+    // SAFETY: `do_group_exit()` may be called from system call context with any code.
+    unsafe { bindings::do_group_exit((code & 0xff) << 8) }
+}
+
+/// `getcwd(buf)`: the current directory via `d_path()`, copied out with its NUL.
+fn getcwd(buf: UserBuf) -> Answer {
+    match getcwd_inner(buf) {
+        Ok(len) => Answer::done(Ok(len)),
+        Err((errno, needed)) => Answer::error_with(errno, needed),
+    }
+}
+
+fn getcwd_inner(buf: UserBuf) -> Result<u64, (Errno, u64)> {
+    const PATH_MAX: usize = bindings::PATH_MAX as usize;
+    let fail = |errno: Errno| (errno, 0);
+    let (addr, len) = buf.check().map_err(fail)?;
+    let mut page = KVec::from_elem(0u8, PATH_MAX, GFP_KERNEL).map_err(|_| fail(Errno::ENOMEM))?;
+    let mut pwd = MaybeUninit::<bindings::path>::uninit();
+    // SAFETY: the helper initialises `pwd` with the caller's working directory and takes a
+    // reference, which `path_put()` drops; `page` is a writable buffer of `PATH_MAX` bytes.
+    let start = unsafe {
+        bindings::ferrocall_get_current_pwd(pwd.as_mut_ptr());
+        let p = bindings::d_path(pwd.as_ptr(), page.as_mut_ptr().cast(), PATH_MAX as c_int);
+        bindings::path_put(pwd.as_ptr());
+        p as usize
+    };
+    let base = page.as_ptr() as usize;
+    // `d_path()` returns an error pointer, or the start of the path, which runs to the end
+    // of the buffer, NUL included.
+    let offset = start.checked_sub(base).filter(|&o| o < PATH_MAX).ok_or(fail(Errno::ENAMETOOLONG))?;
+    let path = page.get(offset..).ok_or(fail(Errno::ENAMETOOLONG))?;
+    let needed = path.len() as u64;
+    if path.len() > len {
+        return Err((Errno::ERANGE, needed));
+    }
+    UserSlice::new(addr, path.len()).writer().write_slice(path).map_err(|_| fail(Errno::EFAULT))?;
+    Ok(needed)
+}
+
+/// `Probe(buf)`: the ABI version and every operation with its request size.
+fn probe(buf: UserBuf) -> Answer {
+    let (addr, len) = match buf.check() {
+        Ok(b) => b,
+        Err(errno) => return Answer::done(Err(errno)),
+    };
+    let bytes = abi::ops::probe_bytes();
+    if bytes.len() > len {
+        return Answer::error_with(Errno::ERANGE, bytes.len() as u64);
+    }
+    match UserSlice::new(addr, bytes.len()).writer().write_slice(&bytes) {
+        Ok(()) => Answer::done(Ok(bytes.len() as u64)),
+        Err(_) => Answer::done(Err(Errno::EFAULT)),
+    }
 }

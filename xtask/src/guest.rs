@@ -13,6 +13,7 @@ use crate::util::{self, Error, Result, Workspace};
 const PROGRAMS: &[(&str, &str)] = &[
     ("init", "/init"),
     ("demo", "/bin/demo"),
+    ("hello", "/bin/hello"),
     ("ferrotest", "/bin/ferrotest"),
 ];
 

@@ -24,18 +24,26 @@ const TREE: &str = "linux-source-6.12";
 pub enum Variant {
     /// Linux 6.12 with the ferrocall patch series and handler.
     Ferrocall,
+    /// The same kernel and configuration without ferrocall: what a program meets on a
+    /// kernel that does not support typed calls.
+    Stock,
 }
 
 impl Variant {
     fn name(self) -> &'static str {
         match self {
             Variant::Ferrocall => "ferrocall",
+            Variant::Stock => "stock",
         }
     }
 
     fn fragments(self) -> &'static [&'static str] {
         match self {
-            Variant::Ferrocall => &["kernel/config/ferrocall.config"],
+            Variant::Ferrocall => &[
+                "kernel/config/base.config",
+                "kernel/config/ferrocall.config",
+            ],
+            Variant::Stock => &["kernel/config/base.config"],
         }
     }
 }
@@ -48,8 +56,19 @@ pub fn build(ws: &Workspace, variant: Variant) -> Result<PathBuf> {
     fs::create_dir_all(&base)?;
 
     extract(&base, &src)?;
-    apply_series(ws, &base.join(format!("applied-{}", variant.name())), &src)?;
-    sync_rust_sources(ws, &src)?;
+    let applied = base.join(format!("applied-{}", variant.name()));
+    if variant == Variant::Ferrocall {
+        apply_series(ws, &applied, &src)?;
+        sync_rust_sources(ws, &src)?;
+    } else if fs::read_dir(&applied)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false)
+    {
+        bail!(
+            "{} has patches applied; remove it to start from a fresh source tree",
+            src.display()
+        );
+    }
     configure(ws, variant, &src, &out)?;
     make(&src, &out, variant)?;
     Ok(out.join("arch/x86/boot/bzImage"))
@@ -160,7 +179,14 @@ fn apply_series(ws: &Workspace, applied: &Path, src: &Path) -> Result<()> {
     if done_contents == wanted_contents {
         return Ok(());
     }
-    for patch in done.iter().rev() {
+    // Patches that are the same in both series stay applied, so that their files keep
+    // their times and `make` does not rebuild what they touch.
+    let keep = done_contents
+        .iter()
+        .zip(&wanted_contents)
+        .take_while(|((_, a), (_, b))| a == b)
+        .count();
+    for patch in done.iter().skip(keep).rev() {
         util::step(
             "kernel",
             &format!("reversing the older {}", file_name(patch)),
@@ -177,7 +203,13 @@ fn apply_series(ws: &Workspace, applied: &Path, src: &Path) -> Result<()> {
         }
         fs::remove_file(patch)?;
     }
-    for (patch, (name, contents)) in wanted.iter().zip(&wanted_contents) {
+    for (old, (name, contents)) in done.iter().zip(&wanted_contents).take(keep) {
+        if file_name(old) != *name {
+            fs::remove_file(old)?;
+            fs::write(applied.join(name), contents)?;
+        }
+    }
+    for (patch, (name, contents)) in wanted.iter().zip(&wanted_contents).skip(keep) {
         let (ok, log) = patch_cmd(src, patch, &["--dry-run"])?;
         if !ok {
             bail!(
@@ -276,8 +308,10 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
             .hash(&mut hasher);
         fragments.push(path);
     }
-    for p in series(ws)? {
-        fs::read(&p)?.hash(&mut hasher);
+    if variant == Variant::Ferrocall {
+        for p in series(ws)? {
+            fs::read(&p)?.hash(&mut hasher);
+        }
     }
     version(src).hash(&mut hasher);
     let stamp = format!("{:016x}", hasher.finish());
@@ -414,9 +448,12 @@ fn make(src: &Path, out: &Path, variant: Variant) -> Result<()> {
                     steps += 1;
                     current = line.trim().to_string();
                 }
-                tail.push(line);
-                if tail.len() > 60 {
-                    tail.remove(0);
+                // Keep the last compiler messages, not the step lines around them.
+                if !is_build_step(&line) {
+                    tail.push(line);
+                    if tail.len() > 80 {
+                        tail.remove(0);
+                    }
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}

@@ -26,7 +26,8 @@ usage: cargo xtask <command>
 
 commands:
   run       build the patched kernel and the demo, boot it under QEMU, show the demo's output
-  test      run the host tests, then the guest test suite inside the booted kernel
+  test      run the host tests, then the guest test suite inside the booted kernel, and on
+            the same kernel built without ferrocall
   kernel    check dependencies and build the patched kernel only
   deps      check and install the Debian packages, rustup parts and tools the build needs
   help      show this text
@@ -107,8 +108,28 @@ fn test() -> Result<bool> {
         qemu::Show::GuestOutput,
         600,
     )?;
-    let guest = boot.count_tests();
-    let clean = boot.report();
+    let mut guest = boot.count_tests();
+    let mut clean = boot.report();
+
+    // The same programs on the same kernel without ferrocall: every typed call must be
+    // ENOSYS, and nothing else may happen.
+    let stock = kernel::build(&ws, kernel::Variant::Stock)?;
+    util::step(
+        "guest",
+        "booting the kernel without ferrocall, running /bin/ferrotest --stock",
+    );
+    let boot = qemu::boot(
+        &ws,
+        &stock,
+        &initrd,
+        "/bin/ferrotest --stock",
+        qemu::Show::GuestOutput,
+        300,
+    )?;
+    let counts = boot.count_tests();
+    guest.passed += counts.passed;
+    guest.failed += counts.failed;
+    clean &= boot.report();
 
     let passed = host.passed + guest.passed;
     // A guest that crashed or never reported counts as one more failure.

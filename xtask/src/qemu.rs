@@ -62,8 +62,14 @@ pub fn boot(
 ) -> Result<Boot> {
     let dir = ws.target().join("vm");
     fs::create_dir_all(&dir)?;
-    let name = program.rsplit('/').next().unwrap_or("guest");
-    let log_path = dir.join(format!("serial-{name}.log"));
+    let name: String = program
+        .rsplit('/')
+        .next()
+        .unwrap_or("guest")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let log_path = dir.join(format!("serial-{}-{name}.log", image_name(image)));
     let append = format!("console=ttyS0 panic=-1 loglevel=7 -- {program}");
     let mut child = Command::new("qemu-system-x86_64")
         .args(["-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "512M"])
@@ -168,6 +174,20 @@ pub fn boot(
     }
     let _ = child.wait();
     Ok(boot)
+}
+
+/// A short name for the kernel `image`, from its build folder (`build-stock` → `stock`).
+fn image_name(image: &Path) -> String {
+    image
+        .ancestors()
+        .filter_map(|p| {
+            p.file_name()?
+                .to_str()?
+                .strip_prefix("build-")
+                .map(str::to_string)
+        })
+        .next()
+        .unwrap_or_else(|| "kernel".into())
 }
 
 /// Counts of the guest test suite.

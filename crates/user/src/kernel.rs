@@ -4,7 +4,7 @@
 use core::mem::size_of;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrocall_abi::{self as abi, Args, Errno, Request};
+use ferrocall_abi::{self as abi, ops, Answer, Args, Errno, Op, Request, UserBuf};
 
 /// The raw system call boundary, as in libtock-rs' `RawSyscalls`: the real kernel
 /// ([`Native`]) or a fake one in tests.
@@ -112,7 +112,18 @@ pub trait TypedCalls: Kernel {
     /// Makes the typed call `request` and returns its answer. The request's header must be
     /// the one [`Request::new`] wrote.
     fn call<A: Args>(&self, request: &mut Request<A>) -> Result<u64, Errno> {
+        self.call_answer(request)?
+            .result()
+            .unwrap_or(Err(Errno::EIO))
+    }
+
+    /// Makes the typed call `request` and returns the answer slot as the kernel wrote it,
+    /// which may hold an error with a value (such as the size needed after `ERANGE`).
+    /// `Err` when the kernel wrote no answer: the request could not be read or decoded, or
+    /// the call was interrupted.
+    fn call_answer<A: Args>(&self, request: &mut Request<A>) -> Result<Answer, Errno> {
         self.enable()?;
+        request.answer = Answer::default();
         let addr = core::ptr::from_mut(request) as u64;
         if !abi::is_request_address(addr) {
             // The kernel would read this address as a legacy syscall number: send a copy
@@ -121,7 +132,7 @@ pub trait TypedCalls: Kernel {
             if !abi::is_request_address(core::ptr::from_mut(&mut copy) as u64) {
                 return Err(Errno::EFAULT);
             }
-            let result = self.call(&mut copy);
+            let result = self.call_answer(&mut copy);
             request.answer = copy.answer;
             return result;
         }
@@ -129,24 +140,152 @@ pub trait TypedCalls: Kernel {
         // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes,
         // valid for reads and for writes of its answer slot, and `enable` succeeded.
         let ret = unsafe { self.typed_call(addr as *mut u8, A::OP.raw(), size) };
-        match Errno::from_syscall_return(ret) {
-            Err(errno) => Err(errno),
-            Ok(0) => match request.answer.result() {
-                Some(result) => result,
-                None => Err(Errno::EIO),
-            },
-            Ok(_) => Err(Errno::EIO),
+        match (Errno::from_syscall_return(ret), request.answer.result()) {
+            (Ok(0), Some(Ok(_))) => Ok(request.answer),
+            (Err(e), Some(Err(answered))) if e == answered => Ok(request.answer),
+            (Err(e), None) => Err(e),
+            // `rax` and the answer slot disagree: not a ferrocall kernel we understand.
+            _ => Err(Errno::EIO),
         }
     }
 
     /// `Useless(value)`: `value + 15`, or `EOVERFLOW`.
     fn useless(&self, value: u32) -> Result<u32, Errno> {
-        let mut request = Request::new(abi::ops::UselessArgs {
+        let mut request = Request::new(ops::UselessArgs {
             value,
             ..Default::default()
         });
         let sum = self.call(&mut request)?;
         u32::try_from(sum).map_err(|_| Errno::EIO)
+    }
+
+    /// The process id, as `getpid()`.
+    fn getpid(&self) -> Result<u32, Errno> {
+        let id = self.call(&mut Request::new(ops::GetPidArgs {}))?;
+        u32::try_from(id).map_err(|_| Errno::EIO)
+    }
+
+    /// The parent's process id, as `getppid()`.
+    fn getppid(&self) -> Result<u32, Errno> {
+        let id = self.call(&mut Request::new(ops::GetPpidArgs {}))?;
+        u32::try_from(id).map_err(|_| Errno::EIO)
+    }
+
+    /// Writes `buf` to `fd`; returns how many bytes were written (maybe fewer).
+    fn write(&self, fd: i32, buf: &[u8]) -> Result<usize, Errno> {
+        let args = ops::WriteArgs {
+            fd,
+            buf: UserBuf::from_slice(buf),
+            ..Default::default()
+        };
+        let n = self.call(&mut Request::new(args))?;
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= buf.len())
+            .ok_or(Errno::EIO)
+    }
+
+    /// Reads from `fd` into `buf`; returns how many bytes were read, 0 at end of file.
+    fn read(&self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+        let user = UserBuf {
+            addr: buf.as_mut_ptr() as u64,
+            len: buf.len() as u64,
+        };
+        let n = self.call(&mut Request::new(ops::ReadArgs {
+            fd,
+            buf: user,
+            ..Default::default()
+        }))?;
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= buf.len())
+            .ok_or(Errno::EIO)
+    }
+
+    /// Ends the process with status `code & 0xff`. Returns only if the typed call could
+    /// not be made, with the reason.
+    fn exit(&self, code: i32) -> Errno {
+        match self.call(&mut Request::new(ops::ExitArgs {
+            code,
+            ..Default::default()
+        })) {
+            Err(errno) => errno,
+            Ok(_) => Errno::EIO,
+        }
+    }
+
+    /// Writes the current directory, NUL-terminated, into `buf`; returns its length with
+    /// the NUL. [`FillError::TooSmall`] says how large `buf` must be.
+    fn getcwd(&self, buf: &mut [u8]) -> Result<usize, FillError> {
+        let user = UserBuf {
+            addr: buf.as_mut_ptr() as u64,
+            len: buf.len() as u64,
+        };
+        let answer = self.call_answer(&mut Request::new(ops::GetCwdArgs { buf: user }))?;
+        fill_result(answer, buf.len())
+    }
+
+    /// Writes this kernel's [`Op::Probe`](ferrocall_abi::Op::Probe) description into `buf`
+    /// and returns its length; read it with [`ferrocall_abi::ops::parse_probe`].
+    fn probe(&self, buf: &mut [u8]) -> Result<usize, FillError> {
+        let user = UserBuf {
+            addr: buf.as_mut_ptr() as u64,
+            len: buf.len() as u64,
+        };
+        let answer = self.call_answer(&mut Request::new(ops::ProbeArgs { buf: user }))?;
+        fill_result(answer, buf.len())
+    }
+
+    /// Whether the running kernel offers `op` with requests of at least the size this
+    /// library sends.
+    fn supports(&self, op: Op) -> bool {
+        let mut buf = [0u8; 4096];
+        let Ok(len) = self.probe(&mut buf) else {
+            return false;
+        };
+        let Some((_, mut entries)) = ops::parse_probe(buf.get(..len).unwrap_or(&[])) else {
+            return false;
+        };
+        entries.any(|e| e.op == op.raw() && e.request_size as usize >= op.request_size())
+    }
+}
+
+/// Why a call that fills a caller's buffer failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FillError {
+    /// The buffer is too small: this many bytes are needed.
+    TooSmall(usize),
+    /// Any other error.
+    Errno(Errno),
+}
+
+impl From<Errno> for FillError {
+    fn from(errno: Errno) -> Self {
+        FillError::Errno(errno)
+    }
+}
+
+impl core::fmt::Display for FillError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FillError::TooSmall(n) => write!(f, "buffer too small: {n} bytes needed"),
+            FillError::Errno(e) => e.fmt(f),
+        }
+    }
+}
+
+fn fill_result(answer: Answer, capacity: usize) -> Result<usize, FillError> {
+    match answer.result() {
+        Some(Ok(n)) => usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= capacity)
+            .ok_or(FillError::Errno(Errno::EIO)),
+        Some(Err(Errno::ERANGE)) => {
+            Err(usize::try_from(answer.value)
+                .map_or(FillError::Errno(Errno::EIO), FillError::TooSmall))
+        }
+        Some(Err(errno)) => Err(FillError::Errno(errno)),
+        None => Err(FillError::Errno(Errno::EIO)),
     }
 }
 

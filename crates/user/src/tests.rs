@@ -2,12 +2,14 @@
 //! decodes requests with the ABI's own decoder, as the real kernel does, so these tests
 //! check that what the library sends is what the kernel accepts.
 
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 use std::vec::Vec;
 
-use ferrocall_abi::{self as abi, Answer, Call, Errno};
+use ferrocall_abi::{self as abi, Answer, Call, Errno, Op, UserBuf};
 
-use crate::{Kernel, Support, TypedCalls};
+use crate::{FillError, Kernel, Support, TypedCalls};
+
+const FAKE_CWD: &[u8] = b"/fake/working/dir\0";
 
 /// A kernel in-process: `enable` answers `prctl_ret`; typed calls are decoded and answered
 /// like the real handler does, unless `answer_override` replaces the raw return.
@@ -17,6 +19,21 @@ struct FakeKernel {
     typed_calls: Cell<u32>,
     raw_override: Option<u64>,
     support: Support,
+    written: RefCell<Vec<u8>>,
+    exit_code: Cell<Option<i32>>,
+}
+
+/// The bytes of a user buffer the wrapper passed.
+///
+/// # Safety
+///
+/// `buf` must describe memory the caller lent for the call.
+unsafe fn user_bytes<'a>(buf: UserBuf) -> &'a mut [u8] {
+    if buf.len == 0 {
+        return &mut [];
+    }
+    // SAFETY: the caller guarantees the buffer is lent to us for the call.
+    unsafe { std::slice::from_raw_parts_mut(buf.addr as *mut u8, buf.len as usize) }
 }
 
 impl FakeKernel {
@@ -27,6 +44,8 @@ impl FakeKernel {
             typed_calls: Cell::new(0),
             raw_override: None,
             support: Support::new(),
+            written: RefCell::new(Vec::new()),
+            exit_code: Cell::new(None),
         }
     }
 
@@ -38,11 +57,20 @@ impl FakeKernel {
         FakeKernel::new(Errno::EINVAL.to_syscall_return() as u64)
     }
 
-    fn handle(op: u32, size: u32, bytes: &mut [u8]) -> Result<(), Errno> {
+    fn handle(&self, op: u32, size: u32, bytes: &mut [u8]) -> Result<(), Errno> {
         let plan = abi::plan(u64::from(op), u64::from(size), bytes.as_ptr() as u64)?;
         let mut known = std::vec![0u8; plan.op.request_size()];
         known[..plan.copy_len].copy_from_slice(&bytes[..plan.copy_len]);
         abi::decode::check_unknown_tail(&bytes[plan.copy_len..])?;
+        let fill = |buf: UserBuf, data: &[u8]| {
+            // SAFETY: the wrappers pass buffers borrowed from slices for the call.
+            let out = unsafe { user_bytes(buf) };
+            if out.len() < data.len() {
+                return Answer::error_with(Errno::ERANGE, data.len() as u64);
+            }
+            out[..data.len()].copy_from_slice(data);
+            Answer::done(Ok(data.len() as u64))
+        };
         let answer = match abi::decode(&plan, &known)? {
             Call::Useless(args) => Answer::done(
                 args.value
@@ -50,6 +78,28 @@ impl FakeKernel {
                     .map(u64::from)
                     .ok_or(Errno::EOVERFLOW),
             ),
+            Call::GetPid(_) => Answer::done(Ok(4242)),
+            Call::GetPpid(_) => Answer::done(Ok(1)),
+            Call::Write(args) if args.fd == 1 => {
+                // SAFETY: as above.
+                let data = unsafe { user_bytes(args.buf) };
+                self.written.borrow_mut().extend_from_slice(data);
+                Answer::done(Ok(data.len() as u64))
+            }
+            Call::Read(args) if args.fd == 0 => {
+                // SAFETY: as above.
+                let out = unsafe { user_bytes(args.buf) };
+                let n = out.len().min(3);
+                out[..n].copy_from_slice(&b"abc"[..n]);
+                Answer::done(Ok(n as u64))
+            }
+            Call::Write(_) | Call::Read(_) => Answer::done(Err(Errno::EBADF)),
+            Call::Exit(args) => {
+                self.exit_code.set(Some(args.code));
+                return Err(Errno::EPERM);
+            }
+            Call::GetCwd(args) => fill(args.buf, FAKE_CWD),
+            Call::Probe(args) => fill(args.buf, &abi::ops::probe_bytes()),
         };
         let at = abi::Request::<()>::ANSWER_OFFSET;
         bytes[at..at + 16].copy_from_slice(&answer.to_bytes());
@@ -80,7 +130,7 @@ unsafe impl Kernel for FakeKernel {
         }
         // SAFETY: the caller guarantees `size` bytes at `request` are ours for the call.
         let bytes = unsafe { std::slice::from_raw_parts_mut(request, size as usize) };
-        match FakeKernel::handle(op, size, bytes) {
+        match self.handle(op, size, bytes) {
             Ok(()) => 0,
             Err(e) => e.to_syscall_return() as u64,
         }
@@ -174,4 +224,74 @@ fn repeated_calls_answer_correctly() {
         .iter()
         .enumerate()
         .all(|(i, r)| *r == Ok(i as u32 + 15)));
+}
+
+#[test]
+fn process_ids() {
+    let k = FakeKernel::patched();
+    assert_eq!(k.getpid(), Ok(4242));
+    assert_eq!(k.getppid(), Ok(1));
+}
+
+#[test]
+fn write_and_read_pass_the_buffers() {
+    let k = FakeKernel::patched();
+    assert_eq!(k.write(1, b"Hello, world!\n"), Ok(14));
+    assert_eq!(k.write(1, b""), Ok(0));
+    assert_eq!(k.written.borrow().as_slice(), b"Hello, world!\n");
+    assert_eq!(k.write(7, b"x"), Err(Errno::EBADF));
+    let mut buf = [0u8; 8];
+    assert_eq!(k.read(0, &mut buf), Ok(3));
+    assert_eq!(&buf[..3], b"abc");
+    assert_eq!(k.read(0, &mut buf[..2]), Ok(2));
+}
+
+#[test]
+fn exit_reports_why_it_returned() {
+    let k = FakeKernel::patched();
+    assert_eq!(k.exit(3), Errno::EPERM);
+    assert_eq!(k.exit_code.get(), Some(3));
+    assert_eq!(FakeKernel::stock().exit(0), Errno::ENOSYS);
+}
+
+#[test]
+fn getcwd_says_how_much_room_it_needs() {
+    let k = FakeKernel::patched();
+    let mut small = [0u8; 4];
+    assert_eq!(
+        k.getcwd(&mut small),
+        Err(FillError::TooSmall(FAKE_CWD.len()))
+    );
+    let mut buf = std::vec![0u8; FAKE_CWD.len()];
+    assert_eq!(k.getcwd(&mut buf), Ok(FAKE_CWD.len()));
+    assert_eq!(buf.as_slice(), FAKE_CWD);
+    assert_eq!(k.getcwd(&mut []), Err(FillError::TooSmall(FAKE_CWD.len())));
+}
+
+#[test]
+fn probe_lists_every_operation() {
+    let k = FakeKernel::patched();
+    for op in Op::ALL {
+        assert!(k.supports(*op), "{op:?}");
+    }
+    let mut buf = [0u8; 4096];
+    let n = k.probe(&mut buf).unwrap();
+    let (header, entries) = abi::ops::parse_probe(&buf[..n]).unwrap();
+    assert_eq!(header.version, abi::ABI_VERSION);
+    let ops: Vec<u32> = entries.map(|e| e.op).collect();
+    assert_eq!(ops, Op::ALL.iter().map(|o| o.raw()).collect::<Vec<_>>());
+    assert!(!FakeKernel::stock().supports(Op::Useless));
+}
+
+#[test]
+fn every_wrapper_is_enosys_on_a_stock_kernel() {
+    let k = FakeKernel::stock();
+    assert_eq!(k.getpid(), Err(Errno::ENOSYS));
+    assert_eq!(k.getppid(), Err(Errno::ENOSYS));
+    assert_eq!(k.write(1, b"x"), Err(Errno::ENOSYS));
+    assert_eq!(k.read(0, &mut [0; 4]), Err(Errno::ENOSYS));
+    assert_eq!(k.getcwd(&mut [0; 64]), Err(FillError::Errno(Errno::ENOSYS)));
+    assert_eq!(k.probe(&mut [0; 64]), Err(FillError::Errno(Errno::ENOSYS)));
+    assert_eq!(k.typed_calls.get(), 0);
+    assert!(k.written.borrow().is_empty());
 }

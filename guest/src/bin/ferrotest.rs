@@ -7,11 +7,12 @@
 
 use std::process::Command;
 
-use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Request};
-use ferrocall::{Native, Syscall, TypedCalls};
+use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Op, Request};
+use ferrocall::{FillError, Native, Syscall, TypedCalls};
+use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{
-    check, expect_eq, ferrocall_status, nr, request_bytes, run_tests, syscall, typed_raw, Outcome,
-    Pages, Test, PAGE, PROT_NONE, PROT_READ,
+    check, exec, expect_eq, ferrocall_status, in_child, nr, request_bytes, run_tests, syscall,
+    typed_raw, Ended, Outcome, Pages, Test, PAGE, PROT_NONE, PROT_READ,
 };
 
 const SELF: &str = "/bin/ferrotest";
@@ -130,7 +131,8 @@ fn explicit_number_form() -> Outcome {
 // ---- malformed requests ----------------------------------------------------------------
 
 fn unknown_operations() -> Outcome {
-    for op in [0u32, 2, 999, u32::MAX] {
+    let unknown = Op::ALL.len() as u32 + 1;
+    for op in [0u32, unknown, 999, 1 << 16, u32::MAX] {
         let bytes = request_bytes(40, op, 0, 0, &useless_args(1));
         expect_raw(
             &format!("op {op}"),
@@ -541,6 +543,480 @@ fn legacy_thread_started_before_opt_in() -> Outcome {
     )
 }
 
+// ---- real operations -------------------------------------------------------------------
+
+fn getpid_and_getppid_match_legacy() -> Outcome {
+    expect_eq(
+        "getpid",
+        ferrocall::getpid().map(u64::from),
+        syscall(nr::GETPID, [0; 6]),
+    )?;
+    expect_eq(
+        "getppid",
+        ferrocall::getppid().map(u64::from),
+        syscall(nr::GETPPID, [0; 6]),
+    )?;
+    let (ended, _) = in_child(|| {
+        let same = ferrocall::getpid().map(u64::from) == syscall(nr::GETPID, [0; 6])
+            && ferrocall::getppid().map(u64::from) == syscall(nr::GETPPID, [0; 6]);
+        i32::from(!same)
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("in a child", ended, Ended::Exited(0))
+}
+
+fn nonblocking_pipe() -> Result<(i32, i32), String> {
+    const O_NONBLOCK: u64 = 0o4000;
+    let mut fds = [0i32; 2];
+    syscall(293, [fds.as_mut_ptr() as u64, O_NONBLOCK, 0, 0, 0, 0])
+        .map_err(|e| format!("pipe2: {e}"))?;
+    Ok((fds[0], fds[1]))
+}
+
+fn close(fd: i32) {
+    let _ = syscall(nr::CLOSE, [fd as u64, 0, 0, 0, 0, 0]);
+}
+
+fn write_and_read_through_a_pipe() -> Outcome {
+    let (r, w) = nonblocking_pipe()?;
+    expect_eq("typed write", ferrocall::write(w, b"typed bytes"), Ok(11))?;
+    expect_eq("typed write of nothing", ferrocall::write(w, b""), Ok(0))?;
+    let mut buf = [0u8; 32];
+    expect_eq("typed read", ferrocall::read(r, &mut buf[..5]), Ok(5))?;
+    expect_eq("bytes", &buf[..5], b"typed")?;
+    expect_eq(
+        "legacy read of the rest",
+        syscall(nr::READ, [r as u64, buf.as_mut_ptr() as u64, 32, 0, 0, 0]),
+        Ok(6),
+    )?;
+    expect_eq(
+        "empty non-blocking pipe",
+        ferrocall::read(r, &mut buf),
+        Err(Errno::EAGAIN),
+    )?;
+    close(w);
+    expect_eq("end of file", ferrocall::read(r, &mut buf), Ok(0))?;
+    close(r);
+    expect_eq("closed fd", ferrocall::read(r, &mut buf), Err(Errno::EBADF))?;
+    expect_eq(
+        "never opened fd",
+        ferrocall::write(999, b"x"),
+        Err(Errno::EBADF),
+    )?;
+    expect_eq("negative fd", ferrocall::write(-1, b"x"), Err(Errno::EBADF))
+}
+
+fn partial_write_like_legacy() -> Outcome {
+    // A non-blocking pipe takes 64 KiB: both paths report the same short count.
+    let data = vec![7u8; 100_000];
+    let (r1, w1) = nonblocking_pipe()?;
+    let legacy = syscall(
+        nr::WRITE,
+        [w1 as u64, data.as_ptr() as u64, data.len() as u64, 0, 0, 0],
+    );
+    let (r2, w2) = nonblocking_pipe()?;
+    let typed = ferrocall::write(w2, &data).map(|n| n as u64);
+    for fd in [r1, w1, r2, w2] {
+        close(fd);
+    }
+    check(matches!(legacy, Ok(n) if n < data.len() as u64), || {
+        format!("legacy wrote {legacy:?}")
+    })?;
+    expect_eq("typed vs legacy partial write", typed, legacy)
+}
+
+/// A raw `Write`/`Read` request with every field chosen.
+fn io_request(op: Op, fd: i32, addr: u64, len: u64) -> Vec<u8> {
+    let mut args = fd.to_le_bytes().to_vec();
+    args.extend_from_slice(&[0; 4]);
+    args.extend_from_slice(&addr.to_le_bytes());
+    args.extend_from_slice(&len.to_le_bytes());
+    request_bytes(56, op as u32, 0, 0, &args)
+}
+
+fn bad_io_buffers() -> Outcome {
+    let (r, w) = nonblocking_pipe()?;
+    let cases: Vec<(&str, Op, i32, u64, u64, Errno)> = vec![
+        ("write from NULL", Op::Write, w, 0, 8, Errno::EFAULT),
+        (
+            "write from a kernel address",
+            Op::Write,
+            w,
+            0xffff_ffff_8100_0000,
+            8,
+            Errno::EFAULT,
+        ),
+        (
+            "write from a non-canonical address",
+            Op::Write,
+            w,
+            0x0100_0000_0000_0000,
+            8,
+            Errno::EFAULT,
+        ),
+        (
+            "write with a huge length",
+            Op::Write,
+            w,
+            0x1000,
+            1 << 63,
+            Errno::EINVAL,
+        ),
+        (
+            "write with u64::MAX length",
+            Op::Write,
+            w,
+            0x1000,
+            u64::MAX,
+            Errno::EINVAL,
+        ),
+        (
+            "write wrapping the address space",
+            Op::Write,
+            w,
+            u64::MAX - 0xfff,
+            0x2000,
+            Errno::EFAULT,
+        ),
+        ("read into NULL", Op::Read, r, 0, 8, Errno::EFAULT),
+        (
+            "read into a kernel address",
+            Op::Read,
+            r,
+            0xffff_8880_0000_0000,
+            8,
+            Errno::EFAULT,
+        ),
+    ];
+    // Make the reads have data, so they really copy.
+    let _ = ferrocall::write(w, &[1u8; 64]);
+    for (what, op, fd, addr, len, want) in cases {
+        let (got, _) = call_at(8, &io_request(op, fd, addr, len), op as u64, 56);
+        expect_eq(what, got, Err(want))?;
+    }
+    // A read-only page as the destination of a read, an unmapped one as the source of a
+    // write. The requests are placed first: nothing may be allocated between making the
+    // hole and the call, or the allocator could map the hole again.
+    let pages = Pages::map(2, 0).map_err(|e| e.to_string())?;
+    let (ro, hole) = (pages.addr(0), pages.addr(PAGE));
+    let mut reqs = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    reqs.write(0, &io_request(Op::Read, r, ro, 8));
+    reqs.write(64, &io_request(Op::Write, w, hole, 8));
+    pages.protect(0, PROT_READ).map_err(|e| e.to_string())?;
+    pages.unmap(1).map_err(|e| e.to_string())?;
+    let read_ro = typed_raw(reqs.addr(0), Op::Read as u64, 56, reqs.addr(0));
+    let write_hole = typed_raw(reqs.addr(64), Op::Write as u64, 56, reqs.addr(64));
+    expect_eq("read into a read-only page", read_ro, Err(Errno::EFAULT))?;
+    expect_eq(
+        "write from an unmapped page",
+        write_hole,
+        Err(Errno::EFAULT),
+    )?;
+    close(r);
+    close(w);
+    Ok(())
+}
+
+fn older_write_request() -> Outcome {
+    // A caller that knows only `fd`: the missing buffer reads as empty.
+    let (r, w) = nonblocking_pipe()?;
+    let mut bytes = io_request(Op::Write, w, 0x1000, 8);
+    bytes.truncate(40);
+    bytes[0..4].copy_from_slice(&40u32.to_le_bytes());
+    let (got, answer) = call_at(8, &bytes, Op::Write as u64, 40);
+    close(r);
+    close(w);
+    expect_eq("40-byte Write", got, Ok(0))?;
+    expect_eq("answer", answer_of(&answer), Answer::done(Ok(0)))
+}
+
+fn exit_ends_the_process() -> Outcome {
+    let (ended, _) = in_child(|| {
+        ferrocall::exit(42);
+        1
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("exit(42)", ended, Ended::Exited(42))?;
+    let (ended, _) = in_child(|| {
+        ferrocall::exit(0x1ff);
+        1
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("exit(0x1ff)", ended, Ended::Exited(0xff))?;
+    // Every thread ends, not just the caller.
+    let (ended, _) = in_child(|| {
+        let _ = std::thread::spawn(|| loop {
+            std::thread::park();
+        });
+        ferrocall::exit(7);
+        1
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("exit with another thread", ended, Ended::Exited(7))
+}
+
+fn legacy_getcwd() -> Result<Vec<u8>, String> {
+    let mut buf = vec![0u8; 4096];
+    let n = syscall(nr::GETCWD, [buf.as_mut_ptr() as u64, 4096, 0, 0, 0, 0])
+        .map_err(|e| e.to_string())?;
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
+fn getcwd_matches_legacy() -> Outcome {
+    for dir in [&b"/\0"[..], b"/tmp\0", b"/proc\0"] {
+        syscall(nr::CHDIR, [dir.as_ptr() as u64, 0, 0, 0, 0, 0])
+            .map_err(|e| format!("chdir: {e}"))?;
+        let want = legacy_getcwd()?;
+        let mut buf = [0u8; 64];
+        let got = ferrocall::getcwd(&mut buf).map(|n| buf[..n].to_vec());
+        expect_eq("getcwd", got, Ok(want.clone()))?;
+        let mut small = vec![0u8; want.len() - 1];
+        expect_eq(
+            "too small",
+            ferrocall::getcwd(&mut small),
+            Err(FillError::TooSmall(want.len())),
+        )?;
+        expect_eq(
+            "empty",
+            ferrocall::getcwd(&mut []),
+            Err(FillError::TooSmall(want.len())),
+        )?;
+    }
+    let read_only = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    read_only.protect(0, PROT_READ).map_err(|e| e.to_string())?;
+    let mut args = read_only.addr(0).to_le_bytes().to_vec();
+    args.extend_from_slice(&64u64.to_le_bytes());
+    let (got, answer) = call_at(
+        8,
+        &request_bytes(48, Op::GetCwd as u32, 0, 0, &args),
+        Op::GetCwd as u64,
+        48,
+    );
+    expect_eq("getcwd into a read-only page", got, Err(Errno::EFAULT))?;
+    expect_eq(
+        "answer",
+        answer_of(&answer),
+        Answer::done(Err(Errno::EFAULT)),
+    )?;
+    syscall(nr::CHDIR, [c"/".as_ptr() as u64, 0, 0, 0, 0, 0])
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+fn probe_matches_the_table() -> Outcome {
+    let mut buf = [0u8; 256];
+    let n = Native.probe(&mut buf).map_err(|e| e.to_string())?;
+    expect_eq("probe size", n, abi::ops::PROBE_SIZE)?;
+    let (header, entries) = abi::ops::parse_probe(&buf[..n]).ok_or("unparsable probe")?;
+    expect_eq("version", header.version, abi::ABI_VERSION)?;
+    let got: Vec<(u32, u32)> = entries.map(|e| (e.op, e.request_size)).collect();
+    let want: Vec<(u32, u32)> = Op::ALL
+        .iter()
+        .map(|o| (o.raw(), o.request_size() as u32))
+        .collect();
+    expect_eq("operations", got, want)?;
+    expect_eq(
+        "too small",
+        Native.probe(&mut buf[..8]),
+        Err(FillError::TooSmall(abi::ops::PROBE_SIZE)),
+    )?;
+    check(Op::ALL.iter().all(|op| ferrocall::supports(*op)), || {
+        "supports() is false".into()
+    })
+}
+
+// ---- seccomp -----------------------------------------------------------------------------
+
+const HELLO: &[u8] = b"/bin/hello\0";
+const DEMO: &[u8] = b"/bin/demo\0";
+
+/// Only what a typed-only program needs: `execve` to start it, the opt-in, and typed
+/// `Write` and `Exit`. Anything else kills the process.
+fn typed_only_filter() -> Vec<seccomp::Insn> {
+    let nr_typed = abi::SYSCALL_NR;
+    seccomp::program(
+        &[
+            Rule {
+                nr: nr::EXECVE as u32,
+                arg0: None,
+                action: seccomp::ALLOW,
+            },
+            Rule {
+                nr: nr::PRCTL as u32,
+                arg0: Some(u64::from(abi::PR_FERROCALL)),
+                action: seccomp::ALLOW,
+            },
+            Rule {
+                nr: nr_typed,
+                arg0: Some(Op::Write as u64),
+                action: seccomp::ALLOW,
+            },
+            Rule {
+                nr: nr_typed,
+                arg0: Some(Op::Exit as u64),
+                action: seccomp::ALLOW,
+            },
+        ],
+        seccomp::KILL_PROCESS,
+    )
+}
+
+fn hello_uses_only_typed_calls() -> Outcome {
+    check(std::path::Path::new("/bin/hello").exists(), || {
+        "/bin/hello is missing".into()
+    })?;
+    let filter = typed_only_filter();
+    let (ended, out) = in_child(|| match seccomp::install(&filter) {
+        Ok(()) => exec(HELLO).raw().into(),
+        Err(_) => 100,
+    })
+    .map_err(|e| e.to_string())?;
+    let out = String::from_utf8_lossy(&out).into_owned();
+    expect_eq(
+        "hello's end and output",
+        (ended, out),
+        (Ended::Exited(0), "Hello, world!\n".into()),
+    )
+}
+
+fn typed_only_filter_kills_legacy_calls() -> Outcome {
+    // The control: the std demo makes legacy calls at startup, and the filter kills it.
+    let filter = typed_only_filter();
+    let (ended, out) = in_child(|| match seccomp::install(&filter) {
+        Ok(()) => exec(DEMO).raw().into(),
+        Err(_) => 100,
+    })
+    .map_err(|e| e.to_string())?;
+    const SIGSYS: i32 = 31;
+    expect_eq("demo's end", ended, Ended::Killed(SIGSYS))?;
+    expect_eq("demo's output", out, Vec::new())
+}
+
+fn seccomp_sees_typed_calls_as_one_number() -> Outcome {
+    // Deny number 1023: every typed call fails, legacy calls go on.
+    let deny = seccomp::program(
+        &[Rule {
+            nr: abi::SYSCALL_NR,
+            arg0: None,
+            action: seccomp::errno(Errno::EPERM),
+        }],
+        seccomp::ALLOW,
+    );
+    let (ended, _) = in_child(|| {
+        if seccomp::install(&deny).is_err() {
+            return 100;
+        }
+        let mut failures = 0;
+        failures += i32::from(ferrocall::useless(1) != Err(Errno::EPERM));
+        failures += i32::from(ferrocall::getpid() != Err(Errno::EPERM));
+        failures += i32::from(
+            syscall(abi::SYSCALL_NR.into(), [1, 40, 0x1000, 0, 0, 0]) != Err(Errno::EPERM),
+        );
+        failures += i32::from(syscall(nr::GETPID, [0; 6]).is_err());
+        failures
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq(
+        "typed calls denied, legacy allowed (failures)",
+        ended,
+        Ended::Exited(0),
+    )
+}
+
+fn seccomp_filters_by_operation() -> Outcome {
+    // Allow Useless only; other operations get EACCES. The operation the filter sees is
+    // `rdi`, and the kernel runs that one or nothing.
+    let only_useless = seccomp::program(
+        &[
+            Rule {
+                nr: abi::SYSCALL_NR,
+                arg0: Some(Op::Useless as u64),
+                action: seccomp::ALLOW,
+            },
+            Rule {
+                nr: abi::SYSCALL_NR,
+                arg0: None,
+                action: seccomp::errno(Errno::EACCES),
+            },
+        ],
+        seccomp::ALLOW,
+    );
+    let (ended, _) = in_child(|| {
+        if seccomp::install(&only_useless).is_err() {
+            return 100;
+        }
+        let mut failures = 0;
+        failures += i32::from(ferrocall::useless(1) != Ok(16));
+        failures += i32::from(ferrocall::getpid() != Err(Errno::EACCES));
+        failures += i32::from(ferrocall::write(1, b"x") != Err(Errno::EACCES));
+        // A GetPid request sent with rdi = Useless: the filter allows it, the kernel refuses
+        // it because the request says otherwise.
+        let mut req = Request::new(ferrocall::abi::ops::GetPidArgs {});
+        let addr = &mut req as *mut _ as u64;
+        failures += i32::from(typed_raw(addr, Op::Useless as u64, 32, addr) != Err(Errno::EINVAL));
+        failures
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("failures", ended, Ended::Exited(0))
+}
+
+// ---- a kernel without ferrocall ---------------------------------------------------------
+
+fn stock_opt_in_fails() -> Outcome {
+    expect_eq("enable()", ferrocall::enable(), Err(Errno::ENOSYS))?;
+    expect_eq(
+        "PR_FERROCALL_STATUS",
+        ferrocall_status(),
+        Err(Errno::EINVAL),
+    )?;
+    expect_eq(
+        "syscall 1023",
+        syscall(abi::SYSCALL_NR.into(), [1, 40, 0x1000, 0, 0, 0]),
+        Err(Errno::ENOSYS),
+    )
+}
+
+fn stock_every_wrapper_is_enosys() -> Outcome {
+    let (r, w) = nonblocking_pipe()?;
+    expect_eq("useless", ferrocall::useless(15), Err(Errno::ENOSYS))?;
+    expect_eq("getpid", ferrocall::getpid(), Err(Errno::ENOSYS))?;
+    expect_eq("getppid", ferrocall::getppid(), Err(Errno::ENOSYS))?;
+    expect_eq(
+        "write",
+        ferrocall::write(w, b"must not arrive"),
+        Err(Errno::ENOSYS),
+    )?;
+    expect_eq("read", ferrocall::read(r, &mut [0; 8]), Err(Errno::ENOSYS))?;
+    expect_eq(
+        "getcwd",
+        ferrocall::getcwd(&mut [0; 64]),
+        Err(FillError::Errno(Errno::ENOSYS)),
+    )?;
+    expect_eq(
+        "probe",
+        Native.probe(&mut [0; 256]),
+        Err(FillError::Errno(Errno::ENOSYS)),
+    )?;
+    check(!ferrocall::supports(Op::Useless), || {
+        "supports(Useless) on a stock kernel".into()
+    })?;
+    expect_eq("exit returns", ferrocall::exit(3), Errno::ENOSYS)?;
+    let mut seed = Syscall::Useless(15, None);
+    seed.call();
+    expect_eq(
+        "seed demo",
+        seed,
+        Syscall::Useless(15, Some(Err(Errno::ENOSYS))),
+    )?;
+    // Nothing was written: the pipe is empty.
+    let mut buf = [0u8; 8];
+    let left = syscall(nr::READ, [r as u64, buf.as_mut_ptr() as u64, 8, 0, 0, 0]);
+    close(r);
+    close(w);
+    expect_eq("pipe after the typed write", left, Err(Errno::EAGAIN))
+}
+
 const MAIN_TESTS: &[Test] = &[
     ("demo_value", demo_value),
     ("seed_syscall_value", seed_syscall_value),
@@ -571,6 +1047,30 @@ const MAIN_TESTS: &[Test] = &[
     ("unknown_tail_in_a_hole", unknown_tail_in_a_hole),
     ("read_only_answer_page", read_only_answer_page),
     ("inaccessible_request_page", inaccessible_request_page),
+    (
+        "getpid_and_getppid_match_legacy",
+        getpid_and_getppid_match_legacy,
+    ),
+    (
+        "write_and_read_through_a_pipe",
+        write_and_read_through_a_pipe,
+    ),
+    ("partial_write_like_legacy", partial_write_like_legacy),
+    ("bad_io_buffers", bad_io_buffers),
+    ("older_write_request", older_write_request),
+    ("exit_ends_the_process", exit_ends_the_process),
+    ("getcwd_matches_legacy", getcwd_matches_legacy),
+    ("probe_matches_the_table", probe_matches_the_table),
+    ("hello_uses_only_typed_calls", hello_uses_only_typed_calls),
+    (
+        "typed_only_filter_kills_legacy_calls",
+        typed_only_filter_kills_legacy_calls,
+    ),
+    (
+        "seccomp_sees_typed_calls_as_one_number",
+        seccomp_sees_typed_calls_as_one_number,
+    ),
+    ("seccomp_filters_by_operation", seccomp_filters_by_operation),
     ("legacy_calls_after_opt_in", legacy_calls_after_opt_in),
     ("fork_keeps_the_opt_in", fork_keeps_the_opt_in),
     ("threads_share_the_opt_in", threads_share_the_opt_in),
@@ -593,17 +1093,39 @@ const LEGACY_TESTS: &[Test] = &[
     ),
 ];
 
+const STOCK_TESTS: &[Test] = &[
+    ("stock/opt_in_fails", stock_opt_in_fails),
+    (
+        "stock/every_wrapper_is_enosys",
+        stock_every_wrapper_is_enosys,
+    ),
+    ("stock/legacy_calls", legacy_calls_common),
+    ("stock/upper_bits_ignored", legacy_upper_bits_ignored),
+];
+
 fn main() {
     let mode = std::env::args().nth(1);
     let tests = match mode.as_deref() {
         None => MAIN_TESTS,
         Some("--legacy") => LEGACY_TESTS,
+        Some("--stock") => STOCK_TESTS,
+        Some("--only") => {
+            let name = std::env::args().nth(2).unwrap_or_default();
+            let all = MAIN_TESTS.iter().chain(LEGACY_TESTS).chain(STOCK_TESTS);
+            let picked: Vec<Test> = all
+                .filter(|(n, _)| n.contains(name.as_str()))
+                .copied()
+                .collect();
+            std::process::exit(i32::from(run_tests(&picked) != 0));
+        }
         Some("--status") => {
             println!("{}", ferrocall_status().unwrap_or(u64::MAX));
             return;
         }
         Some(other) => {
-            eprintln!("ferrotest: unknown mode {other}; use no argument, --legacy or --status");
+            eprintln!(
+                "ferrotest: unknown mode {other}; use no argument, --legacy, --stock or --status"
+            );
             std::process::exit(2);
         }
     };

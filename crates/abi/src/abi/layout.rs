@@ -260,6 +260,29 @@ pub struct UserBuf {
     pub len: u64,
 }
 
+impl UserBuf {
+    /// The buffer a slice occupies.
+    pub fn from_slice(bytes: &[u8]) -> UserBuf {
+        UserBuf {
+            addr: bytes.as_ptr() as u64,
+            len: bytes.len() as u64,
+        }
+    }
+
+    /// Checks what can be checked without touching memory: a length above `isize::MAX` is
+    /// `EINVAL`, a range that wraps around the address space is `EFAULT`. Returns the
+    /// address and length as `usize`.
+    pub fn check(&self) -> Result<(usize, usize), Errno> {
+        let len = usize::try_from(self.len).map_err(|_| Errno::EINVAL)?;
+        if isize::try_from(len).is_err() {
+            return Err(Errno::EINVAL);
+        }
+        let addr = usize::try_from(self.addr).map_err(|_| Errno::EFAULT)?;
+        addr.checked_add(len).ok_or(Errno::EFAULT)?;
+        Ok((addr, len))
+    }
+}
+
 impl Field for UserBuf {
     const TYPE: FieldType = FieldType::UserBuf;
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {

@@ -12,7 +12,7 @@
 use core::mem::{offset_of, size_of};
 
 use super::errno::Errno;
-use super::layout::{Args, Field, FieldInfo, Pad32, Request};
+use super::layout::{Args, Field, FieldInfo, Pad32, Request, UserBuf};
 
 macro_rules! operations {
     ($(
@@ -119,6 +119,8 @@ macro_rules! operations {
                 )*];
 
                 fn decode(bytes: &[u8]) -> Result<Self, Errno> {
+                    // Operations without arguments do not look at the bytes.
+                    let _ = bytes;
                     Ok($args {
                         $( $field: <$fty as Field>::decode(bytes, offset_of!($args, $field))?, )*
                     })
@@ -144,7 +146,119 @@ operations! {
         /// Padding, zero.
         pad0: Pad32,
     });
+    /// The caller's process id (its thread group id), as `getpid()`.
+    2 => GetPid(GetPidArgs {});
+    /// The parent's process id, as `getppid()`.
+    3 => GetPpid(GetPpidArgs {});
+    /// Writes `buf` to `fd`, as `write()`: answers the number of bytes written, which may
+    /// be fewer than asked.
+    4 => Write(WriteArgs {
+        /// The file descriptor.
+        fd: i32,
+        /// Padding, zero.
+        pad0: Pad32,
+        /// The bytes to write.
+        buf: UserBuf,
+    });
+    /// Reads into `buf` from `fd`, as `read()`: answers the number of bytes read, 0 at end
+    /// of file.
+    5 => Read(ReadArgs {
+        /// The file descriptor.
+        fd: i32,
+        /// Padding, zero.
+        pad0: Pad32,
+        /// Where to put the bytes.
+        buf: UserBuf,
+    });
+    /// Ends the calling process (every thread) with status `code & 0xff`, as
+    /// `exit_group()`. Does not return, and writes no answer.
+    6 => Exit(ExitArgs {
+        /// The exit status.
+        code: i32,
+        /// Padding, zero.
+        pad0: Pad32,
+    });
+    /// Writes the current working directory, NUL-terminated, into `buf`: answers its
+    /// length including the NUL. When `buf` is too small: `ERANGE`, with the length needed
+    /// as the answer's value.
+    7 => GetCwd(GetCwdArgs {
+        /// Where to put the path.
+        buf: UserBuf,
+    });
+    /// Describes what this kernel offers: writes a [`ProbeHeader`] and one [`ProbeEntry`]
+    /// per operation into `buf`, and answers the number of bytes written. When `buf` is too
+    /// small: `ERANGE`, with the size needed as the answer's value.
+    8 => Probe(ProbeArgs {
+        /// Where to put the description.
+        buf: UserBuf,
+    });
 }
+
+/// The start of a [`Op::Probe`] answer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbeHeader {
+    /// The kernel's ABI version.
+    pub version: u32,
+    /// The number of [`ProbeEntry`] that follow.
+    pub count: u32,
+}
+
+/// One operation in a [`Op::Probe`] answer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbeEntry {
+    /// The operation number.
+    pub op: u32,
+    /// The size of a request for it that this kernel knows.
+    pub request_size: u32,
+}
+
+/// The size of the [`Op::Probe`] answer of this ABI.
+pub const PROBE_SIZE: usize = size_of::<ProbeHeader>() + Op::ALL.len() * size_of::<ProbeEntry>();
+
+/// The [`Op::Probe`] answer of this ABI, as the kernel writes it.
+pub fn probe_bytes() -> [u8; PROBE_SIZE] {
+    let mut out = [0u8; PROBE_SIZE];
+    let count = Op::ALL.len() as u32;
+    let mut words = [super::ABI_VERSION, count].into_iter().chain(
+        Op::ALL
+            .iter()
+            .flat_map(|op| [op.raw(), op.request_size() as u32]),
+    );
+    for chunk in out.chunks_exact_mut(4) {
+        if let Some(word) = words.next() {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+    }
+    out
+}
+
+/// Reads a [`Op::Probe`] answer: the header and its entries, skipping entries that do not
+/// fit. Never panics, whatever the bytes.
+pub fn parse_probe(bytes: &[u8]) -> Option<(ProbeHeader, impl Iterator<Item = ProbeEntry> + '_)> {
+    let word = |i: usize| -> Option<u32> {
+        let b = bytes.get(i.checked_mul(4)?..i.checked_mul(4)?.checked_add(4)?)?;
+        Some(u32::from_le_bytes(b.try_into().ok()?))
+    };
+    let header = ProbeHeader {
+        version: word(0)?,
+        count: word(1)?,
+    };
+    let entries = (0..header.count as usize).map_while(move |i| {
+        let at = i.checked_mul(2)?.checked_add(2)?;
+        Some(ProbeEntry {
+            op: word(at)?,
+            request_size: word(at.checked_add(1)?)?,
+        })
+    });
+    Some((header, entries))
+}
+
+const _: () = {
+    assert!(size_of::<ProbeHeader>() == 8);
+    assert!(size_of::<ProbeEntry>() == 8);
+};
 
 /// The largest request size of any operation in this version of the ABI: the kernel copies
 /// a request into a stack buffer of this size.

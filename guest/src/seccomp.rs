@@ -1,0 +1,142 @@
+//! Minimal seccomp-BPF filters for the guest tests: build a program of a few checks on the
+//! system call number and its first argument, and install it in the calling thread.
+
+use ferrocall::abi::Errno;
+
+use crate::{nr, syscall};
+
+/// One classic-BPF instruction (`struct sock_filter`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Insn {
+    code: u16,
+    jt: u8,
+    jf: u8,
+    k: u32,
+}
+
+/// `SECCOMP_RET_ALLOW`.
+pub const ALLOW: u32 = 0x7fff_0000;
+/// `SECCOMP_RET_KILL_PROCESS`.
+pub const KILL_PROCESS: u32 = 0x8000_0000;
+/// `SECCOMP_RET_TRAP`.
+pub const TRAP: u32 = 0x0003_0000;
+
+/// `SECCOMP_RET_ERRNO | errno`.
+pub const fn errno(e: Errno) -> u32 {
+    0x0005_0000 | e.raw() as u32
+}
+
+const LD_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+const RET: u16 = 0x06; // BPF_RET | BPF_K
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+
+/// A rule: what to answer for system call `nr` (and, if given, first argument `arg0`).
+#[derive(Clone, Copy, Debug)]
+pub struct Rule {
+    /// The system call number.
+    pub nr: u32,
+    /// The first argument it must have, if any (compared as 64 bits).
+    pub arg0: Option<u64>,
+    /// The `SECCOMP_RET_*` action.
+    pub action: u32,
+}
+
+/// Builds a filter: kill on a foreign architecture, apply the first matching rule, else
+/// `default`.
+pub fn program(rules: &[Rule], default: u32) -> Vec<Insn> {
+    let ld = |k: u32| Insn {
+        code: LD_ABS,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let ret = |k: u32| Insn {
+        code: RET,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let mut p = vec![
+        ld(4),
+        Insn {
+            code: JEQ,
+            jt: 1,
+            jf: 0,
+            k: AUDIT_ARCH_X86_64,
+        },
+        ret(KILL_PROCESS),
+    ];
+    for rule in rules {
+        // Each rule: load nr; if it differs, skip this rule's instructions.
+        match rule.arg0 {
+            None => {
+                p.push(ld(0));
+                p.push(Insn {
+                    code: JEQ,
+                    jt: 0,
+                    jf: 1,
+                    k: rule.nr,
+                });
+                p.push(ret(rule.action));
+            }
+            Some(arg) => {
+                p.push(ld(0));
+                p.push(Insn {
+                    code: JEQ,
+                    jt: 0,
+                    jf: 5,
+                    k: rule.nr,
+                });
+                p.push(ld(16)); // args[0], low half
+                p.push(Insn {
+                    code: JEQ,
+                    jt: 0,
+                    jf: 3,
+                    k: arg as u32,
+                });
+                p.push(ld(20)); // args[0], high half
+                p.push(Insn {
+                    code: JEQ,
+                    jt: 0,
+                    jf: 1,
+                    k: (arg >> 32) as u32,
+                });
+                p.push(ret(rule.action));
+            }
+        }
+    }
+    p.push(ret(default));
+    p
+}
+
+/// Installs `program` in the calling thread (after `PR_SET_NO_NEW_PRIVS`). Uses only raw
+/// system calls, so it is safe between `fork()` and `execve()`.
+pub fn install(program: &[Insn]) -> Result<(), Errno> {
+    #[repr(C)]
+    struct Fprog {
+        len: u16,
+        filter: *const Insn,
+    }
+    let prog = Fprog {
+        len: program.len() as u16,
+        filter: program.as_ptr(),
+    };
+    const PR_SET_NO_NEW_PRIVS: u64 = 38;
+    const SECCOMP: u64 = 317;
+    const SECCOMP_SET_MODE_FILTER: u64 = 1;
+    syscall(nr::PRCTL, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0])?;
+    syscall(
+        SECCOMP,
+        [
+            SECCOMP_SET_MODE_FILTER,
+            0,
+            &prog as *const Fprog as u64,
+            0,
+            0,
+            0,
+        ],
+    )
+    .map(drop)
+}
