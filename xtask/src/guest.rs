@@ -15,6 +15,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("demo", "/bin/demo"),
     ("hello", "/bin/hello"),
     ("ferrotest", "/bin/ferrotest"),
+    ("ferrostress", "/bin/ferrostress"),
 ];
 
 /// Paths of the built guest programs.
@@ -55,6 +56,7 @@ pub fn initramfs(ws: &Workspace, bins: &Binaries) -> Result<PathBuf> {
         Entry::Dir("/dev"),
         Entry::CharDev("/dev/console", 5, 1),
         Entry::CharDev("/dev/null", 1, 3),
+        Entry::CharDev("/dev/zero", 1, 5),
         Entry::Dir("/bin"),
         Entry::Dir("/proc"),
         Entry::Dir("/tmp"),

@@ -87,49 +87,54 @@ fn run() -> Result<bool> {
     Ok(boot.report())
 }
 
+/// The guest runs of `cargo xtask test`: kernel, its description, the programs `/init`
+/// runs (separated by `::`), and a timeout in seconds.
+const GUEST_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[
+    (
+        kernel::Variant::Ferrocall,
+        "the patched kernel",
+        "/bin/ferrotest :: /bin/ferrostress --fuzz-calls 3000000",
+        900,
+    ),
+    // The same programs on the same kernel without ferrocall: every typed call must be
+    // ENOSYS, and nothing else may happen.
+    (
+        kernel::Variant::Stock,
+        "the kernel without ferrocall",
+        "/bin/ferrotest --stock",
+        300,
+    ),
+];
+
 /// `cargo xtask test`: host tests and the guest suite; ends with `N passed, N failed`.
 fn test() -> Result<bool> {
     let ws = Workspace::find()?;
     deps::ensure(&ws)?;
     util::step("host", "cargo test --workspace");
     let host = util::cargo_test(&ws)?;
-    let image = kernel::build(&ws, kernel::Variant::Ferrocall)?;
     let bins = guest::build(&ws)?;
     let initrd = guest::initramfs(&ws, &bins)?;
-    util::step(
-        "guest",
-        "booting the patched kernel under QEMU, running /bin/ferrotest",
-    );
-    let boot = qemu::boot(
-        &ws,
-        &image,
-        &initrd,
-        "/bin/ferrotest",
-        qemu::Show::GuestOutput,
-        600,
-    )?;
-    let mut guest = boot.count_tests();
-    let mut clean = boot.report();
-
-    // The same programs on the same kernel without ferrocall: every typed call must be
-    // ENOSYS, and nothing else may happen.
-    let stock = kernel::build(&ws, kernel::Variant::Stock)?;
-    util::step(
-        "guest",
-        "booting the kernel without ferrocall, running /bin/ferrotest --stock",
-    );
-    let boot = qemu::boot(
-        &ws,
-        &stock,
-        &initrd,
-        "/bin/ferrotest --stock",
-        qemu::Show::GuestOutput,
-        300,
-    )?;
-    let counts = boot.count_tests();
-    guest.passed += counts.passed;
-    guest.failed += counts.failed;
-    clean &= boot.report();
+    let mut guest = qemu::GuestCounts {
+        passed: 0,
+        failed: 0,
+    };
+    let mut clean = true;
+    for (variant, what, command, timeout) in GUEST_RUNS {
+        let image = kernel::build(&ws, *variant)?;
+        util::step("guest", &format!("booting {what}, running {command}"));
+        let boot = qemu::boot(
+            &ws,
+            &image,
+            &initrd,
+            command,
+            qemu::Show::GuestOutput,
+            *timeout,
+        )?;
+        let counts = boot.count_tests();
+        guest.passed += counts.passed;
+        guest.failed += counts.failed;
+        clean &= boot.report();
+    }
 
     let passed = host.passed + guest.passed;
     // A guest that crashed or never reported counts as one more failure.

@@ -1,6 +1,7 @@
-//! `/init` of the test VM: runs the program named on the kernel command line (after `--`),
-//! reports how it ended on a line `cargo xtask` looks for, and restarts the machine, which
-//! makes QEMU (started with `-no-reboot`) exit.
+//! `/init` of the test VM: runs the programs named on the kernel command line (after `--`,
+//! separated by `::`), one after the other, reports how they ended on a line `cargo xtask`
+//! looks for (the first non-zero status, else 0), and restarts the machine, which makes QEMU
+//! (started with `-no-reboot`) exit.
 
 use std::process::Command;
 
@@ -11,24 +12,35 @@ const VERDICT: &str = "ferrocall-guest-exit:";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let code = match args.split_first() {
-        None => {
-            eprintln!("init: no program to run; put it after `--` on the kernel command line");
-            127
+    let mut code = 0;
+    if args.is_empty() {
+        eprintln!("init: no program to run; put it after `--` on the kernel command line");
+        code = 127;
+    }
+    for command in args.split(|a| a == "::").filter(|c| !c.is_empty()) {
+        let status = run(command);
+        if code == 0 {
+            code = status;
         }
-        Some((program, rest)) => match Command::new(program).args(rest).status() {
-            Ok(status) => status.code().unwrap_or_else(|| {
-                eprintln!("init: {program} was killed: {status}");
-                128
-            }),
-            Err(e) => {
-                eprintln!("init: cannot run {program}: {e}");
-                127
-            }
-        },
-    };
+    }
     println!("{VERDICT} {code}");
     restart();
+}
+
+/// Runs one command and returns its exit status (128 if a signal killed it, 127 if it could
+/// not start).
+fn run(command: &[String]) -> i32 {
+    let (program, rest) = command.split_first().expect("commands are not empty");
+    match Command::new(program).args(rest).status() {
+        Ok(status) => status.code().unwrap_or_else(|| {
+            eprintln!("init: {program} was killed: {status}");
+            128
+        }),
+        Err(e) => {
+            eprintln!("init: cannot run {program}: {e}");
+            127
+        }
+    }
 }
 
 /// `reboot(LINUX_REBOOT_CMD_RESTART)`; with `-no-reboot`, QEMU exits instead.

@@ -1,0 +1,545 @@
+//! Stress tests of the typed path, run inside the VM: many threads at once, a thread that
+//! rewrites a request while another calls it, signals interrupting a blocking typed `Read`,
+//! and a seedable fuzzer. Prints `PASS`/`FAIL` lines like `ferrotest`, plus `stats:` lines
+//! with the number of calls made.
+//!
+//! `ferrostress [--seed N] [--fuzz-calls N]`
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrocall::abi::{self, Answer, Errno, Op};
+use ferrocall_guest::{
+    check, expect_eq, request_bytes, run_tests, syscall, typed_raw, Outcome, Pages, Test, PAGE,
+    PROT_NONE, PROT_READ,
+};
+
+/// A small, fast, seedable generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+fn args_value(name: &str) -> Option<u64> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == name)?;
+    let v = args.get(i + 1)?;
+    match v.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => v.parse().ok(),
+    }
+}
+
+fn useless_request(value: u32) -> Vec<u8> {
+    let mut args = value.to_le_bytes().to_vec();
+    args.extend_from_slice(&[0; 4]);
+    request_bytes(40, Op::Useless as u32, 0, 0, &args)
+}
+
+fn answer_at(pages: &Pages, offset: usize) -> Answer {
+    let b = pages.read(offset + 16, 16);
+    Answer {
+        value: u64::from_le_bytes(b[0..8].try_into().unwrap()),
+        errno: u32::from_le_bytes(b[8..12].try_into().unwrap()),
+        state: u32::from_le_bytes(b[12..16].try_into().unwrap()),
+    }
+}
+
+// ---- concurrency -------------------------------------------------------------------------
+
+const THREADS: u64 = 8;
+const CALLS_PER_THREAD: u64 = 20_000;
+
+fn eight_threads_many_calls() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let pid = std::process::id();
+    let devnull = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| e.to_string())?;
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&devnull);
+    let wrong = Arc::new(AtomicU64::new(0));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let wrong = wrong.clone();
+            std::thread::spawn(move || {
+                let buf = vec![t as u8; (t as usize + 1) * 7];
+                for i in 0..CALLS_PER_THREAD {
+                    let ok = match i % 3 {
+                        0 => {
+                            let v = (t * CALLS_PER_THREAD + i) as u32;
+                            ferrocall::useless(v) == Ok(v + 15)
+                        }
+                        1 => ferrocall::getpid() == Ok(pid),
+                        _ => ferrocall::write(fd, &buf) == Ok(buf.len()),
+                    };
+                    if !ok {
+                        wrong.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().map_err(|_| "a thread panicked".to_string())?;
+    }
+    println!(
+        "stats: concurrency {THREADS} threads x {CALLS_PER_THREAD} calls = {} typed calls",
+        THREADS * CALLS_PER_THREAD
+    );
+    expect_eq("wrong answers", wrong.load(Ordering::Relaxed), 0)
+}
+
+// ---- a mutator thread --------------------------------------------------------------------
+
+const MUTATOR_CALLS: u64 = 50_000;
+
+/// One thread calls `Useless` on a request in a shared page while another rewrites the
+/// request's operation, size, flags, padding and value. Every answer must be one that some
+/// version of the request could legally produce.
+fn mutator_on_useless() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let mut page = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    page.write(0, &useless_request(100));
+    let addr = page.addr(0);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mutator = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut rng = Rng(0x1234_5678);
+            let mut rewrites = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let (offset, value): (u64, u32) = match rng.below(6) {
+                    0 => (4, rng.pick(&[1, 2, 999])),   // op
+                    1 => (0, rng.pick(&[40, 32, 48])),  // size
+                    2 => (8, rng.pick(&[0, 0, 1])),     // flags
+                    3 => (36, rng.pick(&[0, 0, 0, 7])), // padding
+                    _ => (32, rng.pick(&[100, 200])),   // value
+                };
+                // SAFETY: the page stays mapped until the mutator is joined; the racing
+                // reads are the kernel's copy, which tolerates any content.
+                unsafe { core::ptr::write_volatile((addr + offset) as *mut u32, value) };
+                rewrites += 1;
+                // Change the request at about the rate of the calls, so that the kernel
+                // sees valid and invalid versions of it.
+                for _ in 0..rng.below(200) {
+                    core::hint::spin_loop();
+                }
+            }
+            rewrites
+        })
+    };
+    let mut outcomes = [0u64; 3];
+    let mut bad = None;
+    // How often the request looked valid just before the call, as a sanity check of the
+    // race's mix.
+    let mut looked_valid = 0u64;
+    for _ in 0..MUTATOR_CALLS {
+        let snap = page.read(0, 40);
+        if snap[0..4] == [40, 0, 0, 0]
+            && snap[4..8] == [1, 0, 0, 0]
+            && snap[8..12] == [0; 4]
+            && snap[36..40] == [0; 4]
+        {
+            looked_valid += 1;
+        }
+        match typed_raw(addr, Op::Useless as u64, 40, addr) {
+            Ok(0) => {
+                outcomes[0] += 1;
+                let a = answer_at(&page, 0);
+                if a.result() != Some(Ok(115)) && a.result() != Some(Ok(215)) {
+                    bad = Some(format!("answer {a:?}"));
+                }
+            }
+            Err(Errno::EINVAL) => outcomes[1] += 1,
+            other => {
+                outcomes[2] += 1;
+                bad = Some(format!("result {other:?}"));
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let rewrites = mutator.join().map_err(|_| "mutator panicked")?;
+    println!(
+        "stats: mutator {MUTATOR_CALLS} calls against {rewrites} rewrites: {} answered, {} EINVAL (looked valid {looked_valid})",
+        outcomes[0], outcomes[1]
+    );
+    check(bad.is_none(), || {
+        format!("illegal outcome: {}", bad.unwrap_or_default())
+    })?;
+    check(outcomes[0] > 0 && outcomes[1] > 0, || {
+        format!("the race never happened: {outcomes:?}")
+    })
+}
+
+/// One thread reads `/dev/zero` through a typed `Read` whose buffer another thread points
+/// at good memory, NULL, a kernel address or a read-only page: every result is a full read
+/// or `EFAULT`, and the good buffer only ever receives zeros.
+fn mutator_on_read_buffer() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let zero = std::fs::File::open("/dev/zero").map_err(|e| format!("/dev/zero: {e}"))?;
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&zero);
+    let mut pages = Pages::map(3, 0).map_err(|e| e.to_string())?;
+    pages.protect(2, PROT_READ).map_err(|e| e.to_string())?;
+    pages.write(PAGE, &[0xaa; 64]);
+    let good = pages.addr(PAGE);
+    let targets = [good, 0, 0xffff_ffff_8100_0000, pages.addr(2 * PAGE)];
+    let mut args = fd.to_le_bytes().to_vec();
+    args.extend_from_slice(&[0; 4]);
+    args.extend_from_slice(&good.to_le_bytes());
+    args.extend_from_slice(&64u64.to_le_bytes());
+    pages.write(0, &request_bytes(56, Op::Read as u32, 0, 0, &args));
+    let req = pages.addr(0);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mutator = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut rng = Rng(42);
+            while !stop.load(Ordering::Relaxed) {
+                let target = rng.pick(&targets);
+                // SAFETY: the request page stays mapped until the mutator is joined.
+                unsafe { core::ptr::write_volatile((req + 40) as *mut u64, target) };
+            }
+        })
+    };
+    let (mut full, mut efault, mut bad) = (0u64, 0u64, None);
+    for _ in 0..MUTATOR_CALLS / 2 {
+        match typed_raw(req, Op::Read as u64, 56, req) {
+            Ok(0) => full += 1,
+            Err(Errno::EFAULT) => efault += 1,
+            other => bad = Some(format!("{other:?}")),
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    mutator.join().map_err(|_| "mutator panicked")?;
+    println!(
+        "stats: buffer mutator {} calls: {full} full reads, {efault} EFAULT",
+        MUTATOR_CALLS / 2
+    );
+    check(bad.is_none(), || {
+        format!("illegal result {}", bad.unwrap_or_default())
+    })?;
+    let filled = pages.read(PAGE, 64);
+    check(filled.iter().all(|&b| b == 0), || {
+        "the good buffer got something other than zeros".into()
+    })?;
+    check(full > 0 && efault > 0, || {
+        format!("the race never happened: {full} full, {efault} EFAULT")
+    })
+}
+
+// ---- signals -----------------------------------------------------------------------------
+
+static SIGNALS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    SIGNALS.fetch_add(1, Ordering::SeqCst);
+}
+
+fn set_handler(restart: bool) -> Result<(), String> {
+    // SAFETY: all-zero bytes are a valid `sigaction` (no handler, no flags, empty mask).
+    let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
+    sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+    sa.sa_flags = if restart { libc::SA_RESTART } else { 0 };
+    // SAFETY: `sa` is a valid action whose handler only touches an atomic, which is
+    // async-signal-safe.
+    if unsafe { libc::sigaction(libc::SIGUSR1, &sa, core::ptr::null_mut()) } != 0 {
+        return Err("sigaction failed".into());
+    }
+    Ok(())
+}
+
+/// A blocking read on an empty pipe, typed or legacy; a helper thread sends SIGUSR1 to the
+/// reader, then (if `then_write`) writes one byte.
+fn interrupted_read(typed: bool, then_write: bool) -> Result<(Result<usize, Errno>, u64), String> {
+    let mut fds = [0i32; 2];
+    syscall(22, [fds.as_mut_ptr() as u64, 0, 0, 0, 0, 0]).map_err(|e| e.to_string())?;
+    let (r, w) = (fds[0], fds[1]);
+    // SAFETY: gettid has no arguments and no side effects.
+    let tid = unsafe { libc::gettid() };
+    let before = SIGNALS.load(Ordering::SeqCst);
+    let helper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        // SAFETY: getpid has no preconditions.
+        let pid = unsafe { libc::getpid() };
+        // SAFETY: tgkill to our own process and thread with a handled signal.
+        unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGUSR1) };
+        if then_write {
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = syscall(1, [w as u64, b"x".as_ptr() as u64, 1, 0, 0, 0]);
+        }
+    });
+    let mut buf = [0u8; 8];
+    let result = if typed {
+        ferrocall::read(r, &mut buf)
+    } else {
+        syscall(0, [r as u64, buf.as_mut_ptr() as u64, 8, 0, 0, 0]).map(|n| n as usize)
+    };
+    helper.join().map_err(|_| "helper panicked")?;
+    let _ = syscall(3, [r as u64, 0, 0, 0, 0, 0]);
+    let _ = syscall(3, [w as u64, 0, 0, 0, 0, 0]);
+    Ok((result, SIGNALS.load(Ordering::SeqCst) - before))
+}
+
+fn signal_interrupts_a_blocking_read() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    set_handler(false)?;
+    let legacy = interrupted_read(false, false)?;
+    let typed = interrupted_read(true, false)?;
+    expect_eq(
+        "legacy read, handler without SA_RESTART",
+        legacy,
+        (Err(Errno::EINTR), 1),
+    )?;
+    expect_eq(
+        "typed read, handler without SA_RESTART",
+        typed,
+        (Err(Errno::EINTR), 1),
+    )
+}
+
+fn signal_restarts_a_blocking_read() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    set_handler(true)?;
+    let legacy = interrupted_read(false, true)?;
+    let typed = interrupted_read(true, true)?;
+    expect_eq("legacy read, SA_RESTART", legacy, (Ok(1), 1))?;
+    expect_eq("typed read, SA_RESTART", typed, (Ok(1), 1))
+}
+
+// ---- the fuzzer --------------------------------------------------------------------------
+
+/// Errors a typed call may legally give to the fuzzer's requests.
+const LEGAL: &[Errno] = &[
+    Errno::EFAULT,
+    Errno::EINVAL,
+    Errno::E2BIG,
+    Errno::ENOSYS,
+    Errno::EBADF,
+    Errno::EAGAIN,
+    Errno::ERANGE,
+    Errno::EOVERFLOW,
+];
+
+fn fuzz() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let seed = args_value("--seed").unwrap_or_else(|| {
+        // SAFETY: rdtsc has no side effects.
+        unsafe { core::arch::x86_64::_rdtsc() | 1 }
+    });
+    let calls = args_value("--fuzz-calls").unwrap_or(1_000_000);
+    println!("stats: fuzz seed {seed:#x} (rerun with --seed {seed:#x})");
+    let mut rng = Rng(seed);
+
+    // Memory the fuzzer may point at: scratch pages it owns, a read-only page, an
+    // inaccessible page and a hole, all prepared before the loop, which allocates nothing.
+    let mut arena = Pages::map(8, 0).map_err(|e| e.to_string())?;
+    let special = Pages::map(3, 0).map_err(|e| e.to_string())?;
+    special.protect(0, PROT_READ).map_err(|e| e.to_string())?;
+    special.protect(1, PROT_NONE).map_err(|e| e.to_string())?;
+    special.unmap(2).map_err(|e| e.to_string())?;
+    let devnull = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| e.to_string())?;
+    let mut fds = [0i32; 2];
+    syscall(293, [fds.as_mut_ptr() as u64, 0o4000, 0, 0, 0, 0]).map_err(|e| e.to_string())?;
+    let fd_choices = [
+        std::os::fd::AsRawFd::as_raw_fd(&devnull),
+        fds[0],
+        fds[1],
+        -1,
+        1000,
+    ];
+    let pointers = [
+        0u64,
+        8,
+        special.addr(0),
+        special.addr(PAGE),
+        special.addr(2 * PAGE),
+        0xffff_ffff_8100_0000,
+        0xffff_8880_0000_0000,
+        0x0100_0000_0000_0000,
+        u64::MAX - 7,
+    ];
+    let arena_len = 8 * PAGE;
+    let ops: Vec<u32> = Op::ALL
+        .iter()
+        .map(|o| o.raw())
+        .filter(|&o| o != Op::Exit as u32)
+        .collect();
+    let mut counts = [0u64; 16];
+    let mut buf = [0u8; 4200];
+    let (mut ok, mut unknown) = (0u64, None);
+    for i in 0..calls {
+        // The operation: mostly real ones, sometimes anything (never Exit, which would end
+        // the fuzzer).
+        let op = match rng.below(10) {
+            0 => (rng.next() as u32).max(9),
+            1 => 0,
+            _ => rng.pick(&ops),
+        };
+        let known = Op::from_raw(u64::from(op)).map_or(40, |o| o.request_size());
+        let size = match rng.below(8) {
+            0 => rng.below(64) as usize,
+            1 => known + 8 * rng.below(8) as usize,
+            2 => rng.below(4200) as usize,
+            _ => known,
+        };
+        let size = size.min(4096 + 64);
+        // The request's bytes: a plausible header, random arguments, some random damage.
+        let mut len = size.min(buf.len());
+        for b in buf[..len].iter_mut() {
+            *b = 0;
+        }
+        if len >= 16 {
+            buf[0..4].copy_from_slice(&(size as u32).to_le_bytes());
+            buf[4..8].copy_from_slice(&op.to_le_bytes());
+        }
+        // Where this operation's buffer field is, and whether the kernel writes through it.
+        let (buf_field, kernel_writes) = match Op::from_raw(u64::from(op)) {
+            Some(Op::Read) => (Some(40), true),
+            Some(Op::Write) => (Some(40), false),
+            Some(Op::GetCwd | Op::Probe) => (Some(32), true),
+            _ => (None, false),
+        };
+        if len >= 40 && matches!(Op::from_raw(u64::from(op)), Some(Op::Read | Op::Write)) {
+            let fd = rng.pick(&fd_choices);
+            buf[32..36].copy_from_slice(&fd.to_le_bytes());
+        }
+        if let Some(at) = buf_field.filter(|at| len >= at + 16) {
+            let addr = if rng.below(2) == 0 {
+                arena.addr(rng.below(arena_len as u64 / 2) as usize + arena_len / 2)
+            } else {
+                rng.pick(&pointers)
+            };
+            let blen = match rng.below(6) {
+                0 => rng.next(),
+                1 => 1 << 63,
+                _ => rng.below(600),
+            };
+            // Keep writes into the arena inside its upper half.
+            let blen = if addr >= arena.addr(0) && addr < arena.addr(arena_len) {
+                blen.min(arena.addr(arena_len) - addr)
+            } else {
+                blen
+            };
+            buf[at..at + 8].copy_from_slice(&addr.to_le_bytes());
+            buf[at + 8..at + 16].copy_from_slice(&blen.to_le_bytes());
+        }
+        // Some random damage; never to a buffer the kernel writes through, which could then
+        // point at the fuzzer's own memory, nor to a file descriptor, which could then be
+        // the console.
+        for _ in 0..rng.below(3) {
+            if len > 0 {
+                let at = rng.below(len as u64) as usize;
+                let protected = (kernel_writes
+                    && buf_field.is_some_and(|f| (f..f + 16).contains(&at)))
+                    || (buf_field == Some(40) && (32..36).contains(&at));
+                if !protected {
+                    buf[at] = rng.next() as u8;
+                }
+            }
+        }
+        // Where it lies: mostly aligned in the arena's lower half, sometimes misaligned or
+        // straddling the end of the arena, sometimes a bad pointer outright.
+        let offset = match rng.below(16) {
+            0 => rng.below(64) as usize,
+            _ => (rng.below((arena_len / 2 - 4200) as u64) as usize) & !7,
+        };
+        len = len.min(arena_len - offset);
+        arena.write(offset, &buf[..len]);
+        let mut addr = arena.addr(offset);
+        if rng.below(32) == 0 {
+            addr = rng.pick(&pointers);
+        }
+        // The registers: usually the header's, sometimes not.
+        let rdi = match rng.below(16) {
+            0 => u64::from(rng.pick(&ops)),
+            1 => rng.next(),
+            _ => u64::from(op),
+        };
+        let rdi = if rdi == Op::Exit as u64 { 1 } else { rdi };
+        let rsi = if rng.below(16) == 0 {
+            rng.next() % 5000
+        } else {
+            size as u64
+        };
+        let result = if rng.below(8) == 0 || !abi::is_request_address(addr) {
+            syscall(u64::from(abi::SYSCALL_NR), [rdi, rsi, addr, 0, 0, 0])
+        } else {
+            typed_raw(addr, rdi, rsi, addr)
+        };
+        match result {
+            Ok(_) => ok += 1,
+            Err(e) if LEGAL.contains(&e) => {
+                counts[LEGAL.iter().position(|&l| l == e).unwrap_or(0)] += 1
+            }
+            Err(e) => {
+                unknown = Some(format!(
+                    "call {i}: op {op} rdi {rdi:#x} rsi {rsi} at {addr:#x}: {e}"
+                ));
+                break;
+            }
+        }
+    }
+    let summary: Vec<String> = LEGAL
+        .iter()
+        .zip(counts)
+        .map(|(e, n)| format!("{}={n}", e.name().unwrap_or("?")))
+        .collect();
+    println!(
+        "stats: fuzz {calls} typed calls: ok={ok} {}",
+        summary.join(" ")
+    );
+    check(unknown.is_none(), || {
+        format!(
+            "unexpected result, seed {seed:#x}: {}",
+            unknown.unwrap_or_default()
+        )
+    })?;
+    check(ok > calls / 50, || {
+        format!("too few successes ({ok}): the fuzzer is not reaching the operations")
+    })
+}
+
+const TESTS: &[Test] = &[
+    ("stress/eight_threads_many_calls", eight_threads_many_calls),
+    ("stress/mutator_on_useless", mutator_on_useless),
+    ("stress/mutator_on_read_buffer", mutator_on_read_buffer),
+    (
+        "stress/signal_interrupts_a_blocking_read",
+        signal_interrupts_a_blocking_read,
+    ),
+    (
+        "stress/signal_restarts_a_blocking_read",
+        signal_restarts_a_blocking_read,
+    ),
+    ("stress/fuzz", fuzz),
+];
+
+fn main() {
+    let failed = run_tests(TESTS);
+    println!(
+        "ferrostress: {} passed, {} failed",
+        TESTS.len() - failed,
+        failed
+    );
+    std::process::exit(i32::from(failed != 0));
+}
