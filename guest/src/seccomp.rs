@@ -21,6 +21,8 @@ pub const ALLOW: u32 = 0x7fff_0000;
 pub const KILL_PROCESS: u32 = 0x8000_0000;
 /// `SECCOMP_RET_TRAP`.
 pub const TRAP: u32 = 0x0003_0000;
+/// `SECCOMP_RET_TRACE`.
+pub const TRACE: u32 = 0x7ff0_0000;
 
 /// `SECCOMP_RET_ERRNO | errno`.
 pub const fn errno(e: Errno) -> u32 {

@@ -23,7 +23,7 @@ use kernel::uaccess::{UserSlice, UserSliceReader};
 pub mod abi;
 
 use abi::layout::Request;
-use abi::{Answer, Call, Errno, UserBuf};
+use abi::{Answer, Call, Errno, UserBuf, UserBufMut};
 
 // The numbers C code uses (include/uapi/linux/ferrocall.h) are the ABI's.
 const _: () = {
@@ -181,7 +181,7 @@ fn write(fd: i32, buf: UserBuf) -> Result<u64, Errno> {
 }
 
 /// `read(fd, buf)` through `ksys_read()`, the function the legacy `read` uses.
-fn read(fd: i32, buf: UserBuf) -> Result<u64, Errno> {
+fn read(fd: i32, buf: UserBufMut) -> Result<u64, Errno> {
     let (addr, len) = buf.check()?;
     // SAFETY: as in `write`: `ksys_read()` treats `addr` as a user pointer.
     let ret = unsafe { bindings::ksys_read(fd as c_uint, addr as *mut c_char, len) };
@@ -195,14 +195,14 @@ fn exit(code: i32) -> ! {
 }
 
 /// `getcwd(buf)`: the current directory via `d_path()`, copied out with its NUL.
-fn getcwd(buf: UserBuf) -> Answer {
+fn getcwd(buf: UserBufMut) -> Answer {
     match getcwd_inner(buf) {
         Ok(len) => Answer::done(Ok(len)),
         Err((errno, needed)) => Answer::error_with(errno, needed),
     }
 }
 
-fn getcwd_inner(buf: UserBuf) -> Result<u64, (Errno, u64)> {
+fn getcwd_inner(buf: UserBufMut) -> Result<u64, (Errno, u64)> {
     const PATH_MAX: usize = bindings::PATH_MAX as usize;
     let fail = |errno: Errno| (errno, 0);
     let (addr, len) = buf.check().map_err(fail)?;
@@ -230,7 +230,7 @@ fn getcwd_inner(buf: UserBuf) -> Result<u64, (Errno, u64)> {
 }
 
 /// `Probe(buf)`: the ABI version and every operation with its request size.
-fn probe(buf: UserBuf) -> Answer {
+fn probe(buf: UserBufMut) -> Answer {
     let (addr, len) = match buf.check() {
         Ok(b) => b,
         Err(errno) => return Answer::done(Err(errno)),

@@ -18,6 +18,10 @@ const PACKAGES: &[&str] = &[
     "libelf-dev",
     "libssl-dev",
     "libclang-dev",
+    // The debug kernel is built with LLVM: KASAN with Rust needs clang.
+    "clang",
+    "lld",
+    "llvm",
     "cpio",
     "patch",
     "xz-utils",

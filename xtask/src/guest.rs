@@ -16,6 +16,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("hello", "/bin/hello"),
     ("ferrotest", "/bin/ferrotest"),
     ("ferrostress", "/bin/ferrostress"),
+    ("ferrotrace", "/bin/ferrotrace"),
 ];
 
 /// Paths of the built guest programs.

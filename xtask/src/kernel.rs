@@ -27,6 +27,9 @@ pub enum Variant {
     /// The same kernel and configuration without ferrocall: what a program meets on a
     /// kernel that does not support typed calls.
     Stock,
+    /// The ferrocall kernel with KASAN, lockdep and Rust debug assertions, built with
+    /// LLVM (KASAN with Rust needs clang).
+    Debug,
 }
 
 impl Variant {
@@ -34,6 +37,27 @@ impl Variant {
         match self {
             Variant::Ferrocall => "ferrocall",
             Variant::Stock => "stock",
+            Variant::Debug => "debug",
+        }
+    }
+
+    /// The source tree it builds from: the debug kernel shares the patched one.
+    fn tree(self) -> &'static str {
+        match self {
+            Variant::Ferrocall | Variant::Debug => "ferrocall",
+            Variant::Stock => "stock",
+        }
+    }
+
+    fn patched(self) -> bool {
+        self != Variant::Stock
+    }
+
+    /// Extra `make` variables.
+    fn make_vars(self) -> &'static [&'static str] {
+        match self {
+            Variant::Debug => &["LLVM=1"],
+            _ => &[],
         }
     }
 
@@ -44,6 +68,11 @@ impl Variant {
                 "kernel/config/ferrocall.config",
             ],
             Variant::Stock => &["kernel/config/base.config"],
+            Variant::Debug => &[
+                "kernel/config/base.config",
+                "kernel/config/ferrocall.config",
+                "kernel/config/debug.config",
+            ],
         }
     }
 }
@@ -51,13 +80,13 @@ impl Variant {
 /// Builds the kernel `variant` and returns the path of its `bzImage`.
 pub fn build(ws: &Workspace, variant: Variant) -> Result<PathBuf> {
     let base = ws.target().join("kernel");
-    let src = base.join(format!("src-{}", variant.name()));
+    let src = base.join(format!("src-{}", variant.tree()));
     let out = base.join(format!("build-{}", variant.name()));
     fs::create_dir_all(&base)?;
 
     extract(&base, &src)?;
-    let applied = base.join(format!("applied-{}", variant.name()));
-    if variant == Variant::Ferrocall {
+    let applied = base.join(format!("applied-{}", variant.tree()));
+    if variant.patched() {
         apply_series(ws, &applied, &src)?;
         sync_rust_sources(ws, &src)?;
     } else if fs::read_dir(&applied)
@@ -308,7 +337,7 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
             .hash(&mut hasher);
         fragments.push(path);
     }
-    if variant == Variant::Ferrocall {
+    if variant.patched() {
         for p in series(ws)? {
             fs::read(&p)?.hash(&mut hasher);
         }
@@ -325,14 +354,7 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
         "configuring: tinyconfig + kernel/config fragments",
     );
     let make = |target: &str| -> Result<()> {
-        util::output(
-            Command::new("make")
-                .arg("-C")
-                .arg(src)
-                .arg(format!("O={}", out.display()))
-                .arg(target),
-        )
-        .map(drop)
+        util::output(make_cmd(src, out, variant).arg(target)).map(drop)
     };
     make("tinyconfig")?;
     let mut merge = Command::new(src.join("scripts/kconfig/merge_config.sh"));
@@ -357,16 +379,10 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
         }
     }
     if !missing.is_empty() {
-        let why = util::output(
-            Command::new("make")
-                .arg("-C")
-                .arg(src)
-                .arg(format!("O={}", out.display()))
-                .arg("rustavailable"),
-        )
-        .err()
-        .map(|e| format!("\n  `make rustavailable` says: {e}"))
-        .unwrap_or_default();
+        let why = util::output(make_cmd(src, out, variant).arg("rustavailable"))
+            .err()
+            .map(|e| format!("\n  `make rustavailable` says: {e}"))
+            .unwrap_or_default();
         bail!(
             "the kernel configuration lacks {} (a dependency is missing){why}",
             missing.join(", ")
@@ -374,6 +390,16 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
     }
     fs::write(stamp_path, stamp)?;
     Ok(())
+}
+
+/// `make -C src O=out` with the variant's variables.
+fn make_cmd(src: &Path, out: &Path, variant: Variant) -> Command {
+    let mut cmd = Command::new("make");
+    cmd.arg("-C")
+        .arg(src)
+        .arg(format!("O={}", out.display()))
+        .args(variant.make_vars());
+    cmd
 }
 
 /// Runs `make bzImage`, showing one progress line; the full log goes to `build.log`.
@@ -394,10 +420,7 @@ fn make(src: &Path, out: &Path, variant: Variant) -> Result<()> {
             log_path.display()
         ),
     );
-    let mut child = Command::new("make")
-        .arg("-C")
-        .arg(src)
-        .arg(format!("O={}", out.display()))
+    let mut child = make_cmd(src, out, variant)
         .arg(format!("-j{jobs}"))
         .arg("bzImage")
         .stdin(Stdio::null())

@@ -28,7 +28,8 @@ commands:
   run       build the patched kernel and the demo, boot it under QEMU, show the demo's output
   test      run the host tests, then the guest test suite inside the booted kernel, and on
             the same kernel built without ferrocall
-  kernel    check dependencies and build the patched kernel only
+            --debug-kernel: also on a KASAN + lockdep build (LLVM), hostile tests and fuzzer
+  kernel    build the patched kernel only (--stock: without ferrocall, --debug: the debug one)
   deps      check and install the Debian packages, rustup parts and tools the build needs
   help      show this text
 
@@ -40,10 +41,20 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),
-        Some("test") => test(),
+        Some("test") => test(args.iter().any(|a| a == "--debug-kernel")),
         Some("kernel") => Workspace::find().and_then(|ws| {
             deps::ensure(&ws)?;
-            kernel::build(&ws, kernel::Variant::Ferrocall).map(|_| true)
+            let variant = match args.get(1).map(String::as_str) {
+                None => kernel::Variant::Ferrocall,
+                Some("--stock") => kernel::Variant::Stock,
+                Some("--debug") => kernel::Variant::Debug,
+                Some(other) => {
+                    return Err(util::Error(format!(
+                        "unknown kernel `{other}`: use --stock or --debug"
+                    )))
+                }
+            };
+            kernel::build(&ws, variant).map(|_| true)
         }),
         Some("deps") => Workspace::find().and_then(|ws| deps::ensure(&ws).map(|()| true)),
         Some("help" | "--help" | "-h") | None => {
@@ -106,8 +117,16 @@ const GUEST_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[
     ),
 ];
 
+/// The guest runs of `cargo xtask test --debug-kernel`, after the others.
+const DEBUG_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[(
+    kernel::Variant::Debug,
+    "the debug kernel (KASAN, lockdep)",
+    "/bin/ferrotest :: /bin/ferrostress --fuzz-calls 1000000",
+    1800,
+)];
+
 /// `cargo xtask test`: host tests and the guest suite; ends with `N passed, N failed`.
-fn test() -> Result<bool> {
+fn test(debug_kernel: bool) -> Result<bool> {
     let ws = Workspace::find()?;
     deps::ensure(&ws)?;
     util::step("host", "cargo test --workspace");
@@ -119,7 +138,10 @@ fn test() -> Result<bool> {
         failed: 0,
     };
     let mut clean = true;
-    for (variant, what, command, timeout) in GUEST_RUNS {
+    let runs = GUEST_RUNS
+        .iter()
+        .chain(if debug_kernel { DEBUG_RUNS } else { &[] });
+    for (variant, what, command, timeout) in runs {
         let image = kernel::build(&ws, *variant)?;
         util::step("guest", &format!("booting {what}, running {command}"));
         let boot = qemu::boot(

@@ -19,7 +19,9 @@ pub mod ops;
 
 pub use decode::{decode, plan, Plan};
 pub use errno::Errno;
-pub use layout::{Answer, Args, Field, FieldInfo, FieldType, Header, Pad32, Request, UserBuf};
+pub use layout::{
+    Answer, Args, Field, FieldInfo, FieldType, Header, Pad32, Request, UserBuf, UserBufMut,
+};
 pub use ops::{Call, Op, ProbeEntry, ProbeHeader};
 
 /// The version of this ABI, returned by the opt-in. It only grows; a program built for

@@ -4,7 +4,7 @@
 use core::mem::size_of;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrocall_abi::{self as abi, ops, Answer, Args, Errno, Op, Request, UserBuf};
+use ferrocall_abi::{self as abi, ops, Answer, Args, Errno, Op, Request, UserBuf, UserBufMut};
 
 /// The raw system call boundary, as in libtock-rs' `RawSyscalls`: the real kernel
 /// ([`Native`]) or a fake one in tests.
@@ -187,10 +187,7 @@ pub trait TypedCalls: Kernel {
 
     /// Reads from `fd` into `buf`; returns how many bytes were read, 0 at end of file.
     fn read(&self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
-        let user = UserBuf {
-            addr: buf.as_mut_ptr() as u64,
-            len: buf.len() as u64,
-        };
+        let user = UserBufMut::from_mut_slice(buf);
         let n = self.call(&mut Request::new(ops::ReadArgs {
             fd,
             buf: user,
@@ -217,10 +214,7 @@ pub trait TypedCalls: Kernel {
     /// Writes the current directory, NUL-terminated, into `buf`; returns its length with
     /// the NUL. [`FillError::TooSmall`] says how large `buf` must be.
     fn getcwd(&self, buf: &mut [u8]) -> Result<usize, FillError> {
-        let user = UserBuf {
-            addr: buf.as_mut_ptr() as u64,
-            len: buf.len() as u64,
-        };
+        let user = UserBufMut::from_mut_slice(buf);
         let answer = self.call_answer(&mut Request::new(ops::GetCwdArgs { buf: user }))?;
         fill_result(answer, buf.len())
     }
@@ -228,10 +222,7 @@ pub trait TypedCalls: Kernel {
     /// Writes this kernel's [`Op::Probe`](ferrocall_abi::Op::Probe) description into `buf`
     /// and returns its length; read it with [`ferrocall_abi::ops::parse_probe`].
     fn probe(&self, buf: &mut [u8]) -> Result<usize, FillError> {
-        let user = UserBuf {
-            addr: buf.as_mut_ptr() as u64,
-            len: buf.len() as u64,
-        };
+        let user = UserBufMut::from_mut_slice(buf);
         let answer = self.call_answer(&mut Request::new(ops::ProbeArgs { buf: user }))?;
         fill_result(answer, buf.len())
     }

@@ -5,7 +5,7 @@
 use core::cell::{Cell, RefCell};
 use std::vec::Vec;
 
-use ferrocall_abi::{self as abi, Answer, Call, Errno, Op, UserBuf};
+use ferrocall_abi::{self as abi, Answer, Call, Errno, Op, UserBuf, UserBufMut};
 
 use crate::{FillError, Kernel, Support, TypedCalls};
 
@@ -28,7 +28,8 @@ struct FakeKernel {
 /// # Safety
 ///
 /// `buf` must describe memory the caller lent for the call.
-unsafe fn user_bytes<'a>(buf: UserBuf) -> &'a mut [u8] {
+unsafe fn user_bytes<'a>(buf: impl Into<UserBuf>) -> &'a mut [u8] {
+    let buf: UserBuf = buf.into();
     if buf.len == 0 {
         return &mut [];
     }
@@ -62,7 +63,7 @@ impl FakeKernel {
         let mut known = std::vec![0u8; plan.op.request_size()];
         known[..plan.copy_len].copy_from_slice(&bytes[..plan.copy_len]);
         abi::decode::check_unknown_tail(&bytes[plan.copy_len..])?;
-        let fill = |buf: UserBuf, data: &[u8]| {
+        let fill = |buf: UserBufMut, data: &[u8]| {
             // SAFETY: the wrappers pass buffers borrowed from slices for the call.
             let out = unsafe { user_bytes(buf) };
             if out.len() < data.len() {

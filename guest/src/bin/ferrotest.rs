@@ -53,10 +53,19 @@ fn answer_of(bytes: &[u8]) -> Answer {
     }
 }
 
-/// Calls a raw request placed at a good address and expects `want`.
-fn expect_raw(what: &str, bytes: &[u8], op: u64, size: u64, want: Result<u64, Errno>) -> Outcome {
+/// How many hostile cases ran: each `hostile*` check is one case of the matrix.
+static HOSTILE_CASES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// One case of the hostile-caller matrix: like `expect_eq`, and counted.
+fn hostile<T: PartialEq + core::fmt::Debug>(what: &str, got: T, want: T) -> Outcome {
+    HOSTILE_CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    expect_eq(what, got, want)
+}
+
+/// A hostile case: a raw request placed at a good address, expecting `want`.
+fn hostile_raw(what: &str, bytes: &[u8], op: u64, size: u64, want: Result<u64, Errno>) -> Outcome {
     let (r, _) = call_at(8, bytes, op, size);
-    expect_eq(what, r, want)
+    hostile(what, r, want)
 }
 
 // ---- the typed path works --------------------------------------------------------------
@@ -134,7 +143,7 @@ fn unknown_operations() -> Outcome {
     let unknown = Op::ALL.len() as u32 + 1;
     for op in [0u32, unknown, 999, 1 << 16, u32::MAX] {
         let bytes = request_bytes(40, op, 0, 0, &useless_args(1));
-        expect_raw(
+        hostile_raw(
             &format!("op {op}"),
             &bytes,
             u64::from(op),
@@ -144,23 +153,23 @@ fn unknown_operations() -> Outcome {
     }
     // An operation number that only matches in its low 32 bits is unknown too.
     let bytes = request_bytes(40, USELESS, 0, 0, &useless_args(1));
-    expect_raw("op 1<<32|1", &bytes, (1 << 32) | 1, 40, Err(Errno::ENOSYS))
+    hostile_raw("op 1<<32|1", &bytes, (1 << 32) | 1, 40, Err(Errno::ENOSYS))
 }
 
 fn registers_must_match_header() -> Outcome {
     let good = useless_request(1, 40);
-    expect_raw("good", &good, 1, 40, Ok(0))?;
+    hostile_raw("good", &good, 1, 40, Ok(0))?;
     let other_op = request_bytes(40, 2, 0, 0, &useless_args(1));
-    expect_raw("header op 2, rdi 1", &other_op, 1, 40, Err(Errno::EINVAL))?;
+    hostile_raw("header op 2, rdi 1", &other_op, 1, 40, Err(Errno::EINVAL))?;
     let other_size = useless_request(1, 48);
-    expect_raw(
+    hostile_raw(
         "header size 48, rsi 40",
         &other_size[..40],
         1,
         40,
         Err(Errno::EINVAL),
     )?;
-    expect_raw(
+    hostile_raw(
         "header size 40, rsi 48",
         &useless_request(1, 40),
         1,
@@ -172,11 +181,11 @@ fn registers_must_match_header() -> Outcome {
 fn bad_sizes() -> Outcome {
     for size in [0u64, 8, 16, 31] {
         let bytes = useless_request(1, 40);
-        expect_raw(&format!("size {size}"), &bytes, 1, size, Err(Errno::EINVAL))?;
+        hostile_raw(&format!("size {size}"), &bytes, 1, size, Err(Errno::EINVAL))?;
     }
     for size in [4097u64, 1 << 20, 1 << 32 | 40, u64::MAX] {
         let bytes = useless_request(1, 40);
-        expect_raw(
+        hostile_raw(
             &format!("size {size:#x}"),
             &bytes,
             1,
@@ -189,14 +198,14 @@ fn bad_sizes() -> Outcome {
 
 fn flags_reserved_and_padding_must_be_zero() -> Outcome {
     let flags = request_bytes(40, USELESS, 1, 0, &useless_args(1));
-    expect_raw("flags 1", &flags, 1, 40, Err(Errno::EINVAL))?;
+    hostile_raw("flags 1", &flags, 1, 40, Err(Errno::EINVAL))?;
     let flags = request_bytes(40, USELESS, 1 << 31, 0, &useless_args(1));
-    expect_raw("flags 1<<31", &flags, 1, 40, Err(Errno::EINVAL))?;
+    hostile_raw("flags 1<<31", &flags, 1, 40, Err(Errno::EINVAL))?;
     let reserved = request_bytes(40, USELESS, 0, 7, &useless_args(1));
-    expect_raw("reserved 7", &reserved, 1, 40, Err(Errno::EINVAL))?;
+    hostile_raw("reserved 7", &reserved, 1, 40, Err(Errno::EINVAL))?;
     let mut pad = useless_args(1);
     pad[4] = 1;
-    expect_raw(
+    hostile_raw(
         "pad0 1",
         &request_bytes(40, USELESS, 0, 0, &pad),
         1,
@@ -214,24 +223,24 @@ fn older_shorter_request() -> Outcome {
 
 fn newer_longer_request() -> Outcome {
     let (r, answer) = call_at(8, &useless_request(15, 64), 1, 64);
-    expect_eq("size 64, zero tail", r, Ok(0))?;
-    expect_eq("answer", answer_of(&answer), Answer::done(Ok(30)))?;
+    hostile("size 64, zero tail", r, Ok(0))?;
+    hostile("answer", answer_of(&answer), Answer::done(Ok(30)))?;
     let mut tail = useless_request(15, 64);
     tail[63] = 1;
-    expect_raw("size 64, non-zero tail", &tail, 1, 64, Err(Errno::E2BIG))?;
+    hostile_raw("size 64, non-zero tail", &tail, 1, 64, Err(Errno::E2BIG))?;
     let (r, _) = call_at(0, &useless_request(15, 4096), 1, 4096);
-    expect_eq("size 4096, zero tail", r, Ok(0))?;
+    hostile("size 4096, zero tail", r, Ok(0))?;
     let mut far = useless_request(15, 4096);
     far[4095] = 0x80;
     let (r, _) = call_at(0, &far, 1, 4096);
-    expect_eq("size 4096, last byte set", r, Err(Errno::E2BIG))
+    hostile("size 4096, last byte set", r, Err(Errno::E2BIG))
 }
 
 fn misaligned_request() -> Outcome {
     for offset in [1usize, 4, 12] {
         let (r, answer) = call_at(offset, &useless_request(1, 40), 1, 40);
-        expect_eq(&format!("offset {offset}"), r, Err(Errno::EINVAL))?;
-        expect_eq(
+        hostile(&format!("offset {offset}"), r, Err(Errno::EINVAL))?;
+        hostile(
             "answer untouched",
             answer_of(&answer).state,
             Answer::PENDING,
@@ -258,7 +267,7 @@ fn bad_addresses_by_number() -> Outcome {
         u64::MAX - 7,
     ] {
         let r = syscall(NR, [u64::from(USELESS), 40, addr, 0, 0, 0]);
-        expect_eq(&format!("request at {addr:#x}"), r, Err(Errno::EFAULT))?;
+        hostile(&format!("request at {addr:#x}"), r, Err(Errno::EFAULT))?;
     }
     Ok(())
 }
@@ -271,7 +280,7 @@ fn kernel_addresses_in_rax_are_legacy_numbers() -> Outcome {
         0xffff_8000_0000_1000,
         0x0100_0000_0000_1000,
     ] {
-        expect_eq(
+        hostile(
             &format!("rax {rax:#x}"),
             typed_raw(rax, 1, 40, rax),
             Err(Errno::ENOSYS),
@@ -284,7 +293,7 @@ fn unmapped_request() -> Outcome {
     let pages = Pages::map(2, 0).map_err(|e| e.to_string())?;
     pages.unmap(0).map_err(|e| e.to_string())?;
     let addr = pages.addr(64);
-    expect_eq("unmapped", typed_raw(addr, 1, 40, addr), Err(Errno::EFAULT))
+    hostile("unmapped", typed_raw(addr, 1, 40, addr), Err(Errno::EFAULT))
 }
 
 fn request_straddling_into_a_hole() -> Outcome {
@@ -292,7 +301,7 @@ fn request_straddling_into_a_hole() -> Outcome {
     pages.write(PAGE - 24, &useless_request(1, 40)[..24]);
     pages.unmap(1).map_err(|e| e.to_string())?;
     let addr = pages.addr(PAGE - 24);
-    expect_eq(
+    hostile(
         "straddling",
         typed_raw(addr, 1, 40, addr),
         Err(Errno::EFAULT),
@@ -309,7 +318,7 @@ fn unknown_tail_in_a_hole() -> Outcome {
     pages.write(offset, &128u32.to_le_bytes());
     pages.unmap(1).map_err(|e| e.to_string())?;
     let addr = pages.addr(offset);
-    expect_eq(
+    hostile(
         "tail unmapped, sizes agree",
         typed_raw(addr, 1, 128, addr),
         Err(Errno::EFAULT),
@@ -322,12 +331,12 @@ fn read_only_answer_page() -> Outcome {
     pages.write(0, &bytes);
     pages.protect(0, PROT_READ).map_err(|e| e.to_string())?;
     let addr = pages.addr(0);
-    expect_eq(
+    hostile(
         "read-only request",
         typed_raw(addr, 1, 40, addr),
         Err(Errno::EFAULT),
     )?;
-    expect_eq("request unchanged", pages.read(0, 40), bytes)
+    hostile("request unchanged", pages.read(0, 40), bytes)
 }
 
 fn inaccessible_request_page() -> Outcome {
@@ -335,7 +344,7 @@ fn inaccessible_request_page() -> Outcome {
     pages.write(0, &useless_request(1, 40));
     pages.protect(0, PROT_NONE).map_err(|e| e.to_string())?;
     let addr = pages.addr(0);
-    expect_eq(
+    hostile(
         "PROT_NONE request",
         typed_raw(addr, 1, 40, addr),
         Err(Errno::EFAULT),
@@ -692,7 +701,7 @@ fn bad_io_buffers() -> Outcome {
     let _ = ferrocall::write(w, &[1u8; 64]);
     for (what, op, fd, addr, len, want) in cases {
         let (got, _) = call_at(8, &io_request(op, fd, addr, len), op as u64, 56);
-        expect_eq(what, got, Err(want))?;
+        hostile(what, got, Err(want))?;
     }
     // A read-only page as the destination of a read, an unmapped one as the source of a
     // write. The requests are placed first: nothing may be allocated between making the
@@ -706,8 +715,8 @@ fn bad_io_buffers() -> Outcome {
     pages.unmap(1).map_err(|e| e.to_string())?;
     let read_ro = typed_raw(reqs.addr(0), Op::Read as u64, 56, reqs.addr(0));
     let write_hole = typed_raw(reqs.addr(64), Op::Write as u64, 56, reqs.addr(64));
-    expect_eq("read into a read-only page", read_ro, Err(Errno::EFAULT))?;
-    expect_eq(
+    hostile("read into a read-only page", read_ro, Err(Errno::EFAULT))?;
+    hostile(
         "write from an unmapped page",
         write_hole,
         Err(Errno::EFAULT),
@@ -961,6 +970,327 @@ fn seccomp_filters_by_operation() -> Outcome {
     expect_eq("failures", ended, Ended::Exited(0))
 }
 
+// ---- ptrace and the tracer --------------------------------------------------------------
+
+/// Runs `ferrotrace -o FILE` on `program` and returns the trace.
+fn trace_of(program: &[&str]) -> Result<String, String> {
+    let path = "/tmp/trace.txt";
+    let status = Command::new("/bin/ferrotrace")
+        .args(["-o", path])
+        .args(program)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("ferrotrace: {e}"))?;
+    let trace = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    check(status.success(), || {
+        format!("ferrotrace {program:?} ended with {status}:\n{trace}")
+    })?;
+    Ok(trace)
+}
+
+fn expect_line(trace: &str, want: &str) -> Outcome {
+    check(trace.lines().any(|l| l.contains(want)), || {
+        format!("no line with `{want}` in:\n{trace}")
+    })
+}
+
+fn ferrotrace_decodes_hello() -> Outcome {
+    let trace = trace_of(&["/bin/hello"])?;
+    expect_line(
+        &trace,
+        &format!("syscall 157({:#x}, 0x1,", abi::PR_FERROCALL),
+    )?;
+    expect_line(
+        &trace,
+        r#"Write { fd: 1, pad0: 0, buf: "Hello, world!\n" (14 bytes) } = Ok(14)"#,
+    )?;
+    expect_line(&trace, "Exit { code: 0, pad0: 0 } = ?")?;
+    expect_line(&trace, "+++ exited with 0 +++")?;
+    // Nothing but the opt-in, the typed calls and the exec's own return.
+    let legacy = trace.lines().filter(|l| l.contains("] syscall ")).count();
+    expect_eq(
+        "legacy calls in hello's trace (execve's return, the opt-in)",
+        legacy,
+        2,
+    )
+}
+
+fn ferrotrace_decodes_the_demo_and_errors() -> Outcome {
+    let trace = trace_of(&["/bin/demo"])?;
+    expect_line(&trace, "Useless { value: 15, pad0: 0 } = Ok(30)")?;
+    let trace = trace_of(&[SELF, "--trace-target"])?;
+    expect_line(
+        &trace,
+        "Useless { value: 4294967295, pad0: 0 } = Err(EOVERFLOW)",
+    )?;
+    expect_line(&trace, "GetCwd { buf: ")?;
+    expect_line(&trace, r#"(2 bytes) } = Ok(2) "/\x00""#)?;
+    expect_line(&trace, "(1 bytes) } = Err(ERANGE) value 2")?;
+    expect_line(&trace, "Read { fd: -1, pad0: 0, buf: ")?;
+    expect_line(&trace, "= Err(EBADF)")
+}
+
+fn ferrotrace_follows_forks_and_threads() -> Outcome {
+    let trace = trace_of(&[SELF, "--trace-target"])?;
+    let pids: std::collections::BTreeSet<&str> = trace
+        .lines()
+        .filter(|l| l.contains("] GetPid = Ok("))
+        .filter_map(|l| l.split(']').next())
+        .collect();
+    check(pids.len() >= 3, || {
+        format!(
+            "GetPid from {} tasks, want the process, its thread and its child:\n{trace}",
+            pids.len()
+        )
+    })
+}
+
+/// The `--trace-target` mode: typed calls in the main thread, a second thread and a child.
+fn trace_target() {
+    let _ = ferrocall::useless(u32::MAX);
+    let _ = ferrocall::getpid();
+    let _ = ferrocall::getcwd(&mut [0u8; 2]);
+    let _ = ferrocall::getcwd(&mut [0u8; 1]);
+    let _ = ferrocall::read(-1, &mut [0u8; 4]);
+    let _ = std::thread::spawn(|| ferrocall::getpid()).join();
+    let _ = in_child(|| {
+        let _ = ferrocall::getpid();
+        0
+    });
+}
+
+/// Forks a child that stops for its tracer and then runs `child`; `tracer` sees each
+/// syscall-entry stop of the child (with `PTRACE_GETREGS` registers it may change) until
+/// the child exits. Returns the child's exit status.
+fn traced(
+    child: fn() -> i32,
+    mut on_entry: impl FnMut(&mut libc::user_regs_struct) -> bool,
+) -> Result<Ended, String> {
+    // SAFETY: fork; the child makes raw system calls and typed calls only, then exits.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err("fork failed".into());
+    }
+    if pid == 0 {
+        // SAFETY: no pointers; the child stops until its parent traces it.
+        unsafe {
+            libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
+            libc::raise(libc::SIGSTOP);
+        }
+        let code = child();
+        let _ = syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
+        unreachable!();
+    }
+    let mut status = 0;
+    let mut entering = true;
+    // SAFETY: ptrace requests on our stopped child, with valid pointers to `regs`/`status`.
+    unsafe {
+        libc::waitpid(pid, &mut status, 0);
+        libc::ptrace(
+            libc::PTRACE_SETOPTIONS,
+            pid,
+            0,
+            libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL,
+        );
+        libc::ptrace(libc::PTRACE_SYSCALL, pid, 0, 0);
+        loop {
+            libc::waitpid(pid, &mut status, 0);
+            if libc::WIFEXITED(status) {
+                return Ok(Ended::Exited(libc::WEXITSTATUS(status)));
+            }
+            if libc::WIFSIGNALED(status) {
+                return Ok(Ended::Killed(libc::WTERMSIG(status)));
+            }
+            if libc::WSTOPSIG(status) == libc::SIGTRAP | 0x80 {
+                if entering {
+                    let mut regs: libc::user_regs_struct = core::mem::zeroed();
+                    libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs);
+                    if on_entry(&mut regs) {
+                        libc::ptrace(libc::PTRACE_SETREGS, pid, 0, &regs);
+                    }
+                }
+                entering = !entering;
+            }
+            libc::ptrace(libc::PTRACE_SYSCALL, pid, 0, 0);
+        }
+    }
+}
+
+fn ptrace_sees_and_rewrites_typed_calls() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let mut seen = Vec::new();
+    let ended = traced(
+        || {
+            // 1: rewritten to getpid; 2: skipped; 3: a legacy getppid turned into a typed
+            // GetPid by the tracer; 4: untouched.
+            let mut failures = 0;
+            let mut req = Request::new(UselessArgs {
+                value: 1,
+                ..Default::default()
+            });
+            failures += i32::from(
+                Native.call(&mut req) != Err(Errno::EIO) || req.answer.state != Answer::PENDING,
+            );
+            failures += i32::from(ferrocall::useless(2) != Err(Errno::ENOSYS)) << 1;
+            let mut getpid = Request::new(abi::ops::GetPidArgs {});
+            let addr = &mut getpid as *mut _ as u64;
+            let r = syscall(nr::GETPPID, [Op::GetPid as u64, 32, addr, 0, 0, 0]);
+            let pid = syscall(nr::GETPID, [0; 6]).unwrap_or(0);
+            failures += i32::from(r != Ok(0) || getpid.answer.result() != Some(Ok(pid))) << 2;
+            failures += i32::from(ferrocall::useless(3) != Ok(18)) << 3;
+            failures
+        },
+        |regs| {
+            seen.push((regs.orig_rax, regs.rdi));
+            match (
+                regs.orig_rax,
+                regs.rdi,
+                seen.iter().filter(|s| s.0 == 1023).count(),
+            ) {
+                (1023, 1, 1) => regs.orig_rax = nr::GETPID,
+                (1023, 1, 2) => regs.orig_rax = u64::MAX,
+                (110, _, _) => regs.orig_rax = 1023,
+                _ => return false,
+            }
+            true
+        },
+    )?;
+    check(seen.contains(&(1023, Op::Useless as u64)), || {
+        format!("the tracer never saw syscall 1023 with op 1: {seen:?}")
+    })?;
+    expect_eq("child's failure bits", ended, Ended::Exited(0))
+}
+
+fn ptrace_rewrite_in_a_legacy_process() -> Outcome {
+    // Without the opt-in, a tracer that turns a call into 1023 gets ENOSYS, as before.
+    let out = Command::new(SELF)
+        .args(["--only", "legacy_tracer_cannot_make_typed_calls"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    check(out.status.success() && text.contains("PASS"), || {
+        format!("{}: {text}", out.status)
+    })
+}
+
+fn legacy_tracer_cannot_make_typed_calls() -> Outcome {
+    let ended = traced(
+        || {
+            let mut req = Request::new(abi::ops::GetPidArgs {});
+            let addr = &mut req as *mut _ as u64;
+            let r = syscall(nr::GETPPID, [Op::GetPid as u64, 32, addr, 0, 0, 0]);
+            i32::from(r != Err(Errno::ENOSYS) || req.answer.state != Answer::PENDING)
+        },
+        |regs| {
+            if regs.orig_rax == nr::GETPPID {
+                regs.orig_rax = 1023;
+                return true;
+            }
+            false
+        },
+    )?;
+    expect_eq("child", ended, Ended::Exited(0))
+}
+
+// ---- seccomp actions ---------------------------------------------------------------------
+
+static SIGSYS_INFO: [std::sync::atomic::AtomicU32; 3] = [
+    std::sync::atomic::AtomicU32::new(0),
+    std::sync::atomic::AtomicU32::new(0),
+    std::sync::atomic::AtomicU32::new(0),
+];
+
+extern "C" fn on_sigsys(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo; for SIGSYS, `_call_addr` is at 16,
+    // `_syscall` at 24 and `_arch` at 28 (struct siginfo's _sigsys member).
+    unsafe {
+        let base = info as *const u8;
+        SIGSYS_INFO[0].store((*info).si_signo as u32, std::sync::atomic::Ordering::SeqCst);
+        SIGSYS_INFO[1].store(
+            core::ptr::read_unaligned(base.add(24) as *const u32),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+        SIGSYS_INFO[2].store(
+            core::ptr::read_unaligned(base.add(28) as *const u32),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+}
+
+fn seccomp_trap_reports_1023() -> Outcome {
+    let trap = seccomp::program(
+        &[Rule {
+            nr: abi::SYSCALL_NR,
+            arg0: None,
+            action: seccomp::TRAP,
+        }],
+        seccomp::ALLOW,
+    );
+    let (ended, _) = in_child(|| {
+        // SAFETY: all-zero bytes are a valid sigaction; the handler only stores atomics.
+        let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
+        sa.sa_sigaction = on_sigsys
+            as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
+            as usize;
+        sa.sa_flags = libc::SA_SIGINFO;
+        // SAFETY: a valid action for SIGSYS.
+        if unsafe { libc::sigaction(libc::SIGSYS, &sa, core::ptr::null_mut()) } != 0
+            || seccomp::install(&trap).is_err()
+        {
+            return 100;
+        }
+        let r = ferrocall::useless(1);
+        let info: Vec<u32> = SIGSYS_INFO
+            .iter()
+            .map(|a| a.load(std::sync::atomic::Ordering::SeqCst))
+            .collect();
+        // The call did not run (no answer); the signal named syscall 1023 on x86_64.
+        i32::from(r.is_ok()) | i32::from(info != [libc::SIGSYS as u32, 1023, 0xc000_003e]) << 1
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("child's failure bits", ended, Ended::Exited(0))
+}
+
+fn seccomp_kill_and_trace_actions() -> Outcome {
+    let kill = seccomp::program(
+        &[Rule {
+            nr: abi::SYSCALL_NR,
+            arg0: Some(Op::GetPid as u64),
+            action: seccomp::KILL_PROCESS,
+        }],
+        seccomp::ALLOW,
+    );
+    let (ended, _) = in_child(|| {
+        if seccomp::install(&kill).is_err() {
+            return 100;
+        }
+        if ferrocall::useless(1) != Ok(16) {
+            return 1;
+        }
+        let _ = ferrocall::getpid();
+        2
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("KILL_PROCESS on GetPid", ended, Ended::Killed(libc::SIGSYS))?;
+    // SECCOMP_RET_TRACE with no tracer attached: the call fails with ENOSYS.
+    let trace = seccomp::program(
+        &[Rule {
+            nr: abi::SYSCALL_NR,
+            arg0: None,
+            action: seccomp::TRACE,
+        }],
+        seccomp::ALLOW,
+    );
+    let (ended, _) = in_child(|| {
+        if seccomp::install(&trace).is_err() {
+            return 100;
+        }
+        i32::from(ferrocall::useless(1) != Err(Errno::ENOSYS))
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("TRACE without a tracer", ended, Ended::Exited(0))
+}
+
 // ---- a kernel without ferrocall ---------------------------------------------------------
 
 fn stock_opt_in_fails() -> Outcome {
@@ -1071,6 +1401,28 @@ const MAIN_TESTS: &[Test] = &[
         seccomp_sees_typed_calls_as_one_number,
     ),
     ("seccomp_filters_by_operation", seccomp_filters_by_operation),
+    ("seccomp_trap_reports_1023", seccomp_trap_reports_1023),
+    (
+        "seccomp_kill_and_trace_actions",
+        seccomp_kill_and_trace_actions,
+    ),
+    ("ferrotrace_decodes_hello", ferrotrace_decodes_hello),
+    (
+        "ferrotrace_decodes_the_demo_and_errors",
+        ferrotrace_decodes_the_demo_and_errors,
+    ),
+    (
+        "ferrotrace_follows_forks_and_threads",
+        ferrotrace_follows_forks_and_threads,
+    ),
+    (
+        "ptrace_sees_and_rewrites_typed_calls",
+        ptrace_sees_and_rewrites_typed_calls,
+    ),
+    (
+        "ptrace_rewrite_in_a_legacy_process",
+        ptrace_rewrite_in_a_legacy_process,
+    ),
     ("legacy_calls_after_opt_in", legacy_calls_after_opt_in),
     ("fork_keeps_the_opt_in", fork_keeps_the_opt_in),
     ("threads_share_the_opt_in", threads_share_the_opt_in),
@@ -1085,6 +1437,10 @@ const LEGACY_TESTS: &[Test] = &[
     (
         "request_address_is_a_number",
         legacy_request_address_is_a_number,
+    ),
+    (
+        "legacy_tracer_cannot_make_typed_calls",
+        legacy_tracer_cannot_make_typed_calls,
     ),
     // Last: it opts this process in.
     (
@@ -1117,6 +1473,10 @@ fn main() {
                 .copied()
                 .collect();
             std::process::exit(i32::from(run_tests(&picked) != 0));
+        }
+        Some("--trace-target") => {
+            trace_target();
+            return;
         }
         Some("--status") => {
             println!("{}", ferrocall_status().unwrap_or(u64::MAX));

@@ -174,8 +174,10 @@ pub enum FieldType {
     I64,
     /// Explicit padding, 4 bytes, must be zero.
     Pad32,
-    /// A user buffer: address then length, 16 bytes.
+    /// A user buffer the kernel reads: address then length, 16 bytes.
     UserBuf,
+    /// A user buffer the kernel writes: address then length, 16 bytes.
+    UserBufMut,
 }
 
 impl FieldType {
@@ -184,7 +186,7 @@ impl FieldType {
         match self {
             FieldType::U32 | FieldType::I32 | FieldType::Pad32 => 4,
             FieldType::U64 | FieldType::I64 => 8,
-            FieldType::UserBuf => 16,
+            FieldType::UserBuf | FieldType::UserBufMut => 16,
         }
     }
 
@@ -197,6 +199,7 @@ impl FieldType {
             FieldType::I64 => "i64",
             FieldType::Pad32 => "pad32",
             FieldType::UserBuf => "userbuf",
+            FieldType::UserBufMut => "userbuf_mut",
         }
     }
 }
@@ -294,6 +297,53 @@ impl Field for UserBuf {
     }
 }
 
+/// A buffer in user memory that the kernel writes into (a [`UserBuf`] by type, so that the
+/// table says which buffers an operation fills).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UserBufMut {
+    /// The user address of the first byte.
+    pub addr: u64,
+    /// The length in bytes.
+    pub len: u64,
+}
+
+impl UserBufMut {
+    /// The buffer a mutable slice occupies.
+    pub fn from_mut_slice(bytes: &mut [u8]) -> UserBufMut {
+        UserBufMut {
+            addr: bytes.as_mut_ptr() as u64,
+            len: bytes.len() as u64,
+        }
+    }
+
+    /// The same checks as [`UserBuf::check`].
+    pub fn check(&self) -> Result<(usize, usize), Errno> {
+        UserBuf {
+            addr: self.addr,
+            len: self.len,
+        }
+        .check()
+    }
+}
+
+impl From<UserBufMut> for UserBuf {
+    fn from(b: UserBufMut) -> UserBuf {
+        UserBuf {
+            addr: b.addr,
+            len: b.len,
+        }
+    }
+}
+
+impl Field for UserBufMut {
+    const TYPE: FieldType = FieldType::UserBufMut;
+    fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
+        let UserBuf { addr, len } = UserBuf::decode(bytes, offset)?;
+        Ok(UserBufMut { addr, len })
+    }
+}
+
 const _: () = {
     assert!(size_of::<Header>() == 16);
     assert!(offset_of!(Header, size) == 0);
@@ -308,5 +358,6 @@ const _: () = {
     assert!(Request::<()>::ANSWER_OFFSET == 16);
     assert!(Request::<()>::ARGS_OFFSET == 32);
     assert!(size_of::<UserBuf>() == FieldType::UserBuf.size());
+    assert!(size_of::<UserBufMut>() == FieldType::UserBufMut.size());
     assert!(size_of::<Pad32>() == FieldType::Pad32.size());
 };

@@ -12,7 +12,7 @@
 use core::mem::{offset_of, size_of};
 
 use super::errno::Errno;
-use super::layout::{Args, Field, FieldInfo, Pad32, Request, UserBuf};
+use super::layout::{Args, Field, FieldInfo, Pad32, Request, UserBuf, UserBufMut};
 
 macro_rules! operations {
     ($(
@@ -168,7 +168,7 @@ operations! {
         /// Padding, zero.
         pad0: Pad32,
         /// Where to put the bytes.
-        buf: UserBuf,
+        buf: UserBufMut,
     });
     /// Ends the calling process (every thread) with status `code & 0xff`, as
     /// `exit_group()`. Does not return, and writes no answer.
@@ -183,14 +183,14 @@ operations! {
     /// as the answer's value.
     7 => GetCwd(GetCwdArgs {
         /// Where to put the path.
-        buf: UserBuf,
+        buf: UserBufMut,
     });
     /// Describes what this kernel offers: writes a [`ProbeHeader`] and one [`ProbeEntry`]
     /// per operation into `buf`, and answers the number of bytes written. When `buf` is too
     /// small: `ERANGE`, with the size needed as the answer's value.
     8 => Probe(ProbeArgs {
         /// Where to put the description.
-        buf: UserBuf,
+        buf: UserBufMut,
     });
 }
 

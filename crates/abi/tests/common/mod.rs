@@ -49,7 +49,10 @@ pub fn ops_table() -> String {
             .map(|f| {
                 let ty = match f.ty {
                     FieldType::Pad32 => "padding, zero".to_string(),
-                    FieldType::UserBuf => "user buffer (addr: u64, len: u64)".to_string(),
+                    FieldType::UserBuf => "user buffer, read (addr: u64, len: u64)".to_string(),
+                    FieldType::UserBufMut => {
+                        "user buffer, written (addr: u64, len: u64)".to_string()
+                    }
                     ty => ty.name().to_string(),
                 };
                 format!("`{}` @{}: {}", f.name, f.offset, ty)

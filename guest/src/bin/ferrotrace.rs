@@ -1,0 +1,336 @@
+//! `ferrotrace`: like `strace -f`, for typed calls. Runs a program under ptrace, follows its
+//! forks and threads, and prints every system call: typed calls decoded from the tracee's
+//! memory with the ABI's own table (operation name, fields, buffers abbreviated, and the
+//! result or errno), legacy ones by number.
+//!
+//! ```text
+//! ferrotrace [-o FILE] PROGRAM [ARGS...]
+//! ```
+//!
+//! It relies on what the kernel shows every tracer: a typed call is system call 1023,
+//! `ferrocall(op, size, request)`, at both syscall stops (`PTRACE_GET_SYSCALL_INFO`).
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use ferrocall::abi::{self, Answer, Errno, FieldType, Op, Request};
+
+const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
+const PTRACE_SYSCALL_INFO_ENTRY: u8 = 1;
+const PTRACE_SYSCALL_INFO_EXIT: u8 = 2;
+
+/// `struct ptrace_syscall_info`, as much of it as the tracer reads.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct SyscallInfo {
+    op: u8,
+    pad: [u8; 3],
+    arch: u32,
+    instruction_pointer: u64,
+    stack_pointer: u64,
+    /// Entry: `nr`, then six arguments. Exit: `rval`, then `is_error` in the low byte.
+    data: [u64; 7],
+    ret_data: u32,
+    pad2: u32,
+}
+
+/// What a thread was doing at its last syscall-entry stop.
+struct Pending {
+    nr: u64,
+    args: [u64; 6],
+    /// The decoded typed request, if it was one.
+    typed: Option<String>,
+}
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut out: Box<dyn std::io::Write> = Box::new(std::io::stderr());
+    if args.first().map(String::as_str) == Some("-o") && args.len() >= 2 {
+        let path = args.remove(1);
+        args.remove(0);
+        match std::fs::File::create(&path) {
+            Ok(f) => out = Box::new(f),
+            Err(e) => fail(&format!("cannot create {path}: {e}")),
+        }
+    }
+    if args.is_empty() {
+        fail("usage: ferrotrace [-o FILE] PROGRAM [ARGS...]");
+    }
+    let code = trace(&args, &mut out);
+    let _ = out.flush();
+    std::process::exit(code);
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("ferrotrace: {msg}");
+    std::process::exit(2);
+}
+
+/// Starts `argv` under ptrace and follows it and its descendants until they are all gone;
+/// returns the first process's exit status.
+fn trace(argv: &[String], out: &mut dyn std::io::Write) -> i32 {
+    let cargs: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.as_str()).unwrap_or_default())
+        .collect();
+    let mut cptrs: Vec<*const libc::c_char> = cargs.iter().map(|a| a.as_ptr()).collect();
+    cptrs.push(core::ptr::null());
+    // SAFETY: fork in a single-threaded tracer; the child only calls async-signal-safe
+    // functions before execvp.
+    let child = unsafe { libc::fork() };
+    if child < 0 {
+        fail("fork failed");
+    }
+    if child == 0 {
+        // SAFETY: PTRACE_TRACEME and raise take no pointers; `cptrs` is a NULL-terminated
+        // array of C strings that outlives the call.
+        unsafe {
+            libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
+            libc::raise(libc::SIGSTOP);
+            libc::execvp(cptrs[0], cptrs.as_ptr());
+            libc::_exit(127);
+        }
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our own child with a valid status pointer.
+    unsafe { libc::waitpid(child, &mut status, 0) };
+    let options = libc::PTRACE_O_TRACESYSGOOD
+        | libc::PTRACE_O_TRACECLONE
+        | libc::PTRACE_O_TRACEFORK
+        | libc::PTRACE_O_TRACEVFORK
+        | libc::PTRACE_O_TRACEEXEC
+        | libc::PTRACE_O_EXITKILL;
+    // SAFETY: the child is in a ptrace stop; the options are plain flags.
+    unsafe {
+        libc::ptrace(libc::PTRACE_SETOPTIONS, child, 0, options);
+        libc::ptrace(libc::PTRACE_SYSCALL, child, 0, 0);
+    }
+    let mut pending: HashMap<libc::pid_t, Pending> = HashMap::new();
+    let mut first_status = 0;
+    loop {
+        // SAFETY: waiting for any traced child with a valid status pointer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+        if pid < 0 {
+            break;
+        }
+        if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+            let how = if libc::WIFEXITED(status) {
+                format!("exited with {}", libc::WEXITSTATUS(status))
+            } else {
+                format!("killed by signal {}", libc::WTERMSIG(status))
+            };
+            if let Some(Pending {
+                typed: Some(call), ..
+            }) = pending.get(&pid)
+            {
+                // A call that never returned, such as Exit.
+                let _ = writeln!(out, "[pid {pid}] {call} = ?");
+            }
+            let _ = writeln!(out, "[pid {pid}] +++ {how} +++");
+            if pid == child {
+                first_status = if libc::WIFEXITED(status) {
+                    libc::WEXITSTATUS(status)
+                } else {
+                    128 + libc::WTERMSIG(status)
+                };
+            }
+            pending.remove(&pid);
+            continue;
+        }
+        let mut inject = 0;
+        if libc::WIFSTOPPED(status) {
+            let sig = libc::WSTOPSIG(status);
+            if sig == libc::SIGTRAP | 0x80 {
+                syscall_stop(pid, &mut pending, out);
+            } else if sig == libc::SIGTRAP || sig == libc::SIGSTOP && (status >> 16) != 0 {
+                // A ptrace event (clone, fork, exec) or a new thread's first stop.
+            } else if sig != libc::SIGSTOP {
+                let _ = writeln!(out, "[pid {pid}] --- signal {sig} ---");
+                inject = sig;
+            }
+        }
+        // SAFETY: `pid` is a traced child in a stop; resume it to its next syscall stop.
+        unsafe { libc::ptrace(libc::PTRACE_SYSCALL, pid, 0, inject) };
+    }
+    first_status
+}
+
+fn syscall_info(pid: libc::pid_t) -> Option<SyscallInfo> {
+    let mut info = SyscallInfo::default();
+    // SAFETY: the kernel writes at most `size_of::<SyscallInfo>()` bytes into `info`.
+    let n = unsafe {
+        libc::ptrace(
+            PTRACE_GET_SYSCALL_INFO,
+            pid,
+            core::mem::size_of::<SyscallInfo>(),
+            &mut info as *mut SyscallInfo,
+        )
+    };
+    (n > 0).then_some(info)
+}
+
+fn syscall_stop(
+    pid: libc::pid_t,
+    pending: &mut HashMap<libc::pid_t, Pending>,
+    out: &mut dyn std::io::Write,
+) {
+    let Some(info) = syscall_info(pid) else {
+        return;
+    };
+    match info.op {
+        PTRACE_SYSCALL_INFO_ENTRY => {
+            let nr = info.data[0];
+            let mut args = [0u64; 6];
+            args.copy_from_slice(&info.data[1..7]);
+            let typed = (nr == u64::from(abi::SYSCALL_NR)).then(|| describe_request(pid, &args));
+            pending.insert(pid, Pending { nr, args, typed });
+        }
+        PTRACE_SYSCALL_INFO_EXIT => {
+            let Some(p) = pending.remove(&pid) else {
+                return;
+            };
+            let rval = info.data[0] as i64;
+            let is_error = info.data[1] & 0xff != 0;
+            let result = if is_error {
+                match Errno::new(rval.unsigned_abs()) {
+                    Some(e) => format!("Err({})", e.name().unwrap_or("?")),
+                    None => format!("{rval}"),
+                }
+            } else {
+                format!("{rval}")
+            };
+            let line = match p.typed {
+                Some(call) => format!("{call} = {}", typed_result(pid, &p.args, is_error, &result)),
+                None => {
+                    let args: Vec<String> = p.args.iter().map(|a| format!("{a:#x}")).collect();
+                    format!("syscall {}({}) = {result}", p.nr as i64, args.join(", "))
+                }
+            };
+            let _ = writeln!(out, "[pid {pid}] {line}");
+        }
+        _ => {}
+    }
+}
+
+/// Reads `len` bytes of the tracee's memory at `addr`.
+fn peek(pid: libc::pid_t, addr: u64, len: usize) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: len,
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: len,
+    };
+    // SAFETY: `local` describes our own buffer of `len` bytes; the remote side is only read.
+    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+    (n == len as isize).then_some(buf)
+}
+
+/// A buffer's bytes, abbreviated and escaped like strace does.
+fn show_bytes(bytes: &[u8], total: u64) -> String {
+    let mut s = String::from("\"");
+    for &b in bytes.iter().take(32) {
+        match b {
+            b'\n' => s.push_str("\\n"),
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let _ = write!(s, "\\x{b:02x}");
+            }
+        }
+    }
+    s.push('"');
+    if total > 32 {
+        s.push_str("...");
+    }
+    s
+}
+
+fn word(bytes: &[u8], at: usize, size: usize) -> Option<u64> {
+    let b = bytes.get(at..at + size)?;
+    let mut w = [0u8; 8];
+    w[..size].copy_from_slice(b);
+    Some(u64::from_le_bytes(w))
+}
+
+/// `Name { field: value, ... }` for the typed request at `args[2]`, decoded with the ABI's
+/// table; buffers the kernel reads are shown with their content.
+fn describe_request(pid: libc::pid_t, args: &[u64; 6]) -> String {
+    let (op_nr, size, addr) = (args[0], args[1], args[2]);
+    let Some(op) = Op::from_raw(op_nr) else {
+        return format!("ferrocall(op {op_nr}, size {size}, {addr:#x})");
+    };
+    let len = (size as usize).min(op.request_size());
+    let Some(bytes) = peek(pid, addr, len) else {
+        return format!("{}(unreadable request at {addr:#x})", op.name());
+    };
+    let base = Request::<()>::ARGS_OFFSET;
+    let mut fields = Vec::new();
+    for f in op.fields() {
+        let at = base + f.offset;
+        let value = match f.ty {
+            FieldType::U32 | FieldType::Pad32 => word(&bytes, at, 4).map(|v| v.to_string()),
+            FieldType::I32 => word(&bytes, at, 4).map(|v| (v as u32 as i32).to_string()),
+            FieldType::U64 => word(&bytes, at, 8).map(|v| v.to_string()),
+            FieldType::I64 => word(&bytes, at, 8).map(|v| (v as i64).to_string()),
+            FieldType::UserBuf => word(&bytes, at, 8)
+                .zip(word(&bytes, at + 8, 8))
+                .map(|(a, n)| match peek(pid, a, (n as usize).min(32)) {
+                    Some(data) => format!("{} ({n} bytes)", show_bytes(&data, n)),
+                    None => format!("{a:#x} ({n} bytes, unreadable)"),
+                }),
+            FieldType::UserBufMut => word(&bytes, at, 8)
+                .zip(word(&bytes, at + 8, 8))
+                .map(|(a, n)| format!("{a:#x} ({n} bytes)")),
+        };
+        fields.push(format!(
+            "{}: {}",
+            f.name,
+            value.unwrap_or_else(|| "(missing)".into())
+        ));
+    }
+    if fields.is_empty() {
+        op.name().to_string()
+    } else {
+        format!("{} {{ {} }}", op.name(), fields.join(", "))
+    }
+}
+
+/// The result of a typed call: `Ok(value)` from the answer slot, with the content of the
+/// buffer the kernel filled, or the error.
+fn typed_result(pid: libc::pid_t, args: &[u64; 6], is_error: bool, raw: &str) -> String {
+    let addr = args[2];
+    let Some(slot) = peek(pid, addr + Request::<()>::ANSWER_OFFSET as u64, 16) else {
+        return raw.to_string();
+    };
+    let answer = Answer {
+        value: word(&slot, 0, 8).unwrap_or(0),
+        errno: word(&slot, 8, 4).unwrap_or(0) as u32,
+        state: word(&slot, 12, 4).unwrap_or(0) as u32,
+    };
+    match (answer.result(), is_error) {
+        (Some(Ok(v)), false) => {
+            let filled = Op::from_raw(args[0]).and_then(|op| {
+                let f = op.fields().iter().find(|f| f.ty == FieldType::UserBufMut)?;
+                let req = peek(pid, addr, op.request_size().min(args[1] as usize))?;
+                let at = Request::<()>::ARGS_OFFSET + f.offset;
+                let data = peek(pid, word(&req, at, 8)?, (v as usize).min(32))?;
+                Some(show_bytes(&data, v))
+            });
+            match filled {
+                Some(s) => format!("Ok({v}) {s}"),
+                None => format!("Ok({v})"),
+            }
+        }
+        (Some(Err(e)), true) if answer.value != 0 => {
+            format!("Err({}) value {}", e.name().unwrap_or("?"), answer.value)
+        }
+        (Some(Err(e)), true) => format!("Err({})", e.name().unwrap_or("?")),
+        _ => format!("{raw} (no answer written)"),
+    }
+}
