@@ -79,10 +79,7 @@ pub fn in_child(child: impl FnOnce() -> i32) -> Result<(Ended, Vec<u8>), Errno> 
     let mut out = Vec::new();
     let mut buf = [0u8; 256];
     loop {
-        match syscall(
-            nr::READ,
-            [r, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0],
-        ) {
+        match syscall(nr::READ, [r, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0]) {
             Ok(0) => break,
             Ok(n) => out.extend_from_slice(&buf[..n as usize]),
             Err(Errno::EINTR) => continue,
@@ -106,14 +103,7 @@ pub fn exec(path: &[u8]) -> Errno {
     let envp = [core::ptr::null::<u8>()];
     match syscall(
         nr::EXECVE,
-        [
-            path.as_ptr() as u64,
-            argv.as_ptr() as u64,
-            envp.as_ptr() as u64,
-            0,
-            0,
-            0,
-        ],
+        [path.as_ptr() as u64, argv.as_ptr() as u64, envp.as_ptr() as u64, 0, 0, 0],
     ) {
         Err(e) => e,
         Ok(_) => Errno::EIO,
@@ -139,14 +129,7 @@ pub fn typed_raw(rax: u64, op: u64, size: u64, rdx: u64) -> Result<u64, Errno> {
 pub fn ferrocall_status() -> Result<u64, Errno> {
     syscall(
         nr::PRCTL,
-        [
-            u64::from(ferrocall::abi::PR_FERROCALL),
-            ferrocall::abi::PR_FERROCALL_STATUS,
-            0,
-            0,
-            0,
-            0,
-        ],
+        [u64::from(ferrocall::abi::PR_FERROCALL), ferrocall::abi::PR_FERROCALL_STATUS, 0, 0, 0, 0],
     )
 }
 
@@ -217,20 +200,13 @@ impl Pages {
 
     /// Changes the protection of page `index`.
     pub fn protect(&self, index: usize, prot: u64) -> Result<(), Errno> {
-        syscall(
-            nr::MPROTECT,
-            [self.addr(index * PAGE), PAGE as u64, prot, 0, 0, 0],
-        )
-        .map(drop)
+        syscall(nr::MPROTECT, [self.addr(index * PAGE), PAGE as u64, prot, 0, 0, 0]).map(drop)
     }
 
     /// Unmaps page `index`, leaving a hole. It allocates nothing, so the hole stays a hole
     /// until the caller allocates memory.
     pub fn unmap(&self, index: usize) -> Result<(), Errno> {
-        syscall(
-            nr::MUNMAP,
-            [self.addr(index * PAGE), PAGE as u64, 0, 0, 0, 0],
-        )?;
+        syscall(nr::MUNMAP, [self.addr(index * PAGE), PAGE as u64, 0, 0, 0, 0])?;
         self.holes.borrow_mut().push(index);
         Ok(())
     }
@@ -240,10 +216,7 @@ impl Drop for Pages {
     fn drop(&mut self) {
         let holes = self.holes.borrow();
         for index in (0..self.len / PAGE).filter(|i| !holes.contains(i)) {
-            let _ = syscall(
-                nr::MUNMAP,
-                [self.addr(index * PAGE), PAGE as u64, 0, 0, 0, 0],
-            );
+            let _ = syscall(nr::MUNMAP, [self.addr(index * PAGE), PAGE as u64, 0, 0, 0, 0]);
         }
     }
 }
@@ -277,9 +250,7 @@ pub fn check(cond: bool, msg: impl FnOnce() -> String) -> Outcome {
 
 /// Fails unless `got == want`, saying what `what` was.
 pub fn expect_eq<T: PartialEq + core::fmt::Debug>(what: &str, got: T, want: T) -> Outcome {
-    check(got == want, || {
-        format!("{what}: got {got:?}, want {want:?}")
-    })
+    check(got == want, || format!("{what}: got {got:?}, want {want:?}"))
 }
 
 /// Runs the tests, printing one `PASS name` or `FAIL name: why` line each; returns the

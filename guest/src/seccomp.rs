@@ -48,63 +48,25 @@ pub struct Rule {
 /// Builds a filter: kill on a foreign architecture, apply the first matching rule, else
 /// `default`.
 pub fn program(rules: &[Rule], default: u32) -> Vec<Insn> {
-    let ld = |k: u32| Insn {
-        code: LD_ABS,
-        jt: 0,
-        jf: 0,
-        k,
-    };
-    let ret = |k: u32| Insn {
-        code: RET,
-        jt: 0,
-        jf: 0,
-        k,
-    };
-    let mut p = vec![
-        ld(4),
-        Insn {
-            code: JEQ,
-            jt: 1,
-            jf: 0,
-            k: AUDIT_ARCH_X86_64,
-        },
-        ret(KILL_PROCESS),
-    ];
+    let ld = |k: u32| Insn { code: LD_ABS, jt: 0, jf: 0, k };
+    let ret = |k: u32| Insn { code: RET, jt: 0, jf: 0, k };
+    let mut p =
+        vec![ld(4), Insn { code: JEQ, jt: 1, jf: 0, k: AUDIT_ARCH_X86_64 }, ret(KILL_PROCESS)];
     for rule in rules {
         // Each rule: load nr; if it differs, skip this rule's instructions.
         match rule.arg0 {
             None => {
                 p.push(ld(0));
-                p.push(Insn {
-                    code: JEQ,
-                    jt: 0,
-                    jf: 1,
-                    k: rule.nr,
-                });
+                p.push(Insn { code: JEQ, jt: 0, jf: 1, k: rule.nr });
                 p.push(ret(rule.action));
             }
             Some(arg) => {
                 p.push(ld(0));
-                p.push(Insn {
-                    code: JEQ,
-                    jt: 0,
-                    jf: 5,
-                    k: rule.nr,
-                });
+                p.push(Insn { code: JEQ, jt: 0, jf: 5, k: rule.nr });
                 p.push(ld(16)); // args[0], low half
-                p.push(Insn {
-                    code: JEQ,
-                    jt: 0,
-                    jf: 3,
-                    k: arg as u32,
-                });
+                p.push(Insn { code: JEQ, jt: 0, jf: 3, k: arg as u32 });
                 p.push(ld(20)); // args[0], high half
-                p.push(Insn {
-                    code: JEQ,
-                    jt: 0,
-                    jf: 1,
-                    k: (arg >> 32) as u32,
-                });
+                p.push(Insn { code: JEQ, jt: 0, jf: 1, k: (arg >> 32) as u32 });
                 p.push(ret(rule.action));
             }
         }
@@ -121,24 +83,10 @@ pub fn install(program: &[Insn]) -> Result<(), Errno> {
         len: u16,
         filter: *const Insn,
     }
-    let prog = Fprog {
-        len: program.len() as u16,
-        filter: program.as_ptr(),
-    };
+    let prog = Fprog { len: program.len() as u16, filter: program.as_ptr() };
     const PR_SET_NO_NEW_PRIVS: u64 = 38;
     const SECCOMP: u64 = 317;
     const SECCOMP_SET_MODE_FILTER: u64 = 1;
     syscall(nr::PRCTL, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0])?;
-    syscall(
-        SECCOMP,
-        [
-            SECCOMP_SET_MODE_FILTER,
-            0,
-            &prog as *const Fprog as u64,
-            0,
-            0,
-            0,
-        ],
-    )
-    .map(drop)
+    syscall(SECCOMP, [SECCOMP_SET_MODE_FILTER, 0, &prog as *const Fprog as u64, 0, 0, 0]).map(drop)
 }

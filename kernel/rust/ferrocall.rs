@@ -128,6 +128,7 @@ fn run(call: Call) -> Answer {
         Call::Exit(args) => exit(args.code),
         Call::GetCwd(args) => getcwd(args.buf),
         Call::Probe(args) => probe(args.buf),
+        Call::Batch(args) => batch(args.entries),
     }
 }
 
@@ -227,6 +228,59 @@ fn getcwd_inner(buf: UserBufMut) -> Result<u64, (Errno, u64)> {
     }
     UserSlice::new(addr, path.len()).writer().write_slice(path).map_err(|_| fail(Errno::EFAULT))?;
     Ok(needed)
+}
+
+/// `Batch(entries)`: each entry is the register set of one typed call, filtered by seccomp
+/// and run by [`handle`] exactly as a lone call. Answers the number of calls when all
+/// succeed; otherwise stops at the first failure and answers its errno, with the number of
+/// calls that succeeded before it as the value.
+fn batch(entries: UserBuf) -> Answer {
+    use abi::ops::{BatchEntry, MAX_BATCH};
+    let (addr, len) = match entries.check() {
+        Ok(b) => b,
+        Err(errno) => return Answer::done(Err(errno)),
+    };
+    if len % BatchEntry::SIZE != 0 {
+        return Answer::done(Err(Errno::EINVAL));
+    }
+    if len / BatchEntry::SIZE > MAX_BATCH {
+        return Answer::done(Err(Errno::E2BIG));
+    }
+    let mut reader = UserSlice::new(addr, len).reader();
+    // The entries are copied in chunks, each entry exactly once.
+    let mut chunk = [0u8; 16 * BatchEntry::SIZE];
+    let mut done = 0u64;
+    while !reader.is_empty() {
+        let n = reader.len().min(chunk.len());
+        let Some(part) = chunk.get_mut(..n) else { break };
+        if reader.read_slice(part).is_err() {
+            return Answer::done(Err(Errno::EFAULT));
+        }
+        for raw in part.chunks_exact(BatchEntry::SIZE) {
+            let Ok(entry) = BatchEntry::decode(raw) else {
+                return Answer::error_with(Errno::EINVAL, done);
+            };
+            let (op, size, at) = (u64::from(entry.op), u64::from(entry.size), entry.addr);
+            let result = if op == abi::Op::Batch.raw().into() {
+                Err(Errno::EINVAL)
+            } else {
+                // SAFETY: the filter check only reads the current task's state.
+                let denied = unsafe { bindings::ferrocall_seccomp_check(op as c_ulong, size as c_ulong, at as c_ulong) };
+                if denied < 0 {
+                    Err(Errno::new(denied.unsigned_abs() as u64).unwrap_or(Errno::EPERM))
+                } else {
+                    handle(op, size, at)
+                }
+            };
+            if let Err(errno) = result {
+                // The failed call's own slot holds the error if the call ran; either way
+                // the batch's answer names it and how many calls succeeded before it.
+                return Answer::error_with(errno, done);
+            }
+            done += 1;
+        }
+    }
+    Answer::done(Ok(done))
 }
 
 /// `Probe(buf)`: the ABI version and every operation with its request size.

@@ -74,9 +74,7 @@ fn ensure_packages() -> Result<()> {
 }
 
 fn is_root() -> bool {
-    util::output(Command::new("id").arg("-u"))
-        .map(|s| s.trim() == "0")
-        .unwrap_or(false)
+    util::output(Command::new("id").arg("-u")).map(|s| s.trim() == "0").unwrap_or(false)
 }
 
 fn ensure_rustup() -> Result<()> {
@@ -84,18 +82,12 @@ fn ensure_rustup() -> Result<()> {
         util::output(Command::new("rustup").args(["component", "list", "--installed"]))
             .map_err(|e| util::Error(format!("{e}\n  the kernel's Rust support needs rustup")))?;
     if !components.lines().any(|l| l.starts_with("rust-src")) {
-        util::step(
-            "deps",
-            "rustup component add rust-src (the kernel builds its own `core`)",
-        );
+        util::step("deps", "rustup component add rust-src (the kernel builds its own `core`)");
         util::run(Command::new("rustup").args(["component", "add", "rust-src"]))?;
     }
     let targets = util::output(Command::new("rustup").args(["target", "list", "--installed"]))?;
     if !targets.lines().any(|l| l.trim() == GUEST_TARGET) {
-        util::step(
-            "deps",
-            &format!("rustup target add {GUEST_TARGET} (static guest programs)"),
-        );
+        util::step("deps", &format!("rustup target add {GUEST_TARGET} (static guest programs)"));
         util::run(Command::new("rustup").args(["target", "add", GUEST_TARGET]))?;
     }
     Ok(())
@@ -110,11 +102,7 @@ fn ensure_bindgen() -> Result<()> {
     if version == format!("bindgen {BINDGEN_VERSION}") {
         return Ok(());
     }
-    let found = if version.is_empty() {
-        "none found".to_string()
-    } else {
-        version
-    };
+    let found = if version.is_empty() { "none found".to_string() } else { version };
     util::step(
         "deps",
         &format!("cargo install bindgen-cli {BINDGEN_VERSION} ({found}); this takes a few minutes"),

@@ -17,6 +17,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("ferrotest", "/bin/ferrotest"),
     ("ferrostress", "/bin/ferrostress"),
     ("ferrotrace", "/bin/ferrotrace"),
+    ("ferrobench", "/bin/ferrobench"),
 ];
 
 /// Paths of the built guest programs.
@@ -26,10 +27,7 @@ pub struct Binaries {
 
 /// Builds the guest programs (release, static musl).
 pub fn build(ws: &Workspace) -> Result<Binaries> {
-    util::step(
-        "guest",
-        &format!("building the guest programs for {GUEST_TARGET}"),
-    );
+    util::step("guest", &format!("building the guest programs for {GUEST_TARGET}"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     util::run(Command::new(cargo).current_dir(&ws.root).args([
         "build",
@@ -40,9 +38,7 @@ pub fn build(ws: &Workspace) -> Result<Binaries> {
         "--target",
         GUEST_TARGET,
     ]))?;
-    Ok(Binaries {
-        dir: ws.target().join(GUEST_TARGET).join("release"),
-    })
+    Ok(Binaries { dir: ws.target().join(GUEST_TARGET).join("release") })
 }
 
 /// Packs the initramfs and returns its path.

@@ -63,10 +63,7 @@ impl Variant {
 
     fn fragments(self) -> &'static [&'static str] {
         match self {
-            Variant::Ferrocall => &[
-                "kernel/config/base.config",
-                "kernel/config/ferrocall.config",
-            ],
+            Variant::Ferrocall => &["kernel/config/base.config", "kernel/config/ferrocall.config"],
             Variant::Stock => &["kernel/config/base.config"],
             Variant::Debug => &[
                 "kernel/config/base.config",
@@ -89,14 +86,8 @@ pub fn build(ws: &Workspace, variant: Variant) -> Result<PathBuf> {
     if variant.patched() {
         apply_series(ws, &applied, &src)?;
         sync_rust_sources(ws, &src)?;
-    } else if fs::read_dir(&applied)
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false)
-    {
-        bail!(
-            "{} has patches applied; remove it to start from a fresh source tree",
-            src.display()
-        );
+    } else if fs::read_dir(&applied).map(|mut d| d.next().is_some()).unwrap_or(false) {
+        bail!("{} has patches applied; remove it to start from a fresh source tree", src.display());
     }
     configure(ws, variant, &src, &out)?;
     make(&src, &out, variant)?;
@@ -109,19 +100,11 @@ pub fn version(src: &Path) -> String {
     let field = |name: &str| {
         makefile
             .lines()
-            .find_map(|l| {
-                l.strip_prefix(name)
-                    .and_then(|r| r.trim().strip_prefix('='))
-            })
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim().strip_prefix('=')))
             .map(|v| v.trim().to_string())
             .unwrap_or_else(|| "?".into())
     };
-    format!(
-        "{}.{}.{}",
-        field("VERSION"),
-        field("PATCHLEVEL"),
-        field("SUBLEVEL")
-    )
+    format!("{}.{}.{}", field("VERSION"), field("PATCHLEVEL"), field("SUBLEVEL"))
 }
 
 /// A fingerprint of the tarball, to notice a new Debian source package.
@@ -131,10 +114,7 @@ fn tarball_stamp() -> Result<String> {
             "{TARBALL}: {e}\n  install Debian's kernel source: apt-get install linux-source-6.12"
         ))
     })?;
-    let mtime = meta
-        .modified()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let mtime = meta.modified()?.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     Ok(format!("{} {}", meta.len(), mtime.as_secs()))
 }
 
@@ -145,28 +125,16 @@ fn extract(base: &Path, src: &Path) -> Result<()> {
         return Ok(());
     }
     if src.exists() {
-        util::step(
-            "kernel",
-            "the kernel source package changed: extracting it again",
-        );
+        util::step("kernel", "the kernel source package changed: extracting it again");
         fs::remove_dir_all(src)?;
     }
-    util::step(
-        "kernel",
-        &format!("extracting {TARBALL} into {}", src.display()),
-    );
+    util::step("kernel", &format!("extracting {TARBALL} into {}", src.display()));
     let tmp = base.join("extract.tmp");
     if tmp.exists() {
         fs::remove_dir_all(&tmp)?;
     }
     fs::create_dir_all(&tmp)?;
-    util::run(
-        Command::new("tar")
-            .arg("-xf")
-            .arg(TARBALL)
-            .arg("-C")
-            .arg(&tmp),
-    )?;
+    util::run(Command::new("tar").arg("-xf").arg(TARBALL).arg("-C").arg(&tmp))?;
     fs::rename(tmp.join(TREE), src)?;
     fs::remove_dir_all(&tmp)?;
     fs::write(&stamp_path, stamp)?;
@@ -192,34 +160,23 @@ fn series(ws: &Workspace) -> Result<Vec<PathBuf>> {
 /// kernel version found.
 fn apply_series(ws: &Workspace, applied: &Path, src: &Path) -> Result<()> {
     let wanted = series(ws)?;
-    let wanted_contents: Vec<(String, Vec<u8>)> = wanted
-        .iter()
-        .map(|p| Ok((file_name(p), fs::read(p)?)))
-        .collect::<Result<_>>()?;
+    let wanted_contents: Vec<(String, Vec<u8>)> =
+        wanted.iter().map(|p| Ok((file_name(p), fs::read(p)?))).collect::<Result<_>>()?;
     fs::create_dir_all(applied)?;
-    let mut done: Vec<PathBuf> = fs::read_dir(applied)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let mut done: Vec<PathBuf> =
+        fs::read_dir(applied)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     done.sort();
-    let done_contents: Vec<(String, Vec<u8>)> = done
-        .iter()
-        .map(|p| Ok((file_name(p), fs::read(p)?)))
-        .collect::<Result<_>>()?;
+    let done_contents: Vec<(String, Vec<u8>)> =
+        done.iter().map(|p| Ok((file_name(p), fs::read(p)?))).collect::<Result<_>>()?;
     if done_contents == wanted_contents {
         return Ok(());
     }
     // Patches that are the same in both series stay applied, so that their files keep
     // their times and `make` does not rebuild what they touch.
-    let keep = done_contents
-        .iter()
-        .zip(&wanted_contents)
-        .take_while(|((_, a), (_, b))| a == b)
-        .count();
+    let keep =
+        done_contents.iter().zip(&wanted_contents).take_while(|((_, a), (_, b))| a == b).count();
     for patch in done.iter().skip(keep).rev() {
-        util::step(
-            "kernel",
-            &format!("reversing the older {}", file_name(patch)),
-        );
+        util::step("kernel", &format!("reversing the older {}", file_name(patch)));
         let out = patch_cmd(src, patch, &["-R"])?;
         if !out.0 {
             bail!(
@@ -259,22 +216,13 @@ fn apply_series(ws: &Workspace, applied: &Path, src: &Path) -> Result<()> {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// Runs `patch -p1` with `extra` flags; returns success and the output.
 fn patch_cmd(src: &Path, patch: &Path, extra: &[&str]) -> Result<(bool, String)> {
     let out = Command::new("patch")
-        .args([
-            "-p1",
-            "--batch",
-            "--forward",
-            "--no-backup-if-mismatch",
-            "-r",
-            "-",
-        ])
+        .args(["-p1", "--batch", "--forward", "--no-backup-if-mismatch", "-r", "-"])
         .args(extra)
         .arg("-d")
         .arg(src)
@@ -293,19 +241,14 @@ fn sync_rust_sources(ws: &Workspace, src: &Path) -> Result<()> {
     let dest = src.join("kernel/ferrocall");
     let abi_src = ws.root.join("crates/abi/src");
     let mut wanted: Vec<(PathBuf, PathBuf)> = vec![
-        (
-            ws.root.join("kernel/rust/ferrocall.rs"),
-            dest.join("ferrocall.rs"),
-        ),
+        (ws.root.join("kernel/rust/ferrocall.rs"), dest.join("ferrocall.rs")),
         (abi_src.join("abi.rs"), dest.join("abi.rs")),
     ];
     for entry in fs::read_dir(abi_src.join("abi"))? {
         let path = entry?.path();
         if path.extension().is_some_and(|x| x == "rs") {
-            wanted.push((
-                path.clone(),
-                dest.join("abi").join(path.file_name().unwrap_or_default()),
-            ));
+            wanted
+                .push((path.clone(), dest.join("abi").join(path.file_name().unwrap_or_default())));
         }
     }
     for (from, to) in &wanted {
@@ -332,9 +275,7 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
     let mut fragments = Vec::new();
     for f in variant.fragments() {
         let path = ws.root.join(f);
-        fs::read(&path)
-            .map_err(|e| Error(format!("{}: {e}", path.display())))?
-            .hash(&mut hasher);
+        fs::read(&path).map_err(|e| Error(format!("{}: {e}", path.display())))?.hash(&mut hasher);
         fragments.push(path);
     }
     if variant.patched() {
@@ -349,22 +290,13 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
     if config.exists() && fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
         return Ok(());
     }
-    util::step(
-        "kernel",
-        "configuring: tinyconfig + kernel/config fragments",
-    );
+    util::step("kernel", "configuring: tinyconfig + kernel/config fragments");
     let make = |target: &str| -> Result<()> {
         util::output(make_cmd(src, out, variant).arg(target)).map(drop)
     };
     make("tinyconfig")?;
     let mut merge = Command::new(src.join("scripts/kconfig/merge_config.sh"));
-    merge
-        .current_dir(src)
-        .arg("-m")
-        .arg("-O")
-        .arg(out)
-        .arg(&config)
-        .args(&fragments);
+    merge.current_dir(src).arg("-m").arg("-O").arg(out).arg(&config).args(&fragments);
     util::output(&mut merge)?;
     make("olddefconfig")?;
 
@@ -395,23 +327,17 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
 /// `make -C src O=out` with the variant's variables.
 fn make_cmd(src: &Path, out: &Path, variant: Variant) -> Command {
     let mut cmd = Command::new("make");
-    cmd.arg("-C")
-        .arg(src)
-        .arg(format!("O={}", out.display()))
-        .args(variant.make_vars());
+    cmd.arg("-C").arg(src).arg(format!("O={}", out.display())).args(variant.make_vars());
     cmd
 }
 
 /// Runs `make bzImage`, showing one progress line; the full log goes to `build.log`.
 fn make(src: &Path, out: &Path, variant: Variant) -> Result<()> {
-    let jobs = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
+    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let log_path = out.join("build.log");
     let steps_path = out.join(".ferrocall-steps");
-    let expected: Option<usize> = fs::read_to_string(&steps_path)
-        .ok()
-        .and_then(|s| s.trim().parse().ok());
+    let expected: Option<usize> =
+        fs::read_to_string(&steps_path).ok().and_then(|s| s.trim().parse().ok());
     util::step(
         "kernel",
         &format!(
@@ -430,24 +356,15 @@ fn make(src: &Path, out: &Path, variant: Variant) -> Result<()> {
         .map_err(|e| Error(format!("cannot run make: {e}")))?;
     let (tx, rx) = mpsc::channel::<String>();
     for stream in [
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
     ]
     .into_iter()
     .flatten()
     {
         let tx = tx.clone();
         std::thread::spawn(move || {
-            for line in BufReader::new(stream)
-                .lines()
-                .map_while(std::result::Result::ok)
-            {
+            for line in BufReader::new(stream).lines().map_while(std::result::Result::ok) {
                 if tx.send(line).is_err() {
                     break;
                 }
@@ -482,11 +399,7 @@ fn make(src: &Path, out: &Path, variant: Variant) -> Result<()> {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        let every = if tty {
-            Duration::from_millis(500)
-        } else {
-            Duration::from_secs(20)
-        };
+        let every = if tty { Duration::from_millis(500) } else { Duration::from_secs(20) };
         if last_shown.elapsed() >= every && steps > 0 {
             let progress = match expected {
                 Some(total) if total > 0 => {
@@ -512,13 +425,7 @@ fn make(src: &Path, out: &Path, variant: Variant) -> Result<()> {
     let secs = start.elapsed().as_secs();
     if !status.success() {
         let errors: Vec<&String> = tail.iter().filter(|l| !is_build_step(l)).collect();
-        let shown: Vec<&str> = errors
-            .iter()
-            .rev()
-            .take(40)
-            .rev()
-            .map(|s| s.as_str())
-            .collect();
+        let shown: Vec<&str> = errors.iter().rev().take(40).rev().map(|s| s.as_str()).collect();
         bail!(
             "the kernel build failed after {secs}s; its last messages:\n{}\n  full log: {}",
             shown.join("\n"),
@@ -528,11 +435,7 @@ fn make(src: &Path, out: &Path, variant: Variant) -> Result<()> {
     if steps > 50 {
         fs::write(&steps_path, steps.to_string())?;
     }
-    println!(
-        "    kernel built in {}m{:02}s ({steps} steps)",
-        secs / 60,
-        secs % 60
-    );
+    println!("    kernel built in {}m{:02}s ({steps} steps)", secs / 60, secs % 60);
     Ok(())
 }
 

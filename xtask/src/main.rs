@@ -10,6 +10,7 @@
 //! Everything it builds lives under `target/`: the kernel source and build in
 //! `target/kernel/`, the initramfs and serial logs in `target/vm/`.
 
+mod bench;
 mod cpio;
 mod deps;
 mod guest;
@@ -30,6 +31,7 @@ commands:
             the same kernel built without ferrocall
             --debug-kernel: also on a KASAN + lockdep build (LLVM), hostile tests and fuzzer
   kernel    build the patched kernel only (--stock: without ferrocall, --debug: the debug one)
+  bench     measure typed calls against legacy ones, side by side in one boot (target/bench/)
   deps      check and install the Debian packages, rustup parts and tools the build needs
   help      show this text
 
@@ -55,6 +57,10 @@ fn main() -> ExitCode {
                 }
             };
             kernel::build(&ws, variant).map(|_| true)
+        }),
+        Some("bench") => Workspace::find().and_then(|ws| {
+            deps::ensure(&ws)?;
+            bench::run(&ws)
         }),
         Some("deps") => Workspace::find().and_then(|ws| deps::ensure(&ws).map(|()| true)),
         Some("help" | "--help" | "-h") | None => {
@@ -83,18 +89,8 @@ fn run() -> Result<bool> {
     let image = kernel::build(&ws, kernel::Variant::Ferrocall)?;
     let bins = guest::build(&ws)?;
     let initrd = guest::initramfs(&ws, &bins)?;
-    util::step(
-        "boot",
-        "booting the patched kernel under QEMU, running /bin/demo",
-    );
-    let boot = qemu::boot(
-        &ws,
-        &image,
-        &initrd,
-        "/bin/demo",
-        qemu::Show::GuestOutput,
-        120,
-    )?;
+    util::step("boot", "booting the patched kernel under QEMU, running /bin/demo");
+    let boot = qemu::boot(&ws, &image, &initrd, "/bin/demo", qemu::Show::GuestOutput, 120)?;
     Ok(boot.report())
 }
 
@@ -109,12 +105,7 @@ const GUEST_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[
     ),
     // The same programs on the same kernel without ferrocall: every typed call must be
     // ENOSYS, and nothing else may happen.
-    (
-        kernel::Variant::Stock,
-        "the kernel without ferrocall",
-        "/bin/ferrotest --stock",
-        300,
-    ),
+    (kernel::Variant::Stock, "the kernel without ferrocall", "/bin/ferrotest --stock", 300),
 ];
 
 /// The guest runs of `cargo xtask test --debug-kernel`, after the others.
@@ -133,25 +124,13 @@ fn test(debug_kernel: bool) -> Result<bool> {
     let host = util::cargo_test(&ws)?;
     let bins = guest::build(&ws)?;
     let initrd = guest::initramfs(&ws, &bins)?;
-    let mut guest = qemu::GuestCounts {
-        passed: 0,
-        failed: 0,
-    };
+    let mut guest = qemu::GuestCounts { passed: 0, failed: 0 };
     let mut clean = true;
-    let runs = GUEST_RUNS
-        .iter()
-        .chain(if debug_kernel { DEBUG_RUNS } else { &[] });
+    let runs = GUEST_RUNS.iter().chain(if debug_kernel { DEBUG_RUNS } else { &[] });
     for (variant, what, command, timeout) in runs {
         let image = kernel::build(&ws, *variant)?;
         util::step("guest", &format!("booting {what}, running {command}"));
-        let boot = qemu::boot(
-            &ws,
-            &image,
-            &initrd,
-            command,
-            qemu::Show::GuestOutput,
-            *timeout,
-        )?;
+        let boot = qemu::boot(&ws, &image, &initrd, command, qemu::Show::GuestOutput, *timeout)?;
         let counts = boot.count_tests();
         guest.passed += counts.passed;
         guest.failed += counts.failed;

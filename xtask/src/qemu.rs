@@ -35,6 +35,18 @@ const PROBLEMS: &[&str] = &[
 pub enum Show {
     /// Everything the guest prints after the kernel starts `/init`, and kernel problems.
     GuestOutput,
+    /// Only kernel problems.
+    Nothing,
+}
+
+/// How QEMU runs the guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Plain TCG, as fast as the host allows.
+    Tcg,
+    /// `-icount shift=0`: one guest instruction advances guest time by 1 ns, so guest
+    /// clocks count instructions, deterministically.
+    Icount,
 }
 
 /// The outcome of one boot.
@@ -51,7 +63,7 @@ pub struct Boot {
     pub log: PathBuf,
 }
 
-/// Boots `image` with `initrd`, running `program` as the guest's job.
+/// Boots `image` with `initrd` under plain TCG, running `program` as the guest's job.
 pub fn boot(
     ws: &Workspace,
     image: &Path,
@@ -59,6 +71,19 @@ pub fn boot(
     program: &str,
     show: Show,
     timeout_secs: u64,
+) -> Result<Boot> {
+    boot_with(ws, image, initrd, program, show, timeout_secs, Mode::Tcg)
+}
+
+/// Boots `image` with `initrd` in `mode`, running `program` as the guest's job.
+pub fn boot_with(
+    ws: &Workspace,
+    image: &Path,
+    initrd: &Path,
+    program: &str,
+    show: Show,
+    timeout_secs: u64,
+    mode: Mode,
 ) -> Result<Boot> {
     let dir = ws.target().join("vm");
     fs::create_dir_all(&dir)?;
@@ -73,14 +98,8 @@ pub fn boot(
     let append = format!("console=ttyS0 panic=-1 loglevel=7 -- {program}");
     let mut child = Command::new("qemu-system-x86_64")
         .args(["-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "512M"])
-        .args([
-            "-nodefaults",
-            "-display",
-            "none",
-            "-serial",
-            "stdio",
-            "-no-reboot",
-        ])
+        .args(["-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"])
+        .args(if mode == Mode::Icount { &["-icount", "shift=0"][..] } else { &[][..] })
         .arg("-kernel")
         .arg(image)
         .arg("-initrd")
@@ -92,21 +111,13 @@ pub fn boot(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            Error(format!(
-                "cannot start qemu-system-x86_64: {e} (apt-get install qemu-system-x86)"
-            ))
+            Error(format!("cannot start qemu-system-x86_64: {e} (apt-get install qemu-system-x86)"))
         })?;
 
     let (tx, rx) = mpsc::channel::<String>();
     for stream in [
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -115,14 +126,8 @@ pub fn boot(
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stream);
             let mut buf = Vec::new();
-            while reader
-                .read_until(b'\n', &mut buf)
-                .map(|n| n > 0)
-                .unwrap_or(false)
-            {
-                let line = String::from_utf8_lossy(&buf)
-                    .trim_end_matches(['\r', '\n'])
-                    .to_string();
+            while reader.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
+                let line = String::from_utf8_lossy(&buf).trim_end_matches(['\r', '\n']).to_string();
                 buf.clear();
                 if tx.send(line).is_err() {
                     break;
@@ -180,12 +185,7 @@ pub fn boot(
 fn image_name(image: &Path) -> String {
     image
         .ancestors()
-        .filter_map(|p| {
-            p.file_name()?
-                .to_str()?
-                .strip_prefix("build-")
-                .map(str::to_string)
-        })
+        .filter_map(|p| p.file_name()?.to_str()?.strip_prefix("build-").map(str::to_string))
         .next()
         .unwrap_or_else(|| "kernel".into())
 }

@@ -40,12 +40,8 @@ impl Workspace {
     /// The workspace this xtask belongs to.
     pub fn find() -> Result<Workspace> {
         let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let root = manifest
-            .parent()
-            .ok_or_else(|| Error("xtask has no parent folder".into()))?;
-        Ok(Workspace {
-            root: root.to_path_buf(),
-        })
+        let root = manifest.parent().ok_or_else(|| Error("xtask has no parent folder".into()))?;
+        Ok(Workspace { root: root.to_path_buf() })
     }
 
     /// `target/`, for everything built.
@@ -61,9 +57,7 @@ pub fn step(what: &str, message: &str) {
 
 /// Runs `cmd` with inherited output; an error names the command if it fails.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd
-        .status()
-        .map_err(|e| Error(format!("cannot start `{}`: {e}", show(cmd))))?;
+    let status = cmd.status().map_err(|e| Error(format!("cannot start `{}`: {e}", show(cmd))))?;
     if !status.success() {
         bail!("`{}` failed ({status})", show(cmd));
     }
@@ -131,10 +125,7 @@ pub fn cargo_test(ws: &Workspace) -> Result<Counts> {
         .stdout(Stdio::piped())
         .spawn()?;
     let mut counts = Counts::default();
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| Error("no stdout".into()))?;
+    let stdout = child.stdout.take().ok_or_else(|| Error("no stdout".into()))?;
     for line in BufReader::new(stdout).lines() {
         let line = line?;
         println!("{line}");

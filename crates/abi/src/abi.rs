@@ -22,7 +22,7 @@ pub use errno::Errno;
 pub use layout::{
     Answer, Args, Field, FieldInfo, FieldType, Header, Pad32, Request, UserBuf, UserBufMut,
 };
-pub use ops::{Call, Op, ProbeEntry, ProbeHeader};
+pub use ops::{BatchEntry, Call, Op, ProbeEntry, ProbeHeader};
 
 /// The version of this ABI, returned by the opt-in. It only grows; a program built for
 /// version `n` works on every kernel that reports `n` or more.

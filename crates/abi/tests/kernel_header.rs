@@ -8,11 +8,8 @@ fn header_defines() -> BTreeMap<String, u64> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../kernel/patches");
     let mut defines = BTreeMap::new();
     let mut in_header = false;
-    let mut patches: Vec<_> = std::fs::read_dir(dir)
-        .expect("kernel/patches")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let mut patches: Vec<_> =
+        std::fs::read_dir(dir).expect("kernel/patches").flatten().map(|e| e.path()).collect();
     patches.sort();
     for patch in patches {
         for line in std::fs::read_to_string(&patch).expect("patch").lines() {
@@ -49,10 +46,7 @@ fn uapi_header_matches_the_abi() {
         ("PR_FERROCALL", u64::from(ferrocall_abi::PR_FERROCALL)),
         ("PR_FERROCALL_ENABLE", ferrocall_abi::PR_FERROCALL_ENABLE),
         ("PR_FERROCALL_STATUS", ferrocall_abi::PR_FERROCALL_STATUS),
-        (
-            "FERROCALL_ABI_VERSION",
-            u64::from(ferrocall_abi::ABI_VERSION),
-        ),
+        ("FERROCALL_ABI_VERSION", u64::from(ferrocall_abi::ABI_VERSION)),
         ("__NR_ferrocall", u64::from(ferrocall_abi::SYSCALL_NR)),
         ("FERROCALL_MIN_ADDR", ferrocall_abi::MIN_ADDR),
     ];

@@ -1,10 +1,13 @@
 //! The boundary to the kernel: the [`Kernel`] trait, the real one ([`Native`]), the
 //! cached support check, and the typed wrappers every kernel gets ([`TypedCalls`]).
 
+use core::marker::PhantomData;
 use core::mem::size_of;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ferrocall_abi::{self as abi, ops, Answer, Args, Errno, Op, Request, UserBuf, UserBufMut};
+use ferrocall_abi::{
+    self as abi, ops, Answer, Args, BatchEntry, Errno, Op, Request, UserBuf, UserBufMut,
+};
 
 /// The raw system call boundary, as in libtock-rs' `RawSyscalls`: the real kernel
 /// ([`Native`]) or a fake one in tests.
@@ -112,9 +115,7 @@ pub trait TypedCalls: Kernel {
     /// Makes the typed call `request` and returns its answer. The request's header must be
     /// the one [`Request::new`] wrote.
     fn call<A: Args>(&self, request: &mut Request<A>) -> Result<u64, Errno> {
-        self.call_answer(request)?
-            .result()
-            .unwrap_or(Err(Errno::EIO))
+        self.call_answer(request)?.result().unwrap_or(Err(Errno::EIO))
     }
 
     /// Makes the typed call `request` and returns the answer slot as the kernel wrote it,
@@ -151,10 +152,7 @@ pub trait TypedCalls: Kernel {
 
     /// `Useless(value)`: `value + 15`, or `EOVERFLOW`.
     fn useless(&self, value: u32) -> Result<u32, Errno> {
-        let mut request = Request::new(ops::UselessArgs {
-            value,
-            ..Default::default()
-        });
+        let mut request = Request::new(ops::UselessArgs { value, ..Default::default() });
         let sum = self.call(&mut request)?;
         u32::try_from(sum).map_err(|_| Errno::EIO)
     }
@@ -173,39 +171,23 @@ pub trait TypedCalls: Kernel {
 
     /// Writes `buf` to `fd`; returns how many bytes were written (maybe fewer).
     fn write(&self, fd: i32, buf: &[u8]) -> Result<usize, Errno> {
-        let args = ops::WriteArgs {
-            fd,
-            buf: UserBuf::from_slice(buf),
-            ..Default::default()
-        };
+        let args = ops::WriteArgs { fd, buf: UserBuf::from_slice(buf), ..Default::default() };
         let n = self.call(&mut Request::new(args))?;
-        usize::try_from(n)
-            .ok()
-            .filter(|&n| n <= buf.len())
-            .ok_or(Errno::EIO)
+        usize::try_from(n).ok().filter(|&n| n <= buf.len()).ok_or(Errno::EIO)
     }
 
     /// Reads from `fd` into `buf`; returns how many bytes were read, 0 at end of file.
     fn read(&self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
         let user = UserBufMut::from_mut_slice(buf);
-        let n = self.call(&mut Request::new(ops::ReadArgs {
-            fd,
-            buf: user,
-            ..Default::default()
-        }))?;
-        usize::try_from(n)
-            .ok()
-            .filter(|&n| n <= buf.len())
-            .ok_or(Errno::EIO)
+        let n =
+            self.call(&mut Request::new(ops::ReadArgs { fd, buf: user, ..Default::default() }))?;
+        usize::try_from(n).ok().filter(|&n| n <= buf.len()).ok_or(Errno::EIO)
     }
 
     /// Ends the process with status `code & 0xff`. Returns only if the typed call could
     /// not be made, with the reason.
     fn exit(&self, code: i32) -> Errno {
-        match self.call(&mut Request::new(ops::ExitArgs {
-            code,
-            ..Default::default()
-        })) {
+        match self.call(&mut Request::new(ops::ExitArgs { code, ..Default::default() })) {
             Err(errno) => errno,
             Ok(_) => Errno::EIO,
         }
@@ -227,6 +209,27 @@ pub trait TypedCalls: Kernel {
         fill_result(answer, buf.len())
     }
 
+    /// Runs the calls of `batch` in one kernel entry; each answers in its own request.
+    /// `Ok(n)` when all `n` succeeded; otherwise the first failure and how many succeeded
+    /// before it (the failed request's slot holds the error if it ran, later ones are
+    /// pending).
+    fn batch<const N: usize>(&self, batch: &mut Batch<'_, N>) -> Result<usize, BatchError> {
+        let entries = batch.entries.get(..batch.len).unwrap_or(&[]);
+        let bytes = UserBuf {
+            addr: entries.as_ptr() as u64,
+            len: (entries.len() * BatchEntry::SIZE) as u64,
+        };
+        let fail = |errno, completed| BatchError { errno, completed };
+        let answer = self
+            .call_answer(&mut Request::new(ops::BatchArgs { entries: bytes }))
+            .map_err(|e| fail(e, 0))?;
+        match answer.result() {
+            Some(Ok(n)) if n as usize == entries.len() => Ok(entries.len()),
+            Some(Err(errno)) => Err(fail(errno, usize::try_from(answer.value).unwrap_or(0))),
+            _ => Err(fail(Errno::EIO, 0)),
+        }
+    }
+
     /// Whether the running kernel offers `op` with requests of at least the size this
     /// library sends.
     fn supports(&self, op: Op) -> bool {
@@ -239,6 +242,63 @@ pub trait TypedCalls: Kernel {
         };
         entries.any(|e| e.op == op.raw() && e.request_size as usize >= op.request_size())
     }
+}
+
+/// Typed calls to run together in one kernel entry, with [`TypedCalls::batch`]. The batch
+/// borrows its requests until it is dropped, so nothing else touches them during the call.
+pub struct Batch<'a, const N: usize> {
+    entries: [BatchEntry; N],
+    len: usize,
+    requests: PhantomData<&'a mut ()>,
+}
+
+impl<'a, const N: usize> Batch<'a, N> {
+    /// An empty batch of at most `N` calls.
+    pub const fn new() -> Self {
+        Batch {
+            entries: [BatchEntry { op: 0, size: 0, addr: 0 }; N],
+            len: 0,
+            requests: PhantomData,
+        }
+    }
+
+    /// Adds a call; `E2BIG` when the batch is full.
+    pub fn push<A: Args>(&mut self, request: &'a mut Request<A>) -> Result<(), Errno> {
+        let slot = self.entries.get_mut(self.len).ok_or(Errno::E2BIG)?;
+        request.answer = Answer::default();
+        *slot = BatchEntry {
+            op: A::OP.raw(),
+            size: size_of::<Request<A>>() as u32,
+            addr: core::ptr::from_mut(request) as u64,
+        };
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The number of calls in the batch.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the batch has no call.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<const N: usize> Default for Batch<'_, N> {
+    fn default() -> Self {
+        Batch::new()
+    }
+}
+
+/// Why a batch stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchError {
+    /// The error of the first call that failed (or of the batch itself).
+    pub errno: Errno,
+    /// How many calls succeeded before it.
+    pub completed: usize,
 }
 
 /// Why a call that fills a caller's buffer failed.
@@ -267,10 +327,9 @@ impl core::fmt::Display for FillError {
 
 fn fill_result(answer: Answer, capacity: usize) -> Result<usize, FillError> {
     match answer.result() {
-        Some(Ok(n)) => usize::try_from(n)
-            .ok()
-            .filter(|&n| n <= capacity)
-            .ok_or(FillError::Errno(Errno::EIO)),
+        Some(Ok(n)) => {
+            usize::try_from(n).ok().filter(|&n| n <= capacity).ok_or(FillError::Errno(Errno::EIO))
+        }
         Some(Err(Errno::ERANGE)) => {
             Err(usize::try_from(answer.value)
                 .map_or(FillError::Errno(Errno::EIO), FillError::TooSmall))

@@ -21,6 +21,7 @@
 
 #![no_std]
 #![deny(missing_docs)]
+#![warn(clippy::multiple_unsafe_ops_per_block)]
 
 #[cfg(test)]
 extern crate std;
@@ -35,7 +36,7 @@ mod tests;
 
 pub use ferrocall_abi as abi;
 pub use ferrocall_abi::{Errno, Op, Request};
-pub use kernel::{FillError, Kernel, Native, Support, TypedCalls};
+pub use kernel::{Batch, BatchError, FillError, Kernel, Native, Support, TypedCalls};
 pub use seed::Syscall;
 
 /// `Useless(value)`: the seed's demonstration call, `value + 15` computed by the kernel.
@@ -75,6 +76,11 @@ pub fn exit(code: i32) -> Errno {
 /// the NUL; [`FillError::TooSmall`] says how large `buf` must be.
 pub fn getcwd(buf: &mut [u8]) -> Result<usize, FillError> {
     Native.getcwd(buf)
+}
+
+/// Runs the calls of `batch` in one kernel entry, see [`TypedCalls::batch`].
+pub fn batch<const N: usize>(batch: &mut Batch<'_, N>) -> Result<usize, BatchError> {
+    Native.batch(batch)
 }
 
 /// Whether the running kernel offers `op` (through the `Probe` operation).

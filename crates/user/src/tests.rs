@@ -73,12 +73,9 @@ impl FakeKernel {
             Answer::done(Ok(data.len() as u64))
         };
         let answer = match abi::decode(&plan, &known)? {
-            Call::Useless(args) => Answer::done(
-                args.value
-                    .checked_add(15)
-                    .map(u64::from)
-                    .ok_or(Errno::EOVERFLOW),
-            ),
+            Call::Useless(args) => {
+                Answer::done(args.value.checked_add(15).map(u64::from).ok_or(Errno::EOVERFLOW))
+            }
             Call::GetPid(_) => Answer::done(Ok(4242)),
             Call::GetPpid(_) => Answer::done(Ok(1)),
             Call::Write(args) if args.fd == 1 => {
@@ -101,6 +98,25 @@ impl FakeKernel {
             }
             Call::GetCwd(args) => fill(args.buf, FAKE_CWD),
             Call::Probe(args) => fill(args.buf, &abi::ops::probe_bytes()),
+            Call::Batch(args) => {
+                // SAFETY: the batch wrapper passes its entry array for the call.
+                let raw = unsafe { user_bytes(args.entries) };
+                let mut done = 0;
+                let mut answer = None;
+                for entry in raw.chunks_exact(abi::BatchEntry::SIZE) {
+                    let e = abi::BatchEntry::decode(entry).unwrap();
+                    // SAFETY: each entry names a request the batch borrows.
+                    let req = unsafe {
+                        std::slice::from_raw_parts_mut(e.addr as *mut u8, e.size as usize)
+                    };
+                    if let Err(errno) = self.handle(e.op, e.size, req) {
+                        answer = Some(Answer::error_with(errno, done));
+                        break;
+                    }
+                    done += 1;
+                }
+                answer.unwrap_or(Answer::done(Ok(done)))
+            }
         };
         let at = abi::Request::<()>::ANSWER_OFFSET;
         bytes[at..at + 16].copy_from_slice(&answer.to_bytes());
@@ -122,10 +138,7 @@ unsafe impl Kernel for FakeKernel {
 
     unsafe fn typed_call(&self, request: *mut u8, op: u32, size: u32) -> u64 {
         self.typed_calls.set(self.typed_calls.get() + 1);
-        assert!(
-            abi::is_request_address(request as u64),
-            "sent a legacy-looking address"
-        );
+        assert!(abi::is_request_address(request as u64), "sent a legacy-looking address");
         if let Some(raw) = self.raw_override {
             return raw;
         }
@@ -167,11 +180,7 @@ fn stock_kernel_gets_no_typed_call() {
     assert_eq!(k.enable(), Err(Errno::ENOSYS));
     assert_eq!(k.useless(15), Err(Errno::ENOSYS));
     assert_eq!(k.useless(15), Err(Errno::ENOSYS));
-    assert_eq!(
-        k.typed_calls.get(),
-        0,
-        "a typed call reached a kernel without ferrocall"
-    );
+    assert_eq!(k.typed_calls.get(), 0, "a typed call reached a kernel without ferrocall");
     assert_eq!(k.prctl_calls.get(), 1);
 }
 
@@ -179,12 +188,7 @@ fn stock_kernel_gets_no_typed_call() {
 fn odd_prctl_answers_are_not_support() {
     // A seccomp filter may answer the prctl with any errno, or with 0 (SECCOMP_RET_ERRNO
     // with data 0); a future kernel with an unrelated prctl may answer anything.
-    for ret in [
-        0u64,
-        Errno::EPERM.to_syscall_return() as u64,
-        u64::MAX,
-        1u64 << 40,
-    ] {
+    for ret in [0u64, Errno::EPERM.to_syscall_return() as u64, u64::MAX, 1u64 << 40] {
         let k = FakeKernel::new(ret);
         assert_eq!(k.useless(1), Err(Errno::ENOSYS), "prctl answered {ret:#x}");
         assert_eq!(k.typed_calls.get(), 0);
@@ -207,10 +211,7 @@ fn strange_kernel_answers_do_not_panic() {
 
 #[test]
 fn request_layout_is_what_the_kernel_decodes() {
-    let req = abi::Request::new(abi::ops::UselessArgs {
-        value: 7,
-        ..Default::default()
-    });
+    let req = abi::Request::new(abi::ops::UselessArgs { value: 7, ..Default::default() });
     assert_eq!(req.header.size, 40);
     assert_eq!(req.header.op, abi::Op::Useless.raw());
     assert_eq!(req.answer.state, Answer::PENDING);
@@ -221,10 +222,7 @@ fn repeated_calls_answer_correctly() {
     let k = FakeKernel::patched();
     assert_eq!(k.enable(), Ok(abi::ABI_VERSION));
     let results: Vec<_> = (0..100).map(|i| k.useless(i)).collect();
-    assert!(results
-        .iter()
-        .enumerate()
-        .all(|(i, r)| *r == Ok(i as u32 + 15)));
+    assert!(results.iter().enumerate().all(|(i, r)| *r == Ok(i as u32 + 15)));
 }
 
 #[test]
@@ -259,10 +257,7 @@ fn exit_reports_why_it_returned() {
 fn getcwd_says_how_much_room_it_needs() {
     let k = FakeKernel::patched();
     let mut small = [0u8; 4];
-    assert_eq!(
-        k.getcwd(&mut small),
-        Err(FillError::TooSmall(FAKE_CWD.len()))
-    );
+    assert_eq!(k.getcwd(&mut small), Err(FillError::TooSmall(FAKE_CWD.len())));
     let mut buf = std::vec![0u8; FAKE_CWD.len()];
     assert_eq!(k.getcwd(&mut buf), Ok(FAKE_CWD.len()));
     assert_eq!(buf.as_slice(), FAKE_CWD);
@@ -295,4 +290,34 @@ fn every_wrapper_is_enosys_on_a_stock_kernel() {
     assert_eq!(k.probe(&mut [0; 64]), Err(FillError::Errno(Errno::ENOSYS)));
     assert_eq!(k.typed_calls.get(), 0);
     assert!(k.written.borrow().is_empty());
+}
+
+#[test]
+fn batch_answers_each_call_in_its_slot() {
+    use crate::{Batch, BatchError};
+    use abi::ops::{GetPidArgs, UselessArgs};
+    let k = FakeKernel::patched();
+    let mut a = abi::Request::new(UselessArgs { value: 1, ..Default::default() });
+    let mut b = abi::Request::new(GetPidArgs {});
+    let mut c = abi::Request::new(UselessArgs { value: 2, ..Default::default() });
+    let mut batch = Batch::<4>::new();
+    batch.push(&mut a).unwrap();
+    batch.push(&mut b).unwrap();
+    batch.push(&mut c).unwrap();
+    assert_eq!(k.batch(&mut batch), Ok(3));
+    assert_eq!(a.answer.result(), Some(Ok(16)));
+    assert_eq!(b.answer.result(), Some(Ok(4242)));
+    assert_eq!(c.answer.result(), Some(Ok(17)));
+
+    // Stop at the first failure: its slot holds the error, the next stays pending.
+    let mut bad = abi::Request::new(UselessArgs { value: u32::MAX, ..Default::default() });
+    let mut after = abi::Request::new(GetPidArgs {});
+    let mut batch = Batch::<2>::new();
+    batch.push(&mut bad).unwrap();
+    batch.push(&mut after).unwrap();
+    let mut extra = abi::Request::new(GetPidArgs {});
+    assert_eq!(batch.push(&mut extra), Err(Errno::E2BIG));
+    assert_eq!(k.batch(&mut batch), Err(BatchError { errno: Errno::EOVERFLOW, completed: 0 }));
+    assert_eq!(bad.answer.result(), Some(Err(Errno::EOVERFLOW)));
+    assert_eq!(after.answer.result(), None);
 }

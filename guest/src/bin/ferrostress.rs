@@ -68,10 +68,8 @@ const CALLS_PER_THREAD: u64 = 20_000;
 fn eight_threads_many_calls() -> Outcome {
     ferrocall::enable().map_err(|e| e.to_string())?;
     let pid = std::process::id();
-    let devnull = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/null")
-        .map_err(|e| e.to_string())?;
+    let devnull =
+        std::fs::OpenOptions::new().write(true).open("/dev/null").map_err(|e| e.to_string())?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(&devnull);
     let wrong = Arc::new(AtomicU64::new(0));
     let handles: Vec<_> = (0..THREADS)
@@ -123,17 +121,27 @@ fn mutator_on_useless() -> Outcome {
         std::thread::spawn(move || {
             let mut rng = Rng(0x1234_5678);
             let mut rewrites = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let (offset, value): (u64, u32) = match rng.below(6) {
-                    0 => (4, rng.pick(&[1, 2, 999])),   // op
-                    1 => (0, rng.pick(&[40, 32, 48])),  // size
-                    2 => (8, rng.pick(&[0, 0, 1])),     // flags
-                    3 => (36, rng.pick(&[0, 0, 0, 7])), // padding
-                    _ => (32, rng.pick(&[100, 200])),   // value
-                };
+            let write = |offset: u64, value: u32| {
                 // SAFETY: the page stays mapped until the mutator is joined; the racing
                 // reads are the kernel's copy, which tolerates any content.
                 unsafe { core::ptr::write_volatile((addr + offset) as *mut u32, value) };
+            };
+            while !stop.load(Ordering::Relaxed) {
+                if rng.below(2) == 0 {
+                    // A valid request again, field by field.
+                    for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
+                        write(offset, value);
+                    }
+                } else {
+                    let (offset, value): (u64, u32) = match rng.below(6) {
+                        0 => (4, rng.pick(&[1, 2, 999])),   // op
+                        1 => (0, rng.pick(&[40, 32, 48])),  // size
+                        2 => (8, rng.pick(&[0, 0, 1])),     // flags
+                        3 => (36, rng.pick(&[0, 0, 0, 7])), // padding
+                        _ => (32, rng.pick(&[100, 200])),   // value
+                    };
+                    write(offset, value);
+                }
                 rewrites += 1;
                 // Change the request at about the rate of the calls, so that the kernel
                 // sees valid and invalid versions of it.
@@ -179,12 +187,8 @@ fn mutator_on_useless() -> Outcome {
         "stats: mutator {MUTATOR_CALLS} calls against {rewrites} rewrites: {} answered, {} EINVAL (looked valid {looked_valid})",
         outcomes[0], outcomes[1]
     );
-    check(bad.is_none(), || {
-        format!("illegal outcome: {}", bad.unwrap_or_default())
-    })?;
-    check(outcomes[0] > 0 && outcomes[1] > 0, || {
-        format!("the race never happened: {outcomes:?}")
-    })
+    check(bad.is_none(), || format!("illegal outcome: {}", bad.unwrap_or_default()))?;
+    check(outcomes[0] > 0 && outcomes[1] > 0, || format!("the race never happened: {outcomes:?}"))
 }
 
 /// One thread reads `/dev/zero` through a typed `Read` whose buffer another thread points
@@ -231,13 +235,9 @@ fn mutator_on_read_buffer() -> Outcome {
         "stats: buffer mutator {} calls: {full} full reads, {efault} EFAULT",
         MUTATOR_CALLS / 2
     );
-    check(bad.is_none(), || {
-        format!("illegal result {}", bad.unwrap_or_default())
-    })?;
+    check(bad.is_none(), || format!("illegal result {}", bad.unwrap_or_default()))?;
     let filled = pages.read(PAGE, 64);
-    check(filled.iter().all(|&b| b == 0), || {
-        "the good buffer got something other than zeros".into()
-    })?;
+    check(filled.iter().all(|&b| b == 0), || format!("the good buffer holds {filled:?}"))?;
     check(full > 0 && efault > 0, || {
         format!("the race never happened: {full} full, {efault} EFAULT")
     })
@@ -301,16 +301,8 @@ fn signal_interrupts_a_blocking_read() -> Outcome {
     set_handler(false)?;
     let legacy = interrupted_read(false, false)?;
     let typed = interrupted_read(true, false)?;
-    expect_eq(
-        "legacy read, handler without SA_RESTART",
-        legacy,
-        (Err(Errno::EINTR), 1),
-    )?;
-    expect_eq(
-        "typed read, handler without SA_RESTART",
-        typed,
-        (Err(Errno::EINTR), 1),
-    )
+    expect_eq("legacy read, handler without SA_RESTART", legacy, (Err(Errno::EINTR), 1))?;
+    expect_eq("typed read, handler without SA_RESTART", typed, (Err(Errno::EINTR), 1))
 }
 
 fn signal_restarts_a_blocking_read() -> Outcome {
@@ -360,13 +352,7 @@ fn fuzz() -> Outcome {
         .map_err(|e| e.to_string())?;
     let mut fds = [0i32; 2];
     syscall(293, [fds.as_mut_ptr() as u64, 0o4000, 0, 0, 0, 0]).map_err(|e| e.to_string())?;
-    let fd_choices = [
-        std::os::fd::AsRawFd::as_raw_fd(&devnull),
-        fds[0],
-        fds[1],
-        -1,
-        1000,
-    ];
+    let fd_choices = [std::os::fd::AsRawFd::as_raw_fd(&devnull), fds[0], fds[1], -1, 1000];
     let pointers = [
         0u64,
         8,
@@ -379,11 +365,7 @@ fn fuzz() -> Outcome {
         u64::MAX - 7,
     ];
     let arena_len = 8 * PAGE;
-    let ops: Vec<u32> = Op::ALL
-        .iter()
-        .map(|o| o.raw())
-        .filter(|&o| o != Op::Exit as u32)
-        .collect();
+    let ops: Vec<u32> = Op::ALL.iter().map(|o| o.raw()).filter(|&o| o != Op::Exit as u32).collect();
     let mut counts = [0u64; 16];
     let mut buf = [0u8; 4200];
     let (mut ok, mut unknown) = (0u64, None);
@@ -476,11 +458,7 @@ fn fuzz() -> Outcome {
             _ => u64::from(op),
         };
         let rdi = if rdi == Op::Exit as u64 { 1 } else { rdi };
-        let rsi = if rng.below(16) == 0 {
-            rng.next() % 5000
-        } else {
-            size as u64
-        };
+        let rsi = if rng.below(16) == 0 { rng.next() % 5000 } else { size as u64 };
         let result = if rng.below(8) == 0 || !abi::is_request_address(addr) {
             syscall(u64::from(abi::SYSCALL_NR), [rdi, rsi, addr, 0, 0, 0])
         } else {
@@ -492,27 +470,17 @@ fn fuzz() -> Outcome {
                 counts[LEGAL.iter().position(|&l| l == e).unwrap_or(0)] += 1
             }
             Err(e) => {
-                unknown = Some(format!(
-                    "call {i}: op {op} rdi {rdi:#x} rsi {rsi} at {addr:#x}: {e}"
-                ));
+                unknown =
+                    Some(format!("call {i}: op {op} rdi {rdi:#x} rsi {rsi} at {addr:#x}: {e}"));
                 break;
             }
         }
     }
-    let summary: Vec<String> = LEGAL
-        .iter()
-        .zip(counts)
-        .map(|(e, n)| format!("{}={n}", e.name().unwrap_or("?")))
-        .collect();
-    println!(
-        "stats: fuzz {calls} typed calls: ok={ok} {}",
-        summary.join(" ")
-    );
+    let summary: Vec<String> =
+        LEGAL.iter().zip(counts).map(|(e, n)| format!("{}={n}", e.name().unwrap_or("?"))).collect();
+    println!("stats: fuzz {calls} typed calls: ok={ok} {}", summary.join(" "));
     check(unknown.is_none(), || {
-        format!(
-            "unexpected result, seed {seed:#x}: {}",
-            unknown.unwrap_or_default()
-        )
+        format!("unexpected result, seed {seed:#x}: {}", unknown.unwrap_or_default())
     })?;
     check(ok > calls / 50, || {
         format!("too few successes ({ok}): the fuzzer is not reaching the operations")
@@ -523,23 +491,13 @@ const TESTS: &[Test] = &[
     ("stress/eight_threads_many_calls", eight_threads_many_calls),
     ("stress/mutator_on_useless", mutator_on_useless),
     ("stress/mutator_on_read_buffer", mutator_on_read_buffer),
-    (
-        "stress/signal_interrupts_a_blocking_read",
-        signal_interrupts_a_blocking_read,
-    ),
-    (
-        "stress/signal_restarts_a_blocking_read",
-        signal_restarts_a_blocking_read,
-    ),
+    ("stress/signal_interrupts_a_blocking_read", signal_interrupts_a_blocking_read),
+    ("stress/signal_restarts_a_blocking_read", signal_restarts_a_blocking_read),
     ("stress/fuzz", fuzz),
 ];
 
 fn main() {
     let failed = run_tests(TESTS);
-    println!(
-        "ferrostress: {} passed, {} failed",
-        TESTS.len() - failed,
-        failed
-    );
+    println!("ferrostress: {} passed, {} failed", TESTS.len() - failed, failed);
     std::process::exit(i32::from(failed != 0));
 }

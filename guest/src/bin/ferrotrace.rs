@@ -17,7 +17,7 @@ use std::io::Write as _;
 
 use ferrocall::abi::{self, Answer, Errno, FieldType, Op, Request};
 
-const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
+const PTRACE_GET_SYSCALL_INFO: u32 = 0x420e;
 const PTRACE_SYSCALL_INFO_ENTRY: u8 = 1;
 const PTRACE_SYSCALL_INFO_EXIT: u8 = 2;
 
@@ -71,10 +71,8 @@ fn fail(msg: &str) -> ! {
 /// Starts `argv` under ptrace and follows it and its descendants until they are all gone;
 /// returns the first process's exit status.
 fn trace(argv: &[String], out: &mut dyn std::io::Write) -> i32 {
-    let cargs: Vec<CString> = argv
-        .iter()
-        .map(|a| CString::new(a.as_str()).unwrap_or_default())
-        .collect();
+    let cargs: Vec<CString> =
+        argv.iter().map(|a| CString::new(a.as_str()).unwrap_or_default()).collect();
     let mut cptrs: Vec<*const libc::c_char> = cargs.iter().map(|a| a.as_ptr()).collect();
     cptrs.push(core::ptr::null());
     // SAFETY: fork in a single-threaded tracer; the child only calls async-signal-safe
@@ -121,10 +119,7 @@ fn trace(argv: &[String], out: &mut dyn std::io::Write) -> i32 {
             } else {
                 format!("killed by signal {}", libc::WTERMSIG(status))
             };
-            if let Some(Pending {
-                typed: Some(call), ..
-            }) = pending.get(&pid)
-            {
+            if let Some(Pending { typed: Some(call), .. }) = pending.get(&pid) {
                 // A call that never returned, such as Exit.
                 let _ = writeln!(out, "[pid {pid}] {call} = ?");
             }
@@ -162,7 +157,7 @@ fn syscall_info(pid: libc::pid_t) -> Option<SyscallInfo> {
     // SAFETY: the kernel writes at most `size_of::<SyscallInfo>()` bytes into `info`.
     let n = unsafe {
         libc::ptrace(
-            PTRACE_GET_SYSCALL_INFO,
+            PTRACE_GET_SYSCALL_INFO as _,
             pid,
             core::mem::size_of::<SyscallInfo>(),
             &mut info as *mut SyscallInfo,
@@ -214,20 +209,29 @@ fn syscall_stop(
     }
 }
 
-/// Reads `len` bytes of the tracee's memory at `addr`.
+/// Reads `len` bytes of the tracee's memory at `addr`, a word at a time with
+/// `PTRACE_PEEKDATA` (which every tracer has, unlike `process_vm_readv`).
 fn peek(pid: libc::pid_t, addr: u64, len: usize) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; len];
-    let local = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: len,
-    };
-    let remote = libc::iovec {
-        iov_base: addr as *mut libc::c_void,
-        iov_len: len,
-    };
-    // SAFETY: `local` describes our own buffer of `len` bytes; the remote side is only read.
-    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
-    (n == len as isize).then_some(buf)
+    let start = addr & !7;
+    let end = addr.checked_add(len as u64)?;
+    let mut bytes = Vec::with_capacity(len + 16);
+    let mut at = start;
+    while at < end {
+        // SAFETY: PEEKDATA reads the stopped tracee's memory and returns it; errors are
+        // reported through errno, which is cleared first.
+        let word = unsafe {
+            *libc::__errno_location() = 0;
+            let w = libc::ptrace(libc::PTRACE_PEEKDATA, pid, at as *mut libc::c_void, 0);
+            if w == -1 && *libc::__errno_location() != 0 {
+                return None;
+            }
+            w
+        };
+        bytes.extend_from_slice(&word.to_le_bytes());
+        at += 8;
+    }
+    let skip = (addr - start) as usize;
+    Some(bytes[skip..skip + len].to_vec())
 }
 
 /// A buffer's bytes, abbreviated and escaped like strace does.
@@ -278,21 +282,17 @@ fn describe_request(pid: libc::pid_t, args: &[u64; 6]) -> String {
             FieldType::I32 => word(&bytes, at, 4).map(|v| (v as u32 as i32).to_string()),
             FieldType::U64 => word(&bytes, at, 8).map(|v| v.to_string()),
             FieldType::I64 => word(&bytes, at, 8).map(|v| (v as i64).to_string()),
-            FieldType::UserBuf => word(&bytes, at, 8)
-                .zip(word(&bytes, at + 8, 8))
-                .map(|(a, n)| match peek(pid, a, (n as usize).min(32)) {
+            FieldType::UserBuf => word(&bytes, at, 8).zip(word(&bytes, at + 8, 8)).map(|(a, n)| {
+                match peek(pid, a, (n as usize).min(32)) {
                     Some(data) => format!("{} ({n} bytes)", show_bytes(&data, n)),
                     None => format!("{a:#x} ({n} bytes, unreadable)"),
-                }),
+                }
+            }),
             FieldType::UserBufMut => word(&bytes, at, 8)
                 .zip(word(&bytes, at + 8, 8))
                 .map(|(a, n)| format!("{a:#x} ({n} bytes)")),
         };
-        fields.push(format!(
-            "{}: {}",
-            f.name,
-            value.unwrap_or_else(|| "(missing)".into())
-        ));
+        fields.push(format!("{}: {}", f.name, value.unwrap_or_else(|| "(missing)".into())));
     }
     if fields.is_empty() {
         op.name().to_string()

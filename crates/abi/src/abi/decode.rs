@@ -38,11 +38,7 @@ pub fn plan(op: u64, size: u64, addr: u64) -> Result<Plan, Errno> {
         return Err(Errno::E2BIG);
     }
     let size = usize::try_from(size).map_err(|_| Errno::E2BIG)?;
-    Ok(Plan {
-        op,
-        size,
-        copy_len: size.min(op.request_size()),
-    })
+    Ok(Plan { op, size, copy_len: size.min(op.request_size()) })
 }
 
 /// Decodes the request `bytes` that the kernel copied in for `plan`: exactly
@@ -64,9 +60,7 @@ pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
     if header.flags != 0 || header.reserved != 0 {
         return Err(Errno::EINVAL);
     }
-    let args = bytes
-        .get(Request::<()>::ARGS_OFFSET..)
-        .ok_or(Errno::EINVAL)?;
+    let args = bytes.get(Request::<()>::ARGS_OFFSET..).ok_or(Errno::EINVAL)?;
     Call::decode_args(plan.op, args)
 }
 

@@ -192,7 +192,49 @@ operations! {
         /// Where to put the description.
         buf: UserBufMut,
     });
+    /// Runs several typed calls in one kernel entry. `entries` is an array of
+    /// [`BatchEntry`], each the register set of one typed call (`rdi`, `rsi`, `rax`); each
+    /// call is checked by seccomp and run exactly as if it had been made alone, and answered
+    /// in its own request's answer slot. When all succeed, the batch answers their number.
+    /// It stops at the first call that fails and answers that call's errno, with the number
+    /// of calls that succeeded before it as the value; the failed call's slot holds the error
+    /// if the call ran (it stays pending if it was refused or could not be decoded, as for a
+    /// lone call), later slots stay pending. At most [`MAX_BATCH`] entries; a `Batch` inside
+    /// a batch is `EINVAL`.
+    9 => Batch(BatchArgs {
+        /// The entries, read by the kernel.
+        entries: UserBuf,
+    });
 }
+
+/// One call of a [`Op::Batch`]: what a lone typed call passes in registers.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchEntry {
+    /// The operation (`rdi`).
+    pub op: u32,
+    /// The request size (`rsi`).
+    pub size: u32,
+    /// The request's address (`rax`).
+    pub addr: u64,
+}
+
+impl BatchEntry {
+    /// The size of an entry in the array.
+    pub const SIZE: usize = size_of::<BatchEntry>();
+
+    /// Decodes the entry at the start of `bytes`.
+    pub fn decode(bytes: &[u8]) -> Result<BatchEntry, Errno> {
+        Ok(BatchEntry {
+            op: Field::decode(bytes, 0)?,
+            size: Field::decode(bytes, 4)?,
+            addr: Field::decode(bytes, 8)?,
+        })
+    }
+}
+
+/// The most entries one [`Op::Batch`] may hold.
+pub const MAX_BATCH: usize = 1024;
 
 /// The start of a [`Op::Probe`] answer.
 #[repr(C)]
@@ -221,11 +263,9 @@ pub const PROBE_SIZE: usize = size_of::<ProbeHeader>() + Op::ALL.len() * size_of
 pub fn probe_bytes() -> [u8; PROBE_SIZE] {
     let mut out = [0u8; PROBE_SIZE];
     let count = Op::ALL.len() as u32;
-    let mut words = [super::ABI_VERSION, count].into_iter().chain(
-        Op::ALL
-            .iter()
-            .flat_map(|op| [op.raw(), op.request_size() as u32]),
-    );
+    let mut words = [super::ABI_VERSION, count]
+        .into_iter()
+        .chain(Op::ALL.iter().flat_map(|op| [op.raw(), op.request_size() as u32]));
     for chunk in out.chunks_exact_mut(4) {
         if let Some(word) = words.next() {
             chunk.copy_from_slice(&word.to_le_bytes());
@@ -241,31 +281,23 @@ pub fn parse_probe(bytes: &[u8]) -> Option<(ProbeHeader, impl Iterator<Item = Pr
         let b = bytes.get(i.checked_mul(4)?..i.checked_mul(4)?.checked_add(4)?)?;
         Some(u32::from_le_bytes(b.try_into().ok()?))
     };
-    let header = ProbeHeader {
-        version: word(0)?,
-        count: word(1)?,
-    };
+    let header = ProbeHeader { version: word(0)?, count: word(1)? };
     let entries = (0..header.count as usize).map_while(move |i| {
         let at = i.checked_mul(2)?.checked_add(2)?;
-        Some(ProbeEntry {
-            op: word(at)?,
-            request_size: word(at.checked_add(1)?)?,
-        })
+        Some(ProbeEntry { op: word(at)?, request_size: word(at.checked_add(1)?)? })
     });
     Some((header, entries))
 }
 
 const _: () = {
+    assert!(size_of::<BatchEntry>() == 16);
     assert!(size_of::<ProbeHeader>() == 8);
     assert!(size_of::<ProbeEntry>() == 8);
 };
 
 /// The largest request size of any operation in this version of the ABI: the kernel copies
 /// a request into a stack buffer of this size.
-#[expect(
-    clippy::indexing_slicing,
-    reason = "evaluated at compile time, where it cannot fail"
-)]
+#[expect(clippy::indexing_slicing, reason = "evaluated at compile time, where it cannot fail")]
 pub const MAX_KNOWN_REQUEST_SIZE: usize = {
     let mut max = 0;
     let mut i = 0;

@@ -19,19 +19,9 @@ pub fn snapshot() -> String {
     ));
     s.push_str(&format!("args offset={}\n", Request::<()>::ARGS_OFFSET));
     for op in Op::ALL {
-        s.push_str(&format!(
-            "op {} {} size={}\n",
-            op.raw(),
-            op.name(),
-            op.request_size()
-        ));
+        s.push_str(&format!("op {} {} size={}\n", op.raw(), op.name(), op.request_size()));
         for f in op.fields() {
-            s.push_str(&format!(
-                "  field {}@{}:{}\n",
-                f.name,
-                f.offset,
-                f.ty.name()
-            ));
+            s.push_str(&format!("  field {}@{}:{}\n", f.name, f.offset, f.ty.name()));
         }
     }
     s

@@ -1,0 +1,160 @@
+//! `ferrobench`: the typed path against the legacy one, side by side in one boot. Runs every
+//! case for `--rounds` rounds, alternating the cases within each round (A B C … A B C …),
+//! and prints one `bench: {json}` line per case with the cost of one call (or one batch) in
+//! nanoseconds of guest time for every round. Under `qemu -icount shift=0` one nanosecond is
+//! one guest instruction, so the numbers are instruction counts; under plain TCG they are
+//! only good for ratios. `cargo xtask bench` reads the lines.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use ferrocall::abi::ops::UselessArgs;
+use ferrocall::abi::{self, Op, Request};
+use ferrocall::{Batch, Native, TypedCalls};
+use ferrocall_guest::{nr, syscall};
+
+/// One case: its name, how many calls one measurement makes, and the work.
+struct Case {
+    name: String,
+    group: &'static str,
+    calls_per_run: u64,
+    run: Box<dyn FnMut(u64)>,
+}
+
+fn case(
+    name: impl Into<String>,
+    group: &'static str,
+    calls_per_run: u64,
+    run: impl FnMut(u64) + 'static,
+) -> Case {
+    Case { name: name.into(), group, calls_per_run, run: Box::new(run) }
+}
+
+/// A `Useless` request of `size` bytes (zero tail past the known arguments): the same call,
+/// a larger copy.
+#[repr(C, align(8))]
+struct Padded([u8; 256]);
+
+fn padded_useless(size: usize) -> Box<Padded> {
+    let mut p = Box::new(Padded([0; 256]));
+    p.0[0..4].copy_from_slice(&(size as u32).to_le_bytes());
+    p.0[4..8].copy_from_slice(&(Op::Useless as u32).to_le_bytes());
+    p.0[32..36].copy_from_slice(&1u32.to_le_bytes());
+    p
+}
+
+fn main() {
+    let arg = |name: &str| -> Option<u64> {
+        let args: Vec<String> = std::env::args().collect();
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)?.parse().ok())
+    };
+    let rounds = arg("--rounds").unwrap_or(11);
+    let iters = arg("--iterations").unwrap_or(2000);
+    if ferrocall::enable().is_err() {
+        eprintln!("ferrobench: the kernel has no ferrocall");
+        std::process::exit(1);
+    }
+    let devnull = std::fs::OpenOptions::new().write(true).open("/dev/null").expect("/dev/null");
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&devnull);
+    let page = vec![7u8; 4096];
+
+    let mut cases = vec![
+        case("legacy getppid", "null", 1, |n| {
+            for _ in 0..n {
+                let _ = black_box(syscall(nr::GETPPID, [0; 6]));
+            }
+        }),
+        case("typed GetPpid", "null", 1, |n| {
+            for _ in 0..n {
+                let _ = black_box(ferrocall::getppid());
+            }
+        }),
+        case("typed GetPid", "null", 1, |n| {
+            for _ in 0..n {
+                let _ = black_box(ferrocall::getpid());
+            }
+        }),
+        case("typed Useless", "null", 1, |n| {
+            for i in 0..n {
+                let _ = black_box(ferrocall::useless(i as u32));
+            }
+        }),
+    ];
+    for (label, len) in [("1 B", 1usize), ("4 KiB", 4096)] {
+        let data = page[..len].to_vec();
+        cases.push(case(format!("legacy write {label}"), "write", 1, move |n| {
+            for _ in 0..n {
+                let _ = black_box(syscall(
+                    nr::WRITE,
+                    [fd as u64, data.as_ptr() as u64, data.len() as u64, 0, 0, 0],
+                ));
+            }
+        }));
+        let data = page[..len].to_vec();
+        cases.push(case(format!("typed Write {label}"), "write", 1, move |n| {
+            for _ in 0..n {
+                let _ = black_box(ferrocall::write(fd, &data));
+            }
+        }));
+    }
+    for size in [40usize, 64, 256] {
+        let mut req = padded_useless(size);
+        cases.push(case(format!("typed Useless, {size}-byte request"), "size", 1, move |n| {
+            let addr = req.0.as_mut_ptr() as u64;
+            for _ in 0..n {
+                let _ = black_box(ferrocall_guest::typed_raw(
+                    addr,
+                    Op::Useless as u64,
+                    size as u64,
+                    addr,
+                ));
+            }
+        }));
+    }
+    for batch_len in [1usize, 2, 4, 8, 32, 128] {
+        cases.push(case(
+            format!("batch of {batch_len} Useless"),
+            "batch",
+            batch_len as u64,
+            move |n| {
+                let mut reqs: Vec<Request<UselessArgs>> = (0..batch_len)
+                    .map(|i| Request::new(UselessArgs { value: i as u32, ..Default::default() }))
+                    .collect();
+                for _ in 0..n {
+                    let mut batch = Batch::<128>::new();
+                    for r in reqs.iter_mut() {
+                        let _ = batch.push(r);
+                    }
+                    let _ = black_box(Native.batch(&mut batch).ok());
+                }
+            },
+        ));
+    }
+
+    // Warm up once, then alternate the cases round by round.
+    for c in cases.iter_mut() {
+        (c.run)(iters / 10 + 1);
+    }
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
+    for _ in 0..rounds {
+        for (c, s) in cases.iter_mut().zip(samples.iter_mut()) {
+            // Fewer iterations for the big batches, so every measurement takes similar time.
+            let n = (iters / c.calls_per_run.min(32)).max(20);
+            let start = Instant::now();
+            (c.run)(n);
+            let ns = start.elapsed().as_nanos() as f64;
+            s.push(ns / n as f64);
+        }
+    }
+    for (c, s) in cases.iter().zip(&samples) {
+        let list: Vec<String> = s.iter().map(|v| format!("{v:.1}")).collect();
+        println!(
+            "bench: {{\"name\": \"{}\", \"group\": \"{}\", \"calls\": {}, \"ns\": [{}]}}",
+            c.name,
+            c.group,
+            c.calls_per_run,
+            list.join(", ")
+        );
+    }
+    let _ = abi::ABI_VERSION;
+}

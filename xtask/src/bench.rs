@@ -1,0 +1,269 @@
+//! `cargo xtask bench`: boots the patched kernel twice with `ferrobench`, once under
+//! `-icount shift=0` (guest time counts instructions: deterministic) and once under plain
+//! TCG (wall-clock, good only for ratios), and reports medians, spreads and ratios, the
+//! batch cost fit `a + b·N`, the goals, a JSON file and an SVG plot under `target/bench/`.
+
+use std::fmt::Write as _;
+use std::fs;
+
+use crate::qemu::{self, Mode};
+use crate::util::{self, bail, Result, Workspace};
+use crate::{guest, kernel};
+
+/// One case's samples.
+struct Case {
+    name: String,
+    group: String,
+    calls: f64,
+    ns: Vec<f64>,
+}
+
+impl Case {
+    fn median(&self) -> f64 {
+        let mut v = self.ns.clone();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+
+    /// (min, max) around the median, as fractions of it.
+    fn spread(&self) -> (f64, f64) {
+        let m = self.median();
+        let lo = self.ns.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = self.ns.iter().copied().fold(0.0, f64::max);
+        (lo / m - 1.0, hi / m - 1.0)
+    }
+}
+
+fn parse(lines: &[String]) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for line in lines {
+        let Some(json) = line.strip_prefix("bench: ") else {
+            continue;
+        };
+        let field = |key: &str| -> Option<&str> {
+            let start = json.find(&format!("\"{key}\": "))? + key.len() + 4;
+            let rest = &json[start..];
+            let end =
+                if rest.starts_with('[') { rest.find(']')? + 1 } else { rest.find([',', '}'])? };
+            Some(rest[..end].trim_matches('"'))
+        };
+        let (Some(name), Some(group), Some(calls), Some(ns)) =
+            (field("name"), field("group"), field("calls"), field("ns"))
+        else {
+            continue;
+        };
+        let ns: Vec<f64> =
+            ns.trim_matches(['[', ']']).split(',').filter_map(|v| v.trim().parse().ok()).collect();
+        if ns.is_empty() {
+            continue;
+        }
+        cases.push(Case {
+            name: name.into(),
+            group: group.into(),
+            calls: calls.parse().unwrap_or(1.0),
+            ns,
+        });
+    }
+    cases
+}
+
+fn find<'a>(cases: &'a [Case], name: &str) -> Option<&'a Case> {
+    cases.iter().find(|c| c.name == name)
+}
+
+/// Least-squares fit of `y = a + b·x`.
+fn fit(points: &[(f64, f64)]) -> (f64, f64) {
+    let n = points.len() as f64;
+    let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    let sxx: f64 = points.iter().map(|(x, _)| x * x).sum();
+    let sxy: f64 = points.iter().map(|(x, y)| x * y).sum();
+    let b = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    ((sy - b * sx) / n, b)
+}
+
+/// `cargo xtask bench`.
+pub fn run(ws: &Workspace) -> Result<bool> {
+    let image = kernel::build(ws, kernel::Variant::Ferrocall)?;
+    let bins = guest::build(ws)?;
+    let initrd = guest::initramfs(ws, &bins)?;
+    let dir = ws.target().join("bench");
+    fs::create_dir_all(&dir)?;
+    let mut json = String::from("{\n");
+    let mut report = String::new();
+    let mut goals_met = true;
+    for (mode, key, title) in [
+        (Mode::Icount, "icount", "guest instructions (QEMU -icount shift=0: 1 ns of guest time = 1 instruction; deterministic)"),
+        (Mode::Tcg, "tcg", "wall-clock under QEMU TCG (noisy: read only the ratios)"),
+    ] {
+        util::step("bench", &format!("booting the patched kernel ({key}), running /bin/ferrobench"));
+        let boot = qemu::boot_with(ws, &image, &initrd, "/bin/ferrobench", qemu::Show::Nothing, 1200, mode)?;
+        if !boot.report() {
+            bail!("the benchmark run failed");
+        }
+        let cases = parse(&boot.lines);
+        let Some(base) = find(&cases, "legacy getppid").map(Case::median) else {
+            bail!("no `legacy getppid` case in the benchmark output");
+        };
+        let _ = writeln!(report, "\n## {title}\n");
+        let _ = writeln!(report, "| case | per call | per operation | spread (min..max) | × legacy getppid |");
+        let _ = writeln!(report, "|---|---:|---:|---:|---:|");
+        let _ = writeln!(json, "  \"{key}\": [");
+        for (i, c) in cases.iter().enumerate() {
+            let m = c.median();
+            let per_op = m / c.calls;
+            let (lo, hi) = c.spread();
+            let _ = writeln!(
+                report,
+                "| {} | {m:.0} | {per_op:.0} | {:+.0}%..{:+.0}% | {:.2} |",
+                c.name,
+                lo * 100.0,
+                hi * 100.0,
+                per_op / base
+            );
+            let samples: Vec<String> = c.ns.iter().map(|v| format!("{v:.1}")).collect();
+            let _ = writeln!(
+                json,
+                "    {{\"name\": \"{}\", \"group\": \"{}\", \"ops\": {}, \"median\": {m:.1}, \"per_op\": {per_op:.1}, \"samples\": [{}]}}{}",
+                c.name,
+                c.group,
+                c.calls,
+                samples.join(", "),
+                if i + 1 < cases.len() { "," } else { "" }
+            );
+        }
+        let _ = writeln!(json, "  ],");
+        let batch: Vec<(f64, f64)> = cases.iter().filter(|c| c.group == "batch").map(|c| (c.calls, c.median())).collect();
+        let (a, b) = if batch.len() >= 2 { fit(&batch) } else { (0.0, 0.0) };
+        let _ = writeln!(report, "\nBatch cost fit: {a:.0} + {b:.0}·N per batch.");
+        if mode == Mode::Icount {
+            let null = find(&cases, "typed Useless").map_or(f64::NAN, Case::median) / base;
+            let b32 = find(&cases, "batch of 32 Useless").map_or(f64::NAN, |c| c.median() / 32.0) / base;
+            let ok1 = null <= 1.10;
+            let ok2 = b32 <= 0.30;
+            goals_met &= ok1 && ok2;
+            let _ = writeln!(report, "\nGoals (instructions):");
+            let _ = writeln!(report, "- typed null call ≤ 1.10× legacy getppid: **{null:.2}×**, {}", if ok1 { "met" } else { "not met" });
+            let _ = writeln!(report, "- batch of 32, cost per operation ≤ 0.30× legacy null call: **{b32:.2}×**, {}", if ok2 { "met" } else { "not met" });
+            fs::write(dir.join("batch.svg"), svg(&cases, base))?;
+        }
+    }
+    json.push_str("  \"format\": \"ns of guest time per call (icount: = instructions)\"\n}\n");
+    fs::write(dir.join("results.json"), &json)?;
+    fs::write(dir.join("report.md"), &report)?;
+    println!("{report}");
+    println!("data: {}", dir.join("results.json").display());
+    println!("plot: {}", dir.join("batch.svg").display());
+    println!("report: {}", dir.join("report.md").display());
+    if !goals_met {
+        println!("(not every goal is met; see docs/performance.md)");
+    }
+    Ok(true)
+}
+
+/// The cost per operation against batch size, typed batches vs the single calls.
+fn svg(cases: &[Case], base: f64) -> String {
+    let (w, h, left, bottom, top, right) = (640.0, 400.0, 70.0, 50.0, 40.0, 200.0);
+    let batch: Vec<(f64, f64)> = cases
+        .iter()
+        .filter(|c| c.group == "batch")
+        .map(|c| (c.calls, c.median() / c.calls))
+        .collect();
+    let single = find(cases, "typed Useless").map_or(base, Case::median);
+    let ymax = batch.iter().map(|p| p.1).fold(base.max(single), f64::max) * 1.1;
+    let xmax = batch.iter().map(|p| p.0).fold(1.0, f64::max);
+    let x = |n: f64| left + (n.log2() / xmax.log2().max(1.0)) * (w - left - right);
+    let y = |v: f64| h - bottom - v / ymax * (h - bottom - top);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left}\" y=\"22\" font-size=\"14\">Cost per operation vs batch size (guest instructions, -icount shift=0)</text>\n"
+    );
+    let _ = writeln!(
+        s,
+        "<line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>",
+        h - bottom,
+        w - right,
+        h - bottom
+    );
+    let _ = writeln!(
+        s,
+        "<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{}\" stroke=\"black\"/>",
+        h - bottom
+    );
+    for (n, _) in &batch {
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{n}</text>",
+            x(*n),
+            h - bottom + 18.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">operations per batch (N)</text>",
+        (left + w - right) / 2.0,
+        h - 10.0
+    );
+    for i in 0..=4 {
+        let v = ymax * f64::from(i) / 4.0;
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{v:.0}</text>",
+            left - 6.0,
+            y(v) + 4.0
+        );
+    }
+    for (v, color, label) in
+        [(base, "#c0392b", "legacy getppid"), (single, "#2980b9", "typed Useless, alone")]
+    {
+        let _ = writeln!(s, "<line x1=\"{left}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"{color}\" stroke-dasharray=\"6 4\"/>", y(v), w - right);
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" fill=\"{color}\">{label}: {v:.0}</text>",
+            w - right + 8.0,
+            y(v) + 4.0
+        );
+    }
+    let pts: Vec<String> =
+        batch.iter().map(|(n, v)| format!("{:.1},{:.1}", x(*n), y(*v))).collect();
+    let _ = writeln!(
+        s,
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"#27ae60\" stroke-width=\"2\"/>",
+        pts.join(" ")
+    );
+    for (n, v) in &batch {
+        let _ = writeln!(
+            s,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#27ae60\"/>",
+            x(*n),
+            y(*v)
+        );
+    }
+    if let Some((n, v)) = batch.last() {
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" fill=\"#27ae60\">typed Batch, per op</text>",
+            x(*n) + 8.0,
+            y(*v) + 4.0
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fit, parse};
+
+    #[test]
+    fn parses_bench_lines_and_fits() {
+        let lines = vec![
+            "noise".to_string(),
+            "bench: {\"name\": \"batch of 2 Useless\", \"group\": \"batch\", \"calls\": 2, \"ns\": [10.0, 12.0, 11.0]}".to_string(),
+        ];
+        let cases = parse(&lines);
+        assert_eq!(cases.len(), 1);
+        assert_eq!(cases[0].name, "batch of 2 Useless");
+        assert_eq!(cases[0].median(), 11.0);
+        let (a, b) = fit(&[(1.0, 3.0), (2.0, 5.0), (4.0, 9.0)]);
+        assert!((a - 1.0).abs() < 1e-9 && (b - 2.0).abs() < 1e-9);
+    }
+}
