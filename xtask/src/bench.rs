@@ -43,9 +43,12 @@ fn parse(lines: &[String]) -> Vec<Case> {
         let field = |key: &str| -> Option<&str> {
             let start = json.find(&format!("\"{key}\": "))? + key.len() + 4;
             let rest = &json[start..];
+            if let Some(text) = rest.strip_prefix('"') {
+                return Some(&text[..text.find('"')?]);
+            }
             let end =
                 if rest.starts_with('[') { rest.find(']')? + 1 } else { rest.find([',', '}'])? };
-            Some(rest[..end].trim_matches('"'))
+            Some(&rest[..end])
         };
         let (Some(name), Some(group), Some(calls), Some(ns)) =
             (field("name"), field("group"), field("calls"), field("ns"))
@@ -258,10 +261,12 @@ mod tests {
         let lines = vec![
             "noise".to_string(),
             "bench: {\"name\": \"batch of 2 Useless\", \"group\": \"batch\", \"calls\": 2, \"ns\": [10.0, 12.0, 11.0]}".to_string(),
+            "bench: {\"name\": \"a, b\", \"group\": \"size\", \"calls\": 1, \"ns\": [1.0]}".to_string(),
         ];
         let cases = parse(&lines);
-        assert_eq!(cases.len(), 1);
+        assert_eq!(cases.len(), 2);
         assert_eq!(cases[0].name, "batch of 2 Useless");
+        assert_eq!(cases[1].name, "a, b");
         assert_eq!(cases[0].median(), 11.0);
         let (a, b) = fit(&[(1.0, 3.0), (2.0, 5.0), (4.0, 9.0)]);
         assert!((a - 1.0).abs() < 1e-9 && (b - 2.0).abs() < 1e-9);

@@ -80,6 +80,37 @@ fn main() {
             }
         }),
     ];
+    // Where the typed null call's cost goes, by subtraction: the same call stopped at each
+    // stage of the handler, and without the library around it.
+    {
+        let mut req = padded_useless(40);
+        cases.push(case("typed, refused by the register check (unknown op)", "breakdown", 1, move |n| {
+            let addr = req.0.as_mut_ptr() as u64;
+            for _ in 0..n {
+                let _ = black_box(ferrocall_guest::typed_raw(addr, 999, 40, addr));
+            }
+        }));
+        let mut req = padded_useless(40);
+        req.0[4] = 2;
+        cases.push(case("typed, refused after the copy (header op differs)", "breakdown", 1, move |n| {
+            let addr = req.0.as_mut_ptr() as u64;
+            for _ in 0..n {
+                let _ = black_box(ferrocall_guest::typed_raw(addr, 1, 40, addr));
+            }
+        }));
+        let mut req = padded_useless(40);
+        cases.push(case("typed Useless, raw registers (no library)", "breakdown", 1, move |n| {
+            let addr = req.0.as_mut_ptr() as u64;
+            for _ in 0..n {
+                let _ = black_box(ferrocall_guest::typed_raw(addr, 1, 40, addr));
+            }
+        }));
+        cases.push(case("legacy, unknown number (entry and exit only)", "breakdown", 1, |n| {
+            for _ in 0..n {
+                let _ = black_box(syscall(999, [0; 6]));
+            }
+        }));
+    }
     for (label, len) in [("1 B", 1usize), ("4 KiB", 4096)] {
         let data = page[..len].to_vec();
         cases.push(case(format!("legacy write {label}"), "write", 1, move |n| {
