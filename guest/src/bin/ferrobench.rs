@@ -84,20 +84,30 @@ fn main() {
     // stage of the handler, and without the library around it.
     {
         let mut req = padded_useless(40);
-        cases.push(case("typed, refused by the register check (unknown op)", "breakdown", 1, move |n| {
-            let addr = req.0.as_mut_ptr() as u64;
-            for _ in 0..n {
-                let _ = black_box(ferrocall_guest::typed_raw(addr, 999, 40, addr));
-            }
-        }));
+        cases.push(case(
+            "typed, refused by the register check (unknown op)",
+            "breakdown",
+            1,
+            move |n| {
+                let addr = req.0.as_mut_ptr() as u64;
+                for _ in 0..n {
+                    let _ = black_box(ferrocall_guest::typed_raw(addr, 999, 40, addr));
+                }
+            },
+        ));
         let mut req = padded_useless(40);
         req.0[4] = 2;
-        cases.push(case("typed, refused after the copy (header op differs)", "breakdown", 1, move |n| {
-            let addr = req.0.as_mut_ptr() as u64;
-            for _ in 0..n {
-                let _ = black_box(ferrocall_guest::typed_raw(addr, 1, 40, addr));
-            }
-        }));
+        cases.push(case(
+            "typed, refused after the copy (header op differs)",
+            "breakdown",
+            1,
+            move |n| {
+                let addr = req.0.as_mut_ptr() as u64;
+                for _ in 0..n {
+                    let _ = black_box(ferrocall_guest::typed_raw(addr, 1, 40, addr));
+                }
+            },
+        ));
         let mut req = padded_useless(40);
         cases.push(case("typed Useless, raw registers (no library)", "breakdown", 1, move |n| {
             let addr = req.0.as_mut_ptr() as u64;

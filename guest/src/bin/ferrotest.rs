@@ -706,6 +706,117 @@ fn seccomp_filters_by_operation() -> Outcome {
     expect_eq("failures", ended, Ended::Exited(0))
 }
 
+// ---- every operation: older and newer request sizes ------------------------------------
+
+/// A normal request for every operation (Exit excluded: it would end the test), with the
+/// buffers it needs; `/dev/null` for the file descriptors.
+fn one_of_each(devnull: i32, scratch: u64) -> Vec<(Op, Vec<u8>)> {
+    let buf = |addr: u64, len: u64| {
+        let mut b = addr.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    };
+    let io = |fd: i32, addr: u64, len: u64| {
+        let mut b = fd.to_le_bytes().to_vec();
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(&buf(addr, len));
+        b
+    };
+    let mut out = Vec::new();
+    for op in Op::ALL.iter().copied().filter(|&op| op != Op::Exit) {
+        let args = match op {
+            Op::Useless => useless_args(7),
+            Op::Write => io(devnull, scratch, 16),
+            Op::Read => io(devnull, scratch, 16),
+            Op::GetCwd | Op::Probe => buf(scratch, 512),
+            Op::Batch => buf(scratch, 0),
+            _ => Vec::new(),
+        };
+        out.push((op, request_bytes(op.request_size() as u32, op as u32, 0, 0, &args)));
+    }
+    out
+}
+
+fn every_operation_accepts_older_and_newer_sizes() -> Outcome {
+    let devnull = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| e.to_string())?;
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&devnull);
+    let scratch = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    for (op, normal) in one_of_each(fd, scratch.addr(0)) {
+        let size = normal.len() as u64;
+        let (want, answer) = call_at(8, &normal, op as u64, size);
+        let want_answer = answer_of(&answer);
+        check(want.is_ok(), || format!("{op:?}: the normal request failed: {want:?}"))?;
+        // Newer: 16 more bytes this kernel does not know, all zero: the same answer.
+        let mut newer = normal.clone();
+        newer.extend_from_slice(&[0; 16]);
+        newer[0..4].copy_from_slice(&((size + 16) as u32).to_le_bytes());
+        let (got, answer) = call_at(8, &newer, op as u64, size + 16);
+        hostile(
+            &format!("{op:?}, newer size, zero tail"),
+            (got, answer_of(&answer)),
+            (want, want_answer),
+        )?;
+        // Newer with something in the unknown part: E2BIG, and no answer.
+        let last = newer.len() - 1;
+        newer[last] = 1;
+        let (got, answer) = call_at(8, &newer, op as u64, size + 16);
+        hostile(
+            &format!("{op:?}, newer size, non-zero tail"),
+            (got, answer_of(&answer).state),
+            (Err(Errno::E2BIG), Answer::PENDING),
+        )?;
+        // Older: no arguments at all; they read as zero. The answer is whatever the call
+        // gives with zero arguments, never a failure to decode.
+        let mut older = normal[..32].to_vec();
+        older[0..4].copy_from_slice(&32u32.to_le_bytes());
+        let (got, answer) = call_at(8, &older, op as u64, 32);
+        let answer = answer_of(&answer);
+        check(got.is_ok() || answer.state == Answer::DONE, || {
+            format!("{op:?}, 32-byte request: {got:?}, {answer:?}")
+        })?;
+    }
+    Ok(())
+}
+
+/// Legacy seccomp and ptrace, the same with and without ferrocall: a filter refuses
+/// `getppid`, a tracer turns `getppid` into `getpid` or skips it.
+fn legacy_seccomp_and_ptrace() -> Outcome {
+    let refuse = seccomp::program(
+        &[Rule { nr: nr::GETPPID as u32, arg0: None, action: seccomp::errno(Errno::EPERM) }],
+        seccomp::ALLOW,
+    );
+    let (ended, _) = in_child(|| {
+        if seccomp::install(&refuse).is_err() {
+            return 100;
+        }
+        i32::from(syscall(nr::GETPPID, [0; 6]) != Err(Errno::EPERM))
+            | i32::from(syscall(nr::GETPID, [0; 6]).is_err()) << 1
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("seccomp ERRNO on getppid", ended, Ended::Exited(0))?;
+    let mut calls = 0;
+    let ended = traced(
+        || {
+            let pid = syscall(nr::GETPID, [0; 6]);
+            i32::from(syscall(nr::GETPPID, [0; 6]) != pid)
+                | i32::from(syscall(nr::GETPPID, [0; 6]) != Err(Errno::ENOSYS)) << 1
+        },
+        |regs| {
+            if regs.orig_rax != nr::GETPPID {
+                return false;
+            }
+            calls += 1;
+            regs.orig_rax = if calls == 1 { nr::GETPID } else { u64::MAX };
+            true
+        },
+    )?;
+    expect_eq("a tracer rewriting getppid", ended, Ended::Exited(0))
+}
+
 // ---- batches -----------------------------------------------------------------------------
 
 fn batch_runs_every_call() -> Outcome {
@@ -900,6 +1011,9 @@ fn ferrotrace_decodes_the_demo_and_errors() -> Outcome {
     expect_line(&trace, r#"(2 bytes) } = Ok(2) "/\x00""#)?;
     expect_line(&trace, "(1 bytes) } = Err(ERANGE) value 2")?;
     expect_line(&trace, "Read { fd: -1, pad0: 0, buf: ")?;
+    expect_line(&trace, "batch: Useless { value: 1, pad0: 0 } = Ok(16)")?;
+    expect_line(&trace, "batch: Useless { value: 4294967295, pad0: 0 } = Err(EOVERFLOW)")?;
+    expect_line(&trace, "batch: GetPid = pending")?;
     expect_line(&trace, "= Err(EBADF)")
 }
 
@@ -925,6 +1039,14 @@ fn trace_target() {
     let _ = ferrocall::getcwd(&mut [0u8; 2]);
     let _ = ferrocall::getcwd(&mut [0u8; 1]);
     let _ = ferrocall::read(-1, &mut [0u8; 4]);
+    let mut one = Request::new(UselessArgs { value: 1, ..Default::default() });
+    let mut two = Request::new(UselessArgs { value: u32::MAX, ..Default::default() });
+    let mut three = Request::new(abi::ops::GetPidArgs {});
+    let mut batch = ferrocall::Batch::<3>::new();
+    let _ = batch.push(&mut one);
+    let _ = batch.push(&mut two);
+    let _ = batch.push(&mut three);
+    let _ = ferrocall::batch(&mut batch);
     let _ = std::thread::spawn(ferrocall::getpid).join();
     let _ = in_child(|| {
         let _ = ferrocall::getpid();
@@ -1213,6 +1335,10 @@ const MAIN_TESTS: &[Test] = &[
     ("seccomp_sees_typed_calls_as_one_number", seccomp_sees_typed_calls_as_one_number),
     ("seccomp_filters_by_operation", seccomp_filters_by_operation),
     ("seccomp_trap_reports_1023", seccomp_trap_reports_1023),
+    (
+        "every_operation_accepts_older_and_newer_sizes",
+        every_operation_accepts_older_and_newer_sizes,
+    ),
     ("batch_runs_every_call", batch_runs_every_call),
     ("batch_stops_at_the_first_failure", batch_stops_at_the_first_failure),
     ("hostile_batches", hostile_batches),
@@ -1236,6 +1362,7 @@ const LEGACY_TESTS: &[Test] = &[
     ("upper_bits_ignored", legacy_upper_bits_ignored),
     ("request_address_is_a_number", legacy_request_address_is_a_number),
     ("legacy_tracer_cannot_make_typed_calls", legacy_tracer_cannot_make_typed_calls),
+    ("legacy_seccomp_and_ptrace", legacy_seccomp_and_ptrace),
     // Last: it opts this process in.
     ("thread_started_before_opt_in", legacy_thread_started_before_opt_in),
 ];
@@ -1245,6 +1372,8 @@ const STOCK_TESTS: &[Test] = &[
     ("stock/every_wrapper_is_enosys", stock_every_wrapper_is_enosys),
     ("stock/legacy_calls", legacy_calls_common),
     ("stock/upper_bits_ignored", legacy_upper_bits_ignored),
+    ("stock/seccomp_and_ptrace", legacy_seccomp_and_ptrace),
+    ("stock/tracer_cannot_make_typed_calls", legacy_tracer_cannot_make_typed_calls),
 ];
 
 fn main() {

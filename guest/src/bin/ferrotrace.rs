@@ -204,6 +204,11 @@ fn syscall_stop(
                 }
             };
             let _ = writeln!(out, "[pid {pid}] {line}");
+            if p.nr == u64::from(abi::SYSCALL_NR) && p.args[0] == Op::Batch as u64 {
+                for sub in batch_calls(pid, p.args[2]) {
+                    let _ = writeln!(out, "[pid {pid}]   batch: {sub}");
+                }
+            }
         }
         _ => {}
     }
@@ -260,6 +265,35 @@ fn word(bytes: &[u8], at: usize, size: usize) -> Option<u64> {
     let mut w = [0u8; 8];
     w[..size].copy_from_slice(b);
     Some(u64::from_le_bytes(w))
+}
+
+/// Each call of the batch whose request is at `addr`, decoded with its answer (or `pending`
+/// for the calls the batch did not reach).
+fn batch_calls(pid: libc::pid_t, addr: u64) -> Vec<String> {
+    let Some(req) = peek(pid, addr, Op::Batch.request_size()) else { return Vec::new() };
+    let at = Request::<()>::ARGS_OFFSET;
+    let (Some(entries), Some(len)) = (word(&req, at, 8), word(&req, at + 8, 8)) else {
+        return Vec::new();
+    };
+    let count = (len as usize / abi::BatchEntry::SIZE).min(abi::ops::MAX_BATCH);
+    let Some(raw) = peek(pid, entries, count * abi::BatchEntry::SIZE) else {
+        return vec![format!("unreadable entries at {entries:#x}")];
+    };
+    raw.chunks_exact(abi::BatchEntry::SIZE)
+        .filter_map(|e| abi::BatchEntry::decode(e).ok())
+        .map(|e| {
+            let args = [u64::from(e.op), u64::from(e.size), e.addr, 0, 0, 0];
+            let call = describe_request(pid, &args);
+            let slot = peek(pid, e.addr + Request::<()>::ANSWER_OFFSET as u64, 16);
+            let state = slot.as_deref().and_then(|s| word(s, 12, 4)).unwrap_or(0) as u32;
+            if state == Answer::DONE {
+                let is_error = slot.as_deref().and_then(|s| word(s, 8, 4)).unwrap_or(0) != 0;
+                format!("{call} = {}", typed_result(pid, &args, is_error, "?"))
+            } else {
+                format!("{call} = pending")
+            }
+        })
+        .collect()
 }
 
 /// `Name { field: value, ... }` for the typed request at `args[2]`, decoded with the ABI's
