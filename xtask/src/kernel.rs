@@ -291,16 +291,27 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
         return Ok(());
     }
     util::step("kernel", "configuring: tinyconfig + kernel/config fragments");
+    // Configure in a scratch folder and copy the result in only if it differs: running the
+    // config targets in the build folder would touch its generated headers and rebuild
+    // everything even when the configuration comes out the same.
+    let scratch = out.with_extension("config-tmp");
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch)?;
+    }
+    fs::create_dir_all(&scratch)?;
     let make = |target: &str| -> Result<()> {
-        util::output(make_cmd(src, out, variant).arg(target)).map(drop)
+        util::output(make_cmd(src, &scratch, variant).arg(target)).map(drop)
     };
     make("tinyconfig")?;
+    let new_config = scratch.join(".config");
     let mut merge = Command::new(src.join("scripts/kconfig/merge_config.sh"));
-    merge.current_dir(src).arg("-m").arg("-O").arg(out).arg(&config).args(&fragments);
+    merge.current_dir(src).arg("-m").arg("-O").arg(&scratch).arg(&new_config).args(&fragments);
     util::output(&mut merge)?;
     make("olddefconfig")?;
+    let have = fs::read_to_string(&new_config)?;
+    write_if_changed(&config, have.as_bytes())?;
+    fs::remove_dir_all(&scratch)?;
 
-    let have = fs::read_to_string(&config)?;
     let mut missing = Vec::new();
     for path in &fragments {
         for line in fs::read_to_string(path)?.lines() {

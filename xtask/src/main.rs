@@ -27,9 +27,10 @@ usage: cargo xtask <command>
 
 commands:
   run       build the patched kernel and the demo, boot it under QEMU, show the demo's output
-  test      run the host tests, then the guest test suite inside the booted kernel, and on
-            the same kernel built without ferrocall
-            --debug-kernel: also on a KASAN + lockdep build (LLVM), hostile tests and fuzzer
+  test      run every test: the host tests, then the guest suites on the patched kernel,
+            on the same kernel without ferrocall, and on a debug build of the patched
+            kernel (KASAN, lockdep; built with LLVM)
+            --quick: skip the debug kernel
   kernel    build the patched kernel only (--stock: without ferrocall, --debug: the debug one)
   bench     measure typed calls against legacy ones, side by side in one boot (target/bench/)
   deps      check and install the Debian packages, rustup parts and tools the build needs
@@ -43,7 +44,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),
-        Some("test") => test(args.iter().any(|a| a == "--debug-kernel")),
+        Some("test") => test(!args.iter().any(|a| a == "--quick")),
         Some("kernel") => Workspace::find().and_then(|ws| {
             deps::ensure(&ws)?;
             let variant = match args.get(1).map(String::as_str) {
@@ -108,7 +109,7 @@ const GUEST_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[
     (kernel::Variant::Stock, "the kernel without ferrocall", "/bin/ferrotest --stock", 300),
 ];
 
-/// The guest runs of `cargo xtask test --debug-kernel`, after the others.
+/// The guest runs on the debug kernel, after the others (skipped by `test --quick`).
 const DEBUG_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[(
     kernel::Variant::Debug,
     "the debug kernel (KASAN, lockdep)",
