@@ -6,7 +6,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::fs;
 use std::hash::{Hash, Hasher};
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -365,24 +365,7 @@ fn make(src: &Path, out: &Path, variant: Variant) -> Result<()> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| Error(format!("cannot run make: {e}")))?;
-    let (tx, rx) = mpsc::channel::<String>();
-    for stream in [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(std::result::Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(tx);
+    let rx = util::lines_of(&mut child);
 
     let mut log = fs::File::create(&log_path)?;
     let tty = std::io::stdout().is_terminal();

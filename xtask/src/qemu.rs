@@ -4,13 +4,13 @@
 //! or sanitizer report fails the run whatever the verdict.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::util::{Error, Result, Workspace};
+use crate::util::{self, Error, Result, Workspace};
 
 /// The line the guest's init prints last.
 const VERDICT: &str = "ferrocall-guest-exit:";
@@ -121,28 +121,7 @@ pub fn boot_with(
             Error(format!("cannot start qemu-system-x86_64: {e} (apt-get install qemu-system-x86)"))
         })?;
 
-    let (tx, rx) = mpsc::channel::<String>();
-    for stream in [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stream);
-            let mut buf = Vec::new();
-            while reader.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
-                let line = String::from_utf8_lossy(&buf).trim_end_matches(['\r', '\n']).to_string();
-                buf.clear();
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(tx);
+    let rx = util::lines_of(&mut child);
 
     let mut log = fs::File::create(&log_path)?;
     let deadline = Instant::now() + Duration::from_secs(timeout_secs);

@@ -91,6 +91,32 @@ pub fn show(cmd: &Command) -> String {
     s
 }
 
+/// The lines a child prints on its standard output and error, merged, as they come: one
+/// thread per stream sends them down the channel, which closes when both streams end.
+/// Bytes that are not UTF-8 (a guest can print anything) are replaced, not fatal.
+pub fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let streams = [
+        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+    ];
+    for stream in streams.into_iter().flatten() {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stream);
+            let mut buf = Vec::new();
+            while reader.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
+                let line = String::from_utf8_lossy(&buf).trim_end_matches(['\r', '\n']).to_string();
+                buf.clear();
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    rx
+}
+
 /// Writes `contents` to `path` only if it differs, so that `make` sees no change when
 /// there is none. Returns whether it wrote.
 pub fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
