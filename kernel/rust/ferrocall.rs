@@ -46,6 +46,7 @@ const _: () = {
     assert!(Errno::ERANGE.raw() as u32 == bindings::ERANGE);
     assert!(Errno::ENOMEM.raw() as u32 == bindings::ENOMEM);
     assert!(Errno::EBADF.raw() as u32 == bindings::EBADF);
+    assert!(Errno::EOPNOTSUPP.raw() as u32 == bindings::EOPNOTSUPP);
 };
 
 /// The kernel's own restart codes (`ERESTARTSYS` to `ERESTART_RESTARTBLOCK`): a call that
@@ -236,6 +237,12 @@ fn getcwd_inner(buf: UserBufMut) -> Result<u64, (Errno, u64)> {
 /// calls that succeeded before it as the value.
 fn batch(entries: UserBuf) -> Answer {
     use abi::ops::{BatchEntry, MAX_BATCH};
+    // SAFETY: the check only reads the current task's syscall work flags.
+    if unsafe { bindings::ferrocall_batch_observed() } {
+        // A tracer, audit or the syscall tracepoints watch this task: they must see each
+        // call alone, so the caller makes them one by one.
+        return Answer::done(Err(Errno::EOPNOTSUPP));
+    }
     let (addr, len) = match entries.check() {
         Ok(b) => b,
         Err(errno) => return Answer::done(Err(errno)),

@@ -212,7 +212,8 @@ pub trait TypedCalls: Kernel {
     /// Runs the calls of `batch` in one kernel entry; each answers in its own request.
     /// `Ok(n)` when all `n` succeeded; otherwise the first failure and how many succeeded
     /// before it (the failed request's slot holds the error if it ran, later ones are
-    /// pending).
+    /// pending). While a tracer or audit watches the process, the kernel refuses batches
+    /// and the calls are made one by one, with the same results.
     fn batch<const N: usize>(&self, batch: &mut Batch<'_, N>) -> Result<usize, BatchError> {
         let entries = batch.entries.get(..batch.len).unwrap_or(&[]);
         let bytes = UserBuf {
@@ -225,6 +226,22 @@ pub trait TypedCalls: Kernel {
             .map_err(|e| fail(e, 0))?;
         match answer.result() {
             Some(Ok(n)) if n as usize == entries.len() => Ok(entries.len()),
+            // A tracer or audit watches this process: the kernel wants the calls one by one.
+            Some(Err(Errno::EOPNOTSUPP)) if answer.value == 0 => {
+                for (done, entry) in entries.iter().enumerate() {
+                    if !abi::is_request_address(entry.addr) {
+                        return Err(fail(Errno::EFAULT, done));
+                    }
+                    // SAFETY: `Batch::push` made each entry from a `&'a mut Request<A>` that
+                    // the batch still borrows, with that request's exact size and operation.
+                    let ret =
+                        unsafe { self.typed_call(entry.addr as *mut u8, entry.op, entry.size) };
+                    if let Err(errno) = Errno::from_syscall_return(ret) {
+                        return Err(fail(errno, done));
+                    }
+                }
+                Ok(entries.len())
+            }
             Some(Err(errno)) => Err(fail(errno, usize::try_from(answer.value).unwrap_or(0))),
             _ => Err(fail(Errno::EIO, 0)),
         }

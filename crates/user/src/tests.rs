@@ -21,6 +21,8 @@ struct FakeKernel {
     support: Support,
     written: RefCell<Vec<u8>>,
     exit_code: Cell<Option<i32>>,
+    /// Refuse batches, as the kernel does while a tracer watches.
+    observed: bool,
 }
 
 /// The bytes of a user buffer the wrapper passed.
@@ -47,6 +49,7 @@ impl FakeKernel {
             support: Support::new(),
             written: RefCell::new(Vec::new()),
             exit_code: Cell::new(None),
+            observed: false,
         }
     }
 
@@ -98,6 +101,7 @@ impl FakeKernel {
             }
             Call::GetCwd(args) => fill(args.buf, FAKE_CWD),
             Call::Probe(args) => fill(args.buf, &abi::ops::probe_bytes()),
+            Call::Batch(_) if self.observed => Answer::done(Err(Errno::EOPNOTSUPP)),
             Call::Batch(args) => {
                 // SAFETY: the batch wrapper passes its entry array for the call.
                 let raw = unsafe { user_bytes(args.entries) };
@@ -320,4 +324,28 @@ fn batch_answers_each_call_in_its_slot() {
     assert_eq!(k.batch(&mut batch), Err(BatchError { errno: Errno::EOVERFLOW, completed: 0 }));
     assert_eq!(bad.answer.result(), Some(Err(Errno::EOVERFLOW)));
     assert_eq!(after.answer.result(), None);
+}
+
+#[test]
+fn an_observed_batch_runs_its_calls_one_by_one() {
+    use crate::{Batch, BatchError};
+    use abi::ops::{GetPidArgs, UselessArgs};
+    let mut k = FakeKernel::patched();
+    k.observed = true;
+    let mut a = abi::Request::new(UselessArgs { value: 1, ..Default::default() });
+    let mut b = abi::Request::new(GetPidArgs {});
+    let mut batch = Batch::<2>::new();
+    batch.push(&mut a).unwrap();
+    batch.push(&mut b).unwrap();
+    assert_eq!(k.batch(&mut batch), Ok(2));
+    assert_eq!(k.typed_calls.get(), 3, "the refused batch, then each call alone");
+    assert_eq!(a.answer.result(), Some(Ok(16)));
+    assert_eq!(b.answer.result(), Some(Ok(4242)));
+    let mut bad = abi::Request::new(UselessArgs { value: u32::MAX, ..Default::default() });
+    let mut never = abi::Request::new(GetPidArgs {});
+    let mut batch = Batch::<2>::new();
+    batch.push(&mut bad).unwrap();
+    batch.push(&mut never).unwrap();
+    assert_eq!(k.batch(&mut batch), Err(BatchError { errno: Errno::EOVERFLOW, completed: 0 }));
+    assert_eq!(never.answer.result(), None);
 }

@@ -1011,9 +1011,12 @@ fn ferrotrace_decodes_the_demo_and_errors() -> Outcome {
     expect_line(&trace, r#"(2 bytes) } = Ok(2) "/\x00""#)?;
     expect_line(&trace, "(1 bytes) } = Err(ERANGE) value 2")?;
     expect_line(&trace, "Read { fd: -1, pad0: 0, buf: ")?;
-    expect_line(&trace, "batch: Useless { value: 1, pad0: 0 } = Ok(16)")?;
-    expect_line(&trace, "batch: Useless { value: 4294967295, pad0: 0 } = Err(EOVERFLOW)")?;
+    // Traced, a batch is refused and its calls come one by one, up to the failing one.
+    expect_line(&trace, "Batch { entries: ")?;
+    expect_line(&trace, "= Err(EOPNOTSUPP)")?;
+    expect_line(&trace, "batch: Useless { value: 1, pad0: 0 } = pending")?;
     expect_line(&trace, "batch: GetPid = pending")?;
+    expect_line(&trace, "] Useless { value: 1, pad0: 0 } = Ok(16)")?;
     expect_line(&trace, "= Err(EBADF)")
 }
 
@@ -1147,6 +1150,38 @@ fn ptrace_sees_and_rewrites_typed_calls() -> Outcome {
         format!("the tracer never saw syscall 1023 with op 1: {seen:?}")
     })?;
     expect_eq("child's failure bits", ended, Ended::Exited(0))
+}
+
+fn a_traced_batch_is_seen_call_by_call() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let mut ops = Vec::new();
+    let ended = traced(
+        || {
+            let mut a = Request::new(UselessArgs { value: 1, ..Default::default() });
+            let mut b = Request::new(abi::ops::GetPidArgs {});
+            let mut batch = ferrocall::Batch::<2>::new();
+            let _ = batch.push(&mut a);
+            let _ = batch.push(&mut b);
+            let r = ferrocall::batch(&mut batch);
+            let pid = syscall(nr::GETPID, [0; 6]).unwrap_or(0);
+            i32::from(r != Ok(2))
+                | i32::from(a.answer.result() != Some(Ok(16))) << 1
+                | i32::from(b.answer.result() != Some(Ok(pid))) << 2
+        },
+        |regs| {
+            if regs.orig_rax == 1023 {
+                ops.push(regs.rdi);
+            }
+            false
+        },
+    )?;
+    expect_eq("child's failure bits", ended, Ended::Exited(0))?;
+    // The batch is refused (EOPNOTSUPP) and each call comes alone, in order.
+    expect_eq(
+        "operations the tracer saw",
+        ops,
+        vec![Op::Batch as u64, Op::Useless as u64, Op::GetPid as u64],
+    )
 }
 
 fn ptrace_rewrite_in_a_legacy_process() -> Outcome {
@@ -1349,6 +1384,7 @@ const MAIN_TESTS: &[Test] = &[
     ("ferrotrace_follows_forks_and_threads", ferrotrace_follows_forks_and_threads),
     ("ptrace_sees_and_rewrites_typed_calls", ptrace_sees_and_rewrites_typed_calls),
     ("ptrace_rewrite_in_a_legacy_process", ptrace_rewrite_in_a_legacy_process),
+    ("a_traced_batch_is_seen_call_by_call", a_traced_batch_is_seen_call_by_call),
     ("legacy_calls_after_opt_in", legacy_calls_after_opt_in),
     ("fork_keeps_the_opt_in", fork_keeps_the_opt_in),
     ("threads_share_the_opt_in", threads_share_the_opt_in),

@@ -200,7 +200,9 @@ operations! {
     /// of calls that succeeded before it as the value; the failed call's slot holds the error
     /// if the call ran (it stays pending if it was refused or could not be decoded, as for a
     /// lone call), later slots stay pending. At most [`MAX_BATCH`] entries; a `Batch` inside
-    /// a batch is `EINVAL`.
+    /// a batch is `EINVAL`. While a syscall tracer, audit or the syscall tracepoints watch
+    /// the process, a batch is refused with `EOPNOTSUPP` (value 0): they see one call per
+    /// kernel entry, so the caller makes its calls one by one.
     9 => Batch(BatchArgs {
         /// The entries, read by the kernel.
         entries: UserBuf,
