@@ -457,3 +457,66 @@ mod tests {
         assert!(!is_build_step("make[1]: Entering directory '/x'"));
     }
 }
+
+#[cfg(test)]
+mod series_tests {
+    use std::fs;
+    use std::path::PathBuf;
+
+    use super::apply_series;
+    use crate::util::Workspace;
+
+    /// A scratch workspace with a "kernel tree" of one Makefile and a patch series.
+    fn scratch(name: &str) -> (Workspace, PathBuf, PathBuf) {
+        let root =
+            std::env::temp_dir().join(format!("ferrocall-series-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let src = root.join("src");
+        fs::create_dir_all(root.join("kernel/patches")).unwrap();
+        fs::create_dir_all(&src).unwrap();
+        fs::write(
+            src.join("Makefile"),
+            "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\nobj-y += a.o\n",
+        )
+        .unwrap();
+        (Workspace { root: root.clone() }, src, root.join("applied"))
+    }
+
+    fn patch(old: &str, new: &str) -> String {
+        format!(
+            "--- a/Makefile\n+++ b/Makefile\n@@ -1,4 +1,4 @@\n VERSION = 6\n PATCHLEVEL = 12\n SUBLEVEL = 117\n-{old}\n+{new}\n"
+        )
+    }
+
+    #[test]
+    fn applies_once_and_replaces_a_changed_series() {
+        let (ws, src, applied) = scratch("ok");
+        let p = ws.root.join("kernel/patches/0001-b.patch");
+        fs::write(&p, patch("obj-y += a.o", "obj-y += b.o")).unwrap();
+        apply_series(&ws, &applied, &src).unwrap();
+        apply_series(&ws, &applied, &src).unwrap();
+        assert!(fs::read_to_string(src.join("Makefile")).unwrap().contains("obj-y += b.o"));
+        // A changed patch: the old one is reversed, the new one applied.
+        fs::write(&p, patch("obj-y += a.o", "obj-y += c.o")).unwrap();
+        apply_series(&ws, &applied, &src).unwrap();
+        let makefile = fs::read_to_string(src.join("Makefile")).unwrap();
+        assert!(makefile.contains("obj-y += c.o") && !makefile.contains("b.o"), "{makefile}");
+        let _ = fs::remove_dir_all(&ws.root);
+    }
+
+    #[test]
+    fn a_patch_that_does_not_apply_names_itself_its_hunk_and_the_kernel() {
+        let (ws, src, applied) = scratch("bad");
+        fs::write(
+            ws.root.join("kernel/patches/0001-x.patch"),
+            patch("obj-y += zzz.o", "obj-y += b.o"),
+        )
+        .unwrap();
+        let err = apply_series(&ws, &applied, &src).err().expect("the patch must not apply").0;
+        assert!(err.contains("0001-x.patch"), "{err}");
+        assert!(err.contains("Hunk #1 FAILED"), "{err}");
+        assert!(err.contains("Linux 6.12.117"), "{err}");
+        assert!(fs::read_to_string(src.join("Makefile")).unwrap().contains("obj-y += a.o"));
+        let _ = fs::remove_dir_all(&ws.root);
+    }
+}

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// An error to show the user: what failed and, where known, how to fix it.
+#[derive(Debug)]
 pub struct Error(pub String);
 
 impl fmt::Display for Error {
