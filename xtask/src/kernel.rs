@@ -512,7 +512,7 @@ mod series_tests {
             patch("obj-y += zzz.o", "obj-y += b.o"),
         )
         .unwrap();
-        let err = apply_series(&ws, &applied, &src).err().expect("the patch must not apply").0;
+        let err = apply_series(&ws, &applied, &src).expect_err("the patch must not apply").0;
         assert!(err.contains("0001-x.patch"), "{err}");
         assert!(err.contains("Hunk #1 FAILED"), "{err}");
         assert!(err.contains("Linux 6.12.117"), "{err}");
