@@ -49,10 +49,13 @@ const _: () = {
     assert!(Errno::EOPNOTSUPP.raw() as u32 == bindings::EOPNOTSUPP);
 };
 
-/// The kernel's own restart codes (`ERESTARTSYS` to `ERESTART_RESTARTBLOCK`): a call that
-/// ends with one is restarted or turned into `EINTR` by the signal code, so its answer slot
-/// is left alone.
-const RESTART_CODES: core::ops::RangeInclusive<u16> = 512..=516;
+/// The kernel's own restart codes (`ERESTARTSYS`, `ERESTARTNOINTR`, `ERESTARTNOHAND`,
+/// `ERESTART_RESTARTBLOCK`; 515 is `ENOIOCTLCMD`, not one of them): a call that ends with
+/// one is restarted or turned into `EINTR` by the signal code, so its answer slot is left
+/// alone.
+fn is_restart(errno: Errno) -> bool {
+    matches!(errno.raw(), 512 | 513 | 514 | 516)
+}
 
 
 /// Runs the typed call `ferrocall(op, size, addr)`.
@@ -83,7 +86,7 @@ fn handle(op: u64, size: u64, addr: u64) -> Result<(), Errno> {
     let call = abi::decode(&plan, known)?;
     let answer = run(call);
     if let Some(Err(errno)) = answer.result() {
-        if RESTART_CODES.contains(&errno.raw()) {
+        if is_restart(errno) {
             return Err(errno);
         }
     }
@@ -210,14 +213,26 @@ fn getcwd_inner(buf: UserBufMut) -> Result<u64, (Errno, u64)> {
     let (addr, len) = buf.check().map_err(fail)?;
     let mut page = KVec::from_elem(0u8, PATH_MAX, GFP_KERNEL).map_err(|_| fail(Errno::ENOMEM))?;
     let mut pwd = MaybeUninit::<bindings::path>::uninit();
-    // SAFETY: the helper initialises `pwd` with the caller's working directory and takes a
-    // reference, which `path_put()` drops; `page` is a writable buffer of `PATH_MAX` bytes.
-    let start = unsafe {
+    let mut root = MaybeUninit::<bindings::path>::uninit();
+    // SAFETY: the helpers initialise `pwd` and `root` with the caller's working and root
+    // directories and take references, which `path_put()` drops; `page` is a writable
+    // buffer of `PATH_MAX` bytes.
+    let (start, deleted, outside) = unsafe {
         bindings::ferrocall_get_current_pwd(pwd.as_mut_ptr());
-        let p = bindings::d_path(pwd.as_ptr(), page.as_mut_ptr().cast(), PATH_MAX as c_int);
-        bindings::path_put(pwd.as_ptr());
-        p as usize
+        bindings::ferrocall_get_current_root(root.as_mut_ptr());
+        let pwd = pwd.assume_init_ref();
+        // As getcwd(): a deleted directory has no path; one outside the caller's root has
+        // none the caller could use (getcwd marks it "(unreachable)"; this call refuses).
+        let deleted = bindings::d_unlinked(pwd.dentry) != 0;
+        let outside = !bindings::path_is_under(pwd, root.as_ptr());
+        let p = bindings::d_path(pwd, page.as_mut_ptr().cast(), PATH_MAX as c_int);
+        bindings::path_put(pwd);
+        bindings::path_put(root.as_ptr());
+        (p as usize, deleted, outside)
     };
+    if deleted || outside {
+        return Err(fail(Errno::ENOENT));
+    }
     let base = page.as_ptr() as usize;
     // `d_path()` returns an error pointer, or the start of the path, which runs to the end
     // of the buffer, NUL included.
@@ -241,7 +256,7 @@ fn batch(entries: UserBuf) -> Answer {
     if unsafe { bindings::ferrocall_batch_observed() } {
         // A tracer, audit or the syscall tracepoints watch this task: they must see each
         // call alone, so the caller makes them one by one.
-        return Answer::done(Err(Errno::EOPNOTSUPP));
+        return Answer::error_with(Errno::EOPNOTSUPP, abi::ops::BATCH_REFUSED);
     }
     let (addr, len) = match entries.check() {
         Ok(b) => b,
@@ -271,7 +286,9 @@ fn batch(entries: UserBuf) -> Answer {
             let result = if op == abi::Op::Batch.raw().into() {
                 Err(Errno::EINVAL)
             } else {
-                // SAFETY: the filter check only reads the current task's state.
+                // SAFETY: the filter check runs the task's seccomp filters on this entry's
+                // registers and puts the task's back; it may sleep, signal or end the task
+                // (SECCOMP_RET_KILL), and no value of ours needs dropping on that path.
                 let denied = unsafe { bindings::ferrocall_seccomp_check(op as c_ulong, size as c_ulong, at as c_ulong) };
                 if denied < 0 {
                     Err(Errno::new(denied.unsigned_abs() as u64).unwrap_or(Errno::EPERM))
@@ -280,11 +297,21 @@ fn batch(entries: UserBuf) -> Answer {
                 }
             };
             if let Err(errno) = result {
+                // A restart code restarts the whole batch, which is right only while no call
+                // has completed: after that, the interrupted call ends the batch with EINTR.
+                if done > 0 && is_restart(errno) {
+                    return Answer::error_with(Errno::EINTR, done);
+                }
                 // The failed call's own slot holds the error if the call ran; either way
                 // the batch's answer names it and how many calls succeeded before it.
                 return Answer::error_with(errno, done);
             }
             done += 1;
+            // A pending signal ends the batch between calls, as it would end a loop of lone
+            // calls; the caller learns how far it got.
+            if kernel::current!().signal_pending() {
+                return Answer::error_with(Errno::EINTR, done);
+            }
         }
     }
     Answer::done(Ok(done))

@@ -15,8 +15,9 @@ use ferrocall_abi::{
 /// # Safety
 ///
 /// Implementations must behave as the ferrocall ABI says: `typed_call` reads at most
-/// `size` bytes at `request` and writes at most the answer slot, and `enable` returns
-/// a positive ABI version only if typed calls are from then on answered as such, never as
+/// `size` bytes at `request`, writes at most its answer slot, and otherwise touches only the
+/// buffers the request's arguments name, as the operation defines; `enable` returns a
+/// positive ABI version only if typed calls are from then on answered as such, never as
 /// legacy syscalls. The wrappers rely on this to hand out safe functions.
 pub unsafe trait Kernel {
     /// `prctl(PR_FERROCALL, PR_FERROCALL_ENABLE, 0, 0, 0)`: raw `rax`.
@@ -112,17 +113,25 @@ pub trait TypedCalls: Kernel {
         }
     }
 
-    /// Makes the typed call `request` and returns its answer. The request's header must be
-    /// the one [`Request::new`] wrote.
-    fn call<A: Args>(&self, request: &mut Request<A>) -> Result<u64, Errno> {
-        self.call_answer(request)?.result().unwrap_or(Err(Errno::EIO))
+    /// Makes the typed call `request`, of an operation without buffers, and returns its
+    /// answer.
+    fn call<A: BufferFree>(&self, request: &mut Request<A>) -> Result<u64, Errno> {
+        // SAFETY: `A` names no buffer, so the kernel touches only the request itself.
+        unsafe { self.call_answer(request) }?.result().unwrap_or(Err(Errno::EIO))
     }
 
     /// Makes the typed call `request` and returns the answer slot as the kernel wrote it,
     /// which may hold an error with a value (such as the size needed after `ERANGE`).
     /// `Err` when the kernel wrote no answer: the request could not be read or decoded, or
     /// the call was interrupted.
-    fn call_answer<A: Args>(&self, request: &mut Request<A>) -> Result<Answer, Errno> {
+    ///
+    /// # Safety
+    ///
+    /// Every buffer the request's arguments name must be valid for what the operation does
+    /// with it (read for a `UserBuf`, written for a `UserBufMut`) during the call, and not
+    /// otherwise accessed meanwhile; a `Batch` request's entries must name requests for
+    /// which the same holds. The typed wrappers build such requests from slices.
+    unsafe fn call_answer<A: Args>(&self, request: &mut Request<A>) -> Result<Answer, Errno> {
         self.enable()?;
         request.answer = Answer::default();
         let addr = core::ptr::from_mut(request) as u64;
@@ -133,7 +142,8 @@ pub trait TypedCalls: Kernel {
             if !abi::is_request_address(core::ptr::from_mut(&mut copy) as u64) {
                 return Err(Errno::EFAULT);
             }
-            let result = self.call_answer(&mut copy);
+            // SAFETY: the copy names the same buffers; the caller's guarantee covers them.
+            let result = unsafe { self.call_answer(&mut copy) };
             request.answer = copy.answer;
             return result;
         }
@@ -172,15 +182,19 @@ pub trait TypedCalls: Kernel {
     /// Writes `buf` to `fd`; returns how many bytes were written (maybe fewer).
     fn write(&self, fd: i32, buf: &[u8]) -> Result<usize, Errno> {
         let args = ops::WriteArgs { fd, buf: UserBuf::from_slice(buf), ..Default::default() };
-        let n = self.call(&mut Request::new(args))?;
+        // SAFETY: the one buffer is `buf`, borrowed for the call; the kernel only reads it.
+        let n = unsafe { self.call_answer(&mut Request::new(args)) }?
+            .result()
+            .unwrap_or(Err(Errno::EIO))?;
         usize::try_from(n).ok().filter(|&n| n <= buf.len()).ok_or(Errno::EIO)
     }
 
     /// Reads from `fd` into `buf`; returns how many bytes were read, 0 at end of file.
     fn read(&self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
         let user = UserBufMut::from_mut_slice(buf);
-        let n =
-            self.call(&mut Request::new(ops::ReadArgs { fd, buf: user, ..Default::default() }))?;
+        let mut request = Request::new(ops::ReadArgs { fd, buf: user, ..Default::default() });
+        // SAFETY: the one buffer is `buf`, borrowed mutably for the call.
+        let n = unsafe { self.call_answer(&mut request) }?.result().unwrap_or(Err(Errno::EIO))?;
         usize::try_from(n).ok().filter(|&n| n <= buf.len()).ok_or(Errno::EIO)
     }
 
@@ -197,7 +211,8 @@ pub trait TypedCalls: Kernel {
     /// the NUL. [`FillError::TooSmall`] says how large `buf` must be.
     fn getcwd(&self, buf: &mut [u8]) -> Result<usize, FillError> {
         let user = UserBufMut::from_mut_slice(buf);
-        let answer = self.call_answer(&mut Request::new(ops::GetCwdArgs { buf: user }))?;
+        // SAFETY: the one buffer is `buf`, borrowed mutably for the call.
+        let answer = unsafe { self.call_answer(&mut Request::new(ops::GetCwdArgs { buf: user })) }?;
         fill_result(answer, buf.len())
     }
 
@@ -205,7 +220,8 @@ pub trait TypedCalls: Kernel {
     /// and returns its length; read it with [`ferrocall_abi::ops::parse_probe`].
     fn probe(&self, buf: &mut [u8]) -> Result<usize, FillError> {
         let user = UserBufMut::from_mut_slice(buf);
-        let answer = self.call_answer(&mut Request::new(ops::ProbeArgs { buf: user }))?;
+        // SAFETY: the one buffer is `buf`, borrowed mutably for the call.
+        let answer = unsafe { self.call_answer(&mut Request::new(ops::ProbeArgs { buf: user })) }?;
         fill_result(answer, buf.len())
     }
 
@@ -221,19 +237,22 @@ pub trait TypedCalls: Kernel {
             len: (entries.len() * BatchEntry::SIZE) as u64,
         };
         let fail = |errno, completed| BatchError { errno, completed };
-        let answer = self
-            .call_answer(&mut Request::new(ops::BatchArgs { entries: bytes }))
-            .map_err(|e| fail(e, 0))?;
+        // SAFETY: the entries are the batch's own array, only read; each names a request the
+        // batch borrows, pushed under `push`'s or `push_unchecked`'s guarantee.
+        let answer =
+            unsafe { self.call_answer(&mut Request::new(ops::BatchArgs { entries: bytes })) }
+                .map_err(|e| fail(e, 0))?;
         match answer.result() {
             Some(Ok(n)) if n as usize == entries.len() => Ok(entries.len()),
             // A tracer or audit watches this process: the kernel wants the calls one by one.
-            Some(Err(Errno::EOPNOTSUPP)) if answer.value == 0 => {
+            Some(Err(Errno::EOPNOTSUPP)) if answer.value == ops::BATCH_REFUSED => {
                 for (done, entry) in entries.iter().enumerate() {
                     if !abi::is_request_address(entry.addr) {
                         return Err(fail(Errno::EFAULT, done));
                     }
-                    // SAFETY: `Batch::push` made each entry from a `&'a mut Request<A>` that
-                    // the batch still borrows, with that request's exact size and operation.
+                    // SAFETY: each entry was made by `push` or `push_unchecked` from a
+                    // `&'a mut Request<A>` the batch still borrows, with that request's exact
+                    // size and operation, under their guarantee about its buffers.
                     let ret =
                         unsafe { self.typed_call(entry.addr as *mut u8, entry.op, entry.size) };
                     if let Err(errno) = Errno::from_syscall_return(ret) {
@@ -261,6 +280,25 @@ pub trait TypedCalls: Kernel {
     }
 }
 
+/// The arguments of an operation that names no user buffer: the kernel touches only the
+/// request itself, so such calls are safe to make from any request.
+///
+/// # Safety
+///
+/// Implement only for argument types without [`UserBuf`]/[`UserBufMut`] fields (checked at
+/// compile time for the ones here).
+pub unsafe trait BufferFree: Args {}
+
+macro_rules! buffer_free {
+    ($($args:ty),*) => {$(
+        // SAFETY: the assertion below checks that no field is a buffer.
+        unsafe impl BufferFree for $args {}
+        const _: () = assert!(!abi::layout::has_buffers(<$args as Args>::FIELDS));
+    )*};
+}
+
+buffer_free!(ops::UselessArgs, ops::GetPidArgs, ops::GetPpidArgs, ops::ExitArgs);
+
 /// Typed calls to run together in one kernel entry, with [`TypedCalls::batch`]. The batch
 /// borrows its requests until it is dropped, so nothing else touches them during the call.
 pub struct Batch<'a, const N: usize> {
@@ -279,8 +317,23 @@ impl<'a, const N: usize> Batch<'a, N> {
         }
     }
 
-    /// Adds a call; `E2BIG` when the batch is full.
-    pub fn push<A: Args>(&mut self, request: &'a mut Request<A>) -> Result<(), Errno> {
+    /// Adds a call of an operation without buffers; `E2BIG` when the batch is full.
+    pub fn push<A: BufferFree>(&mut self, request: &'a mut Request<A>) -> Result<(), Errno> {
+        // SAFETY: `A` names no buffer.
+        unsafe { self.push_unchecked(request) }
+    }
+
+    /// Adds any call; `E2BIG` when the batch is full.
+    ///
+    /// # Safety
+    ///
+    /// The buffers the request's arguments name must stay valid for what the operation does
+    /// with them, and otherwise untouched, until the batch has run and been dropped (the
+    /// batch borrows the request, not the buffers). It must not be a `Batch` request.
+    pub unsafe fn push_unchecked<A: Args>(
+        &mut self,
+        request: &'a mut Request<A>,
+    ) -> Result<(), Errno> {
         let slot = self.entries.get_mut(self.len).ok_or(Errno::E2BIG)?;
         request.answer = Answer::default();
         *slot = BatchEntry {

@@ -36,7 +36,7 @@ mod tests;
 
 pub use ferrocall_abi as abi;
 pub use ferrocall_abi::{Errno, Op, Request};
-pub use kernel::{Batch, BatchError, FillError, Kernel, Native, Support, TypedCalls};
+pub use kernel::{Batch, BatchError, BufferFree, FillError, Kernel, Native, Support, TypedCalls};
 pub use seed::Syscall;
 
 /// `Useless(value)`: the seed's demonstration call, `value + 15` computed by the kernel.

@@ -101,7 +101,9 @@ impl FakeKernel {
             }
             Call::GetCwd(args) => fill(args.buf, FAKE_CWD),
             Call::Probe(args) => fill(args.buf, &abi::ops::probe_bytes()),
-            Call::Batch(_) if self.observed => Answer::done(Err(Errno::EOPNOTSUPP)),
+            Call::Batch(_) if self.observed => {
+                Answer::error_with(Errno::EOPNOTSUPP, abi::ops::BATCH_REFUSED)
+            }
             Call::Batch(args) => {
                 // SAFETY: the batch wrapper passes its entry array for the call.
                 let raw = unsafe { user_bytes(args.entries) };

@@ -398,7 +398,9 @@ fn fuzz() -> Outcome {
         let (buf_field, kernel_writes) = match Op::from_raw(u64::from(op)) {
             Some(Op::Read) => (Some(40), true),
             Some(Op::Write) => (Some(40), false),
-            Some(Op::GetCwd | Op::Probe) => (Some(32), true),
+            // A batch's entries name requests the kernel answers into: keep them in the
+            // arena (or bad) like a buffer the kernel writes.
+            Some(Op::GetCwd | Op::Probe | Op::Batch) => (Some(32), true),
             _ => (None, false),
         };
         if len >= 40 && matches!(Op::from_raw(u64::from(op)), Some(Op::Read | Op::Write)) {

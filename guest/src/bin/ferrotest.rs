@@ -838,9 +838,12 @@ fn batch_runs_every_call() -> Outcome {
         ..Default::default()
     });
     let mut batch = Batch::<4>::new();
-    for push in [batch.push(&mut a), batch.push(&mut b), batch.push(&mut c), batch.push(&mut d)] {
-        push.map_err(|e| e.to_string())?;
-    }
+    batch.push(&mut a).map_err(|e| e.to_string())?;
+    batch.push(&mut b).map_err(|e| e.to_string())?;
+    // SAFETY: `data` and `into` outlive the batch and are not touched until it has run.
+    unsafe { batch.push_unchecked(&mut c) }.map_err(|e| e.to_string())?;
+    // SAFETY: as above.
+    unsafe { batch.push_unchecked(&mut d) }.map_err(|e| e.to_string())?;
     let result = ferrocall::batch(&mut batch);
     close(r);
     close(w);

@@ -188,6 +188,18 @@ impl FieldType {
     }
 }
 
+/// Whether any of `fields` is a user buffer.
+pub const fn has_buffers(fields: &[FieldInfo]) -> bool {
+    let mut rest = fields;
+    while let [first, tail @ ..] = rest {
+        if matches!(first.ty, FieldType::UserBuf | FieldType::UserBufMut) {
+            return true;
+        }
+        rest = tail;
+    }
+    false
+}
+
 /// A type that can be a field of an operation's arguments.
 pub trait Field: Copy + Sized {
     /// Its type in the table.

@@ -201,8 +201,9 @@ operations! {
     /// if the call ran (it stays pending if it was refused or could not be decoded, as for a
     /// lone call), later slots stay pending. At most [`MAX_BATCH`] entries; a `Batch` inside
     /// a batch is `EINVAL`. While a syscall tracer, audit or the syscall tracepoints watch
-    /// the process, a batch is refused with `EOPNOTSUPP` (value 0): they see one call per
-    /// kernel entry, so the caller makes its calls one by one.
+    /// the process, a batch is refused with `EOPNOTSUPP` and the value [`BATCH_REFUSED`]:
+    /// they see one call per kernel entry, so the caller makes its calls one by one. A
+    /// pending signal ends a batch between calls with `EINTR`.
     9 => Batch(BatchArgs {
         /// The entries, read by the kernel.
         entries: UserBuf,
@@ -237,6 +238,11 @@ impl BatchEntry {
 
 /// The most entries one [`Op::Batch`] may hold.
 pub const MAX_BATCH: usize = 1024;
+
+/// The answer value of a [`Op::Batch`] refused as a whole with `EOPNOTSUPP` because the
+/// process is observed (the calls must then be made one by one). Any other value with an
+/// error is the number of calls that succeeded before the failing one.
+pub const BATCH_REFUSED: u64 = u64::MAX;
 
 /// The start of a [`Op::Probe`] answer.
 #[repr(C)]
