@@ -584,7 +584,20 @@ fn getcwd_matches_legacy() -> Outcome {
         call_at(8, &request_bytes(48, Op::GetCwd as u32, 0, 0, &args), Op::GetCwd as u64, 48);
     expect_eq("getcwd into a read-only page", got, Err(Errno::EFAULT))?;
     expect_eq("answer", answer_of(&answer), Answer::done(Err(Errno::EFAULT)))?;
-    syscall(nr::CHDIR, [c"/".as_ptr() as u64, 0, 0, 0, 0, 0]).map(drop).map_err(|e| e.to_string())
+    syscall(nr::CHDIR, [c"/".as_ptr() as u64, 0, 0, 0, 0, 0])
+        .map(drop)
+        .map_err(|e| e.to_string())?;
+    // A deleted working directory has no path: ENOENT, as getcwd() says.
+    let dir = c"/tmp/gone";
+    syscall(83, [dir.as_ptr() as u64, 0o755, 0, 0, 0, 0]).map_err(|e| format!("mkdir: {e}"))?;
+    syscall(nr::CHDIR, [dir.as_ptr() as u64, 0, 0, 0, 0, 0]).map_err(|e| format!("chdir: {e}"))?;
+    syscall(84, [dir.as_ptr() as u64, 0, 0, 0, 0, 0]).map_err(|e| format!("rmdir: {e}"))?;
+    let legacy = syscall(nr::GETCWD, [0x1000, 0, 0, 0, 0, 0]).err();
+    let mut buf = [0u8; 64];
+    let typed = ferrocall::getcwd(&mut buf);
+    syscall(nr::CHDIR, [c"/".as_ptr() as u64, 0, 0, 0, 0, 0]).map_err(|e| e.to_string())?;
+    expect_eq("legacy getcwd in a deleted directory", legacy, Some(Errno::ENOENT))?;
+    expect_eq("typed GetCwd in a deleted directory", typed, Err(FillError::Errno(Errno::ENOENT)))
 }
 
 fn probe_matches_the_table() -> Outcome {
