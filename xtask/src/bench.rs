@@ -215,7 +215,11 @@ fn svg(cases: &[Case], base: f64) -> String {
         );
     }
     for (v, color, label) in
-        [(base, "#c0392b", "legacy getppid"), (single, "#2980b9", "typed Useless, alone")]
+        [
+            (base, "#c0392b", "legacy getppid"),
+            (single, "#2980b9", "typed Useless, alone"),
+            (0.3 * base, "#7f8c8d", "goal at N=32: 0.30x legacy"),
+        ]
     {
         let _ = writeln!(s, "<line x1=\"{left}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"{color}\" stroke-dasharray=\"6 4\"/>", y(v), w - right);
         let _ = writeln!(
