@@ -80,9 +80,11 @@ fn handle(op: u64, size: u64, addr: u64) -> Result<(), Errno> {
     let mut reader = UserSlice::new(addr, plan.size).reader();
     let head = bytes.get_mut(..plan.copy_len).ok_or(Errno::EINVAL)?;
     reader.read_slice(head).map_err(|_| Errno::EFAULT)?;
-    check_unknown_tail(reader)?;
+    if !reader.is_empty() {
+        check_unknown_tail(reader)?;
+    }
 
-    let known = bytes.get(..plan.op.request_size()).ok_or(Errno::EINVAL)?;
+    let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
     let call = abi::decode(&plan, known)?;
     let answer = run(call);
     if let Some(Err(errno)) = answer.result() {
@@ -101,6 +103,7 @@ fn handle(op: u64, size: u64, addr: u64) -> Result<(), Errno> {
 /// A request longer than this ABI knows is accepted only if the unknown part is zero, as
 /// `copy_struct_from_user()` does. The reader holds exactly that part, at most
 /// `MAX_REQUEST_SIZE` bytes.
+#[cold]
 fn check_unknown_tail(mut reader: UserSliceReader) -> Result<(), Errno> {
     let mut chunk = [0u8; 64];
     while !reader.is_empty() {
@@ -283,20 +286,26 @@ fn batch(entries: UserBuf) -> Answer {
                 return Answer::error_with(Errno::EINVAL, done);
             };
             let (op, size, at) = (u64::from(entry.op), u64::from(entry.size), entry.addr);
-            let result = if op == abi::Op::Batch.raw().into() {
-                Err(Errno::EINVAL)
-            } else {
-                // SAFETY: the filter check runs the task's seccomp filters on this entry's
-                // registers and puts the task's back; it may sleep, signal or end the task
-                // (SECCOMP_RET_KILL), and no value of ours needs dropping on that path.
-                let denied = unsafe { bindings::ferrocall_seccomp_check(op as c_ulong, size as c_ulong, at as c_ulong) };
-                if denied < 0 {
-                    Err(Errno::new(denied.unsigned_abs() as u64).unwrap_or(Errno::EPERM))
-                } else {
-                    handle(op, size, at)
-                }
+            if op == abi::Op::Batch.raw().into() {
+                return Answer::error_with(Errno::EINVAL, done);
+            }
+            // SAFETY: the check may run the task's seccomp filters on this entry's registers,
+            // putting the task's back afterwards; it may sleep, signal or end the task
+            // (SECCOMP_RET_KILL), and no value of ours needs dropping on that path.
+            let verdict = unsafe {
+                bindings::ferrocall_batch_next(
+                    op as c_ulong,
+                    size as c_ulong,
+                    at as c_ulong,
+                    done as c_ulong,
+                )
             };
-            if let Err(errno) = result {
+            if verdict < 0 {
+                // A pending signal (EINTR) or the filter's answer: the call did not run.
+                let errno = Errno::new(verdict.unsigned_abs() as u64).unwrap_or(Errno::EPERM);
+                return Answer::error_with(errno, done);
+            }
+            if let Err(errno) = handle(op, size, at) {
                 // A restart code restarts the whole batch, which is right only while no call
                 // has completed: after that, the interrupted call ends the batch with EINTR.
                 if done > 0 && is_restart(errno) {
@@ -307,11 +316,6 @@ fn batch(entries: UserBuf) -> Answer {
                 return Answer::error_with(errno, done);
             }
             done += 1;
-            // A pending signal ends the batch between calls, as it would end a loop of lone
-            // calls; the caller learns how far it got.
-            if kernel::current!().signal_pending() {
-                return Answer::error_with(Errno::EINTR, done);
-            }
         }
     }
     Answer::done(Ok(done))

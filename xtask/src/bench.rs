@@ -214,13 +214,11 @@ fn svg(cases: &[Case], base: f64) -> String {
             y(v) + 4.0
         );
     }
-    for (v, color, label) in
-        [
-            (base, "#c0392b", "legacy getppid"),
-            (single, "#2980b9", "typed Useless, alone"),
-            (0.3 * base, "#7f8c8d", "goal at N=32: 0.30x legacy"),
-        ]
-    {
+    for (v, color, label) in [
+        (base, "#c0392b", "legacy getppid"),
+        (single, "#2980b9", "typed Useless, alone"),
+        (0.3 * base, "#7f8c8d", "goal at N=32: 0.30x legacy"),
+    ] {
         let _ = writeln!(s, "<line x1=\"{left}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"{color}\" stroke-dasharray=\"6 4\"/>", y(v), w - right);
         let _ = writeln!(
             s,

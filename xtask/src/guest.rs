@@ -41,6 +41,13 @@ pub fn build(ws: &Workspace) -> Result<Binaries> {
     Ok(Binaries { dir: ws.target().join(GUEST_TARGET).join("release") })
 }
 
+impl Binaries {
+    /// The built program `name`.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
 /// Packs the initramfs and returns its path.
 pub fn initramfs(ws: &Workspace, bins: &Binaries) -> Result<PathBuf> {
     let mut files = Vec::new();

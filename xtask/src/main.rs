@@ -4,6 +4,8 @@
 //! cargo xtask run      build the patched kernel and the demo, boot it, show its output
 //! cargo xtask test     host tests, then the guest test suite in the booted kernel
 //! cargo xtask kernel   only build the patched kernel
+//! cargo xtask bench    typed calls against legacy ones, side by side in one boot
+//! cargo xtask profile  where the instructions of one call go, function by function
 //! cargo xtask deps     only check and install what the build needs
 //! ```
 //!
@@ -15,6 +17,7 @@ mod cpio;
 mod deps;
 mod guest;
 mod kernel;
+mod profile;
 mod qemu;
 mod util;
 
@@ -33,6 +36,8 @@ commands:
             --quick: skip the debug kernel
   kernel    build the patched kernel only (--stock: without ferrocall, --debug: the debug one)
   bench     measure typed calls against legacy ones, side by side in one boot (target/bench/)
+  profile   single-step one run of each benchmark case in the guest and show, function by
+            function, where its instructions go (target/bench/profile.md)
   deps      check and install the Debian packages, rustup parts and tools the build needs
   help      show this text
 
@@ -62,6 +67,10 @@ fn main() -> ExitCode {
         Some("bench") => Workspace::find().and_then(|ws| {
             deps::ensure(&ws)?;
             bench::run(&ws)
+        }),
+        Some("profile") => Workspace::find().and_then(|ws| {
+            deps::ensure(&ws)?;
+            profile::run(&ws)
         }),
         Some("deps") => Workspace::find().and_then(|ws| deps::ensure(&ws).map(|()| true)),
         Some("help" | "--help" | "-h") | None => {

@@ -95,31 +95,12 @@ pub fn boot_with(
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     let log_path = dir.join(format!("serial-{}-{name}.log", image_name(image)));
-    let append = format!("console=ttyS0 panic=-1 loglevel=7 -- {program}");
-    let mut child = Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "512M"])
-        .args(["-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"])
-        // Under icount, `rep movsb` counts one instruction per byte, which says nothing about
-        // its cost on hardware: hide fast-string support so the kernel's user-copy routines
-        // move words, as on CPUs without it. (The TCG runs keep `-cpu max` as is.)
-        .args(if mode == Mode::Icount {
-            &["-icount", "shift=0", "-cpu", "max,-fsrm,-erms"][..]
-        } else {
-            &[][..]
-        })
-        .arg("-kernel")
-        .arg(image)
-        .arg("-initrd")
-        .arg(initrd)
-        .arg("-append")
-        .arg(&append)
+    let mut child = command(image, initrd, program, mode)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| {
-            Error(format!("cannot start qemu-system-x86_64: {e} (apt-get install qemu-system-x86)"))
-        })?;
+        .map_err(cannot_start)?;
 
     let rx = util::lines_of(&mut child);
 
@@ -165,6 +146,35 @@ pub fn boot_with(
     }
     let _ = child.wait();
     Ok(boot)
+}
+
+/// The QEMU command that boots `image` with `initrd` in `mode`, with `program` as the
+/// guest's job.
+pub fn command(image: &Path, initrd: &Path, program: &str, mode: Mode) -> Command {
+    let append = format!("console=ttyS0 panic=-1 loglevel=7 -- {program}");
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args(["-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "512M"])
+        .args(["-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"])
+        // Under icount, `rep movsb` counts one instruction per byte, which says nothing about
+        // its cost on hardware: hide fast-string support so the kernel's user-copy routines
+        // move words, as on CPUs without it. (The TCG runs keep `-cpu max` as is.)
+        .args(if mode == Mode::Icount {
+            &["-icount", "shift=0", "-cpu", "max,-fsrm,-erms"][..]
+        } else {
+            &[][..]
+        })
+        .arg("-kernel")
+        .arg(image)
+        .arg("-initrd")
+        .arg(initrd)
+        .arg("-append")
+        .arg(append);
+    cmd
+}
+
+/// The error for a QEMU that does not start.
+pub fn cannot_start(e: std::io::Error) -> Error {
+    Error(format!("cannot start qemu-system-x86_64: {e} (apt-get install qemu-system-x86)"))
 }
 
 /// A short name for the kernel `image`, from its build folder (`build-stock` → `stock`).

@@ -2,7 +2,7 @@
 //! cached support check, and the typed wrappers every kernel gets ([`TypedCalls`]).
 
 use core::marker::PhantomData;
-use core::mem::size_of;
+use core::mem::{size_of, MaybeUninit};
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ferrocall_abi::{
@@ -88,33 +88,88 @@ unsafe impl Kernel for Native {
 /// The legacy number of `prctl` on x86_64.
 const PRCTL: u64 = 157;
 
+/// Asks the kernel to enable typed calls, once: the slow path of [`TypedCalls::enable`].
+#[cold]
+#[inline(never)]
+fn enable_now<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno> {
+    let version = match Errno::from_syscall_return(kernel.prctl_enable()) {
+        Ok(v) if v >= u64::from(abi::ABI_VERSION) && v < u64::from(Support::UNSUPPORTED) => {
+            v as u32
+        }
+        _ => Support::UNSUPPORTED,
+    };
+    kernel.support().0.store(version, Ordering::Release);
+    if version == Support::UNSUPPORTED {
+        Err(Errno::ENOSYS)
+    } else {
+        Ok(version)
+    }
+}
+
+/// Makes the typed call `request` from where it is, and checks what the kernel answered.
+///
+/// # Safety
+///
+/// As [`TypedCalls::call_answer`], and typed calls are enabled; `request`'s address is a
+/// request address ([`abi::is_request_address`]).
+#[inline]
+unsafe fn issue<K: Kernel + ?Sized, A: Args>(
+    kernel: &K,
+    request: &mut Request<A>,
+) -> Result<Answer, Errno> {
+    request.answer = Answer::default();
+    let size = size_of::<Request<A>>() as u32;
+    // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes,
+    // valid for reads and for writes of its answer slot; the caller guarantees the rest.
+    let ret = unsafe { kernel.typed_call(core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
+    match (Errno::from_syscall_return(ret), request.answer.result()) {
+        (Ok(0), Some(Ok(_))) => Ok(request.answer),
+        (Err(e), Some(Err(answered))) if e == answered => Ok(request.answer),
+        (Err(e), None) => Err(e),
+        // `rax` and the answer slot disagree: not a ferrocall kernel we understand.
+        _ => Err(Errno::EIO),
+    }
+}
+
+/// The kernel would read `request`'s address as a legacy syscall number: sends a copy
+/// from the stack instead, and takes its answer.
+///
+/// # Safety
+///
+/// As [`issue`], but for any address of `request`.
+#[cold]
+#[inline(never)]
+unsafe fn issue_from_copy<K: Kernel + ?Sized, A: Args>(
+    kernel: &K,
+    request: &mut Request<A>,
+) -> Result<Answer, Errno> {
+    let mut copy = *request;
+    if !abi::is_request_address(core::ptr::from_mut(&mut copy) as u64) {
+        return Err(Errno::EFAULT);
+    }
+    // SAFETY: the copy names the same buffers, which the caller's guarantee covers, and
+    // its address is a request address.
+    let result = unsafe { issue(kernel, &mut copy) };
+    request.answer = copy.answer;
+    result
+}
+
 /// The typed calls, for every [`Kernel`].
 pub trait TypedCalls: Kernel {
     /// Enables typed calls once and returns the ABI version; `ENOSYS` on a kernel without
     /// them (including one whose seccomp filter refuses the `prctl`).
+    #[inline]
     fn enable(&self) -> Result<u32, Errno> {
-        let cache = &self.support().0;
-        match cache.load(Ordering::Acquire) {
-            Support::UNKNOWN => {}
-            Support::UNSUPPORTED => return Err(Errno::ENOSYS),
-            version => return Ok(version),
-        }
-        let version = match Errno::from_syscall_return(self.prctl_enable()) {
-            Ok(v) if v >= u64::from(abi::ABI_VERSION) && v < u64::from(Support::UNSUPPORTED) => {
-                v as u32
-            }
-            _ => Support::UNSUPPORTED,
-        };
-        cache.store(version, Ordering::Release);
-        if version == Support::UNSUPPORTED {
-            Err(Errno::ENOSYS)
-        } else {
-            Ok(version)
+        match self.support().0.load(Ordering::Acquire) {
+            Support::UNKNOWN => enable_now(self),
+            Support::UNSUPPORTED => Err(Errno::ENOSYS),
+            version => Ok(version),
         }
     }
 
     /// Makes the typed call `request`, of an operation without buffers, and returns its
     /// answer.
+    #[inline]
     fn call<A: BufferFree>(&self, request: &mut Request<A>) -> Result<u64, Errno> {
         // SAFETY: `A` names no buffer, so the kernel touches only the request itself.
         unsafe { self.call_answer(request) }?.result().unwrap_or(Err(Errno::EIO))
@@ -131,32 +186,15 @@ pub trait TypedCalls: Kernel {
     /// with it (read for a `UserBuf`, written for a `UserBufMut`) during the call, and not
     /// otherwise accessed meanwhile; a `Batch` request's entries must name requests for
     /// which the same holds. The typed wrappers build such requests from slices.
+    #[inline]
     unsafe fn call_answer<A: Args>(&self, request: &mut Request<A>) -> Result<Answer, Errno> {
         self.enable()?;
-        request.answer = Answer::default();
-        let addr = core::ptr::from_mut(request) as u64;
-        if !abi::is_request_address(addr) {
-            // The kernel would read this address as a legacy syscall number: send a copy
-            // from the stack instead, and take its answer.
-            let mut copy = *request;
-            if !abi::is_request_address(core::ptr::from_mut(&mut copy) as u64) {
-                return Err(Errno::EFAULT);
-            }
-            // SAFETY: the copy names the same buffers; the caller's guarantee covers them.
-            let result = unsafe { self.call_answer(&mut copy) };
-            request.answer = copy.answer;
-            return result;
-        }
-        let size = size_of::<Request<A>>() as u32;
-        // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes,
-        // valid for reads and for writes of its answer slot, and `enable` succeeded.
-        let ret = unsafe { self.typed_call(addr as *mut u8, A::OP.raw(), size) };
-        match (Errno::from_syscall_return(ret), request.answer.result()) {
-            (Ok(0), Some(Ok(_))) => Ok(request.answer),
-            (Err(e), Some(Err(answered))) if e == answered => Ok(request.answer),
-            (Err(e), None) => Err(e),
-            // `rax` and the answer slot disagree: not a ferrocall kernel we understand.
-            _ => Err(Errno::EIO),
+        if abi::is_request_address(core::ptr::from_mut(request) as u64) {
+            // SAFETY: the caller's guarantee, and `enable` succeeded.
+            unsafe { issue(self, request) }
+        } else {
+            // SAFETY: the caller's guarantee, and `enable` succeeded.
+            unsafe { issue_from_copy(self, request) }
         }
     }
 
@@ -231,7 +269,7 @@ pub trait TypedCalls: Kernel {
     /// pending). While a tracer or audit watches the process, the kernel refuses batches
     /// and the calls are made one by one, with the same results.
     fn batch<const N: usize>(&self, batch: &mut Batch<'_, N>) -> Result<usize, BatchError> {
-        let entries = batch.entries.get(..batch.len).unwrap_or(&[]);
+        let entries = batch.entries();
         let bytes = UserBuf {
             addr: entries.as_ptr() as u64,
             len: (entries.len() * BatchEntry::SIZE) as u64,
@@ -302,7 +340,9 @@ buffer_free!(ops::UselessArgs, ops::GetPidArgs, ops::GetPpidArgs, ops::ExitArgs)
 /// Typed calls to run together in one kernel entry, with [`TypedCalls::batch`]. The batch
 /// borrows its requests until it is dropped, so nothing else touches them during the call.
 pub struct Batch<'a, const N: usize> {
-    entries: [BatchEntry; N],
+    /// The first `len` are initialised; the rest never need to be (no memset of a large,
+    /// mostly unused batch).
+    entries: [MaybeUninit<BatchEntry>; N],
     len: usize,
     requests: PhantomData<&'a mut ()>,
 }
@@ -310,11 +350,7 @@ pub struct Batch<'a, const N: usize> {
 impl<'a, const N: usize> Batch<'a, N> {
     /// An empty batch of at most `N` calls.
     pub const fn new() -> Self {
-        Batch {
-            entries: [BatchEntry { op: 0, size: 0, addr: 0 }; N],
-            len: 0,
-            requests: PhantomData,
-        }
+        Batch { entries: [const { MaybeUninit::uninit() }; N], len: 0, requests: PhantomData }
     }
 
     /// Adds a call of an operation without buffers; `E2BIG` when the batch is full.
@@ -336,13 +372,21 @@ impl<'a, const N: usize> Batch<'a, N> {
     ) -> Result<(), Errno> {
         let slot = self.entries.get_mut(self.len).ok_or(Errno::E2BIG)?;
         request.answer = Answer::default();
-        *slot = BatchEntry {
+        slot.write(BatchEntry {
             op: A::OP.raw(),
             size: size_of::<Request<A>>() as u32,
             addr: core::ptr::from_mut(request) as u64,
-        };
+        });
         self.len += 1;
         Ok(())
+    }
+
+    /// The entries pushed so far.
+    fn entries(&self) -> &[BatchEntry] {
+        let len = self.len.min(N);
+        // SAFETY: `push_unchecked` initialised the first `len` entries (and never lets `len`
+        // pass `N`); `MaybeUninit<T>` has `T`'s layout, so they read as a `[BatchEntry]`.
+        unsafe { core::slice::from_raw_parts(self.entries.as_ptr().cast(), len) }
     }
 
     /// The number of calls in the batch.

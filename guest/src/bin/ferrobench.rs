@@ -4,6 +4,9 @@
 //! nanoseconds of guest time for every round. Under `qemu -icount shift=0` one nanosecond is
 //! one guest instruction, so the numbers are instruction counts; under plain TCG they are
 //! only good for ratios. `cargo xtask bench` reads the lines.
+//!
+//! With `--profile`, it instead runs each case once between two marker system calls, for
+//! `cargo xtask profile` to single-step: see `xtask/src/profile.rs`.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -41,6 +44,31 @@ fn padded_useless(size: usize) -> Box<Padded> {
     p.0[4..8].copy_from_slice(&(Op::Useless as u32).to_le_bytes());
     p.0[32..36].copy_from_slice(&1u32.to_le_bytes());
     p
+}
+
+/// The marker call of `--profile`, an unimplemented number (ENOSYS): keep in step with
+/// `xtask/src/profile.rs`.
+const MARK_NR: u64 = 999;
+const MARK_START: u64 = 0xfe77_0001;
+const MARK_END: u64 = 0xfe77_0002;
+
+/// A function whose run-time address tells `cargo xtask profile` where the program was
+/// loaded.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn ferrobench_profile_anchor() {}
+
+/// Runs each case once between markers (after a warm-up, so no first-touch page faults or
+/// lazy set-up are counted).
+fn profile(cases: &mut [Case]) {
+    println!("profile-anchor: {:#x}", ferrobench_profile_anchor as *const () as usize);
+    for (i, c) in cases.iter_mut().enumerate() {
+        println!("profile-case: {i} {}", c.name);
+        (c.run)(5);
+        let _ = syscall(MARK_NR, [MARK_START, i as u64, 0, 0, 0, 0]);
+        (c.run)(1);
+        let _ = syscall(MARK_NR, [MARK_END, i as u64, 0, 0, 0, 0]);
+    }
 }
 
 fn main() {
@@ -170,6 +198,11 @@ fn main() {
                 }
             },
         ));
+    }
+
+    if std::env::args().any(|a| a == "--profile") {
+        profile(&mut cases);
+        return;
     }
 
     // Warm up once, then alternate the cases round by round.

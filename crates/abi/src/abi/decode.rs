@@ -20,12 +20,16 @@ pub struct Plan {
     /// ABI knows for the operation if that is smaller. The rest of a larger request must
     /// be zero, which the kernel checks without keeping it.
     pub copy_len: usize,
+    /// The size of the operation's requests in this ABI (`op.request_size()`): the bytes
+    /// [`decode`] takes.
+    pub known: usize,
 }
 
 /// Checks the registers of `ferrocall(op, size, addr)` before anything is copied.
 ///
 /// Errors: `ENOSYS` for an unknown operation, `EINVAL` for a misaligned address or a size
 /// too small to hold the header and answer, `E2BIG` for a size above `MAX_REQUEST_SIZE`.
+#[inline]
 pub fn plan(op: u64, size: u64, addr: u64) -> Result<Plan, Errno> {
     let op = Op::from_raw(op).ok_or(Errno::ENOSYS)?;
     if addr % REQUEST_ALIGN != 0 {
@@ -38,21 +42,25 @@ pub fn plan(op: u64, size: u64, addr: u64) -> Result<Plan, Errno> {
         return Err(Errno::E2BIG);
     }
     let size = usize::try_from(size).map_err(|_| Errno::E2BIG)?;
-    Ok(Plan { op, size, copy_len: size.min(op.request_size()) })
+    let known = op.request_size();
+    Ok(Plan { op, size, copy_len: size.min(known), known })
 }
 
 /// Decodes the request `bytes` that the kernel copied in for `plan`: exactly
-/// `plan.op.request_size()` bytes, the first `plan.copy_len` from the caller and the rest
+/// `plan.known` bytes, the first `plan.copy_len` from the caller and the rest
 /// zero.
 ///
 /// Errors: `EINVAL` if the header disagrees with the registers (`rdi`, `rsi`), sets an
 /// unknown flag or the reserved field, or a padding field is not zero.
+#[inline]
 pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
+    let head: &[u8; Header::SIZE] =
+        bytes.get(..Header::SIZE).and_then(|b| b.try_into().ok()).ok_or(Errno::EINVAL)?;
     let header = Header {
-        size: Field::decode(bytes, 0)?,
-        op: Field::decode(bytes, 4)?,
-        flags: Field::decode(bytes, 8)?,
-        reserved: Field::decode(bytes, 12)?,
+        size: Field::decode(head, 0)?,
+        op: Field::decode(head, 4)?,
+        flags: Field::decode(head, 8)?,
+        reserved: Field::decode(head, 12)?,
     };
     if u64::from(header.size) != plan.size as u64 || header.op != plan.op.raw() {
         return Err(Errno::EINVAL);

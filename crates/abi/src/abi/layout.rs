@@ -26,6 +26,11 @@ pub struct Header {
     pub reserved: u32,
 }
 
+impl Header {
+    /// The header's size in bytes.
+    pub const SIZE: usize = size_of::<Header>();
+}
+
 /// The answer slot of every request, written by the kernel: a `Result<u64, Errno>`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -208,19 +213,18 @@ pub trait Field: Copy + Sized {
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno>;
 }
 
-/// Reads `N` bytes at `offset`, without panicking.
-fn read_array<const N: usize>(bytes: &[u8], offset: usize) -> Result<[u8; N], Errno> {
-    let end = offset.checked_add(N).ok_or(Errno::EINVAL)?;
-    let slice = bytes.get(offset..end).ok_or(Errno::EINVAL)?;
-    slice.try_into().map_err(|_| Errno::EINVAL)
-}
-
 macro_rules! int_field {
     ($($ty:ident => $variant:ident,)*) => {$(
         impl Field for $ty {
             const TYPE: FieldType = FieldType::$variant;
+            #[inline]
             fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
-                read_array(bytes, offset).map($ty::from_le_bytes)
+                // One load: no intermediate `Result<[u8; N], _>` for the compiler to take
+                // apart byte by byte.
+                match bytes.get(offset..).and_then(<[u8]>::first_chunk) {
+                    Some(array) => Ok($ty::from_le_bytes(*array)),
+                    None => Err(Errno::EINVAL),
+                }
             }
         }
     )*};
@@ -240,6 +244,7 @@ pub struct Pad32(u32);
 
 impl Field for Pad32 {
     const TYPE: FieldType = FieldType::Pad32;
+    #[inline]
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
         match u32::decode(bytes, offset)? {
             0 => Ok(Pad32(0)),
@@ -281,6 +286,7 @@ impl UserBuf {
 
 impl Field for UserBuf {
     const TYPE: FieldType = FieldType::UserBuf;
+    #[inline]
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
         let len_offset = offset.checked_add(8).ok_or(Errno::EINVAL)?;
         Ok(UserBuf { addr: u64::decode(bytes, offset)?, len: u64::decode(bytes, len_offset)? })
@@ -318,6 +324,7 @@ impl From<UserBufMut> for UserBuf {
 
 impl Field for UserBufMut {
     const TYPE: FieldType = FieldType::UserBufMut;
+    #[inline]
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
         let UserBuf { addr, len } = UserBuf::decode(bytes, offset)?;
         Ok(UserBufMut { addr, len })
