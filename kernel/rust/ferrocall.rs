@@ -85,19 +85,27 @@ fn handle(op: u64, size: u64, addr: u64) -> Result<(), Errno> {
     }
 
     let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
-    let call = abi::decode(&plan, known)?;
-    let answer = run(call);
-    if let Some(Err(errno)) = answer.result() {
-        if is_restart(errno) {
-            return Err(errno);
-        }
-    }
+    let answer = execute(&plan, known)?;
     write_answer(addr, &answer)?;
     match answer.result() {
         Some(Ok(_)) => Ok(()),
         Some(Err(errno)) => Err(errno),
         None => Err(Errno::EINVAL),
     }
+}
+
+/// Decodes and runs the request whose known part is `known` (`plan.known` bytes, copied
+/// in). `Err` when there is no answer to write: the request does not decode, or the call
+/// ended with a restart code (the signal code restarts it or makes it `EINTR`).
+fn execute(plan: &abi::decode::Plan, known: &[u8]) -> Result<Answer, Errno> {
+    let call = abi::decode(plan, known)?;
+    let answer = run(call);
+    if let Some(Err(errno)) = answer.result() {
+        if is_restart(errno) {
+            return Err(errno);
+        }
+    }
+    Ok(answer)
 }
 
 /// A request longer than this ABI knows is accepted only if the unknown part is zero, as
@@ -136,6 +144,7 @@ fn run(call: Call) -> Answer {
         Call::GetCwd(args) => getcwd(args.buf),
         Call::Probe(args) => probe(args.buf),
         Call::Batch(args) => batch(args.entries),
+        Call::PackedBatch(args) => packed_batch(args.requests, args.answers),
     }
 }
 
@@ -286,7 +295,7 @@ fn batch(entries: UserBuf) -> Answer {
                 return Answer::error_with(Errno::EINVAL, done);
             };
             let (op, size, at) = (u64::from(entry.op), u64::from(entry.size), entry.addr);
-            if op == abi::Op::Batch.raw().into() {
+            if is_batch(op) {
                 return Answer::error_with(Errno::EINVAL, done);
             }
             // SAFETY: the check may run the task's seccomp filters on this entry's registers,
@@ -319,6 +328,185 @@ fn batch(entries: UserBuf) -> Answer {
         }
     }
     Answer::done(Ok(done))
+}
+
+/// Whether `op` is one of the batch operations, which a batch may not hold.
+fn is_batch(op: u64) -> bool {
+    op == abi::Op::Batch.raw().into() || op == abi::Op::PackedBatch.raw().into()
+}
+
+/// The requests of a packed batch, read from user memory one chunk at a time: each byte
+/// the handler uses comes from one copy.
+struct Chunks {
+    /// The user address and length of the requests.
+    base: usize,
+    len: usize,
+    /// The chunk holds bytes `start..start + filled` of the requests.
+    start: usize,
+    filled: usize,
+    chunk: [u8; abi::ops::PACKED_CHUNK],
+}
+
+impl Chunks {
+    /// Bytes `offset..offset + want` of the requests, or fewer where the requests end;
+    /// `EINVAL` if none are left. Reads the next chunk, from `offset`, when they are not
+    /// all in this one.
+    fn get(&mut self, offset: usize, want: usize) -> Result<&[u8], Errno> {
+        let left = self.len.checked_sub(offset).filter(|&n| n > 0).ok_or(Errno::EINVAL)?;
+        let want = want.min(left);
+        let end = offset.checked_add(want).ok_or(Errno::EINVAL)?;
+        let have = self.start.checked_add(self.filled).ok_or(Errno::EINVAL)?;
+        if offset < self.start || end > have {
+            let n = left.min(self.chunk.len());
+            let at = self.base.checked_add(offset).ok_or(Errno::EFAULT)?;
+            let part = self.chunk.get_mut(..n).ok_or(Errno::EINVAL)?;
+            UserSlice::new(at, n).reader().read_slice(part).map_err(|_| Errno::EFAULT)?;
+            self.start = offset;
+            self.filled = n;
+        }
+        let from = offset - self.start;
+        self.chunk.get(from..from + want).ok_or(Errno::EINVAL)
+    }
+}
+
+/// The answers of a packed batch, written to user memory a group at a time.
+struct Answers {
+    /// Where the next group goes.
+    at: usize,
+    /// How many answers the group holds.
+    n: usize,
+    group: [u8; abi::ops::PACKED_ANSWERS * Request::<()>::ANSWER_SIZE],
+}
+
+impl Answers {
+    fn push(&mut self, answer: &Answer) -> Result<(), Errno> {
+        const SIZE: usize = Request::<()>::ANSWER_SIZE;
+        let slot = self.group.get_mut(self.n * SIZE..(self.n + 1) * SIZE).ok_or(Errno::EINVAL)?;
+        slot.copy_from_slice(&answer.to_bytes());
+        self.n += 1;
+        if self.n == abi::ops::PACKED_ANSWERS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Errno> {
+        let len = self.n * Request::<()>::ANSWER_SIZE;
+        let bytes = self.group.get(..len).ok_or(Errno::EINVAL)?;
+        UserSlice::new(self.at, len).writer().write_slice(bytes).map_err(|_| Errno::EFAULT)?;
+        self.at = self.at.checked_add(len).ok_or(Errno::EFAULT)?;
+        self.n = 0;
+        Ok(())
+    }
+}
+
+/// `PackedBatch(requests, answers)`: the calls laid out back to back in `requests`, one
+/// answer each in `answers`, with [`batch`]'s checks and failure policy.
+fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
+    const ANSWER_SIZE: usize = Request::<()>::ANSWER_SIZE;
+    // SAFETY: the check only reads the current task's syscall work flags.
+    if unsafe { bindings::ferrocall_batch_observed() } {
+        return Answer::error_with(Errno::EOPNOTSUPP, abi::ops::BATCH_REFUSED);
+    }
+    let ((base, len), (at, answers_len)) = match (requests.check(), answers.check()) {
+        (Ok(r), Ok(a)) => (r, a),
+        (Err(errno), _) | (_, Err(errno)) => return Answer::done(Err(errno)),
+    };
+    if answers_len % ANSWER_SIZE != 0 {
+        return Answer::done(Err(Errno::EINVAL));
+    }
+    let count = answers_len / ANSWER_SIZE;
+    if count > abi::ops::MAX_BATCH {
+        return Answer::done(Err(Errno::E2BIG));
+    }
+    let mut chunks = Chunks { base, len, start: 0, filled: 0, chunk: [0; abi::ops::PACKED_CHUNK] };
+    let mut out = Answers { at, n: 0, group: [0; abi::ops::PACKED_ANSWERS * ANSWER_SIZE] };
+    let mut offset = 0;
+    let mut done = 0u64;
+    let mut failure = None;
+    while (done as usize) < count {
+        match packed_call(&mut chunks, offset, done) {
+            Ok((answer, size)) => {
+                if let Err(errno) = out.push(&answer) {
+                    return Answer::error_with(errno, done);
+                }
+                match answer.result() {
+                    Some(Ok(_)) => {}
+                    Some(Err(errno)) => {
+                        failure = Some(errno);
+                        break;
+                    }
+                    None => {
+                        failure = Some(Errno::EINVAL);
+                        break;
+                    }
+                }
+                done += 1;
+                offset += size;
+            }
+            // No answer: the request was refused before it ran, or it was interrupted.
+            Err(errno) => {
+                // A restart code restarts the whole batch, which is right only while no call
+                // has completed: after that, the interrupted call ends the batch with EINTR.
+                failure = Some(if done > 0 && is_restart(errno) { Errno::EINTR } else { errno });
+                break;
+            }
+        }
+    }
+    if out.flush().is_err() {
+        return Answer::error_with(Errno::EFAULT, done);
+    }
+    match failure {
+        None => Answer::done(Ok(done)),
+        Some(errno) => Answer::error_with(errno, done),
+    }
+}
+
+/// Checks and runs the request at `offset` of a packed batch, after `ran` calls; returns
+/// its answer and size.
+fn packed_call(chunks: &mut Chunks, offset: usize, ran: u64) -> Result<(Answer, usize), Errno> {
+    const MAX_KNOWN: usize = abi::ops::MAX_KNOWN_REQUEST_SIZE;
+    let at = chunks.base.checked_add(offset).ok_or(Errno::EFAULT)?;
+    let left = chunks.len.checked_sub(offset).ok_or(Errno::EINVAL)?;
+    // The header and the known part come from one copy (the largest known request fits).
+    let head = chunks.get(offset, MAX_KNOWN)?;
+    let word = |i: usize| head.get(i..).and_then(<[u8]>::first_chunk).map(|w| u32::from_le_bytes(*w));
+    let (size, op) = (word(0).ok_or(Errno::EINVAL)?, word(4).ok_or(Errno::EINVAL)?);
+    let (size, op) = (u64::from(size), u64::from(op));
+    if size % abi::REQUEST_ALIGN != 0 || is_batch(op) {
+        return Err(Errno::EINVAL);
+    }
+    let plan = abi::plan(op, size, at as u64)?;
+    if plan.size > left {
+        // The request runs past the end of the requests.
+        return Err(Errno::EINVAL);
+    }
+    // SAFETY: the check may run the task's seccomp filters on this call's registers, as
+    // for a call of a `Batch`; no value of ours needs dropping if it ends the task.
+    let verdict = unsafe {
+        bindings::ferrocall_batch_next(op as c_ulong, size as c_ulong, at as c_ulong, ran as c_ulong)
+    };
+    if verdict < 0 {
+        return Err(Errno::new(verdict.unsigned_abs() as u64).unwrap_or(Errno::EPERM));
+    }
+    if plan.size > plan.copy_len {
+        // A newer, longer request: the part this ABI does not know must be zero. It is
+        // only checked, never used, so it is read apart from the chunk.
+        let tail = at.checked_add(plan.copy_len).ok_or(Errno::EFAULT)?;
+        check_unknown_tail(UserSlice::new(tail, plan.size - plan.copy_len).reader())?;
+    }
+    // The same bytes as above, from the same copy: the range is still in the chunk.
+    let head = chunks.get(offset, MAX_KNOWN)?;
+    let answer = if plan.copy_len == plan.known {
+        execute(&plan, head.get(..plan.known).ok_or(Errno::EINVAL)?)?
+    } else {
+        // An older, shorter request: zero-extend it to the size this ABI knows.
+        let mut bytes = [0u8; MAX_KNOWN];
+        let part = bytes.get_mut(..plan.copy_len).ok_or(Errno::EINVAL)?;
+        part.copy_from_slice(head.get(..plan.copy_len).ok_or(Errno::EINVAL)?);
+        execute(&plan, bytes.get(..plan.known).ok_or(Errno::EINVAL)?)?
+    };
+    Ok((answer, plan.size))
 }
 
 /// `Probe(buf)`: the ABI version and every operation with its request size.

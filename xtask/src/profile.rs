@@ -451,7 +451,7 @@ impl Profile {
                 None => counts.push((name, 1)),
             }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
         Profile { total: pcs.len(), user: user_count, functions: counts }
     }
 

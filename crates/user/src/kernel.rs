@@ -304,6 +304,44 @@ pub trait TypedCalls: Kernel {
         }
     }
 
+    /// Runs the calls of `batch` in one kernel entry, their requests read from the batch's
+    /// own buffer; the answers come back in order ([`PackedBatch::answer`]). `Ok(n)` when
+    /// all `n` succeeded; otherwise the first failure and how many succeeded before it. As
+    /// for [`TypedCalls::batch`], while a tracer or audit watches the process the calls are
+    /// made one by one, with the same results.
+    fn packed_batch<const N: usize>(
+        &self,
+        batch: &mut PackedBatch<'_, N>,
+    ) -> Result<usize, BatchError> {
+        let fail = |errno, completed| BatchError { errno, completed };
+        let count = batch.len;
+        for answer in batch.answers.iter_mut().take(count) {
+            answer.write(Answer::default());
+        }
+        let args = ops::PackedBatchArgs {
+            requests: UserBuf { addr: batch.buf.as_ptr() as u64, len: batch.used as u64 },
+            answers: UserBufMut {
+                addr: batch.answers.as_mut_ptr() as u64,
+                len: (count * size_of::<Answer>()) as u64,
+            },
+        };
+        // SAFETY: both buffers are the batch's own, borrowed mutably for the call: the
+        // requests are read, `count` answers written. Each request was pushed under
+        // `push`'s or `push_unchecked`'s guarantee about the buffers it names.
+        let answer =
+            unsafe { self.call_answer(&mut Request::new(args)) }.map_err(|e| fail(e, 0))?;
+        match answer.result() {
+            Some(Ok(n)) if n as usize == count => Ok(count),
+            // A tracer or audit watches this process: the kernel wants the calls one by one.
+            Some(Err(Errno::EOPNOTSUPP)) if answer.value == ops::BATCH_REFUSED => {
+                // SAFETY: as above; each request is made alone, in place.
+                unsafe { packed_one_by_one(self, batch) }
+            }
+            Some(Err(errno)) => Err(fail(errno, usize::try_from(answer.value).unwrap_or(0))),
+            _ => Err(fail(Errno::EIO, 0)),
+        }
+    }
+
     /// Whether the running kernel offers `op` with requests of at least the size this
     /// library sends.
     fn supports(&self, op: Op) -> bool {
@@ -404,6 +442,144 @@ impl<const N: usize> Default for Batch<'_, N> {
     fn default() -> Self {
         Batch::new()
     }
+}
+
+/// The words of one request slot of a [`PackedBatch`]: enough for the largest request.
+const SLOT_WORDS: usize = ops::MAX_KNOWN_REQUEST_SIZE.div_ceil(8);
+
+/// Typed calls laid out back to back in one buffer, run in one kernel entry with
+/// [`TypedCalls::packed_batch`] (the operation [`Op::PackedBatch`]): the kernel reads the
+/// requests a chunk at a time and writes the answers a group at a time, so this is the
+/// cheapest way to make many calls. Each push copies the request into the batch.
+pub struct PackedBatch<'a, const N: usize> {
+    /// The requests, back to back; the first `used` bytes are initialised.
+    buf: [[MaybeUninit<u64>; SLOT_WORDS]; N],
+    used: usize,
+    len: usize,
+    /// The first `len` are initialised (pending until the batch runs); nothing needs to be
+    /// cleared for the rest of a large, mostly unused batch.
+    answers: [MaybeUninit<Answer>; N],
+    /// The buffers named by requests pushed with `push_unchecked` must outlive the batch.
+    buffers: PhantomData<&'a mut ()>,
+}
+
+impl<'a, const N: usize> PackedBatch<'a, N> {
+    /// An empty batch of at most `N` calls.
+    pub const fn new() -> Self {
+        PackedBatch {
+            buf: [[MaybeUninit::uninit(); SLOT_WORDS]; N],
+            used: 0,
+            len: 0,
+            answers: [const { MaybeUninit::uninit() }; N],
+            buffers: PhantomData,
+        }
+    }
+
+    /// Adds a call of an operation without buffers; returns its index, `E2BIG` when the
+    /// batch is full.
+    pub fn push<A: BufferFree>(&mut self, args: A) -> Result<usize, Errno> {
+        // SAFETY: `A` names no buffer.
+        unsafe { self.push_unchecked(args) }
+    }
+
+    /// Adds any call; returns its index, `E2BIG` when the batch is full.
+    ///
+    /// # Safety
+    ///
+    /// The buffers the arguments name must stay valid for what the operation does with
+    /// them, and otherwise untouched, until the batch has run and been dropped. It must not
+    /// be a batch operation (the kernel refuses those with `EINVAL`).
+    pub unsafe fn push_unchecked<A: Args>(&mut self, args: A) -> Result<usize, Errno> {
+        const { assert!(size_of::<Request<A>>() <= SLOT_WORDS * 8) };
+        const { assert!(size_of::<Request<A>>() % 8 == 0) };
+        const { assert!(core::mem::align_of::<Request<A>>() <= 8) };
+        let index = self.len;
+        let start = self.used;
+        let slot = self.answers.get_mut(index).ok_or(Errno::E2BIG)?;
+        slot.write(Answer::default());
+        let base = self.buf.as_mut_ptr().cast::<u8>();
+        // SAFETY: every request pushed so far used at most one slot's worth of bytes, and
+        // `index < N`, so `start + size_of::<Request<A>>()` is within the `N` slots of
+        // `buf`; `start` is a multiple of 8 (every request size is), and `buf` is aligned
+        // for `u64`, so the place is aligned for `Request<A>`.
+        unsafe { base.wrapping_add(start).cast::<Request<A>>().write(Request::new(args)) };
+        self.used = start + size_of::<Request<A>>();
+        self.len = index + 1;
+        Ok(index)
+    }
+
+    /// The number of calls in the batch.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the batch has no call.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The answer of call `index` after [`TypedCalls::packed_batch`]: `None` if it did not
+    /// run (a call after a failure, or an index past the end).
+    pub fn answer(&self, index: usize) -> Option<Result<u64, Errno>> {
+        self.answers().get(index)?.result()
+    }
+
+    /// The answers of the calls pushed so far.
+    fn answers(&self) -> &[Answer] {
+        let len = self.len.min(N);
+        // SAFETY: `push_unchecked` initialised the first `len` answers (and never lets `len`
+        // pass `N`); `MaybeUninit<T>` has `T`'s layout.
+        unsafe { core::slice::from_raw_parts(self.answers.as_ptr().cast(), len) }
+    }
+}
+
+impl<const N: usize> Default for PackedBatch<'_, N> {
+    fn default() -> Self {
+        PackedBatch::new()
+    }
+}
+
+/// Makes the calls of `batch` one by one, in place, and copies each answer out: what
+/// [`TypedCalls::packed_batch`] does when the kernel refuses batches.
+///
+/// # Safety
+///
+/// As for [`TypedCalls::packed_batch`]; typed calls are enabled.
+#[cold]
+unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
+    kernel: &K,
+    batch: &mut PackedBatch<'_, N>,
+) -> Result<usize, BatchError> {
+    let base = batch.buf.as_mut_ptr().cast::<u8>();
+    let mut start = 0;
+    for done in 0..batch.len {
+        let fail = |errno| Err(BatchError { errno, completed: done });
+        if start >= batch.used {
+            return fail(Errno::EIO);
+        }
+        // `push_unchecked` wrote whole requests back to back from the start of `buf`, and
+        // `start < used` is where the next one begins.
+        let request = base.wrapping_add(start);
+        // SAFETY: its header (the first 16 bytes, aligned) is initialised.
+        let header = unsafe { request.cast::<abi::Header>().read() };
+        if !abi::is_request_address(request as u64) {
+            return fail(Errno::EFAULT);
+        }
+        // SAFETY: a whole request of `header.size` bytes that the batch owns and borrows
+        // mutably, naming buffers under `push_unchecked`'s guarantee; typed calls are enabled.
+        let ret = unsafe { kernel.typed_call(request, header.op, header.size) };
+        // SAFETY: the answer slot lies within the request, aligned.
+        let answer =
+            unsafe { request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>().read() };
+        if let Some(slot) = batch.answers.get_mut(done) {
+            slot.write(answer);
+        }
+        if let Err(errno) = Errno::from_syscall_return(ret) {
+            return fail(errno);
+        }
+        start += header.size as usize;
+    }
+    Ok(batch.len)
 }
 
 /// Why a batch stopped.

@@ -36,7 +36,9 @@ mod tests;
 
 pub use ferrocall_abi as abi;
 pub use ferrocall_abi::{Errno, Op, Request};
-pub use kernel::{Batch, BatchError, BufferFree, FillError, Kernel, Native, Support, TypedCalls};
+pub use kernel::{
+    Batch, BatchError, BufferFree, FillError, Kernel, Native, PackedBatch, Support, TypedCalls,
+};
 pub use seed::Syscall;
 
 /// `Useless(value)`: the seed's demonstration call, `value + 15` computed by the kernel.
@@ -81,6 +83,11 @@ pub fn getcwd(buf: &mut [u8]) -> Result<usize, FillError> {
 /// Runs the calls of `batch` in one kernel entry, see [`TypedCalls::batch`].
 pub fn batch<const N: usize>(batch: &mut Batch<'_, N>) -> Result<usize, BatchError> {
     Native.batch(batch)
+}
+
+/// Runs the calls of a [`PackedBatch`] in one kernel entry; see [`TypedCalls::packed_batch`].
+pub fn packed_batch<const N: usize>(batch: &mut PackedBatch<'_, N>) -> Result<usize, BatchError> {
+    Native.packed_batch(batch)
 }
 
 /// Whether the running kernel offers `op` (through the `Probe` operation).

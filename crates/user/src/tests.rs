@@ -101,7 +101,7 @@ impl FakeKernel {
             }
             Call::GetCwd(args) => fill(args.buf, FAKE_CWD),
             Call::Probe(args) => fill(args.buf, &abi::ops::probe_bytes()),
-            Call::Batch(_) if self.observed => {
+            Call::Batch(_) | Call::PackedBatch(_) if self.observed => {
                 Answer::error_with(Errno::EOPNOTSUPP, abi::ops::BATCH_REFUSED)
             }
             Call::Batch(args) => {
@@ -120,6 +120,31 @@ impl FakeKernel {
                         break;
                     }
                     done += 1;
+                }
+                answer.unwrap_or(Answer::done(Ok(done)))
+            }
+            Call::PackedBatch(args) => {
+                // SAFETY: the packed batch wrapper passes its own buffers for the call.
+                let raw = unsafe { user_bytes(args.requests) };
+                // SAFETY: as above; the two do not overlap.
+                let out = unsafe { user_bytes(args.answers) };
+                let mut done = 0;
+                let mut offset = 0;
+                let mut answer = None;
+                for slot in out.chunks_exact_mut(16) {
+                    let size = u32::from_le_bytes(raw[offset..offset + 4].try_into().unwrap());
+                    let op = u32::from_le_bytes(raw[offset + 4..offset + 8].try_into().unwrap());
+                    // The kernel leaves the requests' own answer slots alone: run a copy.
+                    let mut copy = raw[offset..offset + size as usize].to_vec();
+                    let result = self.handle(op, size, &mut copy);
+                    let at = abi::Request::<()>::ANSWER_OFFSET;
+                    slot.copy_from_slice(&copy[at..at + 16]);
+                    if let Err(errno) = result {
+                        answer = Some(Answer::error_with(errno, done));
+                        break;
+                    }
+                    done += 1;
+                    offset += size as usize;
                 }
                 answer.unwrap_or(Answer::done(Ok(done)))
             }
@@ -350,4 +375,43 @@ fn an_observed_batch_runs_its_calls_one_by_one() {
     batch.push(&mut never).unwrap();
     assert_eq!(k.batch(&mut batch), Err(BatchError { errno: Errno::EOVERFLOW, completed: 0 }));
     assert_eq!(never.answer.result(), None);
+}
+
+#[test]
+fn a_packed_batch_answers_in_order() {
+    use crate::{BatchError, PackedBatch};
+    use abi::ops::{GetPidArgs, UselessArgs, WriteArgs};
+    for observed in [false, true] {
+        let mut k = FakeKernel::patched();
+        k.observed = observed;
+        let mut batch = PackedBatch::<4>::new();
+        assert_eq!(batch.push(UselessArgs { value: 1, ..Default::default() }), Ok(0));
+        assert_eq!(batch.push(GetPidArgs {}), Ok(1));
+        let text = b"packed";
+        let write = WriteArgs { fd: 1, buf: abi::UserBuf::from_slice(text), ..Default::default() };
+        // SAFETY: `text` outlives the batch and is only read.
+        assert_eq!(unsafe { batch.push_unchecked(write) }, Ok(2));
+        assert_eq!(k.packed_batch(&mut batch), Ok(3), "observed: {observed}");
+        assert_eq!(batch.answer(0), Some(Ok(16)));
+        assert_eq!(batch.answer(1), Some(Ok(4242)));
+        assert_eq!(batch.answer(2), Some(Ok(6)));
+        assert_eq!(batch.answer(3), None);
+        assert_eq!(&k.written.borrow()[..], text);
+        let expected_calls = if observed { 4 } else { 1 };
+        assert_eq!(k.typed_calls.get(), expected_calls, "observed: {observed}");
+
+        // Stop at the first failure: its answer holds the error, the next did not run.
+        let mut batch = PackedBatch::<3>::new();
+        batch.push(GetPidArgs {}).unwrap();
+        batch.push(UselessArgs { value: u32::MAX, ..Default::default() }).unwrap();
+        batch.push(GetPidArgs {}).unwrap();
+        assert_eq!(batch.push(GetPidArgs {}), Err(Errno::E2BIG));
+        assert_eq!(
+            k.packed_batch(&mut batch),
+            Err(BatchError { errno: Errno::EOVERFLOW, completed: 1 })
+        );
+        assert_eq!(batch.answer(0), Some(Ok(4242)));
+        assert_eq!(batch.answer(1), Some(Err(Errno::EOVERFLOW)));
+        assert_eq!(batch.answer(2), None);
+    }
 }

@@ -743,6 +743,7 @@ fn one_of_each(devnull: i32, scratch: u64) -> Vec<(Op, Vec<u8>)> {
             Op::Read => io(devnull, scratch, 16),
             Op::GetCwd | Op::Probe => buf(scratch, 512),
             Op::Batch => buf(scratch, 0),
+            Op::PackedBatch => [buf(scratch, 0), buf(scratch, 0)].concat(),
             _ => Vec::new(),
         };
         out.push((op, request_bytes(op.request_size() as u32, op as u32, 0, 0, &args)));
@@ -984,6 +985,206 @@ fn batch_obeys_seccomp_per_call() -> Outcome {
     })
     .map_err(|e| e.to_string())?;
     expect_eq("KILL_PROCESS inside a batch", ended, Ended::Killed(libc::SIGSYS))
+}
+
+fn packed_batch_runs_every_call() -> Outcome {
+    use ferrocall::abi::ops::{GetPidArgs, GetPpidArgs, ReadArgs, WriteArgs};
+    use ferrocall::PackedBatch;
+    let (r, w) = nonblocking_pipe()?;
+    let data = b"packed";
+    let mut into = [0u8; 16];
+    let mut batch = PackedBatch::<200>::new();
+    let e = |e: Errno| e.to_string();
+    batch.push(UselessArgs { value: 5, ..Default::default() }).map_err(e)?;
+    batch.push(GetPidArgs {}).map_err(e)?;
+    batch.push(GetPpidArgs {}).map_err(e)?;
+    let write = WriteArgs { fd: w, buf: abi::UserBuf::from_slice(data), ..Default::default() };
+    // SAFETY: `data` and `into` outlive the batch and are not touched until it has run.
+    unsafe { batch.push_unchecked(write) }.map_err(e)?;
+    let read =
+        ReadArgs { fd: r, buf: abi::UserBufMut::from_mut_slice(&mut into), ..Default::default() };
+    // SAFETY: as above.
+    unsafe { batch.push_unchecked(read) }.map_err(e)?;
+    // Enough requests of mixed sizes to cross several of the kernel's chunks and answer
+    // groups, with requests straddling chunk boundaries.
+    while batch.len() < 200 {
+        let i = batch.len() as u32;
+        if i % 3 == 0 {
+            batch.push(GetPidArgs {}).map_err(e)?;
+        } else {
+            batch.push(UselessArgs { value: i, ..Default::default() }).map_err(e)?;
+        }
+    }
+    let result = ferrocall::packed_batch(&mut batch);
+    close(r);
+    close(w);
+    expect_eq("packed batch", result, Ok(200))?;
+    let pid = u64::from(std::process::id());
+    let ppid = syscall(nr::GETPPID, [0; 6]).map_err(e)?;
+    expect_eq("Useless", batch.answer(0), Some(Ok(20)))?;
+    expect_eq("GetPid", batch.answer(1), Some(Ok(pid)))?;
+    expect_eq("GetPpid", batch.answer(2), Some(Ok(ppid)))?;
+    expect_eq("Write", batch.answer(3), Some(Ok(6)))?;
+    expect_eq("Read after the Write", batch.answer(4), Some(Ok(6)))?;
+    expect_eq("bytes", &into[..6], data)?;
+    for i in 5..200u32 {
+        let want = if i % 3 == 0 { pid } else { u64::from(i) + 15 };
+        expect_eq(&format!("call {i}"), batch.answer(i as usize), Some(Ok(want)))?;
+    }
+    Ok(())
+}
+
+fn packed_batch_stops_at_the_first_failure() -> Outcome {
+    use ferrocall::abi::ops::GetPidArgs;
+    use ferrocall::{BatchError, PackedBatch};
+    let mut batch = PackedBatch::<3>::new();
+    let e = |e: Errno| e.to_string();
+    batch.push(UselessArgs { value: 1, ..Default::default() }).map_err(e)?;
+    batch.push(UselessArgs { value: u32::MAX, ..Default::default() }).map_err(e)?;
+    batch.push(GetPidArgs {}).map_err(e)?;
+    let result = ferrocall::packed_batch(&mut batch);
+    expect_eq("packed batch", result, Err(BatchError { errno: Errno::EOVERFLOW, completed: 1 }))?;
+    expect_eq("first", batch.answer(0), Some(Ok(16)))?;
+    expect_eq("second", batch.answer(1), Some(Err(Errno::EOVERFLOW)))?;
+    expect_eq("third, never run", batch.answer(2), None)
+}
+
+/// A raw `PackedBatch` request over `requests` (at `req_at`, `req_len`) with answers at
+/// `ans_at` (`ans_len` bytes).
+fn raw_packed(
+    req_at: u64,
+    req_len: u64,
+    ans_at: u64,
+    ans_len: u64,
+) -> (Result<u64, Errno>, Answer) {
+    let mut args = Vec::new();
+    for word in [req_at, req_len, ans_at, ans_len] {
+        args.extend_from_slice(&word.to_le_bytes());
+    }
+    let op = Op::PackedBatch as u32;
+    let (r, answer) = call_at(8, &request_bytes(64, op, 0, 0, &args), u64::from(op), 64);
+    (r, answer_of(&answer))
+}
+
+fn hostile_packed_batches() -> Outcome {
+    let mut pages = Pages::map(3, 0).map_err(|e| e.to_string())?;
+    let (req, ans) = (pages.addr(0), pages.addr(PAGE));
+    // Write `requests` back to back at the start of page 0 and run them; the answers go to
+    // page 1.
+    let mut run = |requests: &[Vec<u8>], count: u64| {
+        let bytes: Vec<u8> = requests.concat();
+        pages.write(0, &bytes);
+        raw_packed(req, bytes.len() as u64, ans, count * 16)
+    };
+    let one = useless_request(1, 40);
+    let (r, a) = run(&[one.clone(), one.clone()], 2);
+    hostile("two good requests", (r, a.result()), (Ok(0), Some(Ok(2))))?;
+    let (r, a) = run(&[one.clone(), useless_request(1, 44)], 2);
+    hostile("a request size not a multiple of 8", (r, a.value), (Err(Errno::EINVAL), 1))?;
+    let (r, a) = run(&[one.clone()], 2);
+    hostile("more answers than requests", (r, a.value), (Err(Errno::EINVAL), 1))?;
+    let nested = request_bytes(64, Op::PackedBatch as u32, 0, 0, &[0; 32]);
+    let (r, a) = run(&[one.clone(), nested], 2);
+    hostile("a packed batch inside a packed batch", (r, a.value), (Err(Errno::EINVAL), 1))?;
+    let batch = request_bytes(48, Op::Batch as u32, 0, 0, &[0; 16]);
+    let (r, _) = run(&[batch], 1);
+    hostile("a batch inside a packed batch", r, Err(Errno::EINVAL))?;
+    let (r, _) = run(&[request_bytes(40, Op::Exit as u32 + 100, 0, 0, &[0; 8])], 1);
+    hostile("an unknown operation in a packed batch", r, Err(Errno::ENOSYS))?;
+    let mut tail = useless_request(1, 48);
+    tail[44] = 1;
+    let (r, _) = run(&[tail], 1);
+    hostile("a newer request with a non-zero tail", r, Err(Errno::E2BIG))?;
+    let (r, a) = run(&[useless_request(1, 48), useless_request(2, 32)], 2);
+    hostile("newer and older requests", (r, a.result()), (Ok(0), Some(Ok(2))))?;
+    // The zero-extended older request computed 0 + 15.
+    let mut answers = [0u8; 32];
+    // SAFETY: page 1 is mapped and holds the answers just written.
+    unsafe { core::ptr::copy_nonoverlapping(ans as *const u8, answers.as_mut_ptr(), 32) };
+    hostile("the older request's answer", answer_of(&answers[16..]).result(), Some(Ok(15)))?;
+    let mut flagged = useless_request(1, 40);
+    flagged[8] = 1;
+    let (r, a) = run(&[one.clone(), flagged], 2);
+    hostile("an unknown flag in a packed request", (r, a.value), (Err(Errno::EINVAL), 1))?;
+    // The buffers themselves.
+    pages.write(0, &one);
+    for (what, req_at, req_len, ans_at, ans_len, want) in [
+        ("requests at NULL", 0u64, 40u64, ans, 16u64, Errno::EFAULT),
+        ("requests in kernel memory", 0xffff_ffff_8100_0000, 40, ans, 16, Errno::EFAULT),
+        ("requests wrapping", u64::MAX - 7, 40, ans, 16, Errno::EFAULT),
+        ("requests in an unmapped page", pages.addr(2 * PAGE), 40, ans, 16, Errno::EFAULT),
+        ("answers of a partial size", req, 40, ans, 15, Errno::EINVAL),
+        ("too many answers", req, 40, ans, 16 * 1025, Errno::E2BIG),
+        ("answers in kernel memory", req, 40, 0xffff_ffff_8100_0000, 16, Errno::EFAULT),
+        ("answers in a read-only page", req, 40, pages.addr(2 * PAGE), 16, Errno::EFAULT),
+    ] {
+        if what == "requests in an unmapped page" {
+            pages.unmap(2).map_err(|e| e.to_string())?;
+        }
+        if what == "answers in a read-only page" {
+            let ro = Pages::map(1, 0).map_err(|e| e.to_string())?;
+            ro.protect(0, PROT_READ).map_err(|e| e.to_string())?;
+            let (r, _) = raw_packed(req_at, req_len, ro.addr(0), ans_len);
+            hostile(what, r, Err(want))?;
+            continue;
+        }
+        let (r, _) = raw_packed(req_at, req_len, ans_at, ans_len);
+        hostile(what, r, Err(want))?;
+    }
+    let (r, a) = raw_packed(req, 0, ans, 0);
+    hostile("an empty packed batch", (r, a.result()), (Ok(0), Some(Ok(0))))
+}
+
+fn packed_batch_obeys_seccomp_per_call() -> Outcome {
+    use ferrocall::abi::ops::GetPidArgs;
+    use ferrocall::{BatchError, PackedBatch};
+    let filter = seccomp::program(
+        &[
+            Rule {
+                nr: abi::SYSCALL_NR,
+                arg0: Some(Op::PackedBatch as u64),
+                action: seccomp::ALLOW,
+            },
+            Rule { nr: abi::SYSCALL_NR, arg0: Some(Op::Useless as u64), action: seccomp::ALLOW },
+            Rule { nr: abi::SYSCALL_NR, arg0: None, action: seccomp::errno(Errno::EACCES) },
+        ],
+        seccomp::ALLOW,
+    );
+    let (ended, _) = in_child(|| {
+        if seccomp::install(&filter).is_err() {
+            return 100;
+        }
+        let mut batch = PackedBatch::<2>::new();
+        let _ = batch.push(UselessArgs { value: 1, ..Default::default() });
+        let _ = batch.push(GetPidArgs {});
+        let r = ferrocall::packed_batch(&mut batch);
+        let mut failures = 0;
+        failures |= i32::from(r != Err(BatchError { errno: Errno::EACCES, completed: 1 }));
+        failures |= i32::from(batch.answer(0) != Some(Ok(16))) << 1;
+        failures |= i32::from(batch.answer(1).is_some()) << 2;
+        failures
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("child's failure bits", ended, Ended::Exited(0))?;
+    let kill = seccomp::program(
+        &[Rule {
+            nr: abi::SYSCALL_NR,
+            arg0: Some(Op::GetPid as u64),
+            action: seccomp::KILL_PROCESS,
+        }],
+        seccomp::ALLOW,
+    );
+    let (ended, _) = in_child(|| {
+        if seccomp::install(&kill).is_err() {
+            return 100;
+        }
+        let mut batch = PackedBatch::<1>::new();
+        let _ = batch.push(GetPidArgs {});
+        let _ = ferrocall::packed_batch(&mut batch);
+        1
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("KILL_PROCESS inside a packed batch", ended, Ended::Killed(libc::SIGSYS))
 }
 
 // ---- ptrace and the tracer --------------------------------------------------------------
@@ -1394,6 +1595,10 @@ const MAIN_TESTS: &[Test] = &[
     ("batch_stops_at_the_first_failure", batch_stops_at_the_first_failure),
     ("hostile_batches", hostile_batches),
     ("batch_obeys_seccomp_per_call", batch_obeys_seccomp_per_call),
+    ("packed_batch_runs_every_call", packed_batch_runs_every_call),
+    ("packed_batch_stops_at_the_first_failure", packed_batch_stops_at_the_first_failure),
+    ("hostile_packed_batches", hostile_packed_batches),
+    ("packed_batch_obeys_seccomp_per_call", packed_batch_obeys_seccomp_per_call),
     ("seccomp_kill_and_trace_actions", seccomp_kill_and_trace_actions),
     ("ferrotrace_decodes_hello", ferrotrace_decodes_hello),
     ("ferrotrace_decodes_the_demo_and_errors", ferrotrace_decodes_the_demo_and_errors),

@@ -218,7 +218,33 @@ operations! {
         /// The entries, read by the kernel.
         entries: UserBuf,
     });
+    /// Runs several typed calls in one kernel entry, like [`Op::Batch`], but with the
+    /// requests themselves laid out back to back in `requests`, so that the kernel reads
+    /// them with one copy per [`PACKED_CHUNK`] bytes rather than one per call, and writes
+    /// their answers, in order, with one copy per [`PACKED_ANSWERS`] calls into `answers`,
+    /// an array of [`Answer`](crate::Answer) whose length says how many requests to run.
+    /// Each request starts where the one before it ends (a request size must be a multiple
+    /// of 8, else `EINVAL`), lies within `requests`, and is checked by seccomp and run
+    /// exactly as if made alone with its address in `requests` as the request address; the
+    /// answer slots inside the requests are neither read nor written. Failure policy,
+    /// limits and refusal as for [`Op::Batch`]: it stops at the first failure, answers its
+    /// errno with the number of calls that succeeded before it, and the failed call's
+    /// answer is written if the call ran; at most [`MAX_BATCH`] calls; a `Batch` or
+    /// `PackedBatch` inside is `EINVAL`; `EOPNOTSUPP` with [`BATCH_REFUSED`] while the
+    /// process is observed.
+    10 => PackedBatch(PackedBatchArgs {
+        /// The requests, back to back, read by the kernel.
+        requests: UserBuf,
+        /// One answer per request, written by the kernel.
+        answers: UserBufMut,
+    });
 }
+
+/// The kernel reads the requests of a [`Op::PackedBatch`] in chunks of this many bytes.
+pub const PACKED_CHUNK: usize = 1024;
+
+/// The kernel writes the answers of a [`Op::PackedBatch`] in groups of this many.
+pub const PACKED_ANSWERS: usize = 32;
 
 /// One call of a [`Op::Batch`]: what a lone typed call passes in registers.
 #[repr(C)]
