@@ -97,6 +97,7 @@ fn handle(op: u64, size: u64, addr: u64) -> Result<(), Errno> {
 /// Decodes and runs the request whose known part is `known` (`plan.known` bytes, copied
 /// in). `Err` when there is no answer to write: the request does not decode, or the call
 /// ended with a restart code (the signal code restarts it or makes it `EINTR`).
+#[inline(always)]
 fn execute(plan: &abi::decode::Plan, known: &[u8]) -> Result<Answer, Errno> {
     let call = abi::decode(plan, known)?;
     let answer = run(call);
@@ -132,7 +133,9 @@ fn write_answer(addr: usize, answer: &Answer) -> Result<(), Errno> {
         .map_err(|_| Errno::EFAULT)
 }
 
-/// Runs a decoded call; the dispatch on the operation.
+/// Runs a decoded call; the dispatch on the operation. Inlined into the paths that decode
+/// calls, while the large operations stay out of line.
+#[inline(always)]
 fn run(call: Call) -> Answer {
     match call {
         Call::Useless(args) => Answer::done(useless(args.value)),
@@ -212,6 +215,7 @@ fn exit(code: i32) -> ! {
 }
 
 /// `getcwd(buf)`: the current directory via `d_path()`, copied out with its NUL.
+#[inline(never)]
 fn getcwd(buf: UserBufMut) -> Answer {
     match getcwd_inner(buf) {
         Ok(len) => Answer::done(Ok(len)),
@@ -262,6 +266,7 @@ fn getcwd_inner(buf: UserBufMut) -> Result<u64, (Errno, u64)> {
 /// and run by [`handle`] exactly as a lone call. Answers the number of calls when all
 /// succeed; otherwise stops at the first failure and answers its errno, with the number of
 /// calls that succeeded before it as the value.
+#[inline(never)]
 fn batch(entries: UserBuf) -> Answer {
     use abi::ops::{BatchEntry, MAX_BATCH};
     // SAFETY: the check only reads the current task's syscall work flags.
@@ -341,31 +346,54 @@ struct Chunks {
     /// The user address and length of the requests.
     base: usize,
     len: usize,
-    /// The chunk holds bytes `start..start + filled` of the requests.
+    /// The chunk holds bytes `start..start + filled` of the requests, in its first `filled`
+    /// bytes; the rest of it is uninitialised (nothing to clear on every batch).
     start: usize,
     filled: usize,
-    chunk: [u8; abi::ops::PACKED_CHUNK],
+    chunk: [MaybeUninit<u8>; abi::ops::PACKED_CHUNK],
 }
 
 impl Chunks {
+    fn new(base: usize, len: usize) -> Self {
+        Chunks { base, len, start: 0, filled: 0, chunk: [MaybeUninit::uninit(); abi::ops::PACKED_CHUNK] }
+    }
+
     /// Bytes `offset..offset + want` of the requests, or fewer where the requests end;
     /// `EINVAL` if none are left. Reads the next chunk, from `offset`, when they are not
     /// all in this one.
+    #[inline]
     fn get(&mut self, offset: usize, want: usize) -> Result<&[u8], Errno> {
         let left = self.len.checked_sub(offset).filter(|&n| n > 0).ok_or(Errno::EINVAL)?;
         let want = want.min(left);
-        let end = offset.checked_add(want).ok_or(Errno::EINVAL)?;
-        let have = self.start.checked_add(self.filled).ok_or(Errno::EINVAL)?;
-        if offset < self.start || end > have {
-            let n = left.min(self.chunk.len());
-            let at = self.base.checked_add(offset).ok_or(Errno::EFAULT)?;
-            let part = self.chunk.get_mut(..n).ok_or(Errno::EINVAL)?;
-            UserSlice::new(at, n).reader().read_slice(part).map_err(|_| Errno::EFAULT)?;
-            self.start = offset;
-            self.filled = n;
-        }
-        let from = offset - self.start;
-        self.chunk.get(from..from + want).ok_or(Errno::EINVAL)
+        let from = match offset.checked_sub(self.start) {
+            Some(from) if self.filled.checked_sub(from).is_some_and(|room| room >= want) => from,
+            _ => {
+                self.refill(offset, left)?;
+                0
+            }
+        };
+        self.initialised().get(from..).and_then(|rest| rest.get(..want)).ok_or(Errno::EINVAL)
+    }
+
+    /// Reads the next chunk, starting at `offset`, `left` bytes before the end.
+    fn refill(&mut self, offset: usize, left: usize) -> Result<(), Errno> {
+        let n = left.min(self.chunk.len());
+        let at = self.base.checked_add(offset).ok_or(Errno::EFAULT)?;
+        let part = self.chunk.get_mut(..n).ok_or(Errno::EINVAL)?;
+        // A failed read may leave the chunk partly written: it holds nothing until it succeeds.
+        self.filled = 0;
+        UserSlice::new(at, n).reader().read_raw(part).map_err(|_| Errno::EFAULT)?;
+        self.start = offset;
+        self.filled = n;
+        Ok(())
+    }
+
+    /// The bytes the last read put in the chunk.
+    fn initialised(&self) -> &[u8] {
+        let init = self.chunk.get(..self.filled).unwrap_or(&[]);
+        // SAFETY: `refill` sets `filled` only after `read_raw` has initialised that many bytes
+        // from the start of the chunk, and `MaybeUninit<u8>` has the layout of `u8`.
+        unsafe { core::slice::from_raw_parts(init.as_ptr().cast::<u8>(), init.len()) }
     }
 }
 
@@ -402,6 +430,7 @@ impl Answers {
 
 /// `PackedBatch(requests, answers)`: the calls laid out back to back in `requests`, one
 /// answer each in `answers`, with [`batch`]'s checks and failure policy.
+#[inline(never)]
 fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
     const ANSWER_SIZE: usize = Request::<()>::ANSWER_SIZE;
     // SAFETY: the check only reads the current task's syscall work flags.
@@ -419,7 +448,7 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
     if count > abi::ops::MAX_BATCH {
         return Answer::done(Err(Errno::E2BIG));
     }
-    let mut chunks = Chunks { base, len, start: 0, filled: 0, chunk: [0; abi::ops::PACKED_CHUNK] };
+    let mut chunks = Chunks::new(base, len);
     let mut out = Answers { at, n: 0, group: [0; abi::ops::PACKED_ANSWERS * ANSWER_SIZE] };
     let mut offset = 0;
     let mut done = 0u64;
@@ -430,16 +459,10 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
                 if let Err(errno) = out.push(&answer) {
                     return Answer::error_with(errno, done);
                 }
-                match answer.result() {
-                    Some(Ok(_)) => {}
-                    Some(Err(errno)) => {
-                        failure = Some(errno);
-                        break;
-                    }
-                    None => {
-                        failure = Some(Errno::EINVAL);
-                        break;
-                    }
+                // The handler's own answer: done, and its errno is 0 or a valid one.
+                if answer.errno != 0 {
+                    failure = Some(Errno::new(answer.errno.into()).unwrap_or(Errno::EINVAL));
+                    break;
                 }
                 done += 1;
                 offset += size;
@@ -495,8 +518,6 @@ fn packed_call(chunks: &mut Chunks, offset: usize, ran: u64) -> Result<(Answer, 
         let tail = at.checked_add(plan.copy_len).ok_or(Errno::EFAULT)?;
         check_unknown_tail(UserSlice::new(tail, plan.size - plan.copy_len).reader())?;
     }
-    // The same bytes as above, from the same copy: the range is still in the chunk.
-    let head = chunks.get(offset, MAX_KNOWN)?;
     let answer = if plan.copy_len == plan.known {
         execute(&plan, head.get(..plan.known).ok_or(Errno::EINVAL)?)?
     } else {
@@ -510,6 +531,7 @@ fn packed_call(chunks: &mut Chunks, offset: usize, ran: u64) -> Result<(Answer, 
 }
 
 /// `Probe(buf)`: the ABI version and every operation with its request size.
+#[inline(never)]
 fn probe(buf: UserBufMut) -> Answer {
     let (addr, len) = match buf.check() {
         Ok(b) => b,

@@ -110,13 +110,30 @@ pub fn run(ws: &Workspace) -> Result<bool> {
          markers, attributed to its function. `[user]` marks the guest program (library and\n\
          benchmark loop), the rest is the kernel.\n",
     );
+    // FERROCALL_PROFILE_FUNCTION=name also lists, per case, how often each instruction of
+    // that function ran (target/bench/profile-addresses.txt), to read beside `objdump -d`.
+    let focus = std::env::var("FERROCALL_PROFILE_FUNCTION").ok();
+    let mut addresses = String::new();
     for (index, pcs) in &samples {
         let name = names.get(index).map_or("?", String::as_str);
+        if let Some(focus) = &focus {
+            let mut counts = BTreeMap::new();
+            for &pc in pcs.iter().filter(|&&pc| kernel_syms.lookup(pc) == Some(focus.as_str())) {
+                *counts.entry(pc).or_insert(0u64) += 1;
+            }
+            let _ = writeln!(addresses, "## {name}");
+            for (pc, n) in counts {
+                let _ = writeln!(addresses, "{pc:x} {n}");
+            }
+        }
         let profile = Profile::of(pcs, &kernel_syms, &user_syms, bias);
         profile.write(&mut report, name);
     }
     let dir = ws.target().join("bench");
     fs::create_dir_all(&dir)?;
+    if focus.is_some() {
+        fs::write(dir.join("profile-addresses.txt"), &addresses)?;
+    }
     let path = dir.join("profile.md");
     fs::write(&path, &report)?;
     println!("{report}");

@@ -1081,7 +1081,7 @@ fn hostile_packed_batches() -> Outcome {
     hostile("two good requests", (r, a.result()), (Ok(0), Some(Ok(2))))?;
     let (r, a) = run(&[one.clone(), useless_request(1, 44)], 2);
     hostile("a request size not a multiple of 8", (r, a.value), (Err(Errno::EINVAL), 1))?;
-    let (r, a) = run(&[one.clone()], 2);
+    let (r, a) = run(std::slice::from_ref(&one), 2);
     hostile("more answers than requests", (r, a.value), (Err(Errno::EINVAL), 1))?;
     let nested = request_bytes(64, Op::PackedBatch as u32, 0, 0, &[0; 32]);
     let (r, a) = run(&[one.clone(), nested], 2);

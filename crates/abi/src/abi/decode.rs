@@ -52,7 +52,7 @@ pub fn plan(op: u64, size: u64, addr: u64) -> Result<Plan, Errno> {
 ///
 /// Errors: `EINVAL` if the header disagrees with the registers (`rdi`, `rsi`), sets an
 /// unknown flag or the reserved field, or a padding field is not zero.
-#[inline]
+#[inline(always)]
 pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
     let head: &[u8; Header::SIZE] =
         bytes.get(..Header::SIZE).and_then(|b| b.try_into().ok()).ok_or(Errno::EINVAL)?;

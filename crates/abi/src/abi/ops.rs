@@ -61,12 +61,18 @@ macro_rules! operations {
                 }
             }
 
+            /// The request sizes, in numeric order: a table rather than a `match`, which
+            /// the kernel (built without jump tables) would turn into a chain of compares.
+            const REQUEST_SIZES: &'static [usize] = &[$(size_of::<Request<$args>>()),*];
+
             /// The size of a whole request for the operation in this version of the ABI.
             #[inline]
+            #[expect(
+                clippy::indexing_slicing,
+                reason = "operations are numbered from 1 without gaps, checked at compile time"
+            )]
             pub const fn request_size(self) -> usize {
-                match self {
-                    $(Op::$name => size_of::<Request<$args>>(),)*
-                }
+                Op::REQUEST_SIZES[(self as usize).wrapping_sub(1)]
             }
 
             /// The operation's argument fields.
@@ -86,7 +92,7 @@ macro_rules! operations {
         impl Call {
             /// Decodes the arguments of `op` from `bytes`, the bytes after the answer slot
             /// zero-extended to the size this ABI knows.
-            #[inline]
+            #[inline(always)]
             pub fn decode_args(op: Op, bytes: &[u8]) -> Result<Call, Errno> {
                 match op {
                     $(Op::$name => Ok(Call::$name(<$args as Args>::decode(bytes)?)),)*
@@ -333,7 +339,26 @@ pub fn parse_probe(bytes: &[u8]) -> Option<(ProbeHeader, impl Iterator<Item = Pr
     Some((header, entries))
 }
 
+/// Whether the operations are numbered 1, 2, 3… in table order, as `Op::request_size`
+/// needs.
+#[expect(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "evaluated at compile time, where it cannot fail"
+)]
+const fn numbered_from_one() -> bool {
+    let mut i = 0;
+    while i < Op::ALL.len() {
+        if Op::ALL[i] as usize != i + 1 {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 const _: () = {
+    assert!(numbered_from_one());
     assert!(size_of::<BatchEntry>() == 16);
     assert!(size_of::<ProbeHeader>() == 8);
     assert!(size_of::<ProbeEntry>() == 8);
