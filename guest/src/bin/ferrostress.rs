@@ -394,20 +394,23 @@ fn fuzz() -> Outcome {
             buf[0..4].copy_from_slice(&(size as u32).to_le_bytes());
             buf[4..8].copy_from_slice(&op.to_le_bytes());
         }
-        // Where this operation's buffer field is, and whether the kernel writes through it.
-        let (buf_field, kernel_writes) = match Op::from_raw(u64::from(op)) {
-            Some(Op::Read) => (Some(40), true),
-            Some(Op::Write) => (Some(40), false),
-            // A batch's entries name requests the kernel answers into: keep them in the
-            // arena (or bad) like a buffer the kernel writes.
-            Some(Op::GetCwd | Op::Probe | Op::Batch) => (Some(32), true),
-            _ => (None, false),
+        // Where this operation's buffer fields are, and whether the kernel writes through
+        // them.
+        let (buf_fields, kernel_writes): (&[usize], bool) = match Op::from_raw(u64::from(op)) {
+            Some(Op::Read) => (&[40], true),
+            Some(Op::Write) => (&[40], false),
+            // A batch's entries name requests the kernel answers into, and a packed batch's
+            // answers are written: keep them in the arena (or bad) like a buffer the kernel
+            // writes.
+            Some(Op::GetCwd | Op::Probe | Op::Batch) => (&[32], true),
+            Some(Op::PackedBatch) => (&[32, 48], true),
+            _ => (&[], false),
         };
         if len >= 40 && matches!(Op::from_raw(u64::from(op)), Some(Op::Read | Op::Write)) {
             let fd = rng.pick(&fd_choices);
             buf[32..36].copy_from_slice(&fd.to_le_bytes());
         }
-        if let Some(at) = buf_field.filter(|at| len >= at + 16) {
+        for &at in buf_fields.iter().filter(|&&at| len >= at + 16) {
             let addr = if rng.below(2) == 0 {
                 arena.addr(rng.below(arena_len as u64 / 2) as usize + arena_len / 2)
             } else {
@@ -434,8 +437,8 @@ fn fuzz() -> Outcome {
             if len > 0 {
                 let at = rng.below(len as u64) as usize;
                 let protected = (kernel_writes
-                    && buf_field.is_some_and(|f| (f..f + 16).contains(&at)))
-                    || (buf_field == Some(40) && (32..36).contains(&at));
+                    && buf_fields.iter().any(|&f| (f..f + 16).contains(&at)))
+                    || (buf_fields == [40] && (32..36).contains(&at));
                 if !protected {
                     buf[at] = rng.next() as u8;
                 }
