@@ -311,7 +311,7 @@ pub trait TypedCalls: Kernel {
     /// made one by one, with the same results.
     fn packed_batch<const N: usize>(
         &self,
-        batch: &mut PackedBatch<'_, N>,
+        batch: &mut PackedBatch<N>,
     ) -> Result<usize, BatchError> {
         let fail = |errno, completed| BatchError { errno, completed };
         let count = batch.len;
@@ -450,8 +450,10 @@ const SLOT_WORDS: usize = ops::MAX_KNOWN_REQUEST_SIZE.div_ceil(8);
 /// Typed calls laid out back to back in one buffer, run in one kernel entry with
 /// [`TypedCalls::packed_batch`] (the operation [`Op::PackedBatch`]): the kernel reads the
 /// requests a chunk at a time and writes the answers a group at a time, so this is the
-/// cheapest way to make many calls. Each push copies the request into the batch.
-pub struct PackedBatch<'a, const N: usize> {
+/// cheapest way to make many calls. Each push copies the request into the batch, so the
+/// caller keeps no request alive; the buffers that `push_unchecked` requests name are the
+/// caller's to keep valid (no lifetime can say so: they travel as addresses).
+pub struct PackedBatch<const N: usize> {
     /// The requests, back to back; the first `used` bytes are initialised.
     buf: [[MaybeUninit<u64>; SLOT_WORDS]; N],
     used: usize,
@@ -459,11 +461,9 @@ pub struct PackedBatch<'a, const N: usize> {
     /// The first `len` are initialised (pending until the batch runs); nothing needs to be
     /// cleared for the rest of a large, mostly unused batch.
     answers: [MaybeUninit<Answer>; N],
-    /// The buffers named by requests pushed with `push_unchecked` must outlive the batch.
-    buffers: PhantomData<&'a mut ()>,
 }
 
-impl<'a, const N: usize> PackedBatch<'a, N> {
+impl<const N: usize> PackedBatch<N> {
     /// An empty batch of at most `N` calls.
     pub const fn new() -> Self {
         PackedBatch {
@@ -471,7 +471,6 @@ impl<'a, const N: usize> PackedBatch<'a, N> {
             used: 0,
             len: 0,
             answers: [const { MaybeUninit::uninit() }; N],
-            buffers: PhantomData,
         }
     }
 
@@ -533,7 +532,7 @@ impl<'a, const N: usize> PackedBatch<'a, N> {
     }
 }
 
-impl<const N: usize> Default for PackedBatch<'_, N> {
+impl<const N: usize> Default for PackedBatch<N> {
     fn default() -> Self {
         PackedBatch::new()
     }
@@ -548,7 +547,7 @@ impl<const N: usize> Default for PackedBatch<'_, N> {
 #[cold]
 unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
     kernel: &K,
-    batch: &mut PackedBatch<'_, N>,
+    batch: &mut PackedBatch<N>,
 ) -> Result<usize, BatchError> {
     let base = batch.buf.as_mut_ptr().cast::<u8>();
     let mut start = 0;

@@ -86,7 +86,7 @@ pub fn batch<const N: usize>(batch: &mut Batch<'_, N>) -> Result<usize, BatchErr
 }
 
 /// Runs the calls of a [`PackedBatch`] in one kernel entry; see [`TypedCalls::packed_batch`].
-pub fn packed_batch<const N: usize>(batch: &mut PackedBatch<'_, N>) -> Result<usize, BatchError> {
+pub fn packed_batch<const N: usize>(batch: &mut PackedBatch<N>) -> Result<usize, BatchError> {
     Native.packed_batch(batch)
 }
 

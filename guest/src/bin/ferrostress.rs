@@ -191,6 +191,130 @@ fn mutator_on_useless() -> Outcome {
     check(outcomes[0] > 0 && outcomes[1] > 0, || format!("the race never happened: {outcomes:?}"))
 }
 
+/// The number of requests in the mutated packed batch.
+const PACKED: usize = 8;
+
+/// One thread runs a `PackedBatch` of `Useless` requests in a shared page while another
+/// rewrites the requests' sizes, operations, flags, padding and values. Every answer the
+/// kernel writes must be one that some version of its request could legally produce, the
+/// batch's own answer must count them, and no answer past the failed call may be written.
+fn mutator_on_packed_batch() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let mut pages = Pages::map(2, 0).map_err(|e| e.to_string())?;
+    let valid: Vec<u8> = (0..PACKED as u32).flat_map(|i| useless_request(100 + i)).collect();
+    pages.write(0, &valid);
+    let (requests, answers) = (pages.addr(0), pages.addr(PAGE));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mutator = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut rng = Rng(0x9abc_def0);
+            let mut rewrites = 0u64;
+            let write = |offset: u64, value: u32| {
+                // SAFETY: the page stays mapped until the mutator is joined; the racing
+                // reads are the kernel's copies, which tolerate any content.
+                unsafe { core::ptr::write_volatile((requests + offset) as *mut u32, value) };
+            };
+            while !stop.load(Ordering::Relaxed) {
+                let base = 40 * rng.below(PACKED as u64);
+                if rng.below(2) == 0 {
+                    // That request valid again, field by field.
+                    for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
+                        write(base + offset, value);
+                    }
+                } else {
+                    let (offset, value): (u64, u32) = match rng.below(6) {
+                        0 => (4, rng.pick(&[1, 2, 10, 999])),  // op
+                        1 => (0, rng.pick(&[40, 32, 48, 44])), // size
+                        2 => (8, rng.pick(&[0, 0, 1])),        // flags
+                        3 => (36, rng.pick(&[0, 0, 0, 7])),    // padding
+                        _ => (32, rng.pick(&[200, 300])),      // value
+                    };
+                    write(base + offset, value);
+                }
+                rewrites += 1;
+                for _ in 0..rng.below(400) {
+                    core::hint::spin_loop();
+                }
+            }
+            rewrites
+        })
+    };
+    let mut args = Vec::new();
+    for word in [requests, (PACKED * 40) as u64, answers, (PACKED * 16) as u64] {
+        args.extend_from_slice(&word.to_le_bytes());
+    }
+    let op = Op::PackedBatch as u32;
+    let mut batch_request = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    let pid = u64::from(std::process::id());
+    let (mut complete, mut stopped, mut answered) = (0u64, 0u64, 0u64);
+    let mut bad = None;
+    for call in 0..MUTATOR_CALLS / 5 {
+        batch_request.write(0, &request_bytes(64, op, 0, 0, &args));
+        pages.write(PAGE, &[0; PACKED * 16]);
+        let at = batch_request.addr(0);
+        let result = typed_raw(at, u64::from(op), 64, at);
+        let batch = answer_at(&batch_request, 0);
+        let raw = pages.read(PAGE, PACKED * 16);
+        let answer = |k: usize| {
+            let b = &raw[16 * k..16 * k + 16];
+            Answer {
+                value: u64::from_le_bytes(b[0..8].try_into().unwrap()),
+                errno: u32::from_le_bytes(b[8..12].try_into().unwrap()),
+                state: u32::from_le_bytes(b[12..16].try_into().unwrap()),
+            }
+        };
+        let done = match (result, batch.result()) {
+            (Ok(0), Some(Ok(n))) if n == PACKED as u64 => {
+                complete += 1;
+                PACKED
+            }
+            (Err(e), Some(Err(b))) if e == b && batch.value < PACKED as u64 => {
+                if ![Errno::EINVAL, Errno::ENOSYS, Errno::E2BIG].contains(&e) {
+                    bad = Some(format!("call {call}: batch failed with {e}"));
+                }
+                stopped += 1;
+                batch.value as usize
+            }
+            other => {
+                bad = Some(format!("call {call}: batch answered {other:?}"));
+                break;
+            }
+        };
+        for k in 0..PACKED {
+            let a = answer(k);
+            let legal = match k.cmp(&done) {
+                // A call that succeeded: `Useless` of one of the values its request held,
+                // or of zero (an older, 32-byte request), or `GetPid`.
+                core::cmp::Ordering::Less => {
+                    let ok = [100 + k as u64 + 15, 215, 315, 15, pid];
+                    matches!(a.result(), Some(Ok(v)) if ok.contains(&v))
+                }
+                // The call that failed: not run (pending), or run and failed; never a success.
+                core::cmp::Ordering::Equal => !matches!(a.result(), Some(Ok(_))),
+                core::cmp::Ordering::Greater => a.state == Answer::PENDING && a.value == 0,
+            };
+            if !legal {
+                bad = Some(format!("call {call}: answer {k} of {done} done: {a:?}"));
+            }
+            answered += u64::from(a.state == Answer::DONE);
+        }
+        if bad.is_some() {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let rewrites = mutator.join().map_err(|_| "mutator panicked")?;
+    println!(
+        "stats: packed mutator {} batches against {rewrites} rewrites: {complete} complete, {stopped} stopped early, {answered} answers",
+        MUTATOR_CALLS / 5
+    );
+    check(bad.is_none(), || format!("illegal outcome: {}", bad.unwrap_or_default()))?;
+    check(complete > 0 && stopped > 0, || {
+        format!("the race never happened: {complete} complete, {stopped} stopped")
+    })
+}
+
 /// One thread reads `/dev/zero` through a typed `Read` whose buffer another thread points
 /// at good memory, NULL, a kernel address or a read-only page: every result is a full read
 /// or `EFAULT`, and the good buffer only ever receives zeros.
@@ -496,6 +620,7 @@ const TESTS: &[Test] = &[
     ("stress/eight_threads_many_calls", eight_threads_many_calls),
     ("stress/mutator_on_useless", mutator_on_useless),
     ("stress/mutator_on_read_buffer", mutator_on_read_buffer),
+    ("stress/mutator_on_packed_batch", mutator_on_packed_batch),
     ("stress/signal_interrupts_a_blocking_read", signal_interrupts_a_blocking_read),
     ("stress/signal_restarts_a_blocking_read", signal_restarts_a_blocking_read),
     ("stress/fuzz", fuzz),

@@ -1187,6 +1187,36 @@ fn packed_batch_obeys_seccomp_per_call() -> Outcome {
     expect_eq("KILL_PROCESS inside a packed batch", ended, Ended::Killed(libc::SIGSYS))
 }
 
+/// `Exit` inside a batch ends the process there, with its status, as a lone `Exit` would.
+fn exit_inside_a_batch() -> Outcome {
+    use ferrocall::abi::ops::ExitArgs;
+    use ferrocall::{Batch, PackedBatch};
+    for packed in [false, true] {
+        let (ended, _) = in_child(move || {
+            if packed {
+                let mut batch = PackedBatch::<3>::new();
+                let _ = batch.push(UselessArgs { value: 1, ..Default::default() });
+                let _ = batch.push(ExitArgs { code: 7, ..Default::default() });
+                let _ = batch.push(UselessArgs { value: 2, ..Default::default() });
+                let _ = ferrocall::packed_batch(&mut batch);
+            } else {
+                let mut a = Request::new(UselessArgs { value: 1, ..Default::default() });
+                let mut exit = Request::new(ExitArgs { code: 7, ..Default::default() });
+                let mut batch = Batch::<2>::new();
+                let _ = batch.push(&mut a);
+                let _ = batch.push(&mut exit);
+                let _ = ferrocall::batch(&mut batch);
+            }
+            // Reached only if the Exit did not end the process.
+            1
+        })
+        .map_err(|e| e.to_string())?;
+        let what = if packed { "Exit in a packed batch" } else { "Exit in a batch" };
+        expect_eq(what, ended, Ended::Exited(7))?;
+    }
+    Ok(())
+}
+
 // ---- ptrace and the tracer --------------------------------------------------------------
 
 /// Runs `ferrotrace -o FILE` on `program` and returns the trace.
@@ -1599,6 +1629,7 @@ const MAIN_TESTS: &[Test] = &[
     ("packed_batch_stops_at_the_first_failure", packed_batch_stops_at_the_first_failure),
     ("hostile_packed_batches", hostile_packed_batches),
     ("packed_batch_obeys_seccomp_per_call", packed_batch_obeys_seccomp_per_call),
+    ("exit_inside_a_batch", exit_inside_a_batch),
     ("seccomp_kill_and_trace_actions", seccomp_kill_and_trace_actions),
     ("ferrotrace_decodes_hello", ferrotrace_decodes_hello),
     ("ferrotrace_decodes_the_demo_and_errors", ferrotrace_decodes_the_demo_and_errors),

@@ -247,10 +247,12 @@ operations! {
 }
 
 /// The kernel reads the requests of a [`Op::PackedBatch`] in chunks of this many bytes.
-pub const PACKED_CHUNK: usize = 1024;
+/// The chunk and the answer group live on the kernel stack, beside the calls they run
+/// (a `Read` may go deep into a filesystem): together they stay under 1 KiB.
+pub const PACKED_CHUNK: usize = 512;
 
 /// The kernel writes the answers of a [`Op::PackedBatch`] in groups of this many.
-pub const PACKED_ANSWERS: usize = 32;
+pub const PACKED_ANSWERS: usize = 16;
 
 /// One call of a [`Op::Batch`]: what a lone typed call passes in registers.
 #[repr(C)]
