@@ -934,57 +934,80 @@ fn hostile_batches() -> Outcome {
     Ok(())
 }
 
-fn batch_obeys_seccomp_per_call() -> Outcome {
+/// Runs `Useless(1)` then `GetPid` in one batch, packed or not: the batch's result and the
+/// two answers.
+fn useless_then_getpid(
+    packed: bool,
+) -> (Result<usize, ferrocall::BatchError>, Option<Result<u64, Errno>>, Option<Result<u64, Errno>>)
+{
     use ferrocall::abi::ops::GetPidArgs;
-    use ferrocall::{Batch, BatchError};
-    // Batches and Useless are allowed, GetPid is refused: inside a batch too.
-    let filter = seccomp::program(
-        &[
-            Rule { nr: abi::SYSCALL_NR, arg0: Some(Op::Batch as u64), action: seccomp::ALLOW },
-            Rule { nr: abi::SYSCALL_NR, arg0: Some(Op::Useless as u64), action: seccomp::ALLOW },
-            Rule { nr: abi::SYSCALL_NR, arg0: None, action: seccomp::errno(Errno::EACCES) },
-        ],
-        seccomp::ALLOW,
-    );
-    let (ended, _) = in_child(|| {
-        if seccomp::install(&filter).is_err() {
-            return 100;
-        }
-        let mut a = Request::new(UselessArgs { value: 1, ..Default::default() });
+    use ferrocall::{Batch, PackedBatch};
+    let useless = UselessArgs { value: 1, ..Default::default() };
+    if packed {
+        let mut batch = PackedBatch::<2>::new();
+        let _ = batch.push(useless);
+        let _ = batch.push(GetPidArgs {});
+        let r = ferrocall::packed_batch(&mut batch);
+        (r, batch.answer(0), batch.answer(1))
+    } else {
+        let mut a = Request::new(useless);
         let mut b = Request::new(GetPidArgs {});
         let mut batch = Batch::<2>::new();
         let _ = batch.push(&mut a);
         let _ = batch.push(&mut b);
         let r = ferrocall::batch(&mut batch);
-        let mut failures = 0;
-        failures |= i32::from(r != Err(BatchError { errno: Errno::EACCES, completed: 1 }));
-        failures |= i32::from(a.answer.result() != Some(Ok(16))) << 1;
-        failures |= i32::from(b.answer.state != Answer::PENDING) << 2;
-        failures
-    })
-    .map_err(|e| e.to_string())?;
-    expect_eq("child's failure bits", ended, Ended::Exited(0))?;
-    // A filter that kills on GetPid kills a batch that holds one.
-    let kill = seccomp::program(
-        &[Rule {
-            nr: abi::SYSCALL_NR,
-            arg0: Some(Op::GetPid as u64),
-            action: seccomp::KILL_PROCESS,
-        }],
-        seccomp::ALLOW,
-    );
-    let (ended, _) = in_child(|| {
-        if seccomp::install(&kill).is_err() {
-            return 100;
-        }
-        let mut b = Request::new(GetPidArgs {});
-        let mut batch = Batch::<1>::new();
-        let _ = batch.push(&mut b);
-        let _ = ferrocall::batch(&mut batch);
-        1
-    })
-    .map_err(|e| e.to_string())?;
-    expect_eq("KILL_PROCESS inside a batch", ended, Ended::Killed(libc::SIGSYS))
+        drop(batch);
+        (r, a.answer.result(), b.answer.result())
+    }
+}
+
+fn batches_obey_seccomp_per_call() -> Outcome {
+    use ferrocall::BatchError;
+    for (packed, op) in [(false, Op::Batch), (true, Op::PackedBatch)] {
+        // The batch and Useless are allowed, GetPid is refused: inside a batch too.
+        let filter = seccomp::program(
+            &[
+                Rule { nr: abi::SYSCALL_NR, arg0: Some(op as u64), action: seccomp::ALLOW },
+                Rule {
+                    nr: abi::SYSCALL_NR,
+                    arg0: Some(Op::Useless as u64),
+                    action: seccomp::ALLOW,
+                },
+                Rule { nr: abi::SYSCALL_NR, arg0: None, action: seccomp::errno(Errno::EACCES) },
+            ],
+            seccomp::ALLOW,
+        );
+        let (ended, _) = in_child(|| {
+            if seccomp::install(&filter).is_err() {
+                return 100;
+            }
+            let (r, a, b) = useless_then_getpid(packed);
+            i32::from(r != Err(BatchError { errno: Errno::EACCES, completed: 1 }))
+                | i32::from(a != Some(Ok(16))) << 1
+                | i32::from(b.is_some()) << 2
+        })
+        .map_err(|e| e.to_string())?;
+        expect_eq(&format!("{op:?}: child's failure bits"), ended, Ended::Exited(0))?;
+        // A filter that kills on GetPid kills a batch that holds one.
+        let kill = seccomp::program(
+            &[Rule {
+                nr: abi::SYSCALL_NR,
+                arg0: Some(Op::GetPid as u64),
+                action: seccomp::KILL_PROCESS,
+            }],
+            seccomp::ALLOW,
+        );
+        let (ended, _) = in_child(|| {
+            if seccomp::install(&kill).is_err() {
+                return 100;
+            }
+            let _ = useless_then_getpid(packed);
+            1
+        })
+        .map_err(|e| e.to_string())?;
+        expect_eq(&format!("{op:?}: KILL_PROCESS inside"), ended, Ended::Killed(libc::SIGSYS))?;
+    }
+    Ok(())
 }
 
 fn packed_batch_runs_every_call() -> Outcome {
@@ -1133,58 +1156,6 @@ fn hostile_packed_batches() -> Outcome {
     }
     let (r, a) = raw_packed(req, 0, ans, 0);
     hostile("an empty packed batch", (r, a.result()), (Ok(0), Some(Ok(0))))
-}
-
-fn packed_batch_obeys_seccomp_per_call() -> Outcome {
-    use ferrocall::abi::ops::GetPidArgs;
-    use ferrocall::{BatchError, PackedBatch};
-    let filter = seccomp::program(
-        &[
-            Rule {
-                nr: abi::SYSCALL_NR,
-                arg0: Some(Op::PackedBatch as u64),
-                action: seccomp::ALLOW,
-            },
-            Rule { nr: abi::SYSCALL_NR, arg0: Some(Op::Useless as u64), action: seccomp::ALLOW },
-            Rule { nr: abi::SYSCALL_NR, arg0: None, action: seccomp::errno(Errno::EACCES) },
-        ],
-        seccomp::ALLOW,
-    );
-    let (ended, _) = in_child(|| {
-        if seccomp::install(&filter).is_err() {
-            return 100;
-        }
-        let mut batch = PackedBatch::<2>::new();
-        let _ = batch.push(UselessArgs { value: 1, ..Default::default() });
-        let _ = batch.push(GetPidArgs {});
-        let r = ferrocall::packed_batch(&mut batch);
-        let mut failures = 0;
-        failures |= i32::from(r != Err(BatchError { errno: Errno::EACCES, completed: 1 }));
-        failures |= i32::from(batch.answer(0) != Some(Ok(16))) << 1;
-        failures |= i32::from(batch.answer(1).is_some()) << 2;
-        failures
-    })
-    .map_err(|e| e.to_string())?;
-    expect_eq("child's failure bits", ended, Ended::Exited(0))?;
-    let kill = seccomp::program(
-        &[Rule {
-            nr: abi::SYSCALL_NR,
-            arg0: Some(Op::GetPid as u64),
-            action: seccomp::KILL_PROCESS,
-        }],
-        seccomp::ALLOW,
-    );
-    let (ended, _) = in_child(|| {
-        if seccomp::install(&kill).is_err() {
-            return 100;
-        }
-        let mut batch = PackedBatch::<1>::new();
-        let _ = batch.push(GetPidArgs {});
-        let _ = ferrocall::packed_batch(&mut batch);
-        1
-    })
-    .map_err(|e| e.to_string())?;
-    expect_eq("KILL_PROCESS inside a packed batch", ended, Ended::Killed(libc::SIGSYS))
 }
 
 /// `Exit` inside a batch ends the process there, with its status, as a lone `Exit` would.
@@ -1624,11 +1595,10 @@ const MAIN_TESTS: &[Test] = &[
     ("batch_runs_every_call", batch_runs_every_call),
     ("batch_stops_at_the_first_failure", batch_stops_at_the_first_failure),
     ("hostile_batches", hostile_batches),
-    ("batch_obeys_seccomp_per_call", batch_obeys_seccomp_per_call),
+    ("batches_obey_seccomp_per_call", batches_obey_seccomp_per_call),
     ("packed_batch_runs_every_call", packed_batch_runs_every_call),
     ("packed_batch_stops_at_the_first_failure", packed_batch_stops_at_the_first_failure),
     ("hostile_packed_batches", hostile_packed_batches),
-    ("packed_batch_obeys_seccomp_per_call", packed_batch_obeys_seccomp_per_call),
     ("exit_inside_a_batch", exit_inside_a_batch),
     ("seccomp_kill_and_trace_actions", seccomp_kill_and_trace_actions),
     ("ferrotrace_decodes_hello", ferrotrace_decodes_hello),
