@@ -934,12 +934,11 @@ fn hostile_batches() -> Outcome {
     Ok(())
 }
 
-/// Runs `Useless(1)` then `GetPid` in one batch, packed or not: the batch's result and the
-/// two answers.
-fn useless_then_getpid(
-    packed: bool,
-) -> (Result<usize, ferrocall::BatchError>, Option<Result<u64, Errno>>, Option<Result<u64, Errno>>)
-{
+/// A batch's result and the answers of its calls.
+type BatchOutcome = (Result<usize, ferrocall::BatchError>, [Option<Result<u64, Errno>>; 2]);
+
+/// Runs `Useless(1)` then `GetPid` in one batch, packed or not.
+fn useless_then_getpid(packed: bool) -> BatchOutcome {
     use ferrocall::abi::ops::GetPidArgs;
     use ferrocall::{Batch, PackedBatch};
     let useless = UselessArgs { value: 1, ..Default::default() };
@@ -948,7 +947,7 @@ fn useless_then_getpid(
         let _ = batch.push(useless);
         let _ = batch.push(GetPidArgs {});
         let r = ferrocall::packed_batch(&mut batch);
-        (r, batch.answer(0), batch.answer(1))
+        (r, [batch.answer(0), batch.answer(1)])
     } else {
         let mut a = Request::new(useless);
         let mut b = Request::new(GetPidArgs {});
@@ -957,7 +956,7 @@ fn useless_then_getpid(
         let _ = batch.push(&mut b);
         let r = ferrocall::batch(&mut batch);
         drop(batch);
-        (r, a.answer.result(), b.answer.result())
+        (r, [a.answer.result(), b.answer.result()])
     }
 }
 
@@ -981,7 +980,7 @@ fn batches_obey_seccomp_per_call() -> Outcome {
             if seccomp::install(&filter).is_err() {
                 return 100;
             }
-            let (r, a, b) = useless_then_getpid(packed);
+            let (r, [a, b]) = useless_then_getpid(packed);
             i32::from(r != Err(BatchError { errno: Errno::EACCES, completed: 1 }))
                 | i32::from(a != Some(Ok(16))) << 1
                 | i32::from(b.is_some()) << 2
