@@ -955,7 +955,6 @@ fn useless_then_getpid(packed: bool) -> BatchOutcome {
         let _ = batch.push(&mut a);
         let _ = batch.push(&mut b);
         let r = ferrocall::batch(&mut batch);
-        drop(batch);
         (r, [a.answer.result(), b.answer.result()])
     }
 }
