@@ -218,9 +218,12 @@ fn mutator_on_packed_batch() -> Outcome {
             while !stop.load(Ordering::Relaxed) {
                 let base = 40 * rng.below(PACKED as u64);
                 if rng.below(2) == 0 {
-                    // That request valid again, field by field.
-                    for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
-                        write(base + offset, value);
+                    // Every request valid again, field by field, so that whole valid batches
+                    // are common, not only valid requests.
+                    for request in 0..PACKED as u64 {
+                        for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
+                            write(40 * request + offset, value);
+                        }
                     }
                 } else {
                     let (offset, value): (u64, u32) = match rng.below(6) {

@@ -1400,6 +1400,64 @@ fn a_traced_batch_is_seen_call_by_call() -> Outcome {
     )
 }
 
+/// The syscall tracepoints (`raw_syscalls:sys_enter` through tracefs) show a typed call as
+/// system call 1023 with the operation, size and request address as its arguments; while
+/// they are on, the kernel refuses batches and each call shows alone, in order.
+fn syscall_tracepoints_see_typed_calls() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let dir = "/tmp/tracing";
+    std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
+    // SAFETY: plain C strings; mounting tracefs touches no memory of ours afterwards.
+    let mounted = unsafe {
+        libc::mount(
+            c"tracefs".as_ptr(),
+            c"/tmp/tracing".as_ptr(),
+            c"tracefs".as_ptr(),
+            0,
+            core::ptr::null(),
+        )
+    };
+    if mounted != 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EBUSY) {
+        return Err(format!("mount tracefs: {}", std::io::Error::last_os_error()));
+    }
+    let set = |file: &str, value: &str| {
+        std::fs::write(format!("{dir}/{file}"), value).map_err(|e| format!("{file}: {e}"))
+    };
+    let event = "events/raw_syscalls/sys_enter";
+    set("tracing_on", "0")?;
+    set("trace", "")?;
+    set(&format!("{event}/filter"), "id == 1023")?;
+    set(&format!("{event}/enable"), "1")?;
+    set("tracing_on", "1")?;
+    let mut request = Request::new(UselessArgs { value: 4242, ..Default::default() });
+    let lone = Native.call(&mut request);
+    let at = core::ptr::from_ref(&request) as u64;
+    let (batch, _) = useless_then_getpid(false);
+    let (packed, _) = useless_then_getpid(true);
+    set("tracing_on", "0")?;
+    set(&format!("{event}/enable"), "0")?;
+    set(&format!("{event}/filter"), "0")?;
+    let trace = std::fs::read_to_string(format!("{dir}/trace")).map_err(|e| e.to_string())?;
+    expect_eq("the lone call", lone, Ok(4257))?;
+    expect_eq("the batch, made call by call", batch, Ok(2))?;
+    expect_eq("the packed batch, made call by call", packed, Ok(2))?;
+    // `sys_enter: NR 1023 (1, 28, 7ffc…, 0, 0, 0)`: the arguments in hex.
+    let calls: Vec<Vec<u64>> = trace
+        .lines()
+        .filter_map(|line| line.split_once("sys_enter: NR 1023 (")?.1.strip_suffix(')'))
+        .map(|args| args.split(", ").filter_map(|a| u64::from_str_radix(a, 16).ok()).collect())
+        .collect();
+    let first = calls.first().map(|c| c.get(..3).unwrap_or(&[]).to_vec());
+    expect_eq("the lone call's arguments", first, Some(vec![Op::Useless as u64, 40, at]))?;
+    let ops: Vec<u64> = calls.iter().filter_map(|c| c.first().copied()).collect();
+    let (useless, getpid) = (Op::Useless as u64, Op::GetPid as u64);
+    expect_eq(
+        "operations the tracepoint saw",
+        ops,
+        vec![useless, Op::Batch as u64, useless, getpid, Op::PackedBatch as u64, useless, getpid],
+    )
+}
+
 fn ptrace_rewrite_in_a_legacy_process() -> Outcome {
     // Without the opt-in, a tracer that turns a call into 1023 gets ENOSYS, as before.
     let out = Command::new(SELF)
@@ -1605,6 +1663,7 @@ const MAIN_TESTS: &[Test] = &[
     ("ptrace_sees_and_rewrites_typed_calls", ptrace_sees_and_rewrites_typed_calls),
     ("ptrace_rewrite_in_a_legacy_process", ptrace_rewrite_in_a_legacy_process),
     ("a_traced_batch_is_seen_call_by_call", a_traced_batch_is_seen_call_by_call),
+    ("syscall_tracepoints_see_typed_calls", syscall_tracepoints_see_typed_calls),
     ("legacy_calls_after_opt_in", legacy_calls_after_opt_in),
     ("fork_keeps_the_opt_in", fork_keeps_the_opt_in),
     ("threads_share_the_opt_in", threads_share_the_opt_in),
