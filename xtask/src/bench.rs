@@ -231,10 +231,13 @@ fn svg(cases: &[Case], base: f64) -> String {
             y(v) + 4.0
         );
     }
-    for (series, color, label) in [
+    for (i, (series, color, label)) in [
         (&batch, "#27ae60", "typed Batch, per op"),
         (&packed, "#8e44ad", "typed PackedBatch, per op"),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let pts: Vec<String> =
             series.iter().map(|(n, v)| format!("{:.1},{:.1}", x(*n), y(*v))).collect();
         let _ = writeln!(
@@ -250,14 +253,20 @@ fn svg(cases: &[Case], base: f64) -> String {
                 y(*v)
             );
         }
-        if let Some((n, v)) = series.last() {
-            let _ = writeln!(
-                s,
-                "<text x=\"{}\" y=\"{}\" fill=\"{color}\">{label}</text>",
-                x(*n) + 8.0,
-                y(*v) + 4.0
-            );
-        }
+        // A legend in the plot's upper right, where the curves are not.
+        let ly = top + 12.0 + 18.0 * i as f64;
+        let lx = w - right - 200.0;
+        let _ = writeln!(
+            s,
+            "<line x1=\"{lx}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{color}\" stroke-width=\"2\"/>",
+            lx + 24.0
+        );
+        let _ = writeln!(
+            s,
+            "<text x=\"{}\" y=\"{}\" fill=\"{color}\">{label}</text>",
+            lx + 30.0,
+            ly + 4.0
+        );
     }
     s.push_str("</svg>\n");
     s
