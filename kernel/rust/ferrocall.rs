@@ -80,9 +80,7 @@ fn handle(op: u64, size: u64, addr: u64) -> Result<(), Errno> {
     let mut reader = UserSlice::new(addr, plan.size).reader();
     let head = bytes.get_mut(..plan.copy_len).ok_or(Errno::EINVAL)?;
     reader.read_slice(head).map_err(|_| Errno::EFAULT)?;
-    if !reader.is_empty() {
-        check_unknown_tail(reader)?;
-    }
+    check_unknown_tail(reader)?;
 
     let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
     let answer = execute(&plan, known)?;
@@ -111,9 +109,20 @@ fn execute(plan: &abi::decode::Plan, known: &[u8]) -> Result<Answer, Errno> {
 
 /// A request longer than this ABI knows is accepted only if the unknown part is zero, as
 /// `copy_struct_from_user()` does. The reader holds exactly that part, at most
-/// `MAX_REQUEST_SIZE` bytes.
+/// `MAX_REQUEST_SIZE` bytes; for a request of the size this ABI knows it is empty, and
+/// that common case costs one test.
+#[inline]
+fn check_unknown_tail(reader: UserSliceReader) -> Result<(), Errno> {
+    if reader.is_empty() {
+        Ok(())
+    } else {
+        check_unknown_bytes(reader)
+    }
+}
+
+/// [`check_unknown_tail`] for a non-empty tail: reads it in chunks and checks each.
 #[cold]
-fn check_unknown_tail(mut reader: UserSliceReader) -> Result<(), Errno> {
+fn check_unknown_bytes(mut reader: UserSliceReader) -> Result<(), Errno> {
     let mut chunk = [0u8; 64];
     while !reader.is_empty() {
         let len = reader.len().min(chunk.len());
@@ -269,10 +278,7 @@ fn getcwd_inner(buf: UserBufMut) -> Result<u64, (Errno, u64)> {
 #[inline(never)]
 fn batch(entries: UserBuf) -> Answer {
     use abi::ops::{BatchEntry, MAX_BATCH};
-    // SAFETY: the check only reads the current task's syscall work flags.
-    if unsafe { bindings::ferrocall_batch_observed() } {
-        // A tracer, audit or the syscall tracepoints watch this task: they must see each
-        // call alone, so the caller makes them one by one.
+    if batch_observed() {
         return Answer::error_with(Errno::EOPNOTSUPP, abi::ops::BATCH_REFUSED);
     }
     let (addr, len) = match entries.check() {
@@ -300,34 +306,13 @@ fn batch(entries: UserBuf) -> Answer {
                 return Answer::error_with(Errno::EINVAL, done);
             };
             let (op, size, at) = (u64::from(entry.op), u64::from(entry.size), entry.addr);
-            if is_batch(op) {
+            if abi::Op::from_raw(op).is_some_and(abi::Op::is_batch) {
                 return Answer::error_with(Errno::EINVAL, done);
             }
-            // SAFETY: the check may run the task's seccomp filters on this entry's registers,
-            // putting the task's back afterwards; it may sleep, signal or end the task
-            // (SECCOMP_RET_KILL), and no value of ours needs dropping on that path.
-            let verdict = unsafe {
-                bindings::ferrocall_batch_next(
-                    op as c_ulong,
-                    size as c_ulong,
-                    at as c_ulong,
-                    done as c_ulong,
-                )
-            };
-            if verdict < 0 {
-                // A pending signal (EINTR) or the filter's answer: the call did not run.
-                let errno = Errno::new(verdict.unsigned_abs() as u64).unwrap_or(Errno::EPERM);
-                return Answer::error_with(errno, done);
-            }
-            if let Err(errno) = handle(op, size, at) {
-                // A restart code restarts the whole batch, which is right only while no call
-                // has completed: after that, the interrupted call ends the batch with EINTR.
-                if done > 0 && is_restart(errno) {
-                    return Answer::error_with(Errno::EINTR, done);
-                }
-                // The failed call's own slot holds the error if the call ran; either way
-                // the batch's answer names it and how many calls succeeded before it.
-                return Answer::error_with(errno, done);
+            // The failed call's own slot holds the error if the call ran; either way the
+            // batch's answer names it and how many calls succeeded before it.
+            if let Err(errno) = batch_next(op, size, at, done).and_then(|()| handle(op, size, at)) {
+                return batch_stopped(errno, done);
             }
             done += 1;
         }
@@ -335,9 +320,34 @@ fn batch(entries: UserBuf) -> Answer {
     Answer::done(Ok(done))
 }
 
-/// Whether `op` is one of the batch operations, which a batch may not hold.
-fn is_batch(op: u64) -> bool {
-    op == abi::Op::Batch.raw().into() || op == abi::Op::PackedBatch.raw().into()
+/// Whether a tracer, audit or the syscall tracepoints watch this task: they must see each
+/// call alone, so batches are refused and the caller makes the calls one by one.
+fn batch_observed() -> bool {
+    // SAFETY: the check only reads the current task's syscall work flags.
+    unsafe { bindings::ferrocall_batch_observed() }
+}
+
+/// Whether the call `ferrocall(op, size, at)` of a batch may run after `ran` others: `Err`
+/// with `EINTR` for a pending signal, or with the task's seccomp filters' answer.
+fn batch_next(op: u64, size: u64, at: u64, ran: u64) -> Result<(), Errno> {
+    // SAFETY: the check may run the task's seccomp filters on this call's registers,
+    // putting the task's back afterwards; it may sleep, signal or end the task
+    // (SECCOMP_RET_KILL), and the caller holds no value that needs dropping on that path.
+    let verdict = unsafe {
+        bindings::ferrocall_batch_next(op as c_ulong, size as c_ulong, at as c_ulong, ran as c_ulong)
+    };
+    if verdict < 0 {
+        return Err(Errno::new(verdict.unsigned_abs() as u64).unwrap_or(Errno::EPERM));
+    }
+    Ok(())
+}
+
+/// The answer of a batch stopped by a call failing with `errno` after `done` calls
+/// succeeded. A restart code restarts the whole batch, which is right only while no call
+/// has completed: after that, the interrupted call ends the batch with `EINTR`.
+fn batch_stopped(errno: Errno, done: u64) -> Answer {
+    let errno = if done > 0 && is_restart(errno) { Errno::EINTR } else { errno };
+    Answer::error_with(errno, done)
 }
 
 /// The requests of a packed batch, read from user memory one chunk at a time: each byte
@@ -433,8 +443,7 @@ impl Answers {
 #[inline(never)]
 fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
     const ANSWER_SIZE: usize = Request::<()>::ANSWER_SIZE;
-    // SAFETY: the check only reads the current task's syscall work flags.
-    if unsafe { bindings::ferrocall_batch_observed() } {
+    if batch_observed() {
         return Answer::error_with(Errno::EOPNOTSUPP, abi::ops::BATCH_REFUSED);
     }
     let ((base, len), (at, answers_len)) = match (requests.check(), answers.check()) {
@@ -469,9 +478,7 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
             }
             // No answer: the request was refused before it ran, or it was interrupted.
             Err(errno) => {
-                // A restart code restarts the whole batch, which is right only while no call
-                // has completed: after that, the interrupted call ends the batch with EINTR.
-                failure = Some(if done > 0 && is_restart(errno) { Errno::EINTR } else { errno });
+                failure = Some(errno);
                 break;
             }
         }
@@ -481,7 +488,7 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
     }
     match failure {
         None => Answer::done(Ok(done)),
-        Some(errno) => Answer::error_with(errno, done),
+        Some(errno) => batch_stopped(errno, done),
     }
 }
 
@@ -493,31 +500,12 @@ fn packed_call(chunks: &mut Chunks, offset: usize, ran: u64) -> Result<(Answer, 
     let left = chunks.len.checked_sub(offset).ok_or(Errno::EINVAL)?;
     // The header and the known part come from one copy (the largest known request fits).
     let head = chunks.get(offset, MAX_KNOWN)?;
-    let word = |i: usize| head.get(i..).and_then(<[u8]>::first_chunk).map(|w| u32::from_le_bytes(*w));
-    let (size, op) = (word(0).ok_or(Errno::EINVAL)?, word(4).ok_or(Errno::EINVAL)?);
-    let (size, op) = (u64::from(size), u64::from(op));
-    if size % abi::REQUEST_ALIGN != 0 || is_batch(op) {
-        return Err(Errno::EINVAL);
-    }
-    let plan = abi::plan(op, size, at as u64)?;
-    if plan.size > left {
-        // The request runs past the end of the requests.
-        return Err(Errno::EINVAL);
-    }
-    // SAFETY: the check may run the task's seccomp filters on this call's registers, as
-    // for a call of a `Batch`; no value of ours needs dropping if it ends the task.
-    let verdict = unsafe {
-        bindings::ferrocall_batch_next(op as c_ulong, size as c_ulong, at as c_ulong, ran as c_ulong)
-    };
-    if verdict < 0 {
-        return Err(Errno::new(verdict.unsigned_abs() as u64).unwrap_or(Errno::EPERM));
-    }
-    if plan.size > plan.copy_len {
-        // A newer, longer request: the part this ABI does not know must be zero. It is
-        // only checked, never used, so it is read apart from the chunk.
-        let tail = at.checked_add(plan.copy_len).ok_or(Errno::EFAULT)?;
-        check_unknown_tail(UserSlice::new(tail, plan.size - plan.copy_len).reader())?;
-    }
+    let plan = abi::decode::packed_plan(head, at as u64, left)?;
+    batch_next(plan.op.raw().into(), plan.size as u64, at as u64, ran)?;
+    // A newer, longer request's unknown part is only checked, never used: it is read apart
+    // from the chunk.
+    let tail = at.checked_add(plan.copy_len).ok_or(Errno::EFAULT)?;
+    check_unknown_tail(UserSlice::new(tail, plan.size - plan.copy_len).reader())?;
     let answer = if plan.copy_len == plan.known {
         execute(&plan, head.get(..plan.known).ok_or(Errno::EINVAL)?)?
     } else {

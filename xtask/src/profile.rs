@@ -66,9 +66,9 @@ pub fn run(ws: &Workspace) -> Result<bool> {
          /bin/ferrobench --profile",
     );
     // The config has no KASLR: System.map's addresses are the running kernel's.
-    let mut cmd = qemu::command(&image, &initrd, "/bin/ferrobench --profile", Mode::Icount);
     // One CPU: the stub steps the CPU that stopped, and nothing runs beside it.
-    cmd.args(["-smp", "1", "-gdb", &format!("tcp:127.0.0.1:{port}"), "-S"]);
+    let mut cmd = qemu::command(&image, &initrd, "/bin/ferrobench --profile", Mode::Icount, 1);
+    cmd.args(["-gdb", &format!("tcp:127.0.0.1:{port}"), "-S"]);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -145,14 +145,16 @@ fn log_hint(ws: &Workspace) -> String {
     format!("the serial output above; QEMU runs in {}", ws.target().join("vm").display())
 }
 
-/// Drives the guest through the gdb stub until it powers off; returns, for each case
-/// index, the instruction addresses executed between its markers, and the serial lines.
-#[allow(clippy::type_complexity)]
+/// For each case index, the instruction addresses executed between its markers.
+type Samples = BTreeMap<u64, Vec<u64>>;
+
+/// Drives the guest through the gdb stub until it powers off; returns the samples and the
+/// serial lines.
 fn profile(
     port: u16,
     kernel_syms: &Symbols,
     serial: &mpsc::Receiver<String>,
-) -> Result<(BTreeMap<u64, Vec<u64>>, Vec<String>)> {
+) -> Result<(Samples, Vec<String>)> {
     let mut log = Vec::new();
     let mut gdb = Gdb::connect(port, Duration::from_secs(30))?;
     let entry = kernel_syms

@@ -95,7 +95,7 @@ pub fn boot_with(
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     let log_path = dir.join(format!("serial-{}-{name}.log", image_name(image)));
-    let mut child = command(image, initrd, program, mode)
+    let mut child = command(image, initrd, program, mode, 2)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -148,21 +148,18 @@ pub fn boot_with(
     Ok(boot)
 }
 
-/// The QEMU command that boots `image` with `initrd` in `mode`, with `program` as the
-/// guest's job.
-pub fn command(image: &Path, initrd: &Path, program: &str, mode: Mode) -> Command {
+/// The QEMU command that boots `image` with `initrd` on `cpus` CPUs in `mode`, with
+/// `program` as the guest's job.
+pub fn command(image: &Path, initrd: &Path, program: &str, mode: Mode, cpus: u32) -> Command {
     let append = format!("console=ttyS0 panic=-1 loglevel=7 -- {program}");
+    // Under icount, `rep movsb` counts one instruction per byte, which says nothing about its
+    // cost on hardware: hide fast-string support so the kernel's user-copy routines move
+    // words, as on CPUs without it. The TCG runs keep `-cpu max` as is.
+    let cpu = if mode == Mode::Icount { "max,-fsrm,-erms" } else { "max" };
     let mut cmd = Command::new("qemu-system-x86_64");
-    cmd.args(["-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "512M"])
+    cmd.args(["-accel", "tcg", "-cpu", cpu, "-smp", &cpus.to_string(), "-m", "512M"])
         .args(["-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"])
-        // Under icount, `rep movsb` counts one instruction per byte, which says nothing about
-        // its cost on hardware: hide fast-string support so the kernel's user-copy routines
-        // move words, as on CPUs without it. (The TCG runs keep `-cpu max` as is.)
-        .args(if mode == Mode::Icount {
-            &["-icount", "shift=0", "-cpu", "max,-fsrm,-erms"][..]
-        } else {
-            &[][..]
-        })
+        .args(if mode == Mode::Icount { &["-icount", "shift=0"][..] } else { &[][..] })
         .arg("-kernel")
         .arg(image)
         .arg("-initrd")

@@ -151,3 +151,31 @@ fn decoder_never_panics() {
         let _ = decode_as_kernel(op, size, &bytes);
     }
 }
+
+#[test]
+fn packed_plan_reads_the_next_request() {
+    use ferrocall_abi::decode::packed_plan;
+    let p = packed_plan(&useless_bytes(1, 40), 0x1000, 40).unwrap();
+    assert_eq!((p.op, p.size, p.copy_len, p.known), (Op::Useless, 40, 40, 40));
+    // An older (32-byte) and a newer (48-byte) request are planned like lone calls.
+    assert_eq!(packed_plan(&useless_bytes(1, 32), 0x1000, 32).map(|p| p.copy_len), Ok(32));
+    assert_eq!(packed_plan(&useless_bytes(1, 48), 0x1000, 48).map(|p| p.copy_len), Ok(40));
+    // The next request would be misaligned.
+    assert_eq!(packed_plan(&useless_bytes(1, 44), 0x1000, 44), Err(Errno::EINVAL));
+    // It runs past the requests.
+    assert_eq!(packed_plan(&useless_bytes(1, 40), 0x1000, 39), Err(Errno::EINVAL));
+    // Fewer bytes than the size and operation fields.
+    assert_eq!(packed_plan(&useless_bytes(1, 40)[..7], 0x1000, 40), Err(Errno::EINVAL));
+    // No batch inside a batch; an unknown operation is ENOSYS, as for a lone call.
+    for op in [Op::Batch, Op::PackedBatch] {
+        let mut b = useless_bytes(1, 48);
+        b[4..8].copy_from_slice(&op.raw().to_le_bytes());
+        assert_eq!(packed_plan(&b, 0x1000, 48), Err(Errno::EINVAL), "{op:?}");
+    }
+    let mut b = useless_bytes(1, 40);
+    b[4..8].copy_from_slice(&999u32.to_le_bytes());
+    assert_eq!(packed_plan(&b, 0x1000, 40), Err(Errno::ENOSYS));
+    // The address rules are `plan`'s.
+    assert_eq!(packed_plan(&useless_bytes(1, 40), 0x1004, 40), Err(Errno::EINVAL));
+    assert!(Op::ALL.iter().filter(|op| op.is_batch()).eq([Op::Batch, Op::PackedBatch].iter()));
+}

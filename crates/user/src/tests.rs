@@ -131,20 +131,27 @@ impl FakeKernel {
                 let mut done = 0;
                 let mut offset = 0;
                 let mut answer = None;
-                for slot in out.chunks_exact_mut(16) {
-                    let size = u32::from_le_bytes(raw[offset..offset + 4].try_into().unwrap());
-                    let op = u32::from_le_bytes(raw[offset + 4..offset + 8].try_into().unwrap());
+                for slot in out.chunks_exact_mut(abi::Request::<()>::ANSWER_SIZE) {
+                    let rest = &raw[offset..];
+                    let plan =
+                        match abi::decode::packed_plan(rest, rest.as_ptr() as u64, rest.len()) {
+                            Ok(plan) => plan,
+                            Err(errno) => {
+                                answer = Some(Answer::error_with(errno, done));
+                                break;
+                            }
+                        };
                     // The kernel leaves the requests' own answer slots alone: run a copy.
-                    let mut copy = raw[offset..offset + size as usize].to_vec();
-                    let result = self.handle(op, size, &mut copy);
+                    let mut copy = rest[..plan.size].to_vec();
+                    let result = self.handle(plan.op.raw(), plan.size as u32, &mut copy);
                     let at = abi::Request::<()>::ANSWER_OFFSET;
-                    slot.copy_from_slice(&copy[at..at + 16]);
+                    slot.copy_from_slice(&copy[at..at + slot.len()]);
                     if let Err(errno) = result {
                         answer = Some(Answer::error_with(errno, done));
                         break;
                     }
                     done += 1;
-                    offset += size as usize;
+                    offset += plan.size;
                 }
                 answer.unwrap_or(Answer::done(Ok(done)))
             }

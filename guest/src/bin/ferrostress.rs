@@ -107,6 +107,55 @@ fn eight_threads_many_calls() -> Outcome {
 
 const MUTATOR_CALLS: u64 = 50_000;
 
+/// A thread that rewrites 32-bit fields of the requests at `base` while calls run, until
+/// its stop flag is set; it answers how many rewrites it made.
+struct Rewriter {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<u64>,
+}
+
+impl Rewriter {
+    /// Starts it: each round, `round` makes its writes through the function it is given
+    /// (offset from `base`, value), then the thread waits a random while of up to `pause`
+    /// spins, so that the kernel sees both the old and the new versions of the requests.
+    fn start(
+        base: u64,
+        seed: u64,
+        pause: u64,
+        mut round: impl FnMut(&mut Rng, &mut dyn FnMut(u64, u32)) + Send + 'static,
+    ) -> Rewriter {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut rng = Rng(seed);
+                let mut rewrites = 0u64;
+                let mut write = |offset: u64, value: u32| {
+                    // SAFETY: the caller keeps the requests' memory mapped until the
+                    // rewriter is stopped; the racing reads are the kernel's copies, which
+                    // tolerate any content.
+                    unsafe { core::ptr::write_volatile((base + offset) as *mut u32, value) };
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    round(&mut rng, &mut write);
+                    rewrites += 1;
+                    for _ in 0..rng.below(pause) {
+                        core::hint::spin_loop();
+                    }
+                }
+                rewrites
+            })
+        };
+        Rewriter { stop, thread }
+    }
+
+    /// Stops it and answers how many rounds it made.
+    fn stop(self) -> Result<u64, String> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().map_err(|_| "mutator panicked".to_string())
+    }
+}
+
 /// One thread calls `Useless` on a request in a shared page while another rewrites the
 /// request's operation, size, flags, padding and value. Every answer must be one that some
 /// version of the request could legally produce.
@@ -115,43 +164,23 @@ fn mutator_on_useless() -> Outcome {
     let mut page = Pages::map(1, 0).map_err(|e| e.to_string())?;
     page.write(0, &useless_request(100));
     let addr = page.addr(0);
-    let stop = Arc::new(AtomicBool::new(false));
-    let mutator = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut rng = Rng(0x1234_5678);
-            let mut rewrites = 0u64;
-            let write = |offset: u64, value: u32| {
-                // SAFETY: the page stays mapped until the mutator is joined; the racing
-                // reads are the kernel's copy, which tolerates any content.
-                unsafe { core::ptr::write_volatile((addr + offset) as *mut u32, value) };
-            };
-            while !stop.load(Ordering::Relaxed) {
-                if rng.below(2) == 0 {
-                    // A valid request again, field by field.
-                    for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
-                        write(offset, value);
-                    }
-                } else {
-                    let (offset, value): (u64, u32) = match rng.below(6) {
-                        0 => (4, rng.pick(&[1, 2, 999])),   // op
-                        1 => (0, rng.pick(&[40, 32, 48])),  // size
-                        2 => (8, rng.pick(&[0, 0, 1])),     // flags
-                        3 => (36, rng.pick(&[0, 0, 0, 7])), // padding
-                        _ => (32, rng.pick(&[100, 200])),   // value
-                    };
-                    write(offset, value);
-                }
-                rewrites += 1;
-                // Change the request at about the rate of the calls, so that the kernel
-                // sees valid and invalid versions of it.
-                for _ in 0..rng.below(200) {
-                    core::hint::spin_loop();
-                }
+    let mutator = Rewriter::start(addr, 0x1234_5678, 200, |rng, write| {
+        if rng.below(2) == 0 {
+            // A valid request again, field by field.
+            for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
+                write(offset, value);
             }
-            rewrites
-        })
-    };
+        } else {
+            let (offset, value): (u64, u32) = match rng.below(6) {
+                0 => (4, rng.pick(&[1, 2, 999])),   // op
+                1 => (0, rng.pick(&[40, 32, 48])),  // size
+                2 => (8, rng.pick(&[0, 0, 1])),     // flags
+                3 => (36, rng.pick(&[0, 0, 0, 7])), // padding
+                _ => (32, rng.pick(&[100, 200])),   // value
+            };
+            write(offset, value);
+        }
+    });
     let mut outcomes = [0u64; 3];
     let mut bad = None;
     // How often the request looked valid just before the call, as a sanity check of the
@@ -181,8 +210,7 @@ fn mutator_on_useless() -> Outcome {
             }
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    let rewrites = mutator.join().map_err(|_| "mutator panicked")?;
+    let rewrites = mutator.stop()?;
     println!(
         "stats: mutator {MUTATOR_CALLS} calls against {rewrites} rewrites: {} answered, {} EINVAL (looked valid {looked_valid})",
         outcomes[0], outcomes[1]
@@ -204,45 +232,27 @@ fn mutator_on_packed_batch() -> Outcome {
     let valid: Vec<u8> = (0..PACKED as u32).flat_map(|i| useless_request(100 + i)).collect();
     pages.write(0, &valid);
     let (requests, answers) = (pages.addr(0), pages.addr(PAGE));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mutator = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut rng = Rng(0x9abc_def0);
-            let mut rewrites = 0u64;
-            let write = |offset: u64, value: u32| {
-                // SAFETY: the page stays mapped until the mutator is joined; the racing
-                // reads are the kernel's copies, which tolerate any content.
-                unsafe { core::ptr::write_volatile((requests + offset) as *mut u32, value) };
-            };
-            while !stop.load(Ordering::Relaxed) {
-                let base = 40 * rng.below(PACKED as u64);
-                if rng.below(2) == 0 {
-                    // Every request valid again, field by field, so that whole valid batches
-                    // are common, not only valid requests.
-                    for request in 0..PACKED as u64 {
-                        for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
-                            write(40 * request + offset, value);
-                        }
-                    }
-                } else {
-                    let (offset, value): (u64, u32) = match rng.below(6) {
-                        0 => (4, rng.pick(&[1, 2, 10, 999])),  // op
-                        1 => (0, rng.pick(&[40, 32, 48, 44])), // size
-                        2 => (8, rng.pick(&[0, 0, 1])),        // flags
-                        3 => (36, rng.pick(&[0, 0, 0, 7])),    // padding
-                        _ => (32, rng.pick(&[200, 300])),      // value
-                    };
-                    write(base + offset, value);
-                }
-                rewrites += 1;
-                for _ in 0..rng.below(400) {
-                    core::hint::spin_loop();
+    let mutator = Rewriter::start(requests, 0x9abc_def0, 400, |rng, write| {
+        if rng.below(2) == 0 {
+            // Every request valid again, field by field, so that whole valid batches are
+            // common, not only valid requests.
+            for request in 0..PACKED as u64 {
+                for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
+                    write(40 * request + offset, value);
                 }
             }
-            rewrites
-        })
-    };
+        } else {
+            let base = 40 * rng.below(PACKED as u64);
+            let (offset, value): (u64, u32) = match rng.below(6) {
+                0 => (4, rng.pick(&[1, 2, 10, 999])),  // op
+                1 => (0, rng.pick(&[40, 32, 48, 44])), // size
+                2 => (8, rng.pick(&[0, 0, 1])),        // flags
+                3 => (36, rng.pick(&[0, 0, 0, 7])),    // padding
+                _ => (32, rng.pick(&[200, 300])),      // value
+            };
+            write(base + offset, value);
+        }
+    });
     let mut args = Vec::new();
     for word in [requests, (PACKED * 40) as u64, answers, (PACKED * 16) as u64] {
         args.extend_from_slice(&word.to_le_bytes());
@@ -306,8 +316,7 @@ fn mutator_on_packed_batch() -> Outcome {
             break;
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    let rewrites = mutator.join().map_err(|_| "mutator panicked")?;
+    let rewrites = mutator.stop()?;
     println!(
         "stats: packed mutator {} batches against {rewrites} rewrites: {complete} complete, {stopped} stopped early, {answered} answers",
         MUTATOR_CALLS / 5

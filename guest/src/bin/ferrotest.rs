@@ -987,14 +987,7 @@ fn batches_obey_seccomp_per_call() -> Outcome {
         .map_err(|e| e.to_string())?;
         expect_eq(&format!("{op:?}: child's failure bits"), ended, Ended::Exited(0))?;
         // A filter that kills on GetPid kills a batch that holds one.
-        let kill = seccomp::program(
-            &[Rule {
-                nr: abi::SYSCALL_NR,
-                arg0: Some(Op::GetPid as u64),
-                action: seccomp::KILL_PROCESS,
-            }],
-            seccomp::ALLOW,
-        );
+        let kill = kill_on_typed(Op::GetPid);
         let (ended, _) = in_child(|| {
             if seccomp::install(&kill).is_err() {
                 return 100;
@@ -1092,40 +1085,38 @@ fn hostile_packed_batches() -> Outcome {
     let (req, ans) = (pages.addr(0), pages.addr(PAGE));
     // Write `requests` back to back at the start of page 0 and run them; the answers go to
     // page 1.
-    let mut run = |requests: &[Vec<u8>], count: u64| {
+    let run = |pages: &mut Pages, requests: &[Vec<u8>], count: u64| {
         let bytes: Vec<u8> = requests.concat();
         pages.write(0, &bytes);
         raw_packed(req, bytes.len() as u64, ans, count * 16)
     };
     let one = useless_request(1, 40);
-    let (r, a) = run(&[one.clone(), one.clone()], 2);
+    let (r, a) = run(&mut pages, &[one.clone(), one.clone()], 2);
     hostile("two good requests", (r, a.result()), (Ok(0), Some(Ok(2))))?;
-    let (r, a) = run(&[one.clone(), useless_request(1, 44)], 2);
+    let (r, a) = run(&mut pages, &[one.clone(), useless_request(1, 44)], 2);
     hostile("a request size not a multiple of 8", (r, a.value), (Err(Errno::EINVAL), 1))?;
-    let (r, a) = run(std::slice::from_ref(&one), 2);
+    let (r, a) = run(&mut pages, std::slice::from_ref(&one), 2);
     hostile("more answers than requests", (r, a.value), (Err(Errno::EINVAL), 1))?;
     let nested = request_bytes(64, Op::PackedBatch as u32, 0, 0, &[0; 32]);
-    let (r, a) = run(&[one.clone(), nested], 2);
+    let (r, a) = run(&mut pages, &[one.clone(), nested], 2);
     hostile("a packed batch inside a packed batch", (r, a.value), (Err(Errno::EINVAL), 1))?;
     let batch = request_bytes(48, Op::Batch as u32, 0, 0, &[0; 16]);
-    let (r, _) = run(&[batch], 1);
+    let (r, _) = run(&mut pages, &[batch], 1);
     hostile("a batch inside a packed batch", r, Err(Errno::EINVAL))?;
-    let (r, _) = run(&[request_bytes(40, Op::Exit as u32 + 100, 0, 0, &[0; 8])], 1);
+    let (r, _) = run(&mut pages, &[request_bytes(40, Op::Exit as u32 + 100, 0, 0, &[0; 8])], 1);
     hostile("an unknown operation in a packed batch", r, Err(Errno::ENOSYS))?;
     let mut tail = useless_request(1, 48);
     tail[44] = 1;
-    let (r, _) = run(&[tail], 1);
+    let (r, _) = run(&mut pages, &[tail], 1);
     hostile("a newer request with a non-zero tail", r, Err(Errno::E2BIG))?;
-    let (r, a) = run(&[useless_request(1, 48), useless_request(2, 32)], 2);
+    let (r, a) = run(&mut pages, &[useless_request(1, 48), useless_request(2, 32)], 2);
     hostile("newer and older requests", (r, a.result()), (Ok(0), Some(Ok(2))))?;
     // The zero-extended older request computed 0 + 15.
-    let mut answers = [0u8; 32];
-    // SAFETY: page 1 is mapped and holds the answers just written.
-    unsafe { core::ptr::copy_nonoverlapping(ans as *const u8, answers.as_mut_ptr(), 32) };
-    hostile("the older request's answer", answer_of(&answers[16..]).result(), Some(Ok(15)))?;
+    let second = answer_of(&pages.read(PAGE + 16, 16));
+    hostile("the older request's answer", second.result(), Some(Ok(15)))?;
     let mut flagged = useless_request(1, 40);
     flagged[8] = 1;
-    let (r, a) = run(&[one.clone(), flagged], 2);
+    let (r, a) = run(&mut pages, &[one.clone(), flagged], 2);
     hostile("an unknown flag in a packed request", (r, a.value), (Err(Errno::EINVAL), 1))?;
     // The buffers themselves.
     pages.write(0, &one);
@@ -1540,15 +1531,16 @@ fn seccomp_trap_reports_1023() -> Outcome {
     expect_eq("child's failure bits", ended, Ended::Exited(0))
 }
 
-fn seccomp_kill_and_trace_actions() -> Outcome {
-    let kill = seccomp::program(
-        &[Rule {
-            nr: abi::SYSCALL_NR,
-            arg0: Some(Op::GetPid as u64),
-            action: seccomp::KILL_PROCESS,
-        }],
+/// A filter that allows everything but the typed operation `op`, which kills the process.
+fn kill_on_typed(op: Op) -> Vec<seccomp::Insn> {
+    seccomp::program(
+        &[Rule { nr: abi::SYSCALL_NR, arg0: Some(op as u64), action: seccomp::KILL_PROCESS }],
         seccomp::ALLOW,
-    );
+    )
+}
+
+fn seccomp_kill_and_trace_actions() -> Outcome {
+    let kill = kill_on_typed(Op::GetPid);
     let (ended, _) = in_child(|| {
         if seccomp::install(&kill).is_err() {
             return 100;

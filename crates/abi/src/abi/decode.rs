@@ -4,6 +4,8 @@
 //! fake kernel of the user library's tests and the tracer use the same functions, so the
 //! rules are tested on the host. Nothing here touches memory other than the slices given.
 
+use core::mem::offset_of;
+
 use super::errno::Errno;
 use super::layout::{Field, Header, Request};
 use super::ops::{Call, Op};
@@ -44,6 +46,28 @@ pub fn plan(op: u64, size: u64, addr: u64) -> Result<Plan, Errno> {
     let size = usize::try_from(size).map_err(|_| Errno::E2BIG)?;
     let known = op.request_size();
     Ok(Plan { op, size, copy_len: size.min(known), known })
+}
+
+/// Plans the next request of a [`Op::PackedBatch`] from its first bytes as copied in
+/// (`bytes`, at least its header): the plan a lone call would get with the registers its
+/// header names, at `addr`, with `left` bytes of the batch's requests from there on.
+///
+/// Errors: as [`plan`]; `EINVAL` besides when `bytes` is shorter than the header, the size
+/// is not a multiple of [`REQUEST_ALIGN`] (the next request starts where this one ends),
+/// the request runs past the end of the requests, or it is a batch operation.
+#[inline]
+pub fn packed_plan(bytes: &[u8], addr: u64, left: usize) -> Result<Plan, Errno> {
+    let size: u32 = Field::decode(bytes, offset_of!(Header, size))?;
+    let op: u32 = Field::decode(bytes, offset_of!(Header, op))?;
+    let (size, op) = (u64::from(size), u64::from(op));
+    if size % REQUEST_ALIGN != 0 || Op::from_raw(op).is_some_and(Op::is_batch) {
+        return Err(Errno::EINVAL);
+    }
+    let plan = plan(op, size, addr)?;
+    if plan.size > left {
+        return Err(Errno::EINVAL);
+    }
+    Ok(plan)
 }
 
 /// Decodes the request `bytes` that the kernel copied in for `plan`: exactly

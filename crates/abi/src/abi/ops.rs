@@ -246,6 +246,13 @@ operations! {
     });
 }
 
+impl Op {
+    /// Whether this is one of the batch operations, which a batch may not hold.
+    pub const fn is_batch(self) -> bool {
+        matches!(self, Op::Batch | Op::PackedBatch)
+    }
+}
+
 /// The kernel reads the requests of a [`Op::PackedBatch`] in chunks of this many bytes.
 /// The chunk and the answer group live on the kernel stack, beside the calls they run
 /// (a `Read` may go deep into a filesystem): together they stay under 1 KiB.
