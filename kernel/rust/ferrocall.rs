@@ -133,7 +133,9 @@ fn check_unknown_bytes(mut reader: UserSliceReader) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Writes the answer slot, the only part of a request the kernel writes.
+/// Writes the answer slot, the only part of a request the kernel writes. Inlined: it is on
+/// every lone call's path.
+#[inline(always)]
 fn write_answer(addr: usize, answer: &Answer) -> Result<(), Errno> {
     let slot = addr.checked_add(Request::<()>::ANSWER_OFFSET).ok_or(Errno::EFAULT)?;
     UserSlice::new(slot, Request::<()>::ANSWER_SIZE)
