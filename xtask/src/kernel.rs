@@ -1,7 +1,9 @@
-//! The kernel: extract Debian's Linux 6.12 source under `target/kernel/`, apply the patch
-//! series (idempotently, reversing an older series first), copy in the Rust handler and
-//! the ABI files, configure (tinyconfig plus `kernel/config/*.config`) and build `bzImage`
-//! incrementally, with a progress line instead of a wall of compiler output.
+//! The kernel: a git worktree of Debian's pristine Linux 6.12 source under `target/kernel/`,
+//! the committed patch series applied to it with `git am` (idempotently: only the patches
+//! that changed are applied again), configured (tinyconfig plus `kernel/config/*.config`)
+//! and built incrementally, with a progress line instead of a wall of compiler output.
+//! The series holds everything, the Rust handler and the ABI module included (see
+//! [`series`](crate::series)): nothing is copied into the tree beside it.
 
 use std::collections::hash_map::DefaultHasher;
 use std::fs;
@@ -12,12 +14,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::series;
 use crate::util::{self, bail, write_if_changed, Error, Result, Workspace};
-
-/// Debian's source tarball of Linux 6.12.
-const TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
-/// The folder the tarball extracts to.
-const TREE: &str = "linux-source-6.12";
 
 /// Which kernel to build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,19 +74,34 @@ impl Variant {
 
 /// Builds the kernel `variant` and returns the path of its `bzImage`.
 pub fn build(ws: &Workspace, variant: Variant) -> Result<PathBuf> {
+    // Kernels built elsewhere (`<dir>/<variant>.bzImage`): for running the guest suites
+    // again while another change to the kernel is in progress.
+    if let Some(dir) = std::env::var_os("FERROCALL_PREBUILT_KERNELS") {
+        let image = Path::new(&dir).join(format!("{}.bzImage", variant.name()));
+        if !image.exists() {
+            bail!("FERROCALL_PREBUILT_KERNELS is set but {} does not exist", image.display());
+        }
+        util::step("kernel", &format!("using the prebuilt {}", image.display()));
+        return Ok(image);
+    }
+    let line = series::LINUX_6_12;
     let base = ws.target().join("kernel");
     let src = base.join(format!("src-{}", variant.tree()));
     let out = base.join(format!("build-{}", variant.name()));
     fs::create_dir_all(&base)?;
 
-    extract(&base, &src)?;
+    let repo = series::pristine_repo(ws, line)?;
+    series::worktree(&repo, &src)?;
     let applied = base.join(format!("applied-{}", variant.tree()));
-    if variant.patched() {
-        apply_series(ws, &applied, &src)?;
-        sync_rust_sources(ws, &src)?;
-    } else if fs::read_dir(&applied).map(|mut d| d.next().is_some()).unwrap_or(false) {
-        bail!("{} has patches applied; remove it to start from a fresh source tree", src.display());
-    }
+    let wanted: Vec<(String, Vec<u8>)> = if variant.patched() {
+        series::committed(ws, line)?
+            .iter()
+            .map(|p| Ok((series::file_name(p), fs::read(p)?)))
+            .collect::<Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    apply_series(&wanted, &applied, &src)?;
     configure(ws, variant, &src, &out)?;
     make(&src, &out, variant)?;
     Ok(out.join("arch/x86/boot/bzImage"))
@@ -107,162 +120,64 @@ pub fn version(src: &Path) -> String {
     format!("{}.{}.{}", field("VERSION"), field("PATCHLEVEL"), field("SUBLEVEL"))
 }
 
-/// A fingerprint of the tarball, to notice a new Debian source package.
-fn tarball_stamp() -> Result<String> {
-    let meta = fs::metadata(TARBALL).map_err(|e| {
-        Error(format!(
-            "{TARBALL}: {e}\n  install Debian's kernel source: apt-get install linux-source-6.12"
-        ))
-    })?;
-    let mtime = meta.modified()?.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    Ok(format!("{} {}", meta.len(), mtime.as_secs()))
-}
-
-fn extract(base: &Path, src: &Path) -> Result<()> {
-    let stamp_path = src.join(".ferrocall-extracted");
-    let stamp = tarball_stamp()?;
-    if fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
-        return Ok(());
-    }
-    if src.exists() {
-        util::step("kernel", "the kernel source package changed: extracting it again");
-        fs::remove_dir_all(src)?;
-    }
-    util::step("kernel", &format!("extracting {TARBALL} into {}", src.display()));
-    let tmp = base.join("extract.tmp");
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp)?;
-    }
-    fs::create_dir_all(&tmp)?;
-    util::run(Command::new("tar").arg("-xf").arg(TARBALL).arg("-C").arg(&tmp))?;
-    fs::rename(tmp.join(TREE), src)?;
-    fs::remove_dir_all(&tmp)?;
-    fs::write(&stamp_path, stamp)?;
-    println!("    Linux {} extracted", version(src));
-    Ok(())
-}
-
-/// The patch files of the series, in order.
-fn series(ws: &Workspace) -> Result<Vec<PathBuf>> {
-    let dir = ws.root.join("kernel/patches");
-    let mut patches: Vec<PathBuf> = fs::read_dir(&dir)
-        .map_err(|e| Error(format!("{}: {e}", dir.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
-        .collect();
-    patches.sort();
-    Ok(patches)
-}
-
-/// Brings the tree to exactly the current series: nothing to do if it is already applied;
-/// otherwise the series applied before (recorded in `applied/`) is reversed and the current
-/// one applied. A patch that does not apply is an error naming it, its failed hunks and the
-/// kernel version found.
-fn apply_series(ws: &Workspace, applied: &Path, src: &Path) -> Result<()> {
-    let wanted = series(ws)?;
-    let wanted_contents: Vec<(String, Vec<u8>)> =
-        wanted.iter().map(|p| Ok((file_name(p), fs::read(p)?))).collect::<Result<_>>()?;
+/// Brings the worktree `tree` to exactly the pristine source plus `wanted`, applied with
+/// `git am`: nothing to do if that is what it holds (as recorded in `applied/`); otherwise
+/// the patches both series share stay applied (their files keep their times, so `make`
+/// does not rebuild what they touch), the tree is reset to the last of them and the rest
+/// applied. A patch that does not apply is an error naming it, git's reason and the kernel
+/// version found.
+fn apply_series(wanted: &[(String, Vec<u8>)], applied: &Path, tree: &Path) -> Result<()> {
     fs::create_dir_all(applied)?;
     let mut done: Vec<PathBuf> =
         fs::read_dir(applied)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     done.sort();
-    let done_contents: Vec<(String, Vec<u8>)> =
-        done.iter().map(|p| Ok((file_name(p), fs::read(p)?))).collect::<Result<_>>()?;
-    if done_contents == wanted_contents {
+    let done: Vec<(String, Vec<u8>)> =
+        done.iter().map(|p| Ok((series::file_name(p), fs::read(p)?))).collect::<Result<_>>()?;
+    let commits: Vec<String> = util::output(series::git(tree).args(["rev-list", "--reverse", "pristine..HEAD"]))?
+        .lines()
+        .map(str::to_string)
+        .collect();
+    // What `applied/` records must be what the tree holds; if not, start from pristine.
+    let keep = if commits.len() == done.len() {
+        done.iter().zip(wanted).take_while(|(a, b)| a == b).count()
+    } else {
+        0
+    };
+    if keep == done.len() && keep == wanted.len() {
         return Ok(());
     }
-    // Patches that are the same in both series stay applied, so that their files keep
-    // their times and `make` does not rebuild what they touch.
-    let keep =
-        done_contents.iter().zip(&wanted_contents).take_while(|((_, a), (_, b))| a == b).count();
-    for patch in done.iter().skip(keep).rev() {
-        util::step("kernel", &format!("reversing the older {}", file_name(patch)));
-        let out = patch_cmd(src, patch, &["-R"])?;
-        if !out.0 {
-            bail!(
-                "cannot reverse {} in {}:\n{}\n  remove {} to start from a fresh source tree",
-                file_name(patch),
-                src.display(),
-                out.1,
-                src.display()
-            );
-        }
-        fs::remove_file(patch)?;
+    let target = match keep.checked_sub(1).and_then(|i| commits.get(i)) {
+        Some(commit) => commit.clone(),
+        None => "pristine".to_string(),
+    };
+    if keep < done.len() {
+        util::step("kernel", &format!("taking back {} older patches", done.len() - keep));
     }
-    for (old, (name, contents)) in done.iter().zip(&wanted_contents).take(keep) {
-        if file_name(old) != *name {
-            fs::remove_file(old)?;
-            fs::write(applied.join(name), contents)?;
-        }
+    util::output(series::git(tree).args(["reset", "-q", "--hard", &target]))?;
+    util::output(series::git(tree).args(["clean", "-q", "-f", "-d"]))?;
+    for (name, _) in done.iter().skip(keep) {
+        let _ = fs::remove_file(applied.join(name));
     }
-    for (patch, (name, contents)) in wanted.iter().zip(&wanted_contents).skip(keep) {
-        let (ok, log) = patch_cmd(src, patch, &["--dry-run"])?;
-        if !ok {
-            bail!(
-                "patch {name} does not apply to Linux {} in {}:\n{}\n  the series in kernel/patches/ is made for Linux 6.12.y",
-                version(src),
-                src.display(),
-                log.trim_end()
+    for (name, contents) in wanted.iter().skip(keep) {
+        util::step("kernel", &format!("git am {name}"));
+        let patch = applied.with_extension("incoming");
+        fs::write(&patch, contents)?;
+        let out = series::git(tree).args(["am", "-q", "--whitespace=nowarn"]).arg(&patch).output()?;
+        if !out.status.success() {
+            let why = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
             );
-        }
-        util::step("kernel", &format!("applying {name}"));
-        let (ok, log) = patch_cmd(src, patch, &[])?;
-        if !ok {
-            bail!("patch {name} failed after a clean dry run:\n{log}");
+            let _ = series::git(tree).args(["am", "--abort"]).output();
+            bail!(
+                "patch {name} does not apply to Linux {} in {}:\n{}\n  the series is made for Linux 6.12.y",
+                version(tree),
+                tree.display(),
+                why.trim_end()
+            );
         }
         fs::write(applied.join(name), contents)?;
-    }
-    Ok(())
-}
-
-fn file_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-/// Runs `patch -p1` with `extra` flags; returns success and the output.
-fn patch_cmd(src: &Path, patch: &Path, extra: &[&str]) -> Result<(bool, String)> {
-    let out = Command::new("patch")
-        .args(["-p1", "--batch", "--forward", "--no-backup-if-mismatch", "-r", "-"])
-        .args(extra)
-        .arg("-d")
-        .arg(src)
-        .arg("-i")
-        .arg(patch)
-        .output()
-        .map_err(|e| Error(format!("cannot run patch: {e} (apt-get install patch)")))?;
-    let mut log = String::from_utf8_lossy(&out.stdout).into_owned();
-    log.push_str(&String::from_utf8_lossy(&out.stderr));
-    Ok((out.status.success(), log))
-}
-
-/// Copies the handler and the ABI files into `kernel/ferrocall/` of the tree; unchanged
-/// files are not touched, so `make` rebuilds only when they changed.
-fn sync_rust_sources(ws: &Workspace, src: &Path) -> Result<()> {
-    let dest = src.join("kernel/ferrocall");
-    let abi_src = ws.root.join("crates/abi/src");
-    let mut wanted: Vec<(PathBuf, PathBuf)> = vec![
-        (ws.root.join("kernel/rust/ferrocall.rs"), dest.join("ferrocall.rs")),
-        (abi_src.join("abi.rs"), dest.join("abi.rs")),
-    ];
-    for entry in fs::read_dir(abi_src.join("abi"))? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|x| x == "rs") {
-            wanted
-                .push((path.clone(), dest.join("abi").join(path.file_name().unwrap_or_default())));
-        }
-    }
-    for (from, to) in &wanted {
-        let contents = fs::read(from).map_err(|e| Error(format!("{}: {e}", from.display())))?;
-        write_if_changed(to, &contents)?;
-    }
-    // Files removed from the ABI must not linger in the kernel tree.
-    if let Ok(entries) = fs::read_dir(dest.join("abi")) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if !wanted.iter().any(|(_, to)| *to == path) {
-                fs::remove_file(&path)?;
-            }
-        }
     }
     Ok(())
 }
@@ -279,7 +194,7 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
         fragments.push(path);
     }
     if variant.patched() {
-        for p in series(ws)? {
+        for p in series::committed(ws, series::LINUX_6_12)? {
             fs::read(&p)?.hash(&mut hasher);
         }
     }
@@ -458,65 +373,3 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-mod series_tests {
-    use std::fs;
-    use std::path::PathBuf;
-
-    use super::apply_series;
-    use crate::util::Workspace;
-
-    /// A scratch workspace with a "kernel tree" of one Makefile and a patch series.
-    fn scratch(name: &str) -> (Workspace, PathBuf, PathBuf) {
-        let root =
-            std::env::temp_dir().join(format!("ferrocall-series-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        let src = root.join("src");
-        fs::create_dir_all(root.join("kernel/patches")).unwrap();
-        fs::create_dir_all(&src).unwrap();
-        fs::write(
-            src.join("Makefile"),
-            "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\nobj-y += a.o\n",
-        )
-        .unwrap();
-        (Workspace { root: root.clone() }, src, root.join("applied"))
-    }
-
-    fn patch(old: &str, new: &str) -> String {
-        format!(
-            "--- a/Makefile\n+++ b/Makefile\n@@ -1,4 +1,4 @@\n VERSION = 6\n PATCHLEVEL = 12\n SUBLEVEL = 117\n-{old}\n+{new}\n"
-        )
-    }
-
-    #[test]
-    fn applies_once_and_replaces_a_changed_series() {
-        let (ws, src, applied) = scratch("ok");
-        let p = ws.root.join("kernel/patches/0001-b.patch");
-        fs::write(&p, patch("obj-y += a.o", "obj-y += b.o")).unwrap();
-        apply_series(&ws, &applied, &src).unwrap();
-        apply_series(&ws, &applied, &src).unwrap();
-        assert!(fs::read_to_string(src.join("Makefile")).unwrap().contains("obj-y += b.o"));
-        // A changed patch: the old one is reversed, the new one applied.
-        fs::write(&p, patch("obj-y += a.o", "obj-y += c.o")).unwrap();
-        apply_series(&ws, &applied, &src).unwrap();
-        let makefile = fs::read_to_string(src.join("Makefile")).unwrap();
-        assert!(makefile.contains("obj-y += c.o") && !makefile.contains("b.o"), "{makefile}");
-        let _ = fs::remove_dir_all(&ws.root);
-    }
-
-    #[test]
-    fn a_patch_that_does_not_apply_names_itself_its_hunk_and_the_kernel() {
-        let (ws, src, applied) = scratch("bad");
-        fs::write(
-            ws.root.join("kernel/patches/0001-x.patch"),
-            patch("obj-y += zzz.o", "obj-y += b.o"),
-        )
-        .unwrap();
-        let err = apply_series(&ws, &applied, &src).expect_err("the patch must not apply").0;
-        assert!(err.contains("0001-x.patch"), "{err}");
-        assert!(err.contains("Hunk #1 FAILED"), "{err}");
-        assert!(err.contains("Linux 6.12.117"), "{err}");
-        assert!(fs::read_to_string(src.join("Makefile")).unwrap().contains("obj-y += a.o"));
-        let _ = fs::remove_dir_all(&ws.root);
-    }
-}

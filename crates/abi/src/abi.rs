@@ -20,9 +20,10 @@ pub mod ops;
 pub use decode::{decode, plan, Plan};
 pub use errno::Errno;
 pub use layout::{
-    Answer, Args, Field, FieldInfo, FieldType, Header, Pad32, Request, UserBuf, UserBufMut,
+    Answer, Args, BufferFlag, Field, FieldInfo, FieldType, HasBuffers, Header, NoBuffers, Pad32,
+    Request, UserBuf, UserBufMut,
 };
-pub use ops::{BatchEntry, Call, Op, ProbeEntry, ProbeHeader};
+pub use ops::{BatchEntry, Call, Handler, Op, ProbeEntry, ProbeHeader, Twin, TwinArgs};
 
 /// The version of this ABI, returned by the opt-in. It only grows; a program built for
 /// version `n` works on every kernel that reports `n` or more.

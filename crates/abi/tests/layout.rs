@@ -13,6 +13,8 @@ struct OpSnap {
     name: String,
     size: usize,
     fields: Vec<(String, usize, String)>,
+    /// `nr name(args)`, once the operation has a legacy twin.
+    twin: Option<String>,
 }
 
 fn parse(text: &str) -> (Vec<String>, BTreeMap<u32, OpSnap>) {
@@ -25,8 +27,11 @@ fn parse(text: &str) -> (Vec<String>, BTreeMap<u32, OpSnap>) {
             let num: u32 = parts[0].parse().expect("op number");
             let size =
                 parts[2].strip_prefix("size=").and_then(|s| s.parse().ok()).expect("op size");
-            ops.insert(num, OpSnap { name: parts[1].to_string(), size, fields: Vec::new() });
+            ops.insert(num, OpSnap { name: parts[1].to_string(), size, fields: Vec::new(), twin: None });
             current = Some(num);
+        } else if let Some(rest) = line.trim().strip_prefix("twin ") {
+            let op = ops.get_mut(&current.expect("twin before op")).expect("op");
+            op.twin = Some(rest.to_string());
         } else if let Some(rest) = line.trim().strip_prefix("field ") {
             let (name, rest) = rest.split_once('@').expect("field@");
             let (offset, ty) = rest.split_once(':').expect("offset:type");
@@ -97,6 +102,15 @@ fn incompatibilities(old: &str, new: &str) -> Vec<String> {
                         ));
                     }
                 }
+            }
+        }
+        // A twin is what policies written for legacy calls see: once given, it stays.
+        if let Some(twin) = &old_op.twin {
+            if new_op.twin.as_ref() != Some(twin) {
+                problems.push(format!(
+                    "{}: its legacy twin `{twin}` changed to {:?}",
+                    old_op.name, new_op.twin
+                ));
             }
         }
         let old_args_end = old_op.size.saturating_sub(32);
@@ -186,4 +200,20 @@ fn detects_a_changed_common_layout() {
     let old = "header size@0:u32 op@4:u32\nop 1 Useless size=40\n";
     let new = "header op@0:u32 size@4:u32\nop 1 Useless size=40\n";
     assert!(!incompatibilities(old, new).is_empty());
+}
+
+#[test]
+fn a_legacy_twin_once_given_stays() {
+    let old = "op 2 GetPid size=32\n  twin 39 getpid()\n";
+    let gained = "op 2 GetPid size=32\n  twin 39 getpid()\nop 3 GetPpid size=32\n  twin 110 getppid()\n";
+    assert_eq!(incompatibilities(old, gained), Vec::<String>::new());
+    let changed = "op 2 GetPid size=32\n  twin 110 getppid()\n";
+    let problems = incompatibilities(old, changed);
+    assert!(problems.iter().any(|p| p.contains("legacy twin `39 getpid()` changed")), "{problems:?}");
+    let lost = "op 2 GetPid size=32\n";
+    assert!(!incompatibilities(old, lost).is_empty());
+    // An operation without a twin may gain one (a policy then sees it as that call).
+    let old = "op 4 Write size=56\n";
+    let new = "op 4 Write size=56\n  twin 1 write(fd,buf)\n";
+    assert_eq!(incompatibilities(old, new), Vec::<String>::new());
 }

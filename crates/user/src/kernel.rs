@@ -217,6 +217,12 @@ pub trait TypedCalls: Kernel {
         u32::try_from(id).map_err(|_| Errno::EIO)
     }
 
+    /// The real user id, as `getuid()`.
+    fn getuid(&self) -> Result<u32, Errno> {
+        let id = self.call(&mut Request::new(ops::GetUidArgs {}))?;
+        u32::try_from(id).map_err(|_| Errno::EIO)
+    }
+
     /// Writes `buf` to `fd`; returns how many bytes were written (maybe fewer).
     fn write(&self, fd: i32, buf: &[u8]) -> Result<usize, Errno> {
         let args = ops::WriteArgs { fd, buf: UserBuf::from_slice(buf), ..Default::default() };
@@ -359,21 +365,17 @@ pub trait TypedCalls: Kernel {
 /// The arguments of an operation that names no user buffer: the kernel touches only the
 /// request itself, so such calls are safe to make from any request.
 ///
+/// Every operation's arguments have it exactly when the ABI table finds no buffer among
+/// their field types ([`Args::Buffers`]); nothing else can implement it.
+///
 /// # Safety
 ///
-/// Implement only for argument types without [`UserBuf`]/[`UserBufMut`] fields (checked at
-/// compile time for the ones here).
+/// Implemented only for argument types without [`UserBuf`]/[`UserBufMut`] fields.
 pub unsafe trait BufferFree: Args {}
 
-macro_rules! buffer_free {
-    ($($args:ty),*) => {$(
-        // SAFETY: the assertion below checks that no field is a buffer.
-        unsafe impl BufferFree for $args {}
-        const _: () = assert!(!abi::layout::has_buffers(<$args as Args>::FIELDS));
-    )*};
-}
-
-buffer_free!(ops::UselessArgs, ops::GetPidArgs, ops::GetPpidArgs, ops::ExitArgs);
+// SAFETY: `Buffers` is `NoBuffers` only when no field type is a buffer, which the ABI works
+// out from the field types themselves and checks against the field table at compile time.
+unsafe impl<A: Args<Buffers = abi::NoBuffers>> BufferFree for A {}
 
 /// Typed calls to run together in one kernel entry, with [`TypedCalls::batch`]. The batch
 /// borrows its requests until it is dropped, so nothing else touches them during the call.

@@ -57,6 +57,11 @@ pub fn getppid() -> Result<u32, Errno> {
     Native.getppid()
 }
 
+/// The real user id, as `getuid()`.
+pub fn getuid() -> Result<u32, Errno> {
+    Native.getuid()
+}
+
 /// Writes `buf` to `fd`; returns how many bytes were written (maybe fewer).
 pub fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
     Native.write(fd, buf)
@@ -88,6 +93,13 @@ pub fn batch<const N: usize>(batch: &mut Batch<'_, N>) -> Result<usize, BatchErr
 /// Runs the calls of a [`PackedBatch`] in one kernel entry; see [`TypedCalls::packed_batch`].
 pub fn packed_batch<const N: usize>(batch: &mut PackedBatch<N>) -> Result<usize, BatchError> {
     Native.packed_batch(batch)
+}
+
+/// Writes the running kernel's description (its ABI version and every operation it
+/// offers, with the request size it knows) into `buf` and returns its length; read it
+/// with [`abi::ops::parse_probe`]. [`FillError::TooSmall`] says how large `buf` must be.
+pub fn probe(buf: &mut [u8]) -> Result<usize, FillError> {
+    Native.probe(buf)
 }
 
 /// Whether the running kernel offers `op` (through the `Probe` operation).

@@ -132,6 +132,9 @@ impl<A: Args> Request<A> {
 pub trait Args: Copy {
     /// The operation these are the arguments of.
     const OP: Op;
+    /// [`NoBuffers`] when no field is a user buffer, else [`HasBuffers`]: worked out from
+    /// the field types, so that a library can accept exactly the buffer-free arguments.
+    type Buffers: BufferFlag;
     /// Name, offset and type of each field, in order.
     const FIELDS: &'static [FieldInfo];
     /// Decodes arguments from the bytes that follow the answer slot, zero-extended to the
@@ -205,10 +208,38 @@ pub const fn has_buffers(fields: &[FieldInfo]) -> bool {
     false
 }
 
+/// Arguments, or a field, that name no user buffer.
+#[derive(Clone, Copy, Debug)]
+pub enum NoBuffers {}
+
+/// Arguments, or a field, that name a user buffer.
+#[derive(Clone, Copy, Debug)]
+pub enum HasBuffers {}
+
+/// [`NoBuffers`] or [`HasBuffers`].
+pub trait BufferFlag {
+    /// Whether it is [`HasBuffers`].
+    const HAS_BUFFERS: bool;
+    /// `Self` or `B`: [`HasBuffers`] if either is.
+    type Or<B: BufferFlag>: BufferFlag;
+}
+
+impl BufferFlag for NoBuffers {
+    const HAS_BUFFERS: bool = false;
+    type Or<B: BufferFlag> = B;
+}
+
+impl BufferFlag for HasBuffers {
+    const HAS_BUFFERS: bool = true;
+    type Or<B: BufferFlag> = HasBuffers;
+}
+
 /// A type that can be a field of an operation's arguments.
 pub trait Field: Copy + Sized {
     /// Its type in the table.
     const TYPE: FieldType;
+    /// Whether it is a user buffer.
+    type Buffers: BufferFlag;
     /// Reads it from `bytes` at `offset`; `EINVAL` if out of range or invalid.
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno>;
 }
@@ -217,6 +248,7 @@ macro_rules! int_field {
     ($($ty:ident => $variant:ident,)*) => {$(
         impl Field for $ty {
             const TYPE: FieldType = FieldType::$variant;
+            type Buffers = NoBuffers;
             #[inline]
             fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
                 // One load: no intermediate `Result<[u8; N], _>` for the compiler to take
@@ -244,6 +276,7 @@ pub struct Pad32(u32);
 
 impl Field for Pad32 {
     const TYPE: FieldType = FieldType::Pad32;
+    type Buffers = NoBuffers;
     #[inline]
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
         match u32::decode(bytes, offset)? {
@@ -286,6 +319,7 @@ impl UserBuf {
 
 impl Field for UserBuf {
     const TYPE: FieldType = FieldType::UserBuf;
+    type Buffers = HasBuffers;
     #[inline]
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
         let len_offset = offset.checked_add(8).ok_or(Errno::EINVAL)?;
@@ -324,6 +358,7 @@ impl From<UserBufMut> for UserBuf {
 
 impl Field for UserBufMut {
     const TYPE: FieldType = FieldType::UserBufMut;
+    type Buffers = HasBuffers;
     #[inline]
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
         let UserBuf { addr, len } = UserBuf::decode(bytes, offset)?;

@@ -1,9 +1,14 @@
 //! The operation table: the one place an operation is defined.
 //!
-//! Each line of [`operations!`] gives an operation its number, its name and its argument
-//! fields. From it come the [`Op`] enum and its checked decoding, one `#[repr(C)]` argument
-//! struct per operation, the decoded [`Call`] the kernel dispatches on, and the field
-//! metadata used by the layout snapshot, the docs and the tracer.
+//! Each entry of the `operations!` table gives an operation its number, its name, its
+//! argument fields, the name of the function that runs it (`fn getpid`) and, where there is
+//! one, its legacy twin: the x86_64 system call it stands for and how its fields become
+//! that call's arguments (`twin 1 write(fd, buf)`: a scalar field is one argument, a
+//! buffer two, its address then its length). From it come the [`Op`] enum and its checked
+//! decoding, one `#[repr(C)]` argument struct per operation, the decoded [`Call`], the
+//! [`Handler`] trait whose one method per operation the kernel (and the library's fake
+//! kernel) implements — so a new operation does not build until it has one — and the field
+//! and twin metadata used by the layout snapshot, the docs, the tracer and the fuzzer.
 //!
 //! Rules, checked by the layout snapshot test: numbers are never reused or changed,
 //! operations are only appended, and fields are only appended to an operation's arguments
@@ -12,14 +17,46 @@
 use core::mem::{offset_of, size_of};
 
 use super::errno::Errno;
-use super::layout::{Args, Field, FieldInfo, Pad32, Request, UserBuf, UserBufMut};
+use super::layout::{
+    has_buffers, Args, BufferFlag, Field, FieldInfo, NoBuffers, Pad32, Request, UserBuf, UserBufMut,
+};
+
+/// [`HasBuffers`] if any of the field types is a user buffer, else [`NoBuffers`].
+macro_rules! any_buffers {
+    () => {
+        NoBuffers
+    };
+    ($first:ty $(, $rest:ty)*) => {
+        <<$first as Field>::Buffers as BufferFlag>::Or<any_buffers!($($rest),*)>
+    };
+}
+
+/// The [`Twin`] of a table entry: `None` when it names none.
+macro_rules! twin {
+    () => {
+        None
+    };
+    ($nr:literal $name:ident($($arg:ident),*)) => {
+        Some(Twin { nr: $nr, name: stringify!($name), args: &[$(stringify!($arg)),*] })
+    };
+}
+
+/// The twin call of decoded arguments `$args`: `None` when the entry names no twin.
+macro_rules! twin_call {
+    ($args:ident;) => {
+        None
+    };
+    ($args:ident; $nr:literal ($($arg:ident),*)) => {
+        Some(($nr, TwinArgs::default()$(.with(&$args.$arg))*))
+    };
+}
 
 macro_rules! operations {
     ($(
         $(#[doc = $doc:literal])*
         $num:literal => $name:ident($args:ident {
             $( $(#[doc = $fdoc:literal])* $field:ident : $fty:ty ),* $(,)?
-        });
+        }) fn $method:ident $(, twin $tnr:literal $tname:ident($($targ:ident),*))?;
     )*) => {
         /// An operation number.
         #[repr(u32)]
@@ -81,6 +118,40 @@ macro_rules! operations {
                     $(Op::$name => <$args as Args>::FIELDS,)*
                 }
             }
+
+            /// The operation's documentation, as in the table (one line per doc line).
+            pub const fn doc(self) -> &'static str {
+                match self {
+                    $(Op::$name => concat!($($doc, "\n"),*),)*
+                }
+            }
+
+            /// The name of the function that runs the operation: the [`Handler`] method,
+            /// and the library's wrapper.
+            pub const fn function(self) -> &'static str {
+                match self {
+                    $(Op::$name => stringify!($method),)*
+                }
+            }
+
+            /// The legacy system call this operation stands for, if it has one.
+            pub const fn twin(self) -> Option<Twin> {
+                match self {
+                    $(Op::$name => twin!($($tnr $tname($($targ),*))?),)*
+                }
+            }
+        }
+
+        /// What runs each operation: one method per operation, named by the table. The
+        /// kernel's handler implements it, and so does the library's fake kernel in its
+        /// host tests; a new operation fails to build until both have its method.
+        pub trait Handler {
+            /// What a method answers.
+            type Answer;
+            $(
+                #[doc = concat!("Runs [`Op::", stringify!($name), "`].")]
+                fn $method(&mut self, args: $args) -> Self::Answer;
+            )*
         }
 
         /// A decoded request: what the kernel dispatches on.
@@ -105,6 +176,22 @@ macro_rules! operations {
                     $(Call::$name(_) => Op::$name,)*
                 }
             }
+
+            /// Runs the call with `handler`'s method for its operation.
+            #[inline(always)]
+            pub fn dispatch<H: Handler + ?Sized>(self, handler: &mut H) -> H::Answer {
+                match self {
+                    $(Call::$name(args) => handler.$method(args),)*
+                }
+            }
+
+            /// The call as its legacy twin would be made: the system call number and its
+            /// arguments, or `None` for an operation without a twin.
+            pub fn twin_call(&self) -> Option<(u32, TwinArgs)> {
+                match self {
+                    $(Call::$name(_args) => twin_call!(_args; $($tnr ($($targ),*))?),)*
+                }
+            }
         }
 
         $(
@@ -119,6 +206,7 @@ macro_rules! operations {
 
             impl Args for $args {
                 const OP: Op = Op::$name;
+                type Buffers = any_buffers!($($fty),*);
                 const FIELDS: &'static [FieldInfo] = &[$(
                     FieldInfo {
                         name: stringify!($field),
@@ -146,6 +234,10 @@ macro_rules! operations {
             // No implicit padding, and a size that keeps the next request aligned.
             const _: () = {
                 assert!(0 $(+ <$fty as Field>::TYPE.size())* == size_of::<$args>());
+                assert!(
+                    <<$args as Args>::Buffers as BufferFlag>::HAS_BUFFERS
+                        == has_buffers(<$args as Args>::FIELDS)
+                );
                 assert!(size_of::<$args>() % 8 == 0);
                 assert!(size_of::<Request<$args>>() == Request::<()>::ARGS_OFFSET + size_of::<$args>());
             };
@@ -155,19 +247,21 @@ macro_rules! operations {
 
 operations! {
     /// The seed's demonstration call: answers `value + 15`, or `EOVERFLOW` when that does
-    /// not fit in a `u32`.
+    /// not fit in a `u32` (the seed's demo: `Useless(15)` answers 30).
     1 => Useless(UselessArgs {
         /// The number to add 15 to.
         value: u32,
         /// Padding, zero.
         pad0: Pad32,
-    });
+    }) fn useless;
     /// The caller's process id (its thread group id), as `getpid()`.
-    2 => GetPid(GetPidArgs {});
+    2 => GetPid(GetPidArgs {}) fn getpid, twin 39 getpid();
     /// The parent's process id, as `getppid()`.
-    3 => GetPpid(GetPpidArgs {});
+    3 => GetPpid(GetPpidArgs {}) fn getppid, twin 110 getppid();
     /// Writes `buf` to `fd`, as `write()`: answers the number of bytes written, which may
-    /// be fewer than asked.
+    /// be fewer than asked. The kernel runs it with the legacy call's own function
+    /// (`ksys_write`) and accesses the buffer only through the user-copy functions: a `len`
+    /// above `isize::MAX` is `EINVAL`, a range that wraps the address space `EFAULT`.
     4 => Write(WriteArgs {
         /// The file descriptor.
         fd: i32,
@@ -175,9 +269,11 @@ operations! {
         pad0: Pad32,
         /// The bytes to write.
         buf: UserBuf,
-    });
+    }) fn write, twin 1 write(fd, buf);
     /// Reads into `buf` from `fd`, as `read()`: answers the number of bytes read, 0 at end
-    /// of file.
+    /// of file. Runs `ksys_read`, with the buffer rules of [`Op::Write`]. A signal
+    /// interrupts a blocking `Read` as it does `read()`: the call is restarted (the answer
+    /// slot is left pending meanwhile) or fails with `EINTR`.
     5 => Read(ReadArgs {
         /// The file descriptor.
         fd: i32,
@@ -185,7 +281,7 @@ operations! {
         pad0: Pad32,
         /// Where to put the bytes.
         buf: UserBufMut,
-    });
+    }) fn read, twin 0 read(fd, buf);
     /// Ends the calling process (every thread) with status `code & 0xff`, as
     /// `exit_group()`. Does not return, and writes no answer.
     6 => Exit(ExitArgs {
@@ -193,21 +289,23 @@ operations! {
         code: i32,
         /// Padding, zero.
         pad0: Pad32,
-    });
+    }) fn exit, twin 231 exit_group(code);
     /// Writes the current working directory, NUL-terminated, into `buf`: answers its
     /// length including the NUL. When `buf` is too small: `ERANGE`, with the length needed
     /// as the answer's value.
     7 => GetCwd(GetCwdArgs {
         /// Where to put the path.
         buf: UserBufMut,
-    });
+    }) fn getcwd, twin 79 getcwd(buf);
     /// Describes what this kernel offers: writes a [`ProbeHeader`] and one [`ProbeEntry`]
     /// per operation into `buf`, and answers the number of bytes written. When `buf` is too
-    /// small: `ERANGE`, with the size needed as the answer's value.
+    /// small: `ERANGE`, with the size needed as the answer's value. A program built against
+    /// a newer ABI checks with it that the running kernel knows an operation, and at which
+    /// request size.
     8 => Probe(ProbeArgs {
         /// Where to put the description.
         buf: UserBufMut,
-    });
+    }) fn probe;
     /// Runs several typed calls in one kernel entry. `entries` is an array of
     /// [`BatchEntry`], each the register set of one typed call (`rdi`, `rsi`, `rax`); each
     /// call is checked by seccomp and run exactly as if it had been made alone, and answered
@@ -223,10 +321,9 @@ operations! {
     9 => Batch(BatchArgs {
         /// The entries, read by the kernel.
         entries: UserBuf,
-    });
-    /// Runs several typed calls in one kernel entry, like [`Op::Batch`], but with the
-    /// requests themselves laid out back to back in `requests`, so that the kernel reads
-    /// them with one copy per [`PACKED_CHUNK`] bytes rather than one per call, and writes
+    }) fn batch;
+    /// Runs several typed calls in one kernel entry, like [`Op::Batch`], from requests
+    /// laid out back to back. The kernel reads `requests` with one copy per [`PACKED_CHUNK`] bytes rather than one per call, and writes
     /// their answers, in order, with one copy per [`PACKED_ANSWERS`] calls into `answers`,
     /// an array of [`Answer`](crate::Answer) whose length says how many requests to run.
     /// Each request starts where the one before it ends (a request size must be a multiple
@@ -243,7 +340,93 @@ operations! {
         requests: UserBuf,
         /// One answer per request, written by the kernel.
         answers: UserBufMut,
-    });
+    }) fn packed_batch;
+    /// The caller's real user id, as `getuid()`: in the caller's user namespace, with the
+    /// overflow id for one that has no mapping there.
+    11 => GetUid(GetUidArgs {}) fn getuid, twin 102 getuid();
+}
+
+/// The legacy system call an operation stands for: how a policy written for legacy calls
+/// sees it, and what the library makes where typed calls are not available.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Twin {
+    /// Its x86_64 system call number.
+    pub nr: u32,
+    /// Its name, as in `man 2`.
+    pub name: &'static str,
+    /// The fields that become its arguments, in order: a scalar field is one argument, a
+    /// buffer two (its address, then its length).
+    pub args: &'static [&'static str],
+}
+
+/// The arguments of a twin call, as its registers hold them (`rdi`, `rsi`, `rdx`, `r10`,
+/// `r8`, `r9`); unused ones are zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TwinArgs {
+    /// The arguments.
+    pub regs: [u64; 6],
+    /// How many are used.
+    pub len: usize,
+}
+
+impl TwinArgs {
+    /// These arguments followed by `field`'s.
+    fn with<T: TwinArg>(mut self, field: &T) -> Self {
+        field.push(&mut self);
+        self
+    }
+
+    fn push(&mut self, value: u64) {
+        if let Some(slot) = self.regs.get_mut(self.len) {
+            *slot = value;
+            self.len = self.len.saturating_add(1);
+        }
+    }
+}
+
+/// A field type that can be an argument of a twin call.
+trait TwinArg {
+    /// Appends the field's register value(s) to `regs`.
+    fn push(&self, regs: &mut TwinArgs);
+}
+
+impl TwinArg for u32 {
+    fn push(&self, regs: &mut TwinArgs) {
+        regs.push(u64::from(*self));
+    }
+}
+
+impl TwinArg for u64 {
+    fn push(&self, regs: &mut TwinArgs) {
+        regs.push(*self);
+    }
+}
+
+impl TwinArg for i32 {
+    /// Sign-extended, as the C ABI passes an `int`.
+    fn push(&self, regs: &mut TwinArgs) {
+        regs.push(i64::from(*self) as u64);
+    }
+}
+
+impl TwinArg for i64 {
+    fn push(&self, regs: &mut TwinArgs) {
+        regs.push(*self as u64);
+    }
+}
+
+impl TwinArg for UserBuf {
+    fn push(&self, regs: &mut TwinArgs) {
+        regs.push(self.addr);
+        regs.push(self.len);
+    }
+}
+
+impl TwinArg for UserBufMut {
+    fn push(&self, regs: &mut TwinArgs) {
+        regs.push(self.addr);
+        regs.push(self.len);
+    }
 }
 
 impl Op {

@@ -23,6 +23,9 @@ pub fn snapshot() -> String {
         for f in op.fields() {
             s.push_str(&format!("  field {}@{}:{}\n", f.name, f.offset, f.ty.name()));
         }
+        if let Some(twin) = op.twin() {
+            s.push_str(&format!("  twin {} {}({})\n", twin.nr, twin.name, twin.args.join(",")));
+        }
     }
     s
 }
@@ -68,6 +71,84 @@ pub fn errno_table() -> String {
             e.raw(),
             e.name().unwrap_or("?"),
             e.description().unwrap_or("?")
+        ));
+    }
+    s
+}
+
+/// An operation's documentation as one Markdown paragraph: rustdoc links become code.
+pub fn doc_text(op: Op) -> String {
+    let text: Vec<&str> = op.doc().lines().map(str::trim).collect();
+    let mut text = text.join(" ");
+    // `[`X`](path)` and `[`X`]` are rustdoc links; in Markdown they are just `X`.
+    while let Some(start) = text.find("[`") {
+        let Some(end) = text[start..].find("`]").map(|e| e + start) else { break };
+        let code = text[start + 1..end + 1].to_string();
+        let mut after = end + 2;
+        if text[after..].starts_with('(') {
+            if let Some(close) = text[after..].find(')') {
+                after += close + 1;
+            }
+        }
+        text = format!("{}{}{}", &text[..start], code, &text[after..]);
+    }
+    text
+}
+
+/// The first sentence of an operation's documentation.
+pub fn summary(op: Op) -> String {
+    let text = doc_text(op);
+    match text.find(". ") {
+        Some(end) => text[..=end].to_string(),
+        None => text,
+    }
+}
+
+/// The legacy twin of `op` as C: `write(fd, buf.addr, buf.len)`, or `—`.
+pub fn twin_text(op: Op) -> String {
+    let Some(twin) = op.twin() else { return "—".to_string() };
+    let args: Vec<String> = twin
+        .args
+        .iter()
+        .map(|name| {
+            let field = op.fields().iter().find(|f| f.name == *name).expect("twin field");
+            match field.ty {
+                FieldType::UserBuf | FieldType::UserBufMut => format!("{name}.addr, {name}.len"),
+                _ => name.to_string(),
+            }
+        })
+        .collect();
+    format!("`{}({})` ({})", twin.name, args.join(", "), twin.nr)
+}
+
+/// One paragraph per operation for `docs/abi.md`, from the table's documentation.
+pub fn ops_prose() -> String {
+    let mut s = String::new();
+    for op in Op::ALL {
+        s.push_str(&format!("- **`{}`** ({}): {}\n", op.name(), op.raw(), doc_text(*op)));
+    }
+    s
+}
+
+/// The legacy twins for `docs/abi.md`.
+pub fn twin_table() -> String {
+    let mut s = String::from("| operation | legacy twin (x86_64 number) |\n|---|---|\n");
+    for op in Op::ALL {
+        s.push_str(&format!("| `{}` | {} |\n", op.name(), twin_text(*op)));
+    }
+    s
+}
+
+/// The README's table of calls.
+pub fn readme_calls() -> String {
+    let mut s = String::from("| operation | wrapper | legacy twin | what it does |\n|---|---|---|---|\n");
+    for op in Op::ALL {
+        s.push_str(&format!(
+            "| `{}` | `ferrocall::{}` | {} | {} |\n",
+            op.name(),
+            op.function(),
+            twin_text(*op),
+            summary(*op)
         ));
     }
     s

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The calls of a ferrocall batch must be seen as if each were made alone:
+ * seccomp filters each one as the lone typed call __NR_ferrocall(op, size,
+ * request) would be, and while a tracer, audit or the syscall tracepoints
+ * watch the task, batches are refused so that the caller makes its calls one
+ * by one. A batch is never a way around a filter or an observer.
+ */
+
+#include <linux/audit.h>
+#include <linux/entry-common.h>
+#include <linux/err.h>
+#include <linux/ferrocall.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/seccomp.h>
+
+/**
+ * ferrocall_batch_observed - whether a batch must be refused
+ *
+ * Syscall-stop tracers and emulators, audit and the syscall tracepoints see
+ * one system call per kernel entry. While any of them watches the current
+ * task, a batch is refused (-EOPNOTSUPP) and the caller falls back to making
+ * its calls one by one, each seen exactly as a lone call.
+ *
+ * Return: true if the current task is observed that way.
+ */
+bool ferrocall_batch_observed(void)
+{
+	return test_syscall_work(SYSCALL_TRACE) ||
+	       test_syscall_work(SYSCALL_EMU) ||
+	       test_syscall_work(SYSCALL_AUDIT) ||
+	       test_syscall_work(SYSCALL_TRACEPOINT);
+}
+
+#ifdef CONFIG_SECCOMP_FILTER
+/*
+ * Runs the seccomp filters on one call of a batch. The filters see the system
+ * call __NR_ferrocall with the arguments a lone typed call would have, and so
+ * do a SECCOMP_RET_TRACE tracer and a SECCOMP_RET_TRAP signal: the call's
+ * registers stand in the task's pt_regs while the filters run, and the
+ * batch's are put back afterwards. A filter that kills does so.
+ */
+static noinline int ferrocall_seccomp_check(unsigned long op,
+					    unsigned long size,
+					    unsigned long addr)
+{
+	struct pt_regs *regs = current_pt_regs();
+	struct pt_regs saved = *regs;
+	struct seccomp_data sd;
+	bool changed;
+	long ret, ax;
+
+	regs->orig_ax = __NR_ferrocall;
+	regs->di = op;
+	regs->si = size;
+	regs->dx = addr;
+	regs->r10 = 0;
+	regs->r8 = 0;
+	regs->r9 = 0;
+	sd = (struct seccomp_data) {
+		.nr = __NR_ferrocall,
+		.arch = AUDIT_ARCH_X86_64,
+		.instruction_pointer = regs->ip,
+		.args = { op, size, addr },
+	};
+
+	ret = __secure_computing(&sd);
+	changed = regs->orig_ax != __NR_ferrocall || regs->di != op ||
+		  regs->si != size || regs->dx != addr;
+	ax = regs->ax;
+	*regs = saved;
+
+	if (ret == 0)
+		return changed ? -EPERM : 0;
+	/* Denied: the filter put its answer where a lone call's would go. */
+	if (IS_ERR_VALUE(ax))
+		return ax;
+	return -EPERM;
+}
+#endif
+
+/**
+ * ferrocall_batch_next - may the next call of a batch run?
+ * @op:   the operation of the call
+ * @size: its request size
+ * @addr: its request address
+ * @ran:  how many calls of the batch have run before it
+ *
+ * A pending signal ends a batch between two calls, as it would interrupt a
+ * loop of lone calls there. Then the task's seccomp filters judge the call.
+ * Both checks are a flag test when there is nothing to do: this runs for
+ * every call of every batch.
+ *
+ * Return: 0 if the call may run; -EINTR if a signal is pending and @ran calls
+ * ran; otherwise the filters' negative errno, or -EPERM when they gave none,
+ * or when they skipped the call or a tracer changed it (a call inside a batch
+ * is run as it was asked for or not at all).
+ */
+int ferrocall_batch_next(unsigned long op, unsigned long size,
+			 unsigned long addr, unsigned long ran)
+{
+	if (ran && signal_pending(current))
+		return -EINTR;
+#ifdef CONFIG_SECCOMP_FILTER
+	if (unlikely(test_syscall_work(SECCOMP)))
+		return ferrocall_seccomp_check(op, size, addr);
+#endif
+	return 0;
+}

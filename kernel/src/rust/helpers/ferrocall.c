@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/cred.h>
+#include <linux/dcache.h>
+#include <linux/fs_struct.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+
+pid_t rust_helper_task_ppid_nr_ns(const struct task_struct *tsk,
+				  struct pid_namespace *ns)
+{
+	return task_ppid_nr_ns(tsk, ns);
+}
+
+/*
+ * get_fs_pwd(current->fs, pwd) and get_fs_root(current->fs, root), as
+ * getcwd() starts. The task_struct field is read here, in C: Rust code must
+ * not depend on bindgen laying out task_struct exactly as the C compiler
+ * does.
+ */
+void rust_helper_ferrocall_get_current_pwd(struct path *pwd)
+{
+	get_fs_pwd(current->fs, pwd);
+}
+
+void rust_helper_ferrocall_get_current_root(struct path *root)
+{
+	get_fs_root(current->fs, root);
+}
+
+int rust_helper_d_unlinked(const struct dentry *dentry)
+{
+	return d_unlinked(dentry);
+}
+
+/*
+ * getuid(): the real user id, in the caller's user namespace. current_uid()
+ * is a macro and from_kuid_munged() is static inline without user namespaces.
+ */
+uid_t rust_helper_ferrocall_getuid(void)
+{
+	return from_kuid_munged(current_user_ns(), current_uid());
+}
