@@ -1,0 +1,201 @@
+//! Helpers shared by the test modules: raw requests placed in fresh pages, the
+//! hostile-caller matrix's counter, pipes, the normal request of every operation, a
+//! two-call batch, a seccomp filter on one operation, and a traced child.
+
+use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Op, Request};
+use ferrocall_guest::seccomp::{self, Rule};
+use ferrocall_guest::{expect_eq, nr, request_bytes, syscall, typed_raw, Ended, Outcome, Pages};
+
+pub(crate) const SELF: &str = "/bin/ferrotest";
+pub(crate) const USELESS: u32 = abi::Op::Useless as u32;
+pub(crate) const NR: u64 = abi::SYSCALL_NR as u64;
+
+pub(crate) fn useless_args(value: u32) -> Vec<u8> {
+    let mut a = value.to_le_bytes().to_vec();
+    a.extend_from_slice(&[0; 4]);
+    a
+}
+
+/// A well-formed `Useless(value)` request of `size` bytes (args cut or zero-extended).
+pub(crate) fn useless_request(value: u32, size: u32) -> Vec<u8> {
+    let mut bytes = request_bytes(size, USELESS, 0, 0, &useless_args(value));
+    bytes.resize(size as usize, 0);
+    bytes
+}
+
+/// Places `bytes` at `offset` of a fresh page pair and makes the typed call with `rax`
+/// pointing there and the registers `op`/`size`; returns the result and the answer slot.
+pub(crate) fn call_at(
+    offset: usize,
+    bytes: &[u8],
+    op: u64,
+    size: u64,
+) -> (Result<u64, Errno>, Vec<u8>) {
+    let mut pages = Pages::map(2, 0).expect("mmap");
+    pages.write(offset, bytes);
+    let addr = pages.addr(offset);
+    let r = typed_raw(addr, op, size, addr);
+    let answer = pages.read(offset + 16, 16);
+    (r, answer)
+}
+
+pub(crate) fn answer_of(bytes: &[u8]) -> Answer {
+    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
+    let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
+    Answer { value: u64_at(0), errno: u32_at(8), state: u32_at(12) }
+}
+
+/// How many hostile cases ran: each `hostile*` check is one case of the matrix.
+pub(crate) static HOSTILE_CASES: std::sync::atomic::AtomicU32 =
+    std::sync::atomic::AtomicU32::new(0);
+
+/// One case of the hostile-caller matrix: like `expect_eq`, and counted.
+pub(crate) fn hostile<T: PartialEq + core::fmt::Debug>(what: &str, got: T, want: T) -> Outcome {
+    HOSTILE_CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    expect_eq(what, got, want)
+}
+
+/// A hostile case: a raw request placed at a good address, expecting `want`.
+pub(crate) fn hostile_raw(
+    what: &str,
+    bytes: &[u8],
+    op: u64,
+    size: u64,
+    want: Result<u64, Errno>,
+) -> Outcome {
+    let (r, _) = call_at(8, bytes, op, size);
+    hostile(what, r, want)
+}
+
+pub(crate) fn nonblocking_pipe() -> Result<(i32, i32), String> {
+    const O_NONBLOCK: u64 = 0o4000;
+    let mut fds = [0i32; 2];
+    syscall(293, [fds.as_mut_ptr() as u64, O_NONBLOCK, 0, 0, 0, 0])
+        .map_err(|e| format!("pipe2: {e}"))?;
+    Ok((fds[0], fds[1]))
+}
+
+pub(crate) fn close(fd: i32) {
+    let _ = syscall(nr::CLOSE, [fd as u64, 0, 0, 0, 0, 0]);
+}
+
+/// A normal request for every operation (Exit excluded: it would end the test), with the
+/// buffers it needs; `/dev/null` for the file descriptors.
+pub(crate) fn one_of_each(devnull: i32, scratch: u64) -> Vec<(Op, Vec<u8>)> {
+    let buf = |addr: u64, len: u64| {
+        let mut b = addr.to_le_bytes().to_vec();
+        b.extend_from_slice(&len.to_le_bytes());
+        b
+    };
+    let io = |fd: i32, addr: u64, len: u64| {
+        let mut b = fd.to_le_bytes().to_vec();
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(&buf(addr, len));
+        b
+    };
+    let mut out = Vec::new();
+    for op in Op::ALL.iter().copied().filter(|&op| op != Op::Exit) {
+        let args = match op {
+            Op::Useless => useless_args(7),
+            Op::Write => io(devnull, scratch, 16),
+            Op::Read => io(devnull, scratch, 16),
+            Op::GetCwd | Op::Probe => buf(scratch, 512),
+            Op::Batch => buf(scratch, 0),
+            Op::PackedBatch => [buf(scratch, 0), buf(scratch, 0)].concat(),
+            _ => Vec::new(),
+        };
+        out.push((op, request_bytes(op.request_size() as u32, op as u32, 0, 0, &args)));
+    }
+    out
+}
+
+/// A batch's result and the answers of its calls.
+pub(crate) type BatchOutcome =
+    (Result<usize, ferrocall::BatchError>, [Option<Result<u64, Errno>>; 2]);
+
+/// Runs `Useless(1)` then `GetPid` in one batch, packed or not.
+pub(crate) fn useless_then_getpid(packed: bool) -> BatchOutcome {
+    use ferrocall::abi::ops::GetPidArgs;
+    use ferrocall::{Batch, PackedBatch};
+    let useless = UselessArgs { value: 1, ..Default::default() };
+    if packed {
+        let mut batch = PackedBatch::<2>::new();
+        let _ = batch.push(useless);
+        let _ = batch.push(GetPidArgs {});
+        let r = ferrocall::packed_batch(&mut batch);
+        (r, [batch.answer(0), batch.answer(1)])
+    } else {
+        let mut a = Request::new(useless);
+        let mut b = Request::new(GetPidArgs {});
+        let mut batch = Batch::<2>::new();
+        let _ = batch.push(&mut a);
+        let _ = batch.push(&mut b);
+        let r = ferrocall::batch(&mut batch);
+        (r, [a.answer.result(), b.answer.result()])
+    }
+}
+
+/// A filter that allows everything but the typed operation `op`, which kills the process.
+pub(crate) fn kill_on_typed(op: Op) -> Vec<seccomp::Insn> {
+    seccomp::program(
+        &[Rule { nr: abi::SYSCALL_NR, arg0: Some(op as u64), action: seccomp::KILL_PROCESS }],
+        seccomp::ALLOW,
+    )
+}
+
+/// Forks a child that stops for its tracer and then runs `child`; `tracer` sees each
+/// syscall-entry stop of the child (with `PTRACE_GETREGS` registers it may change) until
+/// the child exits. Returns the child's exit status.
+pub(crate) fn traced(
+    child: fn() -> i32,
+    mut on_entry: impl FnMut(&mut libc::user_regs_struct) -> bool,
+) -> Result<Ended, String> {
+    // SAFETY: fork; the child makes raw system calls and typed calls only, then exits.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err("fork failed".into());
+    }
+    if pid == 0 {
+        // SAFETY: no pointers; the child stops until its parent traces it.
+        unsafe {
+            libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
+            libc::raise(libc::SIGSTOP);
+        }
+        let code = child();
+        let _ = syscall(nr::EXIT_GROUP, [code as u64, 0, 0, 0, 0, 0]);
+        unreachable!();
+    }
+    let mut status = 0;
+    let mut entering = true;
+    // SAFETY: ptrace requests on our stopped child, with valid pointers to `regs`/`status`.
+    unsafe {
+        libc::waitpid(pid, &mut status, 0);
+        libc::ptrace(
+            libc::PTRACE_SETOPTIONS,
+            pid,
+            0,
+            libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL,
+        );
+        libc::ptrace(libc::PTRACE_SYSCALL, pid, 0, 0);
+        loop {
+            libc::waitpid(pid, &mut status, 0);
+            if libc::WIFEXITED(status) {
+                return Ok(Ended::Exited(libc::WEXITSTATUS(status)));
+            }
+            if libc::WIFSIGNALED(status) {
+                return Ok(Ended::Killed(libc::WTERMSIG(status)));
+            }
+            if libc::WSTOPSIG(status) == libc::SIGTRAP | 0x80 {
+                if entering {
+                    let mut regs: libc::user_regs_struct = core::mem::zeroed();
+                    libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs);
+                    if on_entry(&mut regs) {
+                        libc::ptrace(libc::PTRACE_SETREGS, pid, 0, &regs);
+                    }
+                }
+                entering = !entering;
+            }
+            libc::ptrace(libc::PTRACE_SYSCALL, pid, 0, 0);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The `--stock` suite, for a kernel without ferrocall: the opt-in fails, every typed call
+//! is `ENOSYS` and does nothing, and legacy calls, seccomp and ptrace behave as ever.
+
+use ferrocall::abi::{self, Errno, Op};
+use ferrocall::{FillError, Native, Syscall, TypedCalls};
+use ferrocall_guest::{check, expect_eq, ferrocall_status, nr, syscall, Outcome, Test};
+
+use crate::common::{close, nonblocking_pipe};
+use crate::legacy::{
+    legacy_calls_common, legacy_seccomp_and_ptrace, legacy_tracer_cannot_make_typed_calls,
+    legacy_upper_bits_ignored,
+};
+
+fn stock_opt_in_fails() -> Outcome {
+    expect_eq("enable()", ferrocall::enable(), Err(Errno::ENOSYS))?;
+    expect_eq("PR_FERROCALL_STATUS", ferrocall_status(), Err(Errno::EINVAL))?;
+    expect_eq(
+        "syscall 1023",
+        syscall(abi::SYSCALL_NR.into(), [1, 40, 0x1000, 0, 0, 0]),
+        Err(Errno::ENOSYS),
+    )
+}
+
+fn stock_every_wrapper_is_enosys() -> Outcome {
+    let (r, w) = nonblocking_pipe()?;
+    expect_eq("useless", ferrocall::useless(15), Err(Errno::ENOSYS))?;
+    expect_eq("getpid", ferrocall::getpid(), Err(Errno::ENOSYS))?;
+    expect_eq("getppid", ferrocall::getppid(), Err(Errno::ENOSYS))?;
+    expect_eq("write", ferrocall::write(w, b"must not arrive"), Err(Errno::ENOSYS))?;
+    expect_eq("read", ferrocall::read(r, &mut [0; 8]), Err(Errno::ENOSYS))?;
+    expect_eq("getcwd", ferrocall::getcwd(&mut [0; 64]), Err(FillError::Errno(Errno::ENOSYS)))?;
+    expect_eq("probe", Native.probe(&mut [0; 256]), Err(FillError::Errno(Errno::ENOSYS)))?;
+    check(!ferrocall::supports(Op::Useless), || "supports(Useless) on a stock kernel".into())?;
+    expect_eq("exit returns", ferrocall::exit(3), Errno::ENOSYS)?;
+    let mut seed = Syscall::Useless(15, None);
+    seed.call();
+    expect_eq("seed demo", seed, Syscall::Useless(15, Some(Err(Errno::ENOSYS))))?;
+    // Nothing was written: the pipe is empty.
+    let mut buf = [0u8; 8];
+    let left = syscall(nr::READ, [r as u64, buf.as_mut_ptr() as u64, 8, 0, 0, 0]);
+    close(r);
+    close(w);
+    expect_eq("pipe after the typed write", left, Err(Errno::EAGAIN))
+}
+
+/// The `--stock` suite.
+pub const STOCK_TESTS: &[Test] = &[
+    ("stock/opt_in_fails", stock_opt_in_fails),
+    ("stock/every_wrapper_is_enosys", stock_every_wrapper_is_enosys),
+    ("stock/legacy_calls", legacy_calls_common),
+    ("stock/upper_bits_ignored", legacy_upper_bits_ignored),
+    ("stock/seccomp_and_ptrace", legacy_seccomp_and_ptrace),
+    ("stock/tracer_cannot_make_typed_calls", legacy_tracer_cannot_make_typed_calls),
+];

@@ -1,0 +1,245 @@
+//! Tracing typed calls: `ferrotrace` decodes them (and follows forks and threads), a
+//! ptrace tracer sees and rewrites them and sees a batch call by call, and the syscall
+//! tracepoints show them as system call 1023.
+
+use std::process::Command;
+
+use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Op, Request};
+use ferrocall::{Native, TypedCalls};
+use ferrocall_guest::{check, expect_eq, in_child, nr, syscall, Ended, Outcome, Test};
+
+use crate::common::{traced, useless_then_getpid, SELF};
+
+/// Runs `ferrotrace -o FILE` on `program` and returns the trace.
+fn trace_of(program: &[&str]) -> Result<String, String> {
+    let path = "/tmp/trace.txt";
+    let status = Command::new("/bin/ferrotrace")
+        .args(["-o", path])
+        .args(program)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("ferrotrace: {e}"))?;
+    let trace = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    check(status.success(), || format!("ferrotrace {program:?} ended with {status}:\n{trace}"))?;
+    Ok(trace)
+}
+
+fn expect_line(trace: &str, want: &str) -> Outcome {
+    check(trace.lines().any(|l| l.contains(want)), || format!("no line with `{want}` in:\n{trace}"))
+}
+
+fn ferrotrace_decodes_hello() -> Outcome {
+    let trace = trace_of(&["/bin/hello"])?;
+    expect_line(&trace, &format!("syscall 157({:#x}, 0x1,", abi::PR_FERROCALL))?;
+    expect_line(&trace, r#"Write { fd: 1, pad0: 0, buf: "Hello, world!\n" (14 bytes) } = Ok(14)"#)?;
+    expect_line(&trace, "Exit { code: 0, pad0: 0 } = ?")?;
+    expect_line(&trace, "+++ exited with 0 +++")?;
+    // After the exec: nothing but the opt-in and the typed calls.
+    let after_exec = trace.split("] syscall 59(").nth(1).unwrap_or_default();
+    let legacy = after_exec.lines().filter(|l| l.contains("] syscall ")).count();
+    expect_eq("legacy calls after hello's execve (just the opt-in)", legacy, 1)
+}
+
+fn ferrotrace_decodes_the_demo_and_errors() -> Outcome {
+    let trace = trace_of(&["/bin/demo"])?;
+    expect_line(&trace, "Useless { value: 15, pad0: 0 } = Ok(30)")?;
+    let trace = trace_of(&[SELF, "--trace-target"])?;
+    expect_line(&trace, "Useless { value: 4294967295, pad0: 0 } = Err(EOVERFLOW)")?;
+    expect_line(&trace, "GetCwd { buf: ")?;
+    expect_line(&trace, r#"(2 bytes) } = Ok(2) "/\x00""#)?;
+    expect_line(&trace, "(1 bytes) } = Err(ERANGE) value 2")?;
+    expect_line(&trace, "Read { fd: -1, pad0: 0, buf: ")?;
+    // Traced, a batch is refused and its calls come one by one, up to the failing one.
+    expect_line(&trace, "Batch { entries: ")?;
+    expect_line(&trace, "= Err(EOPNOTSUPP)")?;
+    expect_line(&trace, "batch: Useless { value: 1, pad0: 0 } = pending")?;
+    expect_line(&trace, "batch: GetPid = pending")?;
+    expect_line(&trace, "] Useless { value: 1, pad0: 0 } = Ok(16)")?;
+    expect_line(&trace, "= Err(EBADF)")
+}
+
+fn ferrotrace_follows_forks_and_threads() -> Outcome {
+    let trace = trace_of(&[SELF, "--trace-target"])?;
+    let pids: std::collections::BTreeSet<&str> = trace
+        .lines()
+        .filter(|l| l.contains("] GetPid = Ok("))
+        .filter_map(|l| l.split(']').next())
+        .collect();
+    check(pids.len() >= 3, || {
+        format!(
+            "GetPid from {} tasks, want the process, its thread and its child:\n{trace}",
+            pids.len()
+        )
+    })
+}
+
+/// The `--trace-target` mode: typed calls in the main thread, a second thread and a child.
+pub(crate) fn trace_target() {
+    let _ = ferrocall::useless(u32::MAX);
+    let _ = ferrocall::getpid();
+    let _ = ferrocall::getcwd(&mut [0u8; 2]);
+    let _ = ferrocall::getcwd(&mut [0u8; 1]);
+    let _ = ferrocall::read(-1, &mut [0u8; 4]);
+    let mut one = Request::new(UselessArgs { value: 1, ..Default::default() });
+    let mut two = Request::new(UselessArgs { value: u32::MAX, ..Default::default() });
+    let mut three = Request::new(abi::ops::GetPidArgs {});
+    let mut batch = ferrocall::Batch::<3>::new();
+    let _ = batch.push(&mut one);
+    let _ = batch.push(&mut two);
+    let _ = batch.push(&mut three);
+    let _ = ferrocall::batch(&mut batch);
+    let _ = std::thread::spawn(ferrocall::getpid).join();
+    let _ = in_child(|| {
+        let _ = ferrocall::getpid();
+        0
+    });
+}
+
+fn ptrace_sees_and_rewrites_typed_calls() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let mut seen = Vec::new();
+    let ended = traced(
+        || {
+            // 1: rewritten to getpid; 2: skipped; 3: a legacy getppid turned into a typed
+            // GetPid by the tracer; 4: untouched.
+            let mut failures = 0;
+            let mut req = Request::new(UselessArgs { value: 1, ..Default::default() });
+            failures += i32::from(
+                Native.call(&mut req) != Err(Errno::EIO) || req.answer.state != Answer::PENDING,
+            );
+            failures += i32::from(ferrocall::useless(2) != Err(Errno::ENOSYS)) << 1;
+            let mut getpid = Request::new(abi::ops::GetPidArgs {});
+            let addr = &mut getpid as *mut _ as u64;
+            let r = syscall(nr::GETPPID, [Op::GetPid as u64, 32, addr, 0, 0, 0]);
+            let pid = syscall(nr::GETPID, [0; 6]).unwrap_or(0);
+            failures += i32::from(r != Ok(0) || getpid.answer.result() != Some(Ok(pid))) << 2;
+            failures += i32::from(ferrocall::useless(3) != Ok(18)) << 3;
+            failures
+        },
+        |regs| {
+            seen.push((regs.orig_rax, regs.rdi));
+            match (regs.orig_rax, regs.rdi, seen.iter().filter(|s| s.0 == 1023).count()) {
+                (1023, 1, 1) => regs.orig_rax = nr::GETPID,
+                (1023, 1, 2) => regs.orig_rax = u64::MAX,
+                (110, _, _) => regs.orig_rax = 1023,
+                _ => return false,
+            }
+            true
+        },
+    )?;
+    check(seen.contains(&(1023, Op::Useless as u64)), || {
+        format!("the tracer never saw syscall 1023 with op 1: {seen:?}")
+    })?;
+    expect_eq("child's failure bits", ended, Ended::Exited(0))
+}
+
+fn a_traced_batch_is_seen_call_by_call() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let mut ops = Vec::new();
+    let ended = traced(
+        || {
+            let mut a = Request::new(UselessArgs { value: 1, ..Default::default() });
+            let mut b = Request::new(abi::ops::GetPidArgs {});
+            let mut batch = ferrocall::Batch::<2>::new();
+            let _ = batch.push(&mut a);
+            let _ = batch.push(&mut b);
+            let r = ferrocall::batch(&mut batch);
+            let pid = syscall(nr::GETPID, [0; 6]).unwrap_or(0);
+            i32::from(r != Ok(2))
+                | i32::from(a.answer.result() != Some(Ok(16))) << 1
+                | i32::from(b.answer.result() != Some(Ok(pid))) << 2
+        },
+        |regs| {
+            if regs.orig_rax == 1023 {
+                ops.push(regs.rdi);
+            }
+            false
+        },
+    )?;
+    expect_eq("child's failure bits", ended, Ended::Exited(0))?;
+    // The batch is refused (EOPNOTSUPP) and each call comes alone, in order.
+    expect_eq(
+        "operations the tracer saw",
+        ops,
+        vec![Op::Batch as u64, Op::Useless as u64, Op::GetPid as u64],
+    )
+}
+
+/// The syscall tracepoints (`raw_syscalls:sys_enter` through tracefs) show a typed call as
+/// system call 1023 with the operation, size and request address as its arguments; while
+/// they are on, the kernel refuses batches and each call shows alone, in order.
+fn syscall_tracepoints_see_typed_calls() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let dir = "/tmp/tracing";
+    std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
+    // SAFETY: plain C strings; mounting tracefs touches no memory of ours afterwards.
+    let mounted = unsafe {
+        libc::mount(
+            c"tracefs".as_ptr(),
+            c"/tmp/tracing".as_ptr(),
+            c"tracefs".as_ptr(),
+            0,
+            core::ptr::null(),
+        )
+    };
+    if mounted != 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EBUSY) {
+        return Err(format!("mount tracefs: {}", std::io::Error::last_os_error()));
+    }
+    let set = |file: &str, value: &str| {
+        std::fs::write(format!("{dir}/{file}"), value).map_err(|e| format!("{file}: {e}"))
+    };
+    let event = "events/raw_syscalls/sys_enter";
+    set("tracing_on", "0")?;
+    set("trace", "")?;
+    set(&format!("{event}/filter"), "id == 1023")?;
+    set(&format!("{event}/enable"), "1")?;
+    set("tracing_on", "1")?;
+    let mut request = Request::new(UselessArgs { value: 4242, ..Default::default() });
+    let lone = Native.call(&mut request);
+    let at = core::ptr::from_ref(&request) as u64;
+    let (batch, _) = useless_then_getpid(false);
+    let (packed, _) = useless_then_getpid(true);
+    set("tracing_on", "0")?;
+    set(&format!("{event}/enable"), "0")?;
+    set(&format!("{event}/filter"), "0")?;
+    let trace = std::fs::read_to_string(format!("{dir}/trace")).map_err(|e| e.to_string())?;
+    expect_eq("the lone call", lone, Ok(4257))?;
+    expect_eq("the batch, made call by call", batch, Ok(2))?;
+    expect_eq("the packed batch, made call by call", packed, Ok(2))?;
+    // `sys_enter: NR 1023 (1, 28, 7ffc…, 0, 0, 0)`: the arguments in hex.
+    let calls: Vec<Vec<u64>> = trace
+        .lines()
+        .filter_map(|line| line.split_once("sys_enter: NR 1023 (")?.1.strip_suffix(')'))
+        .map(|args| args.split(", ").filter_map(|a| u64::from_str_radix(a, 16).ok()).collect())
+        .collect();
+    let first = calls.first().map(|c| c.get(..3).unwrap_or(&[]).to_vec());
+    expect_eq("the lone call's arguments", first, Some(vec![Op::Useless as u64, 40, at]))?;
+    let ops: Vec<u64> = calls.iter().filter_map(|c| c.first().copied()).collect();
+    let (useless, getpid) = (Op::Useless as u64, Op::GetPid as u64);
+    expect_eq(
+        "operations the tracepoint saw",
+        ops,
+        vec![useless, Op::Batch as u64, useless, getpid, Op::PackedBatch as u64, useless, getpid],
+    )
+}
+
+fn ptrace_rewrite_in_a_legacy_process() -> Outcome {
+    // Without the opt-in, a tracer that turns a call into 1023 gets ENOSYS, as before.
+    let out = Command::new(SELF)
+        .args(["--only", "legacy_tracer_cannot_make_typed_calls"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    check(out.status.success() && text.contains("PASS"), || format!("{}: {text}", out.status))
+}
+
+/// This module's tests, in the order the main suite runs them.
+pub const TESTS: &[Test] = &[
+    ("ferrotrace_decodes_hello", ferrotrace_decodes_hello),
+    ("ferrotrace_decodes_the_demo_and_errors", ferrotrace_decodes_the_demo_and_errors),
+    ("ferrotrace_follows_forks_and_threads", ferrotrace_follows_forks_and_threads),
+    ("ptrace_sees_and_rewrites_typed_calls", ptrace_sees_and_rewrites_typed_calls),
+    ("ptrace_rewrite_in_a_legacy_process", ptrace_rewrite_in_a_legacy_process),
+    ("a_traced_batch_is_seen_call_by_call", a_traced_batch_is_seen_call_by_call),
+    ("syscall_tracepoints_see_typed_calls", syscall_tracepoints_see_typed_calls),
+];

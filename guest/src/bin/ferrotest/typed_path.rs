@@ -1,0 +1,59 @@
+//! The typed path works: the seed's demo, `Useless`' edge values, the answer slot, the
+//! opt-in's version and the explicit `syscall(1023, op, size, request)` form.
+
+use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Request};
+use ferrocall::{Native, Syscall, TypedCalls};
+use ferrocall_guest::{expect_eq, ferrocall_status, syscall, Outcome, Pages, Test};
+
+use crate::common::{answer_of, useless_request, NR, USELESS};
+
+fn demo_value() -> Outcome {
+    expect_eq("useless(15)", ferrocall::useless(15), Ok(30))
+}
+
+fn seed_syscall_value() -> Outcome {
+    let mut call = Syscall::Useless(15, None);
+    call.call();
+    expect_eq("Syscall::Useless(15, None).call()", call, Syscall::Useless(15, Some(Ok(30))))
+}
+
+fn useless_edge_values() -> Outcome {
+    expect_eq("useless(0)", ferrocall::useless(0), Ok(15))?;
+    expect_eq("useless(MAX-15)", ferrocall::useless(u32::MAX - 15), Ok(u32::MAX))?;
+    expect_eq("useless(MAX-14)", ferrocall::useless(u32::MAX - 14), Err(Errno::EOVERFLOW))?;
+    expect_eq("useless(MAX)", ferrocall::useless(u32::MAX), Err(Errno::EOVERFLOW))
+}
+
+fn answer_slot_holds_the_result() -> Outcome {
+    let mut ok = Request::new(UselessArgs { value: 1, ..Default::default() });
+    expect_eq("call", Native.call(&mut ok), Ok(16))?;
+    expect_eq("answer", ok.answer, Answer::done(Ok(16)))?;
+    let mut err = Request::new(UselessArgs { value: u32::MAX, ..Default::default() });
+    expect_eq("call", Native.call(&mut err), Err(Errno::EOVERFLOW))?;
+    expect_eq("answer", err.answer, Answer::done(Err(Errno::EOVERFLOW)))?;
+    expect_eq("args untouched", err.args.value, u32::MAX)
+}
+
+fn opt_in_reports_version() -> Outcome {
+    expect_eq("enable()", ferrocall::enable(), Ok(abi::ABI_VERSION))?;
+    expect_eq("PR_FERROCALL_STATUS", ferrocall_status(), Ok(1))
+}
+
+fn explicit_number_form() -> Outcome {
+    // ferrocall(op, size, request) by number: how an interrupted typed call restarts.
+    let mut pages = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    pages.write(0, &useless_request(20, 40));
+    let r = syscall(NR, [u64::from(USELESS), 40, pages.addr(0), 0, 0, 0]);
+    expect_eq("syscall(1023, Useless, 40, req)", r, Ok(0))?;
+    expect_eq("answer", answer_of(&pages.read(16, 16)), Answer::done(Ok(35)))
+}
+
+/// This module's tests, in the order the main suite runs them.
+pub const TESTS: &[Test] = &[
+    ("demo_value", demo_value),
+    ("seed_syscall_value", seed_syscall_value),
+    ("useless_edge_values", useless_edge_values),
+    ("answer_slot_holds_the_result", answer_slot_holds_the_result),
+    ("opt_in_reports_version", opt_in_reports_version),
+    ("explicit_number_form", explicit_number_form),
+];
