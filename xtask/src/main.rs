@@ -19,6 +19,7 @@ mod guest;
 mod kernel;
 mod profile;
 mod qemu;
+mod series;
 mod util;
 
 use std::process::ExitCode;
@@ -34,10 +35,15 @@ commands:
             on the same kernel without ferrocall, and on a debug build of the patched
             kernel (KASAN, lockdep; built with LLVM)
             --quick: skip the debug kernel
+            --filter NAME: only the guest tests whose name contains NAME, on the patched
+            kernel only, no host tests (`ferrotest --list`, `ferrostress --list`: the names)
   kernel    build the patched kernel only (--stock: without ferrocall, --debug: the debug one)
   bench     measure typed calls against legacy ones, side by side in one boot (target/bench/)
   profile   single-step one run of each benchmark case in the guest and show, function by
             function, where its instructions go (target/bench/profile.md)
+  patches   regenerate the kernel patch series (kernel/patches/6.12/) from its sources:
+            kernel/series/6.12/ (commit messages, edits of kernel files) and the files it
+            adds (kernel/src/, the ABI crate); --check: fail if the committed one is stale
   deps      check and install the Debian packages, rustup parts and tools the build needs
   help      show this text
 
@@ -49,7 +55,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(),
-        Some("test") => test(!args.iter().any(|a| a == "--quick")),
+        Some("test") => test(&args[1..]),
         Some("kernel") => Workspace::find().and_then(|ws| {
             deps::ensure(&ws)?;
             let variant = match args.get(1).map(String::as_str) {
@@ -73,6 +79,11 @@ fn main() -> ExitCode {
             profile::run(&ws)
         }),
         Some("deps") => Workspace::find().and_then(|ws| deps::ensure(&ws).map(|()| true)),
+        Some("patches") => Workspace::find().and_then(|ws| {
+            deps::ensure(&ws)?;
+            let check = args.iter().any(|a| a == "--check");
+            series::patches(&ws, check).map(|current| current || !check)
+        }),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -127,11 +138,42 @@ const DEBUG_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[(
 )];
 
 /// `cargo xtask test`: host tests and the guest suite; ends with `N passed, N failed`.
-fn test(debug_kernel: bool) -> Result<bool> {
+/// `--quick` skips the debug kernel; `--filter NAME` runs only the guest tests whose name
+/// contains `NAME`, on the patched kernel.
+fn test(args: &[String]) -> Result<bool> {
+    let (mut debug_kernel, mut filter) = (true, None);
+    // The name goes on the kernel command line: one word, of the characters of test names.
+    let name_part = |name: &str| {
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_/-.".contains(c))
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => debug_kernel = false,
+            "--filter" => match args.next() {
+                Some(name) if name_part(name) => filter = Some(name.clone()),
+                _ => util::bail!("--filter needs part of a guest test name: letters, digits, _/-."),
+            },
+            other => util::bail!("test: unknown option `{other}`: use --quick or --filter NAME"),
+        }
+    }
     let ws = Workspace::find()?;
     deps::ensure(&ws)?;
+    if let Some(name) = filter {
+        return test_filtered(&ws, &name);
+    }
     util::step("host", "cargo test --workspace");
     let host = util::cargo_test(&ws)?;
+    // The series that gets built must be the one its sources generate.
+    let series_current = series::patches(&ws, true);
+    if let Err(e) = &series_current {
+        eprintln!("xtask: error: {e}");
+    }
+    let host = util::Counts {
+        passed: host.passed + usize::from(series_current.is_ok()),
+        failed: host.failed + usize::from(series_current.is_err()),
+        ok: host.ok && series_current.is_ok(),
+    };
     let bins = guest::build(&ws)?;
     let initrd = guest::initramfs(&ws, &bins)?;
     let mut guest = qemu::GuestCounts { passed: 0, failed: 0 };
@@ -155,4 +197,43 @@ fn test(debug_kernel: bool) -> Result<bool> {
     println!("guest: {} passed, {} failed", guest.passed, guest.failed);
     println!("{passed} passed, {failed} failed");
     Ok(failed == 0 && host.ok && clean)
+}
+
+/// `cargo xtask test --filter NAME`: the guest tests whose name contains `NAME`, in one
+/// boot of the patched kernel running the programs of its full run with `--only NAME`; no
+/// host tests, no other kernel. Ends with `N passed, N failed`; a name no test has is an
+/// error.
+fn test_filtered(ws: &Workspace, name: &str) -> Result<bool> {
+    let Some((variant, what, command, timeout)) =
+        GUEST_RUNS.iter().find(|run| run.0 == kernel::Variant::Ferrocall)
+    else {
+        util::bail!("no guest run on the patched kernel");
+    };
+    // A name may belong to one program only: each may find nothing, as long as one does.
+    let command = command
+        .split(" :: ")
+        .map(|program| format!("{program} --only {name} --allow-no-match"))
+        .collect::<Vec<_>>()
+        .join(" :: ");
+    let bins = guest::build(ws)?;
+    let initrd = guest::initramfs(ws, &bins)?;
+    let image = kernel::build(ws, *variant)?;
+    util::step("guest", &format!("booting {what}, running {command}"));
+    let boot = qemu::boot(ws, &image, &initrd, &command, qemu::Show::GuestOutput, *timeout)?;
+    let counts = boot.count_tests();
+    let clean = boot.report();
+    if clean && counts.passed + counts.failed == 0 {
+        util::bail!(
+            "no guest test name contains `{name}`; `ferrotest --list` and `ferrostress --list` \
+             print them (static programs, they run here too: {} --list)",
+            bins.path("ferrotest").display()
+        );
+    }
+    // A guest that crashed or never reported counts as one more failure.
+    let failed = counts.failed + usize::from(!clean && counts.failed == 0);
+    println!();
+    println!("host: skipped (--filter)");
+    println!("guest: {} passed, {} failed", counts.passed, counts.failed);
+    println!("{} passed, {failed} failed", counts.passed);
+    Ok(failed == 0 && clean)
 }

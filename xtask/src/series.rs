@@ -220,7 +220,7 @@ pub fn pristine_repo(ws: &Workspace, line: Line) -> Result<PathBuf> {
     }
     fs::create_dir_all(&base)?;
     util::step("kernel", &format!("extracting {} into a git tree, {}", line.tarball, repo.display()));
-    let tmp = base.join("extract.tmp");
+    let tmp = base.join(format!("extract-{}.tmp", line.name));
     if tmp.exists() {
         fs::remove_dir_all(&tmp)?;
     }

@@ -1,7 +1,7 @@
 //! The ferrocall ABI, as a crate for userspace and host tests.
 //!
 //! Everything lives in [`abi`](crate) (the file `abi.rs` and the folder `abi/`): those same
-//! files are copied into the kernel tree by `cargo xtask` and compiled there by kbuild as the
+//! files are added to the kernel tree by the patch series and compiled there by kbuild as the
 //! module `abi` of the in-kernel handler. This file only makes them a `no_std` crate.
 
 #![no_std]

@@ -11,7 +11,7 @@
 //! What this file may touch: user memory only through [`UserSlice`] (so a bad address is
 //! `EFAULT`, never an oops), and the kernel only through the functions the legacy system
 //! calls use. The ABI it decodes is the module [`abi`], the very files of the
-//! `ferrocall-abi` crate, copied here by the build.
+//! `ferrocall-abi` crate, added beside this file by the same patch.
 
 use core::mem::MaybeUninit;
 
