@@ -50,6 +50,10 @@ pub mod nr {
     pub const CHDIR: u64 = 80;
     /// `getppid`.
     pub const GETPPID: u64 = 110;
+    /// `getuid`.
+    pub const GETUID: u64 = 102;
+    /// `setuid`.
+    pub const SETUID: u64 = 105;
 }
 
 /// How a child process ended, from `wait4`'s status.
@@ -251,6 +255,71 @@ pub fn check(cond: bool, msg: impl FnOnce() -> String) -> Outcome {
 /// Fails unless `got == want`, saying what `what` was.
 pub fn expect_eq<T: PartialEq + core::fmt::Debug>(what: &str, got: T, want: T) -> Outcome {
     check(got == want, || format!("{what}: got {got:?}, want {want:?}"))
+}
+
+/// The options every test program takes: `--list` prints the names of its tests, and
+/// `--only NAME` runs only the tests whose name contains `NAME`, which is an error when none
+/// does, unless `--allow-no-match` is given too (`cargo xtask test --filter` passes it to
+/// each program: a name may belong to one program only, and xtask checks that some test
+/// ran).
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// `--list`.
+    pub list: bool,
+    /// `--only NAME`.
+    pub only: Option<String>,
+    /// `--allow-no-match`.
+    pub allow_no_match: bool,
+}
+
+impl Selection {
+    /// Takes the shared options out of `args`, leaving the program's own, in order.
+    pub fn take(args: &mut Vec<String>) -> Result<Selection, String> {
+        let mut selection = Selection::default();
+        let mut rest = Vec::new();
+        let mut iter = core::mem::take(args).into_iter();
+        while let Some(arg) = iter.next() {
+            match arg.as_str() {
+                "--list" => selection.list = true,
+                "--allow-no-match" => selection.allow_no_match = true,
+                "--only" => match iter.next() {
+                    Some(name) if !name.is_empty() => selection.only = Some(name),
+                    _ => return Err("--only needs a test name, or part of one".into()),
+                },
+                _ => rest.push(arg),
+            }
+        }
+        *args = rest;
+        Ok(selection)
+    }
+
+    /// Whether the test shown as `name` (in `PASS name` lines) is selected.
+    pub fn picks(&self, name: &str) -> bool {
+        self.only.as_deref().is_none_or(|part| name.contains(part))
+    }
+
+    /// Ends `program` after `--only` selected no test: with status 2 and how to see the
+    /// names, or with status 0 after a note if `--allow-no-match` was given. `why` may add
+    /// to the message (it starts with `; ` when not empty).
+    pub fn nothing_matched(&self, program: &str, why: &str) -> ! {
+        let name = self.only.as_deref().unwrap_or_default();
+        if self.allow_no_match {
+            println!("{program}: no test name contains `{name}`{why}");
+            std::process::exit(0);
+        }
+        eprintln!(
+            "{program}: no test name contains `{name}`{why}; `{program} --list` prints them all"
+        );
+        std::process::exit(2);
+    }
+}
+
+/// Prints a `# heading` line, then the names of `tests` as `prefix` + name, one a line.
+pub fn list_tests(heading: &str, prefix: &str, tests: &[Test]) {
+    println!("# {heading}: {} tests", tests.len());
+    for (name, _) in tests {
+        println!("{prefix}{name}");
+    }
 }
 
 /// Runs the tests, printing one `PASS name` or `FAIL name: why` line each; returns the

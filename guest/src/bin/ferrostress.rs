@@ -3,7 +3,7 @@
 //! and a seedable fuzzer. Prints `PASS`/`FAIL` lines like `ferrotest`, plus `stats:` lines
 //! with the number of calls made.
 //!
-//! `ferrostress [--seed N] [--fuzz-calls N]`
+//! `ferrostress [--seed N] [--fuzz-calls N] [--list] [--only NAME [--allow-no-match]]`
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use ferrocall::abi::{self, Answer, Errno, Op};
 use ferrocall_guest::{
-    check, expect_eq, request_bytes, run_tests, syscall, typed_raw, Outcome, Pages, Test, PAGE,
-    PROT_NONE, PROT_READ,
+    check, expect_eq, list_tests, request_bytes, run_tests, syscall, typed_raw, Outcome, Pages,
+    Selection, Test, PAGE, PROT_NONE, PROT_READ,
 };
 
 /// A small, fast, seedable generator (xorshift64*).
@@ -38,10 +38,14 @@ impl Rng {
 fn args_value(name: &str) -> Option<u64> {
     let args: Vec<String> = std::env::args().collect();
     let i = args.iter().position(|a| a == name)?;
-    let v = args.get(i + 1)?;
-    match v.strip_prefix("0x") {
+    number(args.get(i + 1)?)
+}
+
+/// A number in decimal or, after `0x`, in hexadecimal.
+fn number(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x") {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None => v.parse().ok(),
+        None => text.parse().ok(),
     }
 }
 
@@ -639,7 +643,37 @@ const TESTS: &[Test] = &[
 ];
 
 fn main() {
-    let failed = run_tests(TESTS);
-    println!("ferrostress: {} passed, {} failed", TESTS.len() - failed, failed);
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let selection = Selection::take(&mut args).unwrap_or_else(|why| usage_error(&why));
+    // Its own options, which `args_value` reads.
+    for pair in args.chunks(2) {
+        match pair {
+            [option, value] if ["--seed", "--fuzz-calls"].contains(&option.as_str()) => {
+                if number(value).is_none() {
+                    usage_error(&format!("{option} {value}: not a number"));
+                }
+            }
+            other => usage_error(&format!("unknown arguments {other:?}")),
+        }
+    }
+    if selection.list {
+        list_tests("ferrostress", "", TESTS);
+        return;
+    }
+    let tests: Vec<Test> =
+        TESTS.iter().filter(|(name, _)| selection.picks(name)).copied().collect();
+    if tests.is_empty() {
+        selection.nothing_matched("ferrostress", "");
+    }
+    let failed = run_tests(&tests);
+    println!("ferrostress: {} passed, {} failed", tests.len() - failed, failed);
     std::process::exit(i32::from(failed != 0));
+}
+
+fn usage_error(why: &str) -> ! {
+    eprintln!(
+        "ferrostress: {why}; use [--seed N] [--fuzz-calls N] [--list] \
+         [--only NAME [--allow-no-match]]"
+    );
+    std::process::exit(2);
 }

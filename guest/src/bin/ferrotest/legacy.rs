@@ -58,24 +58,57 @@ fn pipe() -> Result<(u64, u64), String> {
 }
 
 fn legacy_process_suite() -> Outcome {
-    let out = Command::new(SELF).arg("--legacy").output().map_err(|e| e.to_string())?;
+    let run = run_legacy_process(None)?;
+    check(run.success && run.failures.is_empty() && run.passed > 0, || {
+        format!("{} ({:?})", run.status, run.failures)
+    })
+}
+
+/// How the legacy suite shows its tests' names in the main suite's output, and what
+/// `--only` matches them against.
+pub(crate) const LEGACY_PREFIX: &str = "legacy/";
+
+/// What a run of the `--legacy` suite in a fresh process gave.
+pub(crate) struct LegacyRun {
+    /// Whether the process exited with status 0.
+    pub(crate) success: bool,
+    /// How it ended, for messages.
+    pub(crate) status: std::process::ExitStatus,
+    /// How many of its tests passed.
+    pub(crate) passed: usize,
+    /// The `name: why` of those that failed.
+    pub(crate) failures: Vec<String>,
+}
+
+/// Runs the `--legacy` suite (only the tests `only` selects, if given) in a fresh process,
+/// which has not opted in, and relays its results as tests of their own, `PASS legacy/NAME`
+/// and `FAIL legacy/NAME: why`, and its other lines indented.
+pub(crate) fn run_legacy_process(only: Option<&str>) -> Result<LegacyRun, String> {
+    let mut command = Command::new(SELF);
+    command.arg("--legacy");
+    if let Some(name) = only {
+        command.args(["--only", name]);
+    }
+    let out = command.output().map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut failures = Vec::new();
-    // Its results count as tests of their own: `PASS legacy/name`.
+    let (mut passed, mut failures) = (0, Vec::new());
     for line in text.lines() {
         match line.split_once(' ') {
             Some((verdict @ ("PASS" | "FAIL"), rest)) => {
-                println!("{verdict} legacy/{rest}");
+                println!("{verdict} {LEGACY_PREFIX}{rest}");
                 if verdict == "FAIL" {
                     failures.push(rest.to_string());
+                } else {
+                    passed += 1;
                 }
             }
             _ => println!("  legacy process: {line}"),
         }
     }
-    check(out.status.success() && failures.is_empty() && text.contains("PASS"), || {
-        format!("{} ({failures:?})", out.status)
-    })
+    for line in String::from_utf8_lossy(&out.stderr).lines() {
+        println!("  legacy process: {line}");
+    }
+    Ok(LegacyRun { success: out.status.success(), status: out.status, passed, failures })
 }
 
 fn legacy_not_opted_in() -> Outcome {

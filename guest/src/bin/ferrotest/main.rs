@@ -5,6 +5,15 @@
 //! that has not opted in run in a fresh copy of this program (`ferrotest --legacy`): the
 //! opt-in does not survive `execve`.
 //!
+//! ```text
+//! ferrotest                  the main suite (on the patched kernel)
+//! ferrotest --legacy         the legacy suite, in a process that never opted in
+//! ferrotest --stock          the suite for a kernel without ferrocall
+//! ferrotest --list           the names of every suite's tests
+//! ferrotest [--legacy | --stock] --only NAME [--allow-no-match]
+//!                            only the tests whose name contains NAME
+//! ```
+//!
 //! One module per concern, each with its table of tests; `common` holds what several use.
 
 mod batches;
@@ -19,7 +28,10 @@ mod stock;
 mod tracing;
 mod typed_path;
 
-use ferrocall_guest::{ferrocall_status, run_tests, Test};
+use ferrocall_guest::{ferrocall_status, list_tests, run_tests, Selection, Test};
+
+use legacy::{LEGACY_PREFIX, LEGACY_TESTS};
+use stock::STOCK_TESTS;
 
 /// The main suite, for a process on the patched kernel: the modules' tables in this order.
 /// The legacy module comes last: its `legacy_process_suite` runs the `--legacy` suite in a
@@ -39,42 +51,141 @@ fn main_tests() -> Vec<Test> {
     .concat()
 }
 
+/// Which suite a run is about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Suite {
+    Main,
+    Legacy,
+    Stock,
+}
+
+const USAGE: &str = "use no argument (the main suite), --legacy, --stock, --list, \
+                     --only NAME [--allow-no-match] (with --legacy or --stock: in that suite), \
+                     --status or --trace-target";
+
 fn main() {
-    let mode = std::env::args().nth(1);
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let selection = Selection::take(&mut args).unwrap_or_else(|why| usage_error(&why));
+    let suite = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        [] => Suite::Main,
+        ["--legacy"] => Suite::Legacy,
+        ["--stock"] => Suite::Stock,
+        ["--trace-target"] => return tracing::trace_target(),
+        ["--status"] => return println!("{}", ferrocall_status().unwrap_or(u64::MAX)),
+        other => usage_error(&format!("unknown arguments {other:?}")),
+    };
+    if selection.list {
+        list_tests("ferrotest: the main suite", "", &main_tests());
+        list_tests(
+            "ferrotest --legacy: in a process that never opted in; the main suite runs it \
+             (legacy_process_suite) and shows its tests as legacy/NAME",
+            LEGACY_PREFIX,
+            LEGACY_TESTS,
+        );
+        list_tests("ferrotest --stock: on a kernel without ferrocall", "", STOCK_TESTS);
+        return;
+    }
+    if selection.only.is_some() {
+        run_selected(suite, &selection);
+    }
     let main_tests = main_tests();
-    let tests = match mode.as_deref() {
-        None => &main_tests[..],
-        Some("--legacy") => legacy::LEGACY_TESTS,
-        Some("--stock") => stock::STOCK_TESTS,
-        Some("--only") => {
-            let name = std::env::args().nth(2).unwrap_or_default();
-            let all = main_tests.iter().chain(legacy::LEGACY_TESTS).chain(stock::STOCK_TESTS);
-            let picked: Vec<Test> =
-                all.filter(|(n, _)| n.contains(name.as_str())).copied().collect();
-            std::process::exit(i32::from(run_tests(&picked) != 0));
-        }
-        Some("--trace-target") => {
-            tracing::trace_target();
-            return;
-        }
-        Some("--status") => {
-            println!("{}", ferrocall_status().unwrap_or(u64::MAX));
-            return;
-        }
-        Some(other) => {
-            eprintln!(
-                "ferrotest: unknown mode {other}; use no argument, --legacy, --stock or --status"
-            );
-            std::process::exit(2);
-        }
+    let tests = match suite {
+        Suite::Main => &main_tests[..],
+        Suite::Legacy => LEGACY_TESTS,
+        Suite::Stock => STOCK_TESTS,
     };
     let failed = run_tests(tests);
+    print_hostile_cases();
+    if suite == Suite::Main {
+        println!("ferrotest: {} passed, {} failed", tests.len() - failed, failed);
+    }
+    std::process::exit(i32::from(failed != 0));
+}
+
+/// `--only NAME`: runs the selected tests of `suite`, each where it belongs, and exits.
+/// In the main suite, selected tests of the legacy suite run in a fresh process (unless
+/// `legacy_process_suite`, which runs them all, is selected too); tests of the stock suite
+/// need a kernel without ferrocall, so they run only with `--stock`.
+fn run_selected(suite: Suite, selection: &Selection) -> ! {
+    let pick = |tests: &[Test], prefix: &str| -> Vec<Test> {
+        tests
+            .iter()
+            .filter(|(name, _)| selection.picks(&format!("{prefix}{name}")))
+            .copied()
+            .collect()
+    };
+    let name = selection.only.as_deref().unwrap_or_default();
+    let failed = match suite {
+        Suite::Legacy | Suite::Stock => {
+            let (tests, prefix) = if suite == Suite::Legacy {
+                (LEGACY_TESTS, LEGACY_PREFIX)
+            } else {
+                (STOCK_TESTS, "")
+            };
+            let picked = pick(tests, prefix);
+            if picked.is_empty() {
+                selection.nothing_matched("ferrotest", "");
+            }
+            let failed = run_tests(&picked);
+            print_hostile_cases();
+            failed
+        }
+        Suite::Main => {
+            let main = pick(&main_tests(), "");
+            let runs_legacy_suite = main.iter().any(|(n, _)| *n == "legacy_process_suite");
+            let legacy =
+                if runs_legacy_suite { Vec::new() } else { pick(LEGACY_TESTS, LEGACY_PREFIX) };
+            let stock = pick(STOCK_TESTS, "").len();
+            let stock_note = if stock == 0 {
+                String::new()
+            } else {
+                format!(
+                    "; {stock} test(s) of the stock suite match, which run on a kernel without \
+                     ferrocall: `ferrotest --stock --only {name}`"
+                )
+            };
+            if main.is_empty() && legacy.is_empty() {
+                selection.nothing_matched("ferrotest", &stock_note);
+            }
+            let mut failed = run_tests(&main);
+            let mut passed = main.len() - failed;
+            let mut broken = false;
+            if !legacy.is_empty() {
+                match legacy::run_legacy_process(Some(name)) {
+                    Ok(run) => {
+                        passed += run.passed;
+                        failed += run.failures.len();
+                        broken = !run.success && run.failures.is_empty();
+                        if broken {
+                            println!("ferrotest: the legacy process failed: {}", run.status);
+                        }
+                    }
+                    Err(why) => {
+                        println!("ferrotest: cannot run the legacy process: {why}");
+                        broken = true;
+                    }
+                }
+            }
+            print_hostile_cases();
+            if stock > 0 {
+                println!("ferrotest: not run here{stock_note}");
+            }
+            println!("ferrotest: {passed} passed, {failed} failed");
+            failed + usize::from(broken)
+        }
+    };
+    std::process::exit(i32::from(failed != 0));
+}
+
+/// The `stats:` line of the hostile-caller matrix, if any case of it ran.
+fn print_hostile_cases() {
     let cases = common::HOSTILE_CASES.load(std::sync::atomic::Ordering::Relaxed);
     if cases > 0 {
         println!("stats: hostile matrix: {cases} cases, each answered with its errno");
     }
-    if mode.is_none() {
-        println!("ferrotest: {} passed, {} failed", tests.len() - failed, failed);
-    }
-    std::process::exit(i32::from(failed != 0));
+}
+
+fn usage_error(why: &str) -> ! {
+    eprintln!("ferrotest: {why}; {USAGE}");
+    std::process::exit(2);
 }

@@ -226,7 +226,7 @@ fn syscall_tracepoints_see_typed_calls() -> Outcome {
 fn ptrace_rewrite_in_a_legacy_process() -> Outcome {
     // Without the opt-in, a tracer that turns a call into 1023 gets ENOSYS, as before.
     let out = Command::new(SELF)
-        .args(["--only", "legacy_tracer_cannot_make_typed_calls"])
+        .args(["--legacy", "--only", "legacy_tracer_cannot_make_typed_calls"])
         .output()
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout);
