@@ -133,10 +133,11 @@ fn apply_series(wanted: &[(String, Vec<u8>)], applied: &Path, tree: &Path) -> Re
     done.sort();
     let done: Vec<(String, Vec<u8>)> =
         done.iter().map(|p| Ok((series::file_name(p), fs::read(p)?))).collect::<Result<_>>()?;
-    let commits: Vec<String> = util::output(series::git(tree).args(["rev-list", "--reverse", "pristine..HEAD"]))?
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let commits: Vec<String> =
+        util::output(series::git(tree).args(["rev-list", "--reverse", "pristine..HEAD"]))?
+            .lines()
+            .map(str::to_string)
+            .collect();
     // What `applied/` records must be what the tree holds; if not, start from pristine.
     let keep = if commits.len() == done.len() {
         done.iter().zip(wanted).take_while(|(a, b)| a == b).count()
@@ -162,7 +163,8 @@ fn apply_series(wanted: &[(String, Vec<u8>)], applied: &Path, tree: &Path) -> Re
         util::step("kernel", &format!("git am {name}"));
         let patch = applied.with_extension("incoming");
         fs::write(&patch, contents)?;
-        let out = series::git(tree).args(["am", "-q", "--whitespace=nowarn"]).arg(&patch).output()?;
+        let out =
+            series::git(tree).args(["am", "-q", "--whitespace=nowarn"]).arg(&patch).output()?;
         if !out.status.success() {
             let why = format!(
                 "{}{}",
@@ -372,4 +374,3 @@ mod tests {
         assert!(!is_build_step("make[1]: Entering directory '/x'"));
     }
 }
-

@@ -51,11 +51,8 @@ pub struct Line {
 }
 
 /// Linux 6.12 LTS, from Debian's `linux-source-6.12`.
-pub const LINUX_6_12: Line = Line {
-    name: "6.12",
-    tarball: "/usr/src/linux-source-6.12.tar.xz",
-    tree: "linux-source-6.12",
-};
+pub const LINUX_6_12: Line =
+    Line { name: "6.12", tarball: "/usr/src/linux-source-6.12.tar.xz", tree: "linux-source-6.12" };
 
 /// One commit of a series, as its `.commit` file describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -219,7 +216,10 @@ pub fn pristine_repo(ws: &Workspace, line: Line) -> Result<PathBuf> {
         fs::remove_dir_all(&repo)?;
     }
     fs::create_dir_all(&base)?;
-    util::step("kernel", &format!("extracting {} into a git tree, {}", line.tarball, repo.display()));
+    util::step(
+        "kernel",
+        &format!("extracting {} into a git tree, {}", line.tarball, repo.display()),
+    );
     let tmp = base.join(format!("extract-{}.tmp", line.name));
     if tmp.exists() {
         fs::remove_dir_all(&tmp)?;
@@ -228,7 +228,10 @@ pub fn pristine_repo(ws: &Workspace, line: Line) -> Result<PathBuf> {
     util::run(Command::new("tar").arg("-xf").arg(line.tarball).arg("-C").arg(&tmp))?;
     fs::rename(tmp.join(line.tree), &repo)?;
     fs::remove_dir_all(&tmp)?;
-    println!("    Linux {} extracted; committing it (takes a minute)", crate::kernel::version(&repo));
+    println!(
+        "    Linux {} extracted; committing it (takes a minute)",
+        crate::kernel::version(&repo)
+    );
     util::output(git(&repo).args(["init", "-q", "-b", "pristine"]))?;
     util::output(git(&repo).args(["add", "-A", "-f", "."]))?;
     let message = format!("Linux {} ({})", crate::kernel::version(&repo), line.tarball);
@@ -262,7 +265,9 @@ pub fn worktree(repo: &Path, path: &Path) -> Result<()> {
     }
     let _ = util::output(git(repo).args(["worktree", "prune"]));
     util::step("kernel", &format!("checking out the pristine tree into {}", path.display()));
-    util::output(git(repo).arg("worktree").arg("add").arg("-q").arg("--detach").arg(path).arg("pristine"))?;
+    util::output(
+        git(repo).arg("worktree").arg("add").arg("-q").arg("--detach").arg(path).arg("pristine"),
+    )?;
     Ok(())
 }
 
@@ -281,7 +286,8 @@ pub fn generate(ws: &Workspace, line: Line) -> Result<Vec<(String, Vec<u8>)>> {
             if !diff.is_file() {
                 bail!("{}: its edits {} do not exist", spec.file, diff.display());
             }
-            let out = git(&tree).args(["apply", "--index", "--whitespace=nowarn"]).arg(&diff).output()?;
+            let out =
+                git(&tree).args(["apply", "--index", "--whitespace=nowarn"]).arg(&diff).output()?;
             if !out.status.success() {
                 bail!(
                     "{} (from {}) does not apply to Linux {}:\n{}",
@@ -297,7 +303,10 @@ pub fn generate(ws: &Workspace, line: Line) -> Result<Vec<(String, Vec<u8>)>> {
             // An added file must be new, or it would silently replace the kernel's.
             let tracked = git(&tree).args(["ls-files", "--error-unmatch", &path]).output()?;
             if tracked.status.success() {
-                bail!("{}: adds {path}, which the kernel (or an earlier commit) already has", spec.file);
+                bail!(
+                    "{}: adds {path}, which the kernel (or an earlier commit) already has",
+                    spec.file
+                );
             }
             if let Some(parent) = to.parent() {
                 fs::create_dir_all(parent)?;
@@ -309,7 +318,9 @@ pub fn generate(ws: &Workspace, line: Line) -> Result<Vec<(String, Vec<u8>)>> {
         let msg_path = ws.target().join("kernel").join(format!("series-{}.msg", line.name));
         fs::write(&msg_path, message)?;
         util::output(
-            git(&tree).args(["commit", "-q", "--no-verify", "--allow-empty", "--cleanup=verbatim", "-F"]).arg(&msg_path),
+            git(&tree)
+                .args(["commit", "-q", "--no-verify", "--allow-empty", "--cleanup=verbatim", "-F"])
+                .arg(&msg_path),
         )?;
     }
     let out = ws.target().join("kernel").join(format!("series-{}.out", line.name));
@@ -332,7 +343,10 @@ pub fn generate(ws: &Workspace, line: Line) -> Result<Vec<(String, Vec<u8>)>> {
 /// from the sources, or (`--check`) fails if it is stale. Returns whether it was current.
 pub fn patches(ws: &Workspace, check: bool) -> Result<bool> {
     let line = LINUX_6_12;
-    util::step("patches", &format!("generating the Linux {} series from kernel/series/{}", line.name, line.name));
+    util::step(
+        "patches",
+        &format!("generating the Linux {} series from kernel/series/{}", line.name, line.name),
+    );
     let generated = generate(ws, line)?;
     let dir = patch_dir(ws, line);
     let have: Vec<(String, Vec<u8>)> = committed(ws, line)
@@ -422,7 +436,8 @@ mod tests {
         for (spec, patch) in specs.iter().zip(&patches) {
             let text = fs::read_to_string(patch).unwrap();
             assert!(
-                text.contains(&format!("Subject: [PATCH")) && text.contains(spec.subject.split_whitespace().next().unwrap()),
+                text.contains("Subject: [PATCH")
+                    && text.contains(spec.subject.split_whitespace().next().unwrap()),
                 "{} does not look like the patch of {}: run cargo xtask patches",
                 file_name(patch),
                 spec.file
