@@ -11,8 +11,8 @@ const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
 fn replace_section(doc: &str, file: &str, name: &str, body: &str) -> String {
     let begin = format!("<!-- BEGIN GENERATED {name} -->\n");
     let end = format!("<!-- END GENERATED {name} -->");
-    let start = doc.find(&begin).unwrap_or_else(|| panic!("{file} lacks `{}`", begin.trim()))
-        + begin.len();
+    let start =
+        doc.find(&begin).unwrap_or_else(|| panic!("{file} lacks `{}`", begin.trim())) + begin.len();
     let stop = doc[start..].find(&end).unwrap_or_else(|| panic!("{file} lacks `{end}`")) + start;
     format!("{}{}{}", &doc[..start], body, &doc[stop..])
 }

@@ -27,7 +27,10 @@ fn parse(text: &str) -> (Vec<String>, BTreeMap<u32, OpSnap>) {
             let num: u32 = parts[0].parse().expect("op number");
             let size =
                 parts[2].strip_prefix("size=").and_then(|s| s.parse().ok()).expect("op size");
-            ops.insert(num, OpSnap { name: parts[1].to_string(), size, fields: Vec::new(), twin: None });
+            ops.insert(
+                num,
+                OpSnap { name: parts[1].to_string(), size, fields: Vec::new(), twin: None },
+            );
             current = Some(num);
         } else if let Some(rest) = line.trim().strip_prefix("twin ") {
             let op = ops.get_mut(&current.expect("twin before op")).expect("op");
@@ -205,11 +208,15 @@ fn detects_a_changed_common_layout() {
 #[test]
 fn a_legacy_twin_once_given_stays() {
     let old = "op 2 GetPid size=32\n  twin 39 getpid()\n";
-    let gained = "op 2 GetPid size=32\n  twin 39 getpid()\nop 3 GetPpid size=32\n  twin 110 getppid()\n";
+    let gained =
+        "op 2 GetPid size=32\n  twin 39 getpid()\nop 3 GetPpid size=32\n  twin 110 getppid()\n";
     assert_eq!(incompatibilities(old, gained), Vec::<String>::new());
     let changed = "op 2 GetPid size=32\n  twin 110 getppid()\n";
     let problems = incompatibilities(old, changed);
-    assert!(problems.iter().any(|p| p.contains("legacy twin `39 getpid()` changed")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("legacy twin `39 getpid()` changed")),
+        "{problems:?}"
+    );
     let lost = "op 2 GetPid size=32\n";
     assert!(!incompatibilities(old, lost).is_empty());
     // An operation without a twin may gain one (a policy then sees it as that call).

@@ -141,7 +141,8 @@ pub fn twin_table() -> String {
 
 /// The README's table of calls.
 pub fn readme_calls() -> String {
-    let mut s = String::from("| operation | wrapper | legacy twin | what it does |\n|---|---|---|---|\n");
+    let mut s =
+        String::from("| operation | wrapper | legacy twin | what it does |\n|---|---|---|---|\n");
     for op in Op::ALL {
         s.push_str(&format!(
             "| `{}` | `ferrocall::{}` | {} | {} |\n",
