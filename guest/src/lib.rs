@@ -5,7 +5,7 @@
 //! These programs are static musl binaries; they talk to the kernel through the
 //! `ferrocall` crate's `syscall` instruction only.
 
-use ferrocall::abi::Errno;
+use ferrocall::abi::{Errno, FieldType, Op, Request};
 use ferrocall::arch::syscall6;
 
 pub mod seccomp;
@@ -235,6 +235,36 @@ pub fn request_bytes(size: u32, op: u32, flags: u32, reserved: u32, args: &[u8])
     out.extend_from_slice(&[0; 16]);
     out.extend_from_slice(args);
     out
+}
+
+/// Where the buffers and file descriptors of an operation's request lie, from the ABI's
+/// field metadata: what a fuzzer must handle with care, for every operation of the table
+/// without a list of them.
+#[derive(Clone, Debug, Default)]
+pub struct RequestShape {
+    /// Each buffer's offset in the request, and whether the kernel writes through it: a
+    /// `UserBufMut`, or any buffer of a batch operation, whose entries name requests the
+    /// kernel answers into (and a packed batch's answers are written).
+    pub bufs: Vec<(usize, bool)>,
+    /// The offsets of its `i32` fields named `fd`.
+    pub fds: Vec<usize>,
+}
+
+impl RequestShape {
+    /// The shape of `op`'s requests.
+    pub fn of(op: Op) -> RequestShape {
+        let mut shape = RequestShape::default();
+        for field in op.fields() {
+            let at = Request::<()>::ARGS_OFFSET + field.offset;
+            match field.ty {
+                FieldType::UserBuf => shape.bufs.push((at, op.is_batch())),
+                FieldType::UserBufMut => shape.bufs.push((at, true)),
+                FieldType::I32 if field.name == "fd" => shape.fds.push(at),
+                _ => {}
+            }
+        }
+        shape
+    }
 }
 
 /// A test's outcome: `Err` holds what went wrong.

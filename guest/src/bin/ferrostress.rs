@@ -12,7 +12,7 @@ use std::time::Duration;
 use ferrocall::abi::{self, Answer, Errno, Op};
 use ferrocall_guest::{
     check, expect_eq, list_tests, request_bytes, run_tests, syscall, typed_raw, Outcome, Pages,
-    Selection, Test, PAGE, PROT_NONE, PROT_READ,
+    RequestShape, Selection, Test, PAGE, PROT_NONE, PROT_READ,
 };
 
 /// A small, fast, seedable generator (xorshift64*).
@@ -506,6 +506,9 @@ fn fuzz() -> Outcome {
     ];
     let arena_len = 8 * PAGE;
     let ops: Vec<u32> = Op::ALL.iter().map(|o| o.raw()).filter(|&o| o != Op::Exit as u32).collect();
+    let shapes: Vec<(u32, RequestShape)> =
+        Op::ALL.iter().map(|&op| (op.raw(), RequestShape::of(op))).collect();
+    let unknown_op = RequestShape::default();
     let mut counts = [0u64; 16];
     let mut buf = [0u8; 4200];
     let (mut ok, mut unknown) = (0u64, None);
@@ -534,23 +537,13 @@ fn fuzz() -> Outcome {
             buf[0..4].copy_from_slice(&(size as u32).to_le_bytes());
             buf[4..8].copy_from_slice(&op.to_le_bytes());
         }
-        // Where this operation's buffer fields are, and whether the kernel writes through
-        // them.
-        let (buf_fields, kernel_writes): (&[usize], bool) = match Op::from_raw(u64::from(op)) {
-            Some(Op::Read) => (&[40], true),
-            Some(Op::Write) => (&[40], false),
-            // A batch's entries name requests the kernel answers into, and a packed batch's
-            // answers are written: keep them in the arena (or bad) like a buffer the kernel
-            // writes.
-            Some(Op::GetCwd | Op::Probe | Op::Batch) => (&[32], true),
-            Some(Op::PackedBatch) => (&[32, 48], true),
-            _ => (&[], false),
-        };
-        if len >= 40 && matches!(Op::from_raw(u64::from(op)), Some(Op::Read | Op::Write)) {
+        // Where this operation's buffers and file descriptors are.
+        let shape = shapes.iter().find(|(raw, _)| *raw == op).map_or(&unknown_op, |(_, s)| s);
+        for &at in shape.fds.iter().filter(|&&at| len >= at + 4) {
             let fd = rng.pick(&fd_choices);
-            buf[32..36].copy_from_slice(&fd.to_le_bytes());
+            buf[at..at + 4].copy_from_slice(&fd.to_le_bytes());
         }
-        for &at in buf_fields.iter().filter(|&&at| len >= at + 16) {
+        for &(at, _) in shape.bufs.iter().filter(|&&(at, _)| len >= at + 16) {
             let addr = if rng.below(2) == 0 {
                 arena.addr(rng.below(arena_len as u64 / 2) as usize + arena_len / 2)
             } else {
@@ -576,9 +569,8 @@ fn fuzz() -> Outcome {
         for _ in 0..rng.below(3) {
             if len > 0 {
                 let at = rng.below(len as u64) as usize;
-                let protected = (kernel_writes
-                    && buf_fields.iter().any(|&f| (f..f + 16).contains(&at)))
-                    || (buf_fields == [40] && (32..36).contains(&at));
+                let protected = shape.bufs.iter().any(|&(f, w)| w && (f..f + 16).contains(&at))
+                    || shape.fds.iter().any(|&f| (f..f + 4).contains(&at));
                 if !protected {
                     buf[at] = rng.next() as u8;
                 }

@@ -2,7 +2,7 @@
 //! hostile-caller matrix's counter, pipes, the normal request of every operation, a
 //! two-call batch, a seccomp filter on one operation, and a traced child.
 
-use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Op, Request};
+use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, FieldType, Op, Request};
 use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{expect_eq, nr, request_bytes, syscall, typed_raw, Ended, Outcome, Pages};
 
@@ -79,34 +79,39 @@ pub(crate) fn close(fd: i32) {
     let _ = syscall(nr::CLOSE, [fd as u64, 0, 0, 0, 0, 0]);
 }
 
-/// A normal request for every operation (Exit excluded: it would end the test), with the
-/// buffers it needs; `/dev/null` for the file descriptors.
-pub(crate) fn one_of_each(devnull: i32, scratch: u64) -> Vec<(Op, Vec<u8>)> {
-    let buf = |addr: u64, len: u64| {
-        let mut b = addr.to_le_bytes().to_vec();
-        b.extend_from_slice(&len.to_le_bytes());
-        b
-    };
-    let io = |fd: i32, addr: u64, len: u64| {
-        let mut b = fd.to_le_bytes().to_vec();
-        b.extend_from_slice(&[0; 4]);
-        b.extend_from_slice(&buf(addr, len));
-        b
-    };
-    let mut out = Vec::new();
-    for op in Op::ALL.iter().copied().filter(|&op| op != Op::Exit) {
-        let args = match op {
-            Op::Useless => useless_args(7),
-            Op::Write => io(devnull, scratch, 16),
-            Op::Read => io(devnull, scratch, 16),
-            Op::GetCwd | Op::Probe => buf(scratch, 512),
-            Op::Batch => buf(scratch, 0),
-            Op::PackedBatch => [buf(scratch, 0), buf(scratch, 0)].concat(),
-            _ => Vec::new(),
+/// The length of the buffers of a normal request ([`normal_request`]): what a scratch
+/// page passed to it must hold at least.
+pub(crate) const SCRATCH_LEN: u64 = 512;
+
+/// A normal request for every operation of the ABI table (Exit excluded: it would end the
+/// test), each built by [`normal_request`].
+pub(crate) fn one_of_each(fd: i32, scratch: u64) -> Vec<(Op, Vec<u8>)> {
+    let ops = Op::ALL.iter().copied().filter(|&op| op != Op::Exit);
+    ops.map(|op| (op, normal_request(op, fd, scratch))).collect()
+}
+
+/// The bytes of a request for `op` that a kernel knowing `op` answers with success, built
+/// from the ABI's field metadata, so that a new operation needs no edit here when its
+/// fields are plain scalars and buffers: a buffer points at `scratch` ([`SCRATCH_LEN`]
+/// bytes; empty for the buffers of a batch operation, which would name more requests), an
+/// `i32` field named `fd` is `fd` (pass `/dev/null`'s), padding is zero and any other
+/// integer is 7 (`Useless(7)`).
+pub(crate) fn normal_request(op: Op, fd: i32, scratch: u64) -> Vec<u8> {
+    let mut args = vec![0u8; op.args_size()];
+    for field in op.fields() {
+        let bytes = match (field.ty, field.name) {
+            (FieldType::UserBuf | FieldType::UserBufMut, _) => {
+                let len = if op.is_batch() { 0 } else { SCRATCH_LEN };
+                [scratch.to_le_bytes(), len.to_le_bytes()].concat()
+            }
+            (FieldType::I32, "fd") => fd.to_le_bytes().to_vec(),
+            (FieldType::Pad32, _) => vec![0; 4],
+            (FieldType::U32 | FieldType::I32, _) => 7u32.to_le_bytes().to_vec(),
+            (FieldType::U64 | FieldType::I64, _) => 7u64.to_le_bytes().to_vec(),
         };
-        out.push((op, request_bytes(op.request_size() as u32, op as u32, 0, 0, &args)));
+        args[field.offset..field.offset + bytes.len()].copy_from_slice(&bytes);
     }
-    out
+    request_bytes(op.request_size() as u32, op.raw(), 0, 0, &args)
 }
 
 /// A batch's result and the answers of its calls.

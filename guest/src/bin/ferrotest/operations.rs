@@ -1,5 +1,6 @@
-//! The real operations against their legacy twins: `GetPid`/`GetPpid`, `Write`/`Read`
-//! (through pipes, partial writes, bad buffers, an older request), `GetCwd` and `Probe`.
+//! The real operations against their legacy twins: `GetPid`/`GetPpid`, `GetUid`,
+//! `Write`/`Read` (through pipes, partial writes, bad buffers, an older request), `GetCwd`
+//! and `Probe`.
 
 use ferrocall::abi::{self, Answer, Errno, Op};
 use ferrocall::{FillError, Native, TypedCalls};
@@ -20,6 +21,20 @@ fn getpid_and_getppid_match_legacy() -> Outcome {
     })
     .map_err(|e| e.to_string())?;
     expect_eq("in a child", ended, Ended::Exited(0))
+}
+
+fn getuid_matches_legacy() -> Outcome {
+    expect_eq("getuid", ferrocall::getuid().map(u64::from), syscall(nr::GETUID, [0; 6]))?;
+    // The id follows a change, in a child that gives up root.
+    let (ended, _) = in_child(|| {
+        if syscall(nr::SETUID, [1234, 0, 0, 0, 0, 0]).is_err() {
+            return 100;
+        }
+        let legacy = syscall(nr::GETUID, [0; 6]);
+        i32::from(ferrocall::getuid().map(u64::from) != legacy) | i32::from(legacy != Ok(1234)) << 1
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("after setuid(1234), in a child", ended, Ended::Exited(0))
 }
 
 fn write_and_read_through_a_pipe() -> Outcome {
@@ -192,6 +207,7 @@ fn probe_matches_the_table() -> Outcome {
 /// This module's tests, in the order the main suite runs them.
 pub const TESTS: &[Test] = &[
     ("getpid_and_getppid_match_legacy", getpid_and_getppid_match_legacy),
+    ("getuid_matches_legacy", getuid_matches_legacy),
     ("write_and_read_through_a_pipe", write_and_read_through_a_pipe),
     ("partial_write_like_legacy", partial_write_like_legacy),
     ("bad_io_buffers", bad_io_buffers),
