@@ -329,16 +329,17 @@ impl Selection {
     }
 
     /// Ends `program` after `--only` selected no test: with status 2 and how to see the
-    /// names, or with status 0 after a note if `--allow-no-match` was given. `why` may add
-    /// to the message (it starts with `; ` when not empty).
+    /// names, or with status 0 after a note if `--allow-no-match` was given. `why` is
+    /// appended to the message.
     pub fn nothing_matched(&self, program: &str, why: &str) -> ! {
         let name = self.only.as_deref().unwrap_or_default();
         if self.allow_no_match {
-            println!("{program}: no test name contains `{name}`{why}");
+            println!("{program}: `--only {name}` selects no test{why}");
             std::process::exit(0);
         }
         eprintln!(
-            "{program}: no test name contains `{name}`{why}; `{program} --list` prints them all"
+            "{program}: `--only {name}` selects no test{why}; `{program} --list` prints every \
+             test name"
         );
         std::process::exit(2);
     }

@@ -6,10 +6,14 @@ use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, FieldType, Op, Reque
 use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{expect_eq, nr, request_bytes, syscall, typed_raw, Ended, Outcome, Pages};
 
+/// This program, which some checks run again in a fresh process.
 pub(crate) const SELF: &str = "/bin/ferrotest";
+/// `Useless`' operation number, as a request header holds it.
 pub(crate) const USELESS: u32 = abi::Op::Useless as u32;
+/// The system call number of typed calls made by number.
 pub(crate) const NR: u64 = abi::SYSCALL_NR as u64;
 
+/// The arguments of `Useless(value)`.
 pub(crate) fn useless_args(value: u32) -> Vec<u8> {
     let mut a = value.to_le_bytes().to_vec();
     a.extend_from_slice(&[0; 4]);
@@ -39,6 +43,7 @@ pub(crate) fn call_at(
     (r, answer)
 }
 
+/// The answer slot in `bytes` (16 bytes, as the kernel writes it).
 pub(crate) fn answer_of(bytes: &[u8]) -> Answer {
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
@@ -67,6 +72,7 @@ pub(crate) fn hostile_raw(
     hostile(what, r, want)
 }
 
+/// A pipe whose ends do not block: `(read end, write end)`.
 pub(crate) fn nonblocking_pipe() -> Result<(i32, i32), String> {
     const O_NONBLOCK: u64 = 0o4000;
     let mut fds = [0i32; 2];
@@ -75,6 +81,7 @@ pub(crate) fn nonblocking_pipe() -> Result<(i32, i32), String> {
     Ok((fds[0], fds[1]))
 }
 
+/// `close(fd)`, ignoring the result.
 pub(crate) fn close(fd: i32) {
     let _ = syscall(nr::CLOSE, [fd as u64, 0, 0, 0, 0, 0]);
 }

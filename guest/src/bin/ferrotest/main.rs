@@ -136,16 +136,14 @@ fn run_selected(suite: Suite, selection: &Selection) -> ! {
             let legacy =
                 if runs_legacy_suite { Vec::new() } else { pick(LEGACY_TESTS, LEGACY_PREFIX) };
             let stock = pick(STOCK_TESTS, "").len();
-            let stock_note = if stock == 0 {
-                String::new()
-            } else {
-                format!(
-                    "; {stock} test(s) of the stock suite match, which run on a kernel without \
-                     ferrocall: `ferrotest --stock --only {name}`"
-                )
-            };
+            let stock_note = format!(
+                "{stock} test(s) of the stock suite, which run on a kernel without ferrocall: \
+                 `ferrotest --stock --only {name}`"
+            );
             if main.is_empty() && legacy.is_empty() {
-                selection.nothing_matched("ferrotest", &stock_note);
+                let why =
+                    if stock == 0 { String::new() } else { format!(" here, only {stock_note}") };
+                selection.nothing_matched("ferrotest", &why);
             }
             let mut failed = run_tests(&main);
             let mut passed = main.len() - failed;
@@ -168,7 +166,7 @@ fn run_selected(suite: Suite, selection: &Selection) -> ! {
             }
             print_hostile_cases();
             if stock > 0 {
-                println!("ferrotest: not run here{stock_note}");
+                println!("ferrotest: not run here, also selected: {stock_note}");
             }
             println!("ferrotest: {passed} passed, {failed} failed");
             failed + usize::from(broken)
