@@ -1,0 +1,232 @@
+//! Many typed calls in one kernel entry: [`Batch`] (requests where the caller keeps them) and
+//! [`PackedBatch`] (requests copied back to back), and [`BufferFree`], the arguments that
+//! can be batched (and called) without `unsafe`.
+
+use core::marker::PhantomData;
+use core::mem::{size_of, MaybeUninit};
+
+use ferrocall_abi::{self as abi, ops, Answer, Args, BatchEntry, Errno, Request};
+
+use crate::boundary::Kernel;
+use crate::error::BatchError;
+
+/// The arguments of an operation that names no user buffer: the kernel touches only the
+/// request itself, so such calls are safe to make from any request.
+///
+/// Every operation's arguments have it exactly when the ABI table finds no buffer among
+/// their field types ([`Args::Buffers`]); nothing else can implement it.
+///
+/// # Safety
+///
+/// Implemented only for argument types without [`UserBuf`](abi::UserBuf)/[`UserBufMut`](abi::UserBufMut) fields.
+pub unsafe trait BufferFree: Args {}
+
+// SAFETY: `Buffers` is `NoBuffers` only when no field type is a buffer, which the ABI works
+// out from the field types themselves and checks against the field table at compile time.
+unsafe impl<A: Args<Buffers = abi::NoBuffers>> BufferFree for A {}
+
+/// Typed calls to run together in one kernel entry, with [`TypedCalls::batch`](crate::TypedCalls::batch). The batch
+/// borrows its requests until it is dropped, so nothing else touches them during the call.
+pub struct Batch<'a, const N: usize> {
+    /// The first `len` are initialised; the rest never need to be (no memset of a large,
+    /// mostly unused batch).
+    entries: [MaybeUninit<BatchEntry>; N],
+    len: usize,
+    requests: PhantomData<&'a mut ()>,
+}
+
+impl<'a, const N: usize> Batch<'a, N> {
+    /// An empty batch of at most `N` calls.
+    pub const fn new() -> Self {
+        Batch { entries: [const { MaybeUninit::uninit() }; N], len: 0, requests: PhantomData }
+    }
+
+    /// Adds a call of an operation without buffers; `E2BIG` when the batch is full.
+    pub fn push<A: BufferFree>(&mut self, request: &'a mut Request<A>) -> Result<(), Errno> {
+        // SAFETY: `A` names no buffer.
+        unsafe { self.push_unchecked(request) }
+    }
+
+    /// Adds any call; `E2BIG` when the batch is full.
+    ///
+    /// # Safety
+    ///
+    /// The buffers the request's arguments name must stay valid for what the operation does
+    /// with them, and otherwise untouched, until the batch has run and been dropped (the
+    /// batch borrows the request, not the buffers). It must not be a `Batch` request.
+    pub unsafe fn push_unchecked<A: Args>(
+        &mut self,
+        request: &'a mut Request<A>,
+    ) -> Result<(), Errno> {
+        let slot = self.entries.get_mut(self.len).ok_or(Errno::E2BIG)?;
+        request.answer = Answer::default();
+        slot.write(BatchEntry {
+            op: A::OP.raw(),
+            size: size_of::<Request<A>>() as u32,
+            addr: core::ptr::from_mut(request) as u64,
+        });
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The entries pushed so far.
+    pub(crate) fn entries(&self) -> &[BatchEntry] {
+        let len = self.len.min(N);
+        // SAFETY: `push_unchecked` initialised the first `len` entries (and never lets `len`
+        // pass `N`); `MaybeUninit<T>` has `T`'s layout, so they read as a `[BatchEntry]`.
+        unsafe { core::slice::from_raw_parts(self.entries.as_ptr().cast(), len) }
+    }
+
+    /// The number of calls in the batch.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the batch has no call.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<const N: usize> Default for Batch<'_, N> {
+    fn default() -> Self {
+        Batch::new()
+    }
+}
+
+/// The words of one request slot of a [`PackedBatch`]: enough for the largest request.
+const SLOT_WORDS: usize = ops::MAX_KNOWN_REQUEST_SIZE.div_ceil(8);
+
+/// Typed calls laid out back to back in one buffer, run in one kernel entry with
+/// [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch) (the operation [`Op::PackedBatch`](abi::Op::PackedBatch)): the kernel reads the
+/// requests a chunk at a time and writes the answers a group at a time, so this is the
+/// cheapest way to make many calls. Each push copies the request into the batch, so the
+/// caller keeps no request alive; the buffers that `push_unchecked` requests name are the
+/// caller's to keep valid (no lifetime can say so: they travel as addresses).
+pub struct PackedBatch<const N: usize> {
+    /// The requests, back to back; the first `used` bytes are initialised.
+    pub(crate) buf: [[MaybeUninit<u64>; SLOT_WORDS]; N],
+    pub(crate) used: usize,
+    pub(crate) len: usize,
+    /// The first `len` are initialised (pending until the batch runs); nothing needs to be
+    /// cleared for the rest of a large, mostly unused batch.
+    pub(crate) answers: [MaybeUninit<Answer>; N],
+}
+
+impl<const N: usize> PackedBatch<N> {
+    /// An empty batch of at most `N` calls.
+    pub const fn new() -> Self {
+        PackedBatch {
+            buf: [[MaybeUninit::uninit(); SLOT_WORDS]; N],
+            used: 0,
+            len: 0,
+            answers: [const { MaybeUninit::uninit() }; N],
+        }
+    }
+
+    /// Adds a call of an operation without buffers; returns its index, `E2BIG` when the
+    /// batch is full.
+    pub fn push<A: BufferFree>(&mut self, args: A) -> Result<usize, Errno> {
+        // SAFETY: `A` names no buffer.
+        unsafe { self.push_unchecked(args) }
+    }
+
+    /// Adds any call; returns its index, `E2BIG` when the batch is full.
+    ///
+    /// # Safety
+    ///
+    /// The buffers the arguments name must stay valid for what the operation does with
+    /// them, and otherwise untouched, until the batch has run and been dropped. It must not
+    /// be a batch operation (the kernel refuses those with `EINVAL`).
+    pub unsafe fn push_unchecked<A: Args>(&mut self, args: A) -> Result<usize, Errno> {
+        const { assert!(size_of::<Request<A>>() <= SLOT_WORDS * 8) };
+        const { assert!(size_of::<Request<A>>() % 8 == 0) };
+        const { assert!(core::mem::align_of::<Request<A>>() <= 8) };
+        let index = self.len;
+        let start = self.used;
+        let slot = self.answers.get_mut(index).ok_or(Errno::E2BIG)?;
+        slot.write(Answer::default());
+        let base = self.buf.as_mut_ptr().cast::<u8>();
+        // SAFETY: every request pushed so far used at most one slot's worth of bytes, and
+        // `index < N`, so `start + size_of::<Request<A>>()` is within the `N` slots of
+        // `buf`; `start` is a multiple of 8 (every request size is), and `buf` is aligned
+        // for `u64`, so the place is aligned for `Request<A>`.
+        unsafe { base.wrapping_add(start).cast::<Request<A>>().write(Request::new(args)) };
+        self.used = start + size_of::<Request<A>>();
+        self.len = index + 1;
+        Ok(index)
+    }
+
+    /// The number of calls in the batch.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the batch has no call.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The answer of call `index` after [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch): `None` if it did not
+    /// run (a call after a failure, or an index past the end).
+    pub fn answer(&self, index: usize) -> Option<Result<u64, Errno>> {
+        self.answers().get(index)?.result()
+    }
+
+    /// The answers of the calls pushed so far.
+    fn answers(&self) -> &[Answer] {
+        let len = self.len.min(N);
+        // SAFETY: `push_unchecked` initialised the first `len` answers (and never lets `len`
+        // pass `N`); `MaybeUninit<T>` has `T`'s layout.
+        unsafe { core::slice::from_raw_parts(self.answers.as_ptr().cast(), len) }
+    }
+}
+
+impl<const N: usize> Default for PackedBatch<N> {
+    fn default() -> Self {
+        PackedBatch::new()
+    }
+}
+
+/// Makes the calls of `batch` one by one, in place, and copies each answer out: what
+/// [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch) does when the kernel refuses batches.
+///
+/// # Safety
+///
+/// As for [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch); typed calls are enabled.
+#[cold]
+pub(crate) unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
+    kernel: &K,
+    batch: &mut PackedBatch<N>,
+) -> Result<usize, BatchError> {
+    let base = batch.buf.as_mut_ptr().cast::<u8>();
+    let mut start = 0;
+    for done in 0..batch.len {
+        let fail = |errno| Err(BatchError { errno, completed: done });
+        if start >= batch.used {
+            return fail(Errno::EIO);
+        }
+        // `push_unchecked` wrote whole requests back to back from the start of `buf`, and
+        // `start < used` is where the next one begins.
+        let request = base.wrapping_add(start);
+        // SAFETY: its header (the first 16 bytes, aligned) is initialised.
+        let header = unsafe { request.cast::<abi::Header>().read() };
+        if !abi::is_request_address(request as u64) {
+            return fail(Errno::EFAULT);
+        }
+        // SAFETY: a whole request of `header.size` bytes that the batch owns and borrows
+        // mutably, naming buffers under `push_unchecked`'s guarantee; typed calls are enabled.
+        let ret = unsafe { kernel.typed_call(request, header.op, header.size) };
+        // SAFETY: the answer slot lies within the request, aligned.
+        let answer =
+            unsafe { request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>().read() };
+        if let Some(slot) = batch.answers.get_mut(done) {
+            slot.write(answer);
+        }
+        if let Err(errno) = Errno::from_syscall_return(ret) {
+            return fail(errno);
+        }
+        start += header.size as usize;
+    }
+    Ok(batch.len)
+}

@@ -1,0 +1,273 @@
+//! The typed calls every [`Kernel`] gets ([`TypedCalls`]), and the same calls on the running
+//! kernel as free functions (re-exported at the crate root). Both come from one list: a new
+//! operation's wrapper is one entry of `wrappers!` below.
+
+use core::mem::size_of;
+use core::sync::atomic::Ordering;
+
+use ferrocall_abi::{
+    self as abi, ops, Answer, Args, BatchEntry, Errno, Op, Request, UserBuf, UserBufMut,
+};
+
+use crate::batch::{packed_one_by_one, Batch, BufferFree, PackedBatch};
+use crate::boundary::{enable_now, issue, issue_from_copy, Kernel, Native, Support};
+use crate::error::{BatchError, FillError};
+
+/// Defines [`TypedCalls`] with the fixed methods given first and one default method per
+/// wrapper, and for each wrapper a free function of the same name and documentation that
+/// makes the call on the running kernel ([`Native`]).
+macro_rules! wrappers {
+    (
+        fixed { $($fixed:tt)* }
+        $(
+            $(#[$attr:meta])*
+            fn $name:ident $(<const $n:ident: usize>)? (&$this:ident $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty $body:block
+        )*
+    ) => {
+        /// The typed calls, for every [`Kernel`].
+        pub trait TypedCalls: Kernel {
+            $($fixed)*
+            $(
+                $(#[$attr])*
+                fn $name $(<const $n: usize>)? (&$this $(, $arg: $ty)*) -> $ret $body
+            )*
+        }
+
+        /// The typed calls on the running kernel.
+        pub mod native {
+            use super::*;
+            $(
+                $(#[$attr])*
+                pub fn $name $(<const $n: usize>)? ($($arg: $ty),*) -> $ret {
+                    Native.$name($($arg),*)
+                }
+            )*
+        }
+    };
+}
+
+wrappers! {
+    fixed {
+
+        /// Enables typed calls once and returns the ABI version; `ENOSYS` on a kernel without
+        /// them (including one whose seccomp filter refuses the `prctl`).
+        #[inline]
+        fn enable(&self) -> Result<u32, Errno> {
+            match self.support().0.load(Ordering::Acquire) {
+                Support::UNKNOWN => enable_now(self),
+                Support::UNSUPPORTED => Err(Errno::ENOSYS),
+                version => Ok(version),
+            }
+        }
+
+        /// Makes the typed call `request`, of an operation without buffers, and returns its
+        /// answer.
+        #[inline]
+        fn call<A: BufferFree>(&self, request: &mut Request<A>) -> Result<u64, Errno> {
+            // SAFETY: `A` names no buffer, so the kernel touches only the request itself.
+            unsafe { self.call_answer(request) }?.result().unwrap_or(Err(Errno::EIO))
+        }
+
+        /// Makes the typed call `request` and returns the answer slot as the kernel wrote it,
+        /// which may hold an error with a value (such as the size needed after `ERANGE`).
+        /// `Err` when the kernel wrote no answer: the request could not be read or decoded, or
+        /// the call was interrupted.
+        ///
+        /// # Safety
+        ///
+        /// Every buffer the request's arguments name must be valid for what the operation does
+        /// with it (read for a `UserBuf`, written for a `UserBufMut`) during the call, and not
+        /// otherwise accessed meanwhile; a `Batch` request's entries must name requests for
+        /// which the same holds. The typed wrappers build such requests from slices.
+        #[inline]
+        unsafe fn call_answer<A: Args>(&self, request: &mut Request<A>) -> Result<Answer, Errno> {
+            self.enable()?;
+            if abi::is_request_address(core::ptr::from_mut(request) as u64) {
+                // SAFETY: the caller's guarantee, and `enable` succeeded.
+                unsafe { issue(self, request) }
+            } else {
+                // SAFETY: the caller's guarantee, and `enable` succeeded.
+                unsafe { issue_from_copy(self, request) }
+            }
+        }
+    }
+
+    /// `Useless(value)`: `value + 15`, or `EOVERFLOW`.
+    fn useless(&self, value: u32) -> Result<u32, Errno> {
+        let mut request = Request::new(ops::UselessArgs { value, ..Default::default() });
+        let sum = self.call(&mut request)?;
+        u32::try_from(sum).map_err(|_| Errno::EIO)
+    }
+
+    /// The process id, as `getpid()`.
+    fn getpid(&self) -> Result<u32, Errno> {
+        let id = self.call(&mut Request::new(ops::GetPidArgs {}))?;
+        u32::try_from(id).map_err(|_| Errno::EIO)
+    }
+
+    /// The parent's process id, as `getppid()`.
+    fn getppid(&self) -> Result<u32, Errno> {
+        let id = self.call(&mut Request::new(ops::GetPpidArgs {}))?;
+        u32::try_from(id).map_err(|_| Errno::EIO)
+    }
+
+    /// The real user id, as `getuid()`.
+    fn getuid(&self) -> Result<u32, Errno> {
+        let id = self.call(&mut Request::new(ops::GetUidArgs {}))?;
+        u32::try_from(id).map_err(|_| Errno::EIO)
+    }
+
+    /// Writes `buf` to `fd`; returns how many bytes were written (maybe fewer).
+    fn write(&self, fd: i32, buf: &[u8]) -> Result<usize, Errno> {
+        let args = ops::WriteArgs { fd, buf: UserBuf::from_slice(buf), ..Default::default() };
+        // SAFETY: the one buffer is `buf`, borrowed for the call; the kernel only reads it.
+        let n = unsafe { self.call_answer(&mut Request::new(args)) }?
+            .result()
+            .unwrap_or(Err(Errno::EIO))?;
+        usize::try_from(n).ok().filter(|&n| n <= buf.len()).ok_or(Errno::EIO)
+    }
+
+    /// Reads from `fd` into `buf`; returns how many bytes were read, 0 at end of file.
+    fn read(&self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+        let user = UserBufMut::from_mut_slice(buf);
+        let mut request = Request::new(ops::ReadArgs { fd, buf: user, ..Default::default() });
+        // SAFETY: the one buffer is `buf`, borrowed mutably for the call.
+        let n = unsafe { self.call_answer(&mut request) }?.result().unwrap_or(Err(Errno::EIO))?;
+        usize::try_from(n).ok().filter(|&n| n <= buf.len()).ok_or(Errno::EIO)
+    }
+
+    /// Ends the process with status `code & 0xff`. Returns only if the typed call could
+    /// not be made, with the reason.
+    fn exit(&self, code: i32) -> Errno {
+        match self.call(&mut Request::new(ops::ExitArgs { code, ..Default::default() })) {
+            Err(errno) => errno,
+            Ok(_) => Errno::EIO,
+        }
+    }
+
+    /// Writes the current directory, NUL-terminated, into `buf`; returns its length with
+    /// the NUL. [`FillError::TooSmall`] says how large `buf` must be.
+    fn getcwd(&self, buf: &mut [u8]) -> Result<usize, FillError> {
+        let user = UserBufMut::from_mut_slice(buf);
+        // SAFETY: the one buffer is `buf`, borrowed mutably for the call.
+        let answer = unsafe { self.call_answer(&mut Request::new(ops::GetCwdArgs { buf: user })) }?;
+        fill_result(answer, buf.len())
+    }
+
+    /// Writes this kernel's [`Op::Probe`](ferrocall_abi::Op::Probe) description into `buf`
+    /// and returns its length; read it with [`ferrocall_abi::ops::parse_probe`].
+    fn probe(&self, buf: &mut [u8]) -> Result<usize, FillError> {
+        let user = UserBufMut::from_mut_slice(buf);
+        // SAFETY: the one buffer is `buf`, borrowed mutably for the call.
+        let answer = unsafe { self.call_answer(&mut Request::new(ops::ProbeArgs { buf: user })) }?;
+        fill_result(answer, buf.len())
+    }
+
+    /// Runs the calls of `batch` in one kernel entry; each answers in its own request.
+    /// `Ok(n)` when all `n` succeeded; otherwise the first failure and how many succeeded
+    /// before it (the failed request's slot holds the error if it ran, later ones are
+    /// pending). While a tracer or audit watches the process, the kernel refuses batches
+    /// and the calls are made one by one, with the same results.
+    fn batch<const N: usize>(&self, batch: &mut Batch<'_, N>) -> Result<usize, BatchError> {
+        let entries = batch.entries();
+        let bytes = UserBuf {
+            addr: entries.as_ptr() as u64,
+            len: (entries.len() * BatchEntry::SIZE) as u64,
+        };
+        let fail = |errno, completed| BatchError { errno, completed };
+        // SAFETY: the entries are the batch's own array, only read; each names a request the
+        // batch borrows, pushed under `push`'s or `push_unchecked`'s guarantee.
+        let answer =
+            unsafe { self.call_answer(&mut Request::new(ops::BatchArgs { entries: bytes })) }
+                .map_err(|e| fail(e, 0))?;
+        match answer.result() {
+            Some(Ok(n)) if n as usize == entries.len() => Ok(entries.len()),
+            // A tracer or audit watches this process: the kernel wants the calls one by one.
+            Some(Err(Errno::EOPNOTSUPP)) if answer.value == ops::BATCH_REFUSED => {
+                for (done, entry) in entries.iter().enumerate() {
+                    if !abi::is_request_address(entry.addr) {
+                        return Err(fail(Errno::EFAULT, done));
+                    }
+                    // SAFETY: each entry was made by `push` or `push_unchecked` from a
+                    // `&'a mut Request<A>` the batch still borrows, with that request's exact
+                    // size and operation, under their guarantee about its buffers.
+                    let ret =
+                        unsafe { self.typed_call(entry.addr as *mut u8, entry.op, entry.size) };
+                    if let Err(errno) = Errno::from_syscall_return(ret) {
+                        return Err(fail(errno, done));
+                    }
+                }
+                Ok(entries.len())
+            }
+            Some(Err(errno)) => Err(fail(errno, usize::try_from(answer.value).unwrap_or(0))),
+            _ => Err(fail(Errno::EIO, 0)),
+        }
+    }
+
+    /// Runs the calls of `batch` in one kernel entry, their requests read from the batch's
+    /// own buffer; the answers come back in order ([`PackedBatch::answer`]). `Ok(n)` when
+    /// all `n` succeeded; otherwise the first failure and how many succeeded before it. As
+    /// for [`TypedCalls::batch`], while a tracer or audit watches the process the calls are
+    /// made one by one, with the same results.
+    fn packed_batch<const N: usize>(
+        &self,
+        batch: &mut PackedBatch<N>,
+    ) -> Result<usize, BatchError> {
+        let fail = |errno, completed| BatchError { errno, completed };
+        let count = batch.len;
+        for answer in batch.answers.iter_mut().take(count) {
+            answer.write(Answer::default());
+        }
+        let args = ops::PackedBatchArgs {
+            requests: UserBuf { addr: batch.buf.as_ptr() as u64, len: batch.used as u64 },
+            answers: UserBufMut {
+                addr: batch.answers.as_mut_ptr() as u64,
+                len: (count * size_of::<Answer>()) as u64,
+            },
+        };
+        // SAFETY: both buffers are the batch's own, borrowed mutably for the call: the
+        // requests are read, `count` answers written. Each request was pushed under
+        // `push`'s or `push_unchecked`'s guarantee about the buffers it names.
+        let answer =
+            unsafe { self.call_answer(&mut Request::new(args)) }.map_err(|e| fail(e, 0))?;
+        match answer.result() {
+            Some(Ok(n)) if n as usize == count => Ok(count),
+            // A tracer or audit watches this process: the kernel wants the calls one by one.
+            Some(Err(Errno::EOPNOTSUPP)) if answer.value == ops::BATCH_REFUSED => {
+                // SAFETY: as above; each request is made alone, in place.
+                unsafe { packed_one_by_one(self, batch) }
+            }
+            Some(Err(errno)) => Err(fail(errno, usize::try_from(answer.value).unwrap_or(0))),
+            _ => Err(fail(Errno::EIO, 0)),
+        }
+    }
+
+    /// Whether the running kernel offers `op` with requests of at least the size this
+    /// library sends.
+    fn supports(&self, op: Op) -> bool {
+        let mut buf = [0u8; 4096];
+        let Ok(len) = self.probe(&mut buf) else {
+            return false;
+        };
+        let Some((_, mut entries)) = ops::parse_probe(buf.get(..len).unwrap_or(&[])) else {
+            return false;
+        };
+        entries.any(|e| e.op == op.raw() && e.request_size as usize >= op.request_size())
+    }
+}
+
+impl<K: Kernel + ?Sized> TypedCalls for K {}
+
+fn fill_result(answer: Answer, capacity: usize) -> Result<usize, FillError> {
+    match answer.result() {
+        Some(Ok(n)) => {
+            usize::try_from(n).ok().filter(|&n| n <= capacity).ok_or(FillError::Errno(Errno::EIO))
+        }
+        Some(Err(Errno::ERANGE)) => {
+            Err(usize::try_from(answer.value)
+                .map_or(FillError::Errno(Errno::EIO), FillError::TooSmall))
+        }
+        Some(Err(errno)) => Err(FillError::Errno(errno)),
+        None => Err(FillError::Errno(Errno::EIO)),
+    }
+}
