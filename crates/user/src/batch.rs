@@ -193,7 +193,7 @@ impl<const N: usize> Default for PackedBatch<N> {
 ///
 /// # Safety
 ///
-/// As for [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch); typed calls are enabled.
+/// As for [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch).
 #[cold]
 pub(crate) unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
     kernel: &K,
@@ -215,8 +215,8 @@ pub(crate) unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
             return fail(Errno::EFAULT);
         }
         // SAFETY: a whole request of `header.size` bytes that the batch owns and borrows
-        // mutably, naming buffers under `push_unchecked`'s guarantee; typed calls are enabled.
-        let ret = unsafe { kernel.typed_call(request, header.op, header.size) };
+        // mutably, naming buffers under `push_unchecked`'s guarantee.
+        let ret = unsafe { crate::boundary::make_call(kernel, request, header.op, header.size) };
         // SAFETY: the answer slot lies within the request, aligned.
         let answer =
             unsafe { request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>().read() };

@@ -1,11 +1,12 @@
 //! The boundary to the kernel: the [`Kernel`] trait, the real one ([`Native`]), the cached
-//! support check, and the one path every typed call takes to the kernel (`issue`). This
-//! module and `arch` are the only ones that hand raw pointers to the kernel.
+//! support check and [`Backend`] choice, and the one path every typed call takes to the
+//! kernel (`make_call`): the typed call itself, or its legacy twin where typed calls are not
+//! available. This module and `arch` are the only ones that hand raw pointers to the kernel.
 
 use core::mem::size_of;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
-use ferrocall_abi::{self as abi, Answer, Args, Errno, Request};
+use ferrocall_abi::{self as abi, ops, Answer, Args, Call, Errno, Op, Request};
 
 /// The raw system call boundary, as in libtock-rs' `RawSyscalls`: the real kernel
 /// ([`Native`]) or a fake one in tests.
@@ -30,22 +31,96 @@ pub unsafe trait Kernel {
     /// succeeded.
     unsafe fn typed_call(&self, request: *mut u8, op: u32, size: u32) -> u64;
 
+    /// The legacy system call `nr` with the six arguments `args`: raw `rax`.
+    ///
+    /// # Safety
+    ///
+    /// The arguments must satisfy what system call `nr` requires of them (its pointers
+    /// valid for what it does with them).
+    unsafe fn legacy_call(&self, nr: u32, args: &[u64; 6]) -> u64;
+
     /// Where this kernel's support check is cached.
     fn support(&self) -> &Support;
 }
 
-/// The cached answer to "does this kernel support typed calls, and which version?".
+/// The cached answer to "does this kernel support typed calls, and which version?", and
+/// the [`Backend`] the program chose.
 #[derive(Debug, Default)]
-pub struct Support(pub(crate) AtomicU32);
+pub struct Support {
+    pub(crate) version: AtomicU32,
+    choice: AtomicU8,
+}
 
 impl Support {
     pub(crate) const UNKNOWN: u32 = 0;
     pub(crate) const UNSUPPORTED: u32 = u32::MAX;
 
-    /// A cache that knows nothing yet.
+    /// A cache that knows nothing yet, with the default choice ([`Backend::Auto`]).
     pub const fn new() -> Self {
-        Support(AtomicU32::new(Support::UNKNOWN))
+        Support { version: AtomicU32::new(Support::UNKNOWN), choice: AtomicU8::new(0) }
     }
+
+    /// The backend chosen with [`Support::choose`] (or the `FERROCALL_BACKEND` environment
+    /// variable, with the `std` feature).
+    pub fn choice(&self) -> Backend {
+        match self.choice.load(Ordering::Relaxed) {
+            1 => Backend::Typed,
+            2 => Backend::Legacy,
+            3 => Backend::TypedOnly,
+            _ => Backend::Auto,
+        }
+    }
+
+    /// Chooses how later calls reach the kernel.
+    pub fn choose(&self, backend: Backend) {
+        let raw = match backend {
+            Backend::Auto => 0,
+            Backend::Typed => 1,
+            Backend::Legacy => 2,
+            Backend::TypedOnly => 3,
+        };
+        self.choice.store(raw, Ordering::Relaxed);
+    }
+
+    /// Whether a call that cannot be made as a typed call may be made as its legacy twin.
+    fn may_fall_back(&self) -> bool {
+        !matches!(self.choice(), Backend::TypedOnly | Backend::Typed)
+    }
+}
+
+/// How the wrappers reach the kernel. [`set_backend`](crate::set_backend) chooses;
+/// [`backend`](crate::backend) tells which is in use.
+///
+/// A typed call is made as its *legacy twin* (the system call the ABI table names for it,
+/// with the arguments the table maps its fields to, through a raw `syscall`) where typed
+/// calls are not available: the kernel has no ferrocall, its administrator does not let
+/// this process opt in, or a seccomp filter refuses the typed path (the opt-in `prctl`, or a
+/// typed call answered `ENOSYS` or `EPERM` before it ran). A filter that *kills* the
+/// process on a typed call cannot be detected by trying it: under such a filter choose
+/// [`Backend::Legacy`]. Operations without a twin (`Useless`, `Probe`) answer `ENOSYS` on
+/// the legacy backend; batches run their calls one by one, with the same results.
+///
+/// ```
+/// // A program that must not fall back to legacy calls:
+/// ferrocall::set_backend(ferrocall::Backend::TypedOnly);
+/// match ferrocall::getpid() {
+///     Ok(pid) => println!("typed getpid: {pid}"),
+///     Err(e) => println!("no typed calls here: {e}"),
+/// }
+/// # ferrocall::set_backend(ferrocall::Backend::Auto);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// Typed calls where the kernel offers them, their legacy twins elsewhere: the default.
+    /// [`backend`](crate::backend) never answers it; it tells which of the two is in use.
+    Auto,
+    /// Typed calls (as a choice: the same as [`Backend::TypedOnly`]).
+    Typed,
+    /// The legacy twins, whatever the kernel offers.
+    Legacy,
+    /// Typed calls or nothing: where they are not available, every wrapper answers `ENOSYS`
+    /// (and [`exit`](crate::exit) still ends the process, with `exit_group`).
+    TypedOnly,
 }
 
 /// The running kernel, through the `syscall` instruction.
@@ -78,6 +153,12 @@ unsafe impl Kernel for Native {
         unsafe { crate::arch::typed_call(request, u64::from(op), u64::from(size)) }
     }
 
+    unsafe fn legacy_call(&self, nr: u32, args: &[u64; 6]) -> u64 {
+        let [a0, a1, a2, a3, a4, a5] = *args;
+        // SAFETY: the caller guarantees the arguments suit system call `nr`.
+        unsafe { crate::arch::syscall6(u64::from(nr), a0, a1, a2, a3, a4, a5) }
+    }
+
     fn support(&self) -> &Support {
         &NATIVE_SUPPORT
     }
@@ -96,7 +177,9 @@ pub(crate) fn enable_now<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno> {
         }
         _ => Support::UNSUPPORTED,
     };
-    kernel.support().0.store(version, Ordering::Release);
+    #[cfg(feature = "std")]
+    choose_from_environment(kernel.support());
+    kernel.support().version.store(version, Ordering::Release);
     if version == Support::UNSUPPORTED {
         Err(Errno::ENOSYS)
     } else {
@@ -104,12 +187,169 @@ pub(crate) fn enable_now<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno> {
     }
 }
 
+/// With the `std` feature, `FERROCALL_BACKEND=typed-only|legacy|auto` chooses the backend
+/// of a program that did not choose one itself.
+#[cfg(feature = "std")]
+fn choose_from_environment(support: &Support) {
+    if support.choice() != Backend::Auto {
+        return;
+    }
+    match std::env::var("FERROCALL_BACKEND").as_deref() {
+        Ok("typed-only" | "typed") => support.choose(Backend::TypedOnly),
+        Ok("legacy") => support.choose(Backend::Legacy),
+        _ => {}
+    }
+}
+
+/// Whether typed calls are enabled, opting in on the first call: the fast path is one load.
+#[inline]
+pub(crate) fn typed_enabled<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno> {
+    match kernel.support().version.load(Ordering::Acquire) {
+        Support::UNKNOWN => enable_now(kernel),
+        Support::UNSUPPORTED => Err(Errno::ENOSYS),
+        version => Ok(version),
+    }
+}
+
+/// The backend in use on `kernel` (opting in first if no call has yet).
+pub(crate) fn backend_of<K: Kernel + ?Sized>(kernel: &K) -> Backend {
+    let typed = typed_enabled(kernel).is_ok();
+    match kernel.support().choice() {
+        Backend::Legacy => Backend::Legacy,
+        Backend::Typed | Backend::TypedOnly if !typed => Backend::TypedOnly,
+        Backend::Auto if !typed => Backend::Legacy,
+        _ => Backend::Typed,
+    }
+}
+
+/// Makes the call `request` (`size` bytes, operation `op`): as a typed call where the
+/// kernel takes them and the program's [`Backend`] allows, else as its legacy twin
+/// ([`emulate`]); raw `rax` in the typed call's convention (0 or `-errno`, the answer slot
+/// written when the operation ran).
+///
+/// # Safety
+///
+/// As [`Kernel::typed_call`], but typed calls need not be enabled; `request` must be a
+/// request address ([`abi::is_request_address`]), and the buffers the request's arguments
+/// name must be valid for what the operation does with them.
+#[inline]
+pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
+    kernel: &K,
+    request: *mut u8,
+    op: u32,
+    size: u32,
+) -> u64 {
+    let support = kernel.support();
+    if support.choice() != Backend::Legacy && typed_enabled(kernel).is_ok() {
+        // SAFETY: the caller's guarantee, and typed calls are enabled.
+        let ret = unsafe { kernel.typed_call(request, op, size) };
+        if ret as i64 >= 0 || !support.may_fall_back() {
+            return ret;
+        }
+        // SAFETY: the answer slot lies within the request, which is aligned for it.
+        let answer = unsafe { read_answer(request) };
+        let refused = matches!(Errno::from_syscall_return(ret), Err(Errno::ENOSYS | Errno::EPERM));
+        // Only a call the legacy backend can make is made again; the others keep their
+        // refusal.
+        let has_twin =
+            Op::from_raw(op.into()).is_some_and(|op| op.twin().is_some() || op.is_batch());
+        if !(refused && answer.result().is_none() && has_twin) {
+            return ret;
+        }
+        // Refused before it ran (a seccomp filter, or an operation this kernel does not
+        // know): make the legacy twin, which the filter judges by its own rules.
+    } else if !support.may_fall_back() {
+        return Errno::ENOSYS.to_syscall_return() as u64;
+    }
+    // SAFETY: the caller's guarantee.
+    unsafe { emulate(kernel, request, op, size) }
+}
+
+/// The answer slot of the request at `request`.
+///
+/// # Safety
+///
+/// `request` is an 8-aligned request, valid for reads of its first 32 bytes.
+unsafe fn read_answer(request: *const u8) -> Answer {
+    // SAFETY: the caller's guarantee; the slot is at a multiple of 8 from the start.
+    unsafe { request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>().read() }
+}
+
+/// Makes the request at `request` as its legacy twin: decodes it with the ABI's own checked
+/// decoder, as the kernel would, makes the twin's system call with the arguments the table
+/// maps its fields to, and writes the answer slot, so that the caller sees a typed call's
+/// answer. An operation without a twin is `ENOSYS`, with no answer; a batch is refused with
+/// `EOPNOTSUPP` and [`ops::BATCH_REFUSED`], as by a kernel that wants the calls one by one.
+///
+/// # Safety
+///
+/// As [`make_call`].
+#[cold]
+unsafe fn emulate<K: Kernel + ?Sized>(kernel: &K, request: *mut u8, op: u32, size: u32) -> u64 {
+    let errno = |e: Errno| e.to_syscall_return() as u64;
+    let plan = match abi::plan(u64::from(op), u64::from(size), request as u64) {
+        Ok(plan) => plan,
+        Err(e) => return errno(e),
+    };
+    // SAFETY: the caller guarantees `size` bytes at `request` are valid for reads, and
+    // `plan.size` is `size`.
+    let bytes = unsafe { core::slice::from_raw_parts(request.cast_const(), plan.size) };
+    let mut known = [0u8; ops::MAX_KNOWN_REQUEST_SIZE];
+    let (Some(head), Some(to)) = (bytes.get(..plan.copy_len), known.get_mut(..plan.copy_len))
+    else {
+        return errno(Errno::EINVAL);
+    };
+    to.copy_from_slice(head);
+    let tail = abi::decode::check_unknown_tail(bytes.get(plan.copy_len..).unwrap_or(&[]));
+    let call = match tail.and_then(|()| abi::decode(&plan, known.get(..plan.known).unwrap_or(&[])))
+    {
+        Ok(call) => call,
+        Err(e) => return errno(e),
+    };
+    let answer = if call.op().is_batch() {
+        Answer::error_with(Errno::EOPNOTSUPP, ops::BATCH_REFUSED)
+    } else {
+        let Some((nr, args)) = call.twin_call() else {
+            return errno(Errno::ENOSYS);
+        };
+        // SAFETY: the twin's arguments are the request's fields, which name only buffers
+        // the caller guarantees for what the operation (and so its twin) does with them.
+        let ret = unsafe { kernel.legacy_call(nr, &args.regs) };
+        let mut answer = Answer::done(Errno::from_syscall_return(ret));
+        if let (Call::GetCwd(_), Err(Errno::ERANGE)) = (call, Errno::from_syscall_return(ret)) {
+            // The typed call says how much room the path needs; getcwd() does not.
+            answer = Answer::error_with(Errno::ERANGE, getcwd_len(kernel, nr));
+        }
+        answer
+    };
+    // SAFETY: the caller guarantees the answer slot is valid for writes; it is aligned.
+    unsafe {
+        request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>().write(answer);
+    }
+    match answer.result() {
+        Some(Err(e)) => errno(e),
+        _ => 0,
+    }
+}
+
+/// The length of the current directory's path with its NUL, from legacy `getcwd` (number
+/// `nr`) into a buffer of `PATH_MAX` bytes; 0 if even that fails.
+#[cold]
+fn getcwd_len<K: Kernel + ?Sized>(kernel: &K, nr: u32) -> u64 {
+    const PATH_MAX: usize = 4096;
+    let mut buf = [0u8; PATH_MAX];
+    let args = [buf.as_mut_ptr() as u64, PATH_MAX as u64, 0, 0, 0, 0];
+    // SAFETY: getcwd writes at most `PATH_MAX` bytes into `buf`, which is ours.
+    let ret = unsafe { kernel.legacy_call(nr, &args) };
+    Errno::from_syscall_return(ret).unwrap_or(0)
+}
+
 /// Makes the typed call `request` from where it is, and checks what the kernel answered.
 ///
 /// # Safety
 ///
-/// As [`TypedCalls::call_answer`], and typed calls are enabled; `request`'s address is a
-/// request address ([`abi::is_request_address`]).
+/// As [`TypedCalls::call_answer`](crate::TypedCalls::call_answer); `request`'s address is
+/// a request address ([`abi::is_request_address`]).
 #[inline]
 pub(crate) unsafe fn issue<K: Kernel + ?Sized, A: Args>(
     kernel: &K,
@@ -119,7 +359,7 @@ pub(crate) unsafe fn issue<K: Kernel + ?Sized, A: Args>(
     let size = size_of::<Request<A>>() as u32;
     // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes,
     // valid for reads and for writes of its answer slot; the caller guarantees the rest.
-    let ret = unsafe { kernel.typed_call(core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
+    let ret = unsafe { make_call(kernel, core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
     match (Errno::from_syscall_return(ret), request.answer.result()) {
         (Ok(0), Some(Ok(_))) => Ok(request.answer),
         (Err(e), Some(Err(answered))) if e == answered => Ok(request.answer),

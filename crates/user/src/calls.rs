@@ -3,14 +3,15 @@
 //! operation's wrapper is one entry of `wrappers!` below.
 
 use core::mem::size_of;
-use core::sync::atomic::Ordering;
 
 use ferrocall_abi::{
     self as abi, ops, Answer, Args, BatchEntry, Errno, Op, Request, UserBuf, UserBufMut,
 };
 
 use crate::batch::{packed_one_by_one, Batch, BufferFree, PackedBatch};
-use crate::boundary::{enable_now, issue, issue_from_copy, Kernel, Native, Support};
+use crate::boundary::{
+    backend_of, issue, issue_from_copy, make_call, typed_enabled, Backend, Kernel, Native,
+};
 use crate::error::{BatchError, FillError};
 
 /// Defines [`TypedCalls`] with the fixed methods given first and one default method per
@@ -50,14 +51,17 @@ wrappers! {
     fixed {
 
         /// Enables typed calls once and returns the ABI version; `ENOSYS` on a kernel without
-        /// them (including one whose seccomp filter refuses the `prctl`).
+        /// them (including one whose seccomp filter refuses the `prctl`). Every wrapper does
+        /// this on first use; where it fails, the wrappers make the calls' legacy twins
+        /// (see [`Backend`]).
         #[inline]
         fn enable(&self) -> Result<u32, Errno> {
-            match self.support().0.load(Ordering::Acquire) {
-                Support::UNKNOWN => enable_now(self),
-                Support::UNSUPPORTED => Err(Errno::ENOSYS),
-                version => Ok(version),
-            }
+            typed_enabled(self)
+        }
+
+        /// Which backend this kernel's calls take (see [`Backend`]).
+        fn backend(&self) -> Backend {
+            backend_of(self)
         }
 
         /// Makes the typed call `request`, of an operation without buffers, and returns its
@@ -81,12 +85,11 @@ wrappers! {
         /// which the same holds. The typed wrappers build such requests from slices.
         #[inline]
         unsafe fn call_answer<A: Args>(&self, request: &mut Request<A>) -> Result<Answer, Errno> {
-            self.enable()?;
             if abi::is_request_address(core::ptr::from_mut(request) as u64) {
-                // SAFETY: the caller's guarantee, and `enable` succeeded.
+                // SAFETY: the caller's guarantee.
                 unsafe { issue(self, request) }
             } else {
-                // SAFETY: the caller's guarantee, and `enable` succeeded.
+                // SAFETY: the caller's guarantee.
                 unsafe { issue_from_copy(self, request) }
             }
         }
@@ -136,9 +139,12 @@ wrappers! {
         usize::try_from(n).ok().filter(|&n| n <= buf.len()).ok_or(Errno::EIO)
     }
 
-    /// Ends the process with status `code & 0xff`. Returns only if the typed call could
-    /// not be made, with the reason.
-    fn exit(&self, code: i32) -> Errno {
+    /// Ends the process (every thread) with status `code & 0xff`, as `exit_group()`, on the
+    /// chosen [`Backend`]: returns only if the call could not be made, with the reason
+    /// (`ENOSYS` under [`Backend::TypedOnly`] without typed calls). [`exit`](crate::exit)
+    /// always ends the process.
+    #[must_use = "it returns only if the process did not end"]
+    fn try_exit(&self, code: i32) -> Errno {
         match self.call(&mut Request::new(ops::ExitArgs { code, ..Default::default() })) {
             Err(errno) => errno,
             Ok(_) => Errno::EIO,
@@ -192,7 +198,7 @@ wrappers! {
                     // `&'a mut Request<A>` the batch still borrows, with that request's exact
                     // size and operation, under their guarantee about its buffers.
                     let ret =
-                        unsafe { self.typed_call(entry.addr as *mut u8, entry.op, entry.size) };
+                        unsafe { make_call(self, entry.addr as *mut u8, entry.op, entry.size) };
                     if let Err(errno) = Errno::from_syscall_return(ret) {
                         return Err(fail(errno, done));
                     }

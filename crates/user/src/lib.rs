@@ -23,7 +23,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::multiple_unsafe_ops_per_block)]
 
-#[cfg(test)]
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 #[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
@@ -38,13 +38,55 @@ mod seed;
 mod tests;
 
 pub use batch::{Batch, BufferFree, PackedBatch};
-pub use boundary::{Kernel, Native, Support};
+pub use boundary::{Backend, Kernel, Native, Support};
 pub use calls::native::*;
 pub use calls::TypedCalls;
 pub use error::{BatchError, FillError};
 pub use ferrocall_abi as abi;
 pub use ferrocall_abi::{Errno, Op, Request};
 pub use seed::Syscall;
+
+/// Ends the process (every thread) with status `code & 0xff`, as `exit_group()`: with the
+/// typed `Exit` where typed calls are available, else with the legacy `exit_group` — even
+/// under [`Backend::TypedOnly`], since a function that cannot return has no way to report
+/// that it could not make the typed call ([`try_exit`] does).
+///
+/// ```no_run
+/// ferrocall::exit(3);
+/// ```
+pub fn exit(code: i32) -> ! {
+    let _ = calls::native::try_exit(code);
+    // SAFETY: exit_group takes an integer and does not return.
+    unsafe { arch::syscall1_noreturn(EXIT_GROUP, code as u64) }
+}
+
+/// The x86_64 number of `exit_group`.
+const EXIT_GROUP: u64 = 231;
+
+/// Which backend the wrappers use in this process: [`Backend::Typed`] or
+/// [`Backend::Legacy`], or [`Backend::TypedOnly`] when the program insisted on typed calls
+/// and the kernel does not offer them (every wrapper then answers `ENOSYS`). Opts in to
+/// typed calls first if no call has yet.
+///
+/// ```
+/// match ferrocall::backend() {
+///     ferrocall::Backend::Typed => println!("typed calls"),
+///     ferrocall::Backend::Legacy => println!("legacy system calls: no ferrocall here"),
+///     other => println!("{other:?}"),
+/// }
+/// ```
+#[must_use]
+pub fn backend() -> Backend {
+    Native.backend()
+}
+
+/// Chooses how the wrappers reach the kernel from now on (see [`Backend`]): the default
+/// [`Backend::Auto`], [`Backend::Legacy`], or [`Backend::TypedOnly`]. With the `std`
+/// feature, the environment variable `FERROCALL_BACKEND` (`typed-only`, `legacy`) makes the
+/// same choice for a program that does not make one itself.
+pub fn set_backend(backend: Backend) {
+    Native.support().choose(backend);
+}
 
 /// Enables typed calls for this process if the kernel supports them, and returns the
 /// kernel's ABI version; `ENOSYS` if it does not. Every wrapper does this on first use.

@@ -7,7 +7,7 @@ use std::vec::Vec;
 
 use ferrocall_abi::{self as abi, ops, Answer, Errno, Op, UserBuf, UserBufMut};
 
-use crate::{FillError, Kernel, Support, TypedCalls};
+use crate::{Backend, BatchError, FillError, Kernel, Request, Support, TypedCalls};
 
 const FAKE_CWD: &[u8] = b"/fake/working/dir\0";
 
@@ -23,6 +23,8 @@ struct FakeKernel {
     exit_code: Cell<Option<i32>>,
     /// Refuse batches, as the kernel does while a tracer watches.
     observed: bool,
+    /// The legacy system calls made, by number.
+    legacy_calls: RefCell<Vec<u32>>,
 }
 
 /// The bytes of a user buffer the wrapper passed.
@@ -50,6 +52,7 @@ impl FakeKernel {
             written: RefCell::new(Vec::new()),
             exit_code: Cell::new(None),
             observed: false,
+            legacy_calls: RefCell::new(Vec::new()),
         }
     }
 
@@ -217,6 +220,49 @@ unsafe impl Kernel for FakeKernel {
         }
     }
 
+    unsafe fn legacy_call(&self, nr: u32, args: &[u64; 6]) -> u64 {
+        // The legacy calls of a kernel with the same state as the fake one, by number.
+        self.legacy_calls.borrow_mut().push(nr);
+        let buf = UserBuf { addr: args[1], len: args[2] };
+        let ret = |r: Result<u64, Errno>| match r {
+            Ok(v) => v,
+            Err(e) => e.to_syscall_return() as u64,
+        };
+        match nr {
+            39 => 4242,
+            110 => 1,
+            102 => 1000,
+            1 if args[0] == 1 => {
+                // SAFETY: the library passes the caller's slice for the call.
+                let data = unsafe { user_bytes(buf) };
+                self.written.borrow_mut().extend_from_slice(data);
+                data.len() as u64
+            }
+            0 if args[0] == 0 => {
+                // SAFETY: as above.
+                let out = unsafe { user_bytes(buf) };
+                let n = out.len().min(3);
+                out[..n].copy_from_slice(&b"abc"[..n]);
+                n as u64
+            }
+            0 | 1 => ret(Err(Errno::EBADF)),
+            79 => {
+                // SAFETY: as above.
+                let out = unsafe { user_bytes(UserBuf { addr: args[0], len: args[1] }) };
+                if out.len() < FAKE_CWD.len() {
+                    return ret(Err(Errno::ERANGE));
+                }
+                out[..FAKE_CWD.len()].copy_from_slice(FAKE_CWD);
+                FAKE_CWD.len() as u64
+            }
+            231 => {
+                self.exit_code.set(Some(args[0] as i32));
+                ret(Err(Errno::EPERM))
+            }
+            _ => ret(Err(Errno::ENOSYS)),
+        }
+    }
+
     fn support(&self) -> &Support {
         &self.support
     }
@@ -245,10 +291,13 @@ fn support_is_checked_once() {
 fn stock_kernel_gets_no_typed_call() {
     let k = FakeKernel::stock();
     assert_eq!(k.enable(), Err(Errno::ENOSYS));
+    // Useless has no legacy twin.
     assert_eq!(k.useless(15), Err(Errno::ENOSYS));
     assert_eq!(k.useless(15), Err(Errno::ENOSYS));
+    assert_eq!(k.getpid(), Ok(4242));
     assert_eq!(k.typed_calls.get(), 0, "a typed call reached a kernel without ferrocall");
     assert_eq!(k.prctl_calls.get(), 1);
+    assert_eq!(*k.legacy_calls.borrow(), [39]);
 }
 
 #[test]
@@ -258,6 +307,7 @@ fn odd_prctl_answers_are_not_support() {
     for ret in [0u64, Errno::EPERM.to_syscall_return() as u64, u64::MAX, 1u64 << 40] {
         let k = FakeKernel::new(ret);
         assert_eq!(k.useless(1), Err(Errno::ENOSYS), "prctl answered {ret:#x}");
+        assert_eq!(k.backend(), Backend::Legacy);
         assert_eq!(k.typed_calls.get(), 0);
     }
 }
@@ -315,9 +365,16 @@ fn write_and_read_pass_the_buffers() {
 #[test]
 fn exit_reports_why_it_returned() {
     let k = FakeKernel::patched();
-    assert_eq!(k.exit(3), Errno::EPERM);
+    assert_eq!(k.try_exit(3), Errno::EPERM);
     assert_eq!(k.exit_code.get(), Some(3));
-    assert_eq!(FakeKernel::stock().exit(0), Errno::ENOSYS);
+    // Without typed calls: the legacy exit_group (which the fake survives), or nothing.
+    let k = FakeKernel::stock();
+    assert_eq!(k.try_exit(4), Errno::EPERM);
+    assert_eq!(k.exit_code.get(), Some(4));
+    let k = FakeKernel::stock();
+    k.support.choose(Backend::TypedOnly);
+    assert_eq!(k.try_exit(5), Errno::ENOSYS);
+    assert_eq!(k.exit_code.get(), None);
 }
 
 #[test]
@@ -347,8 +404,10 @@ fn probe_lists_every_operation() {
 }
 
 #[test]
-fn every_wrapper_is_enosys_on_a_stock_kernel() {
+fn every_wrapper_is_enosys_on_a_stock_kernel_when_typed_only() {
     let k = FakeKernel::stock();
+    k.support.choose(Backend::TypedOnly);
+    assert_eq!(k.backend(), Backend::TypedOnly);
     assert_eq!(k.getpid(), Err(Errno::ENOSYS));
     assert_eq!(k.getppid(), Err(Errno::ENOSYS));
     assert_eq!(k.getuid(), Err(Errno::ENOSYS));
@@ -358,6 +417,87 @@ fn every_wrapper_is_enosys_on_a_stock_kernel() {
     assert_eq!(k.probe(&mut [0; 64]), Err(FillError::Errno(Errno::ENOSYS)));
     assert_eq!(k.typed_calls.get(), 0);
     assert!(k.written.borrow().is_empty());
+    assert!(k.legacy_calls.borrow().is_empty());
+}
+
+/// On a kernel without ferrocall every wrapper with a legacy twin makes it, and answers as
+/// the typed call would; the others are ENOSYS.
+#[test]
+fn every_wrapper_falls_back_to_its_twin_on_a_stock_kernel() {
+    let k = FakeKernel::stock();
+    assert_eq!(k.backend(), Backend::Legacy);
+    assert_eq!(k.getpid(), Ok(4242));
+    assert_eq!(k.getppid(), Ok(1));
+    assert_eq!(k.getuid(), Ok(1000));
+    assert_eq!(k.write(1, b"hi"), Ok(2));
+    assert_eq!(k.write(7, b"hi"), Err(Errno::EBADF));
+    let mut buf = [0u8; 8];
+    assert_eq!(k.read(0, &mut buf), Ok(3));
+    assert_eq!(&buf[..3], b"abc");
+    // getcwd() does not say how much room it needs; the fallback finds out.
+    assert_eq!(k.getcwd(&mut [0; 4]), Err(FillError::TooSmall(FAKE_CWD.len())));
+    let mut cwd = std::vec![0u8; 64];
+    assert_eq!(k.getcwd(&mut cwd), Ok(FAKE_CWD.len()));
+    assert_eq!(&cwd[..FAKE_CWD.len()], FAKE_CWD);
+    // No twin: ENOSYS, and no legacy call made for them.
+    let before = k.legacy_calls.borrow().len();
+    assert_eq!(k.useless(1), Err(Errno::ENOSYS));
+    assert_eq!(k.probe(&mut [0; 256]), Err(FillError::Errno(Errno::ENOSYS)));
+    assert!(!k.supports(Op::GetPid));
+    assert_eq!(k.legacy_calls.borrow().len(), before);
+    assert_eq!(k.typed_calls.get(), 0);
+    assert_eq!(*k.written.borrow(), b"hi");
+}
+
+/// A batch on a kernel without ferrocall runs its calls one by one as their twins, with
+/// the same results and failure rule (stop at the first failure).
+#[test]
+fn batches_fall_back_call_by_call() {
+    let k = FakeKernel::stock();
+    let mut a = Request::new(ops::GetPidArgs {});
+    let mut b = Request::new(ops::GetPpidArgs {});
+    {
+        let mut batch: crate::Batch<'_, 4> = crate::Batch::new();
+        batch.push(&mut a).unwrap();
+        batch.push(&mut b).unwrap();
+        assert_eq!(k.batch(&mut batch), Ok(2));
+    }
+    assert_eq!(a.answer.result(), Some(Ok(4242)));
+    assert_eq!(b.answer.result(), Some(Ok(1)));
+    let mut packed: crate::PackedBatch<4> = crate::PackedBatch::new();
+    packed.push(ops::GetUidArgs {}).unwrap();
+    packed.push(ops::UselessArgs { value: 1, ..Default::default() }).unwrap();
+    packed.push(ops::GetPidArgs {}).unwrap();
+    assert_eq!(k.packed_batch(&mut packed), Err(BatchError { errno: Errno::ENOSYS, completed: 1 }));
+    assert_eq!(packed.answer(0), Some(Ok(1000)));
+    assert_eq!(packed.answer(2), None);
+    assert_eq!(k.typed_calls.get(), 0);
+}
+
+/// A typed call refused before it ran (a seccomp filter's ERRNO with ENOSYS or EPERM: the
+/// answer slot stays pending) is made as its twin, unless the program insists on typed
+/// calls; a typed call that ran and failed is not made again.
+#[test]
+fn a_refused_typed_call_falls_back_to_its_twin() {
+    for refusal in [Errno::ENOSYS, Errno::EPERM] {
+        let mut k = FakeKernel::patched();
+        k.raw_override = Some(refusal.to_syscall_return() as u64);
+        assert_eq!(k.getpid(), Ok(4242), "refused with {refusal:?}");
+        assert_eq!(k.typed_calls.get(), 1);
+        assert_eq!(k.backend(), Backend::Typed);
+        k.support.choose(Backend::TypedOnly);
+        assert_eq!(k.getpid(), Err(refusal));
+    }
+    let mut k = FakeKernel::patched();
+    k.raw_override = Some(Errno::EFAULT.to_syscall_return() as u64);
+    assert_eq!(k.getpid(), Err(Errno::EFAULT));
+    assert!(k.legacy_calls.borrow().is_empty());
+    // Chosen legacy: no typed call at all, even on a kernel that has them.
+    let k = FakeKernel::patched();
+    k.support.choose(Backend::Legacy);
+    assert_eq!(k.getpid(), Ok(4242));
+    assert_eq!(k.backend(), Backend::Legacy);
+    assert_eq!(k.typed_calls.get(), 0);
 }
 
 #[test]
@@ -470,7 +610,7 @@ fn every_operation_has_a_wrapper() {
             Op::Write => k.write(1, b"x").is_ok(),
             Op::Read => k.read(0, &mut buf).is_ok(),
             Op::Exit => {
-                let _ = k.exit(0);
+                let _ = k.try_exit(0);
                 k.exit_code.get() == Some(0)
             }
             Op::GetCwd => k.getcwd(&mut buf).is_ok(),

@@ -76,6 +76,8 @@ fn main() {
         let args: Vec<String> = std::env::args().collect();
         args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)?.parse().ok())
     };
+    // Measure typed calls, never the library's legacy fallback.
+    ferrocall::set_backend(ferrocall::Backend::TypedOnly);
     let rounds = arg("--rounds").unwrap_or(11);
     let iters = arg("--iterations").unwrap_or(2000);
     if ferrocall::enable().is_err() {

@@ -635,6 +635,8 @@ const TESTS: &[Test] = &[
 ];
 
 fn main() {
+    // Stress the typed path, never the library's legacy fallback.
+    ferrocall::set_backend(ferrocall::Backend::TypedOnly);
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let selection = Selection::take(&mut args).unwrap_or_else(|why| usage_error(&why));
     // Its own options, which `args_value` reads.

@@ -30,15 +30,14 @@ core::arch::global_asm!(
 
 #[cfg(target_env = "musl")]
 extern "C" fn hello_main() -> ! {
+    // Typed calls or nothing: no legacy fallback for the write.
+    ferrocall::set_backend(ferrocall::Backend::TypedOnly);
     let code = match ferrocall::write(1, b"Hello, world!\n") {
         Ok(14) => 0,
         _ => 1,
     };
-    ferrocall::exit(code);
-    // The typed Exit failed (a kernel without ferrocall): nothing legacy may run, so stop
-    // with an invalid instruction.
-    // SAFETY: `ud2` only raises SIGILL; it has no other effect.
-    unsafe { core::arch::asm!("ud2", options(noreturn)) }
+    // The typed Exit (a kernel without ferrocall: the legacy exit_group, status 1).
+    ferrocall::exit(code)
 }
 
 // rustc links musl's start file, which names these; it is never run (the entry point is
@@ -53,6 +52,53 @@ extern "C" fn main() -> i32 {
 #[no_mangle]
 extern "C" fn __libc_start_main() -> i32 {
     1
+}
+
+// Without libc, the two memory functions the compiler may call (the library's legacy
+// fallback copies a request and clears a buffer; this program never takes that path, but
+// links it).
+
+/// `memcpy`, as the compiler expects it.
+///
+/// # Safety
+///
+/// `dest` and `src` are valid for `n` bytes and do not overlap.
+#[cfg(target_env = "musl")]
+#[no_mangle]
+unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: the caller guarantees both ranges; `rep movsb` copies exactly `n` bytes
+    // forwards and touches nothing else (the direction flag is clear in Rust code).
+    unsafe {
+        core::arch::asm!(
+            "rep movsb",
+            inout("rcx") n => _,
+            inout("rdi") dest => _,
+            inout("rsi") src => _,
+            options(nostack, preserves_flags),
+        );
+    }
+    dest
+}
+
+/// `memset`, as the compiler expects it.
+///
+/// # Safety
+///
+/// `dest` is valid for writes of `n` bytes.
+#[cfg(target_env = "musl")]
+#[no_mangle]
+unsafe extern "C" fn memset(dest: *mut u8, value: i32, n: usize) -> *mut u8 {
+    // SAFETY: the caller guarantees the range; `rep stosb` writes exactly `n` bytes.
+    unsafe {
+        core::arch::asm!(
+            "rep stosb",
+            inout("rcx") n => _,
+            inout("rdi") dest => _,
+            in("al") value as u8,
+            options(nostack, preserves_flags),
+        );
+    }
+    dest
 }
 
 #[cfg(target_env = "musl")]

@@ -8,7 +8,7 @@
 use core::mem::{align_of, offset_of, size_of};
 
 use super::errno::Errno;
-use super::ops::Op;
+use super::ops::{Op, TwinArgs};
 
 /// The first 16 bytes of every request, filled in by the caller.
 #[repr(C)]
@@ -140,6 +140,9 @@ pub trait Args: Copy {
     /// Decodes arguments from the bytes that follow the answer slot, zero-extended to the
     /// full size this ABI knows. Fails with `EINVAL` on a non-zero padding field.
     fn decode(bytes: &[u8]) -> Result<Self, Errno>;
+    /// The call as its legacy twin would be made (see [`Op::twin`]): the system call number
+    /// and its arguments, or `None` for an operation without a twin.
+    fn twin_call(&self) -> Option<(u32, TwinArgs)>;
 }
 
 /// What the ABI says about one field of an operation's arguments.

@@ -43,10 +43,10 @@ macro_rules! twin {
 
 /// The twin call of decoded arguments `$args`: `None` when the entry names no twin.
 macro_rules! twin_call {
-    ($args:ident;) => {
+    ($args:expr;) => {
         None
     };
-    ($args:ident; $nr:literal ($($arg:ident),*)) => {
+    ($args:expr; $nr:literal ($($arg:ident),*)) => {
         Some(($nr, TwinArgs::default()$(.with(&$args.$arg))*))
     };
 }
@@ -189,7 +189,7 @@ macro_rules! operations {
             /// arguments, or `None` for an operation without a twin.
             pub fn twin_call(&self) -> Option<(u32, TwinArgs)> {
                 match self {
-                    $(Call::$name(_args) => twin_call!(_args; $($tnr ($($targ),*))?),)*
+                    $(Call::$name(args) => args.twin_call(),)*
                 }
             }
         }
@@ -214,6 +214,11 @@ macro_rules! operations {
                         ty: <$fty as Field>::TYPE,
                     },
                 )*];
+
+                #[inline]
+                fn twin_call(&self) -> Option<(u32, TwinArgs)> {
+                    twin_call!(self; $($tnr ($($targ),*))?)
+                }
 
                 #[inline]
                 fn decode(bytes: &[u8]) -> Result<Self, Errno> {

@@ -216,6 +216,7 @@ pub const LEGACY_TESTS: &[Test] = &[
     ("request_address_is_a_number", legacy_request_address_is_a_number),
     ("legacy_tracer_cannot_make_typed_calls", legacy_tracer_cannot_make_typed_calls),
     ("legacy_seccomp_and_ptrace", legacy_seccomp_and_ptrace),
+    ("legacy_backend_never_opts_in", crate::fallback::legacy_backend_never_opts_in),
     // Last: it opts this process in.
     ("thread_started_before_opt_in", legacy_thread_started_before_opt_in),
 ];

@@ -18,6 +18,7 @@
 
 mod batches;
 mod common;
+mod fallback;
 mod legacy;
 mod malformed;
 mod operations;
@@ -46,6 +47,7 @@ fn main_tests() -> Vec<Test> {
         batches::TESTS,
         tracing::TESTS,
         processes::TESTS,
+        fallback::TESTS,
         legacy::TESTS,
     ]
     .concat()
@@ -64,6 +66,9 @@ const USAGE: &str = "use no argument (the main suite), --legacy, --stock, --list
                      --status or --trace-target";
 
 fn main() {
+    // The suites test the kernel's typed path: a wrapper must never quietly make its legacy
+    // twin instead. The tests of the library's fallback choose it themselves.
+    ferrocall::set_backend(ferrocall::Backend::TypedOnly);
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let selection = Selection::take(&mut args).unwrap_or_else(|why| usage_error(&why));
     let suite = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {

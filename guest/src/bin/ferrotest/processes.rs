@@ -42,25 +42,16 @@ fn exec_clears_the_opt_in() -> Outcome {
 }
 
 fn exit_ends_the_process() -> Outcome {
-    let (ended, _) = in_child(|| {
-        ferrocall::exit(42);
-        1
-    })
-    .map_err(|e| e.to_string())?;
+    let (ended, _) = in_child(|| ferrocall::exit(42)).map_err(|e| e.to_string())?;
     expect_eq("exit(42)", ended, Ended::Exited(42))?;
-    let (ended, _) = in_child(|| {
-        ferrocall::exit(0x1ff);
-        1
-    })
-    .map_err(|e| e.to_string())?;
+    let (ended, _) = in_child(|| ferrocall::exit(0x1ff)).map_err(|e| e.to_string())?;
     expect_eq("exit(0x1ff)", ended, Ended::Exited(0xff))?;
     // Every thread ends, not just the caller.
     let (ended, _) = in_child(|| {
         let _ = std::thread::spawn(|| loop {
             std::thread::park();
         });
-        ferrocall::exit(7);
-        1
+        ferrocall::exit(7)
     })
     .map_err(|e| e.to_string())?;
     expect_eq("exit with another thread", ended, Ended::Exited(7))

@@ -34,7 +34,8 @@ fn stock_every_wrapper_is_enosys() -> Outcome {
     expect_eq("getcwd", ferrocall::getcwd(&mut [0; 64]), Err(FillError::Errno(Errno::ENOSYS)))?;
     expect_eq("probe", Native.probe(&mut [0; 256]), Err(FillError::Errno(Errno::ENOSYS)))?;
     check(!ferrocall::supports(Op::Useless), || "supports(Useless) on a stock kernel".into())?;
-    expect_eq("exit returns", ferrocall::exit(3), Errno::ENOSYS)?;
+    expect_eq("try_exit returns", ferrocall::try_exit(3), Errno::ENOSYS)?;
+    expect_eq("backend", ferrocall::backend(), ferrocall::Backend::TypedOnly)?;
     let mut seed = Syscall::Useless(15, None);
     seed.call();
     expect_eq("seed demo", seed, Syscall::Useless(15, Some(Err(Errno::ENOSYS))))?;
@@ -67,6 +68,7 @@ fn stock_every_wrapper_is_enosys() -> Outcome {
 pub const STOCK_TESTS: &[Test] = &[
     ("stock/opt_in_fails", stock_opt_in_fails),
     ("stock/every_wrapper_is_enosys", stock_every_wrapper_is_enosys),
+    ("stock/wrappers_fall_back_to_legacy", crate::fallback::stock_wrappers_fall_back_to_legacy),
     ("stock/legacy_calls", legacy_calls_common),
     ("stock/upper_bits_ignored", legacy_upper_bits_ignored),
     ("stock/seccomp_and_ptrace", legacy_seccomp_and_ptrace),
