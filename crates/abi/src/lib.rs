@@ -1,14 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The ferrocall ABI, as a crate for userspace and host tests.
 //!
 //! Everything lives in [`abi`](crate) (the file `abi.rs` and the folder `abi/`): those same
 //! files are added to the kernel tree by the patch series and compiled there by kbuild as the
 //! module `abi` of the in-kernel handler. This file only makes them a `no_std` crate, and adds
 //! what the kernel has no use for: [`Errno`] as a [`core::error::Error`] and, with the `std`
-//! feature, its conversions to and from [`std::io::Error`].
+//! feature, its conversions to and from `std::io::Error`.
 //!
 //! # Features
 //!
-//! - `std` (off by default): `From<Errno> for std::io::Error` and [`Errno::from_io_error`].
+//! - `std` (off by default): `From<Errno> for std::io::Error` and `Errno::from_io_error`.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -25,7 +26,7 @@ mod abi;
 pub use abi::*;
 
 /// An `Errno` is an error: `?` turns it into a `Box<dyn Error>` (and, with the `std`
-/// feature, into a [`std::io::Error`]). It has no [`source`](core::error::Error::source).
+/// feature, into a `std::io::Error`). It has no [`source`](core::error::Error::source).
 impl core::error::Error for Errno {}
 
 /// The `std::io::Error` of this errno, by number (`from_raw_os_error`): its `kind()`,

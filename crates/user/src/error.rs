@@ -3,7 +3,7 @@
 //!
 //! Both are [`core::error::Error`]s whose [`source`](core::error::Error::source) is the
 //! [`Errno`] inside, if there is one, so `?` turns them into a `Box<dyn Error>`. With the
-//! `std` feature they also convert to [`std::io::Error`]; a plain [`Errno`] does too, through
+//! `std` feature they also convert to `std::io::Error`; a plain [`Errno`] does too, through
 //! `ferrocall-abi`'s own `std` feature (which this crate's enables).
 
 use core::fmt;
@@ -91,12 +91,11 @@ impl core::error::Error for FillError {
     }
 }
 
-/// [`FillError::Errno`] becomes the OS error of that number (as `From<Errno>` does, so
-/// `raw_os_error()` is the errno); [`FillError::TooSmall`] an error of kind
-/// [`InvalidInput`](std::io::ErrorKind::InvalidInput) that keeps the `FillError`, and with
-/// it the size needed (`get_ref()` and `downcast_ref::<FillError>()` give it back).
+/// With the `std` feature. [`FillError::Errno`] becomes the OS error of that number (as
+/// `From<Errno>` does, so `raw_os_error()` is the errno); [`FillError::TooSmall`] an error
+/// of kind [`InvalidInput`](std::io::ErrorKind::InvalidInput) that keeps the `FillError`,
+/// and with it the size needed (`get_ref()` and `downcast_ref::<FillError>()` give it back).
 #[cfg(feature = "std")]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<FillError> for std::io::Error {
     fn from(error: FillError) -> Self {
         match error {
@@ -106,13 +105,12 @@ impl From<FillError> for std::io::Error {
     }
 }
 
-/// An error of the kind of the errno's OS error (`ENOENT` gives `NotFound`, as
-/// `std::io::Error::from_raw_os_error` would) that keeps the whole `BatchError`, so that
-/// which call failed is not lost: `get_ref()` and `downcast_ref::<BatchError>()` give it
+/// With the `std` feature. An error of the kind of the errno's OS error (`ENOENT` gives
+/// `NotFound`, as `std::io::Error::from_raw_os_error` would) that keeps the whole
+/// `BatchError`, so that which call failed is not lost: `get_ref()` and `downcast_ref::<BatchError>()` give it
 /// back, and its message is the `BatchError`'s. `raw_os_error()` is `None`; use
 /// `Errno::from_io_error` only on errors of single calls.
 #[cfg(feature = "std")]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 impl From<BatchError> for std::io::Error {
     fn from(error: BatchError) -> Self {
         let kind = std::io::Error::from(error.errno).kind();

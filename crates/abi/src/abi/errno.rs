@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Error numbers: Linux's, with their names and descriptions.
 //!
 //! An [`Errno`] is never zero and never above [`Errno::MAX`], so a syscall return value in
