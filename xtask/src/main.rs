@@ -15,6 +15,7 @@
 mod bench;
 mod cpio;
 mod deps;
+mod examples;
 mod guest;
 mod kernel;
 mod profile;
@@ -164,6 +165,14 @@ fn test(args: &[String]) -> Result<bool> {
     }
     util::step("host", "cargo test --workspace");
     let host = util::cargo_test(&ws)?;
+    // The library as a user meets it: its examples and the README's usage example.
+    let examples = examples::run(&ws);
+    let examples_failed = examples.iter().filter(|c| c.failure.is_some()).count();
+    let host = util::Counts {
+        passed: host.passed + examples.len() - examples_failed,
+        failed: host.failed + examples_failed,
+        ok: host.ok && examples_failed == 0,
+    };
     // The series that gets built must be the one its sources generate.
     let series_current = series::patches(&ws, true);
     if let Err(e) = &series_current {

@@ -1,0 +1,14 @@
+//! Hello, world! through ferrocall: a typed `Write` where the kernel offers typed calls,
+//! the legacy `write` elsewhere.
+//!
+//! ```sh
+//! cargo run -p ferrocall --example hello
+//! ```
+
+fn main() {
+    match ferrocall::write(1, b"Hello, world!\n") {
+        Ok(_) => {}
+        Err(e) => eprintln!("write failed: {e}"),
+    }
+    eprintln!("(made with the {:?} backend)", ferrocall::backend());
+}
