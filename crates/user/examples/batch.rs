@@ -15,6 +15,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let uid = batch.push(GetUidArgs {})?;
     let ran = ferrocall::packed_batch(&mut batch)?;
     println!("{ran} calls in one batch");
-    println!("pid {:?}, ppid {:?}, uid {:?}", batch.answer(pid), batch.answer(ppid), batch.answer(uid));
+    println!(
+        "pid {:?}, ppid {:?}, uid {:?}",
+        batch.answer(pid),
+        batch.answer(ppid),
+        batch.answer(uid)
+    );
     Ok(())
 }

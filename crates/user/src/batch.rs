@@ -98,12 +98,35 @@ impl<const N: usize> Default for Batch<'_, N> {
 const SLOT_WORDS: usize = ops::MAX_KNOWN_REQUEST_SIZE.div_ceil(8);
 
 /// Typed calls laid out back to back in one buffer, run in one kernel entry with
-/// [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch) (the operation [`Op::PackedBatch`](abi::Op::PackedBatch)): the kernel reads the
-/// requests a chunk at a time and writes the answers a group at a time, so this is the
-/// cheapest way to make many calls. Each push copies the request into the batch, so the
-/// caller keeps no request alive; the buffers that `push_unchecked` requests name are the
-/// caller's to keep valid (no lifetime can say so: they travel as addresses).
-pub struct PackedBatch<const N: usize> {
+/// [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch) (the operation
+/// [`Op::PackedBatch`](abi::Op::PackedBatch)): the kernel reads the requests a chunk at a
+/// time and writes the answers a group at a time, so this is the cheapest way to make many
+/// calls. Each push copies the request into the batch, so the caller keeps no request alive;
+/// the buffers of calls pushed with [`push_borrowed`](Self::push_borrowed) stay borrowed
+/// for the batch's lifetime `'buf`, so nothing else can touch them while it may run.
+///
+/// The batch lives where it is declared: `N` request slots of the largest request size
+/// (80 bytes each today) plus `N` answers of 16 bytes, so about 96 × `N` bytes of stack for
+/// a local one; at most [`MAX_BATCH`](abi::ops::MAX_BATCH) calls run in one batch (a
+/// larger one is `E2BIG`).
+///
+/// ```
+/// use ferrocall::{Borrowed, PackedBatch};
+/// let (mut one, mut two) = ([0u8; 8], [0u8; 8]);
+/// let (tx, rx) = std::os::unix::net::UnixStream::pair()?;
+/// use std::os::fd::AsRawFd;
+/// let mut batch: PackedBatch<'_, 3> = PackedBatch::new();
+/// batch.push_borrowed(Borrowed::write(tx.as_raw_fd(), b"hi"))?;
+/// let read = batch.push_borrowed(Borrowed::read(rx.as_raw_fd(), &mut one))?;
+/// batch.push_borrowed(Borrowed::getcwd(&mut two))?; // 8 bytes may be too small
+/// let ran = ferrocall::packed_batch(&mut batch);
+/// assert_eq!(batch.answer(read), Some(Ok(2)));
+/// drop(batch); // the buffers are the caller's again
+/// assert_eq!(&one[..2], b"hi");
+/// # let _ = ran;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct PackedBatch<'buf, const N: usize> {
     /// The requests, back to back; the first `used` bytes are initialised.
     pub(crate) buf: [[MaybeUninit<u64>; SLOT_WORDS]; N],
     pub(crate) used: usize,
@@ -111,9 +134,11 @@ pub struct PackedBatch<const N: usize> {
     /// The first `len` are initialised (pending until the batch runs); nothing needs to be
     /// cleared for the rest of a large, mostly unused batch.
     pub(crate) answers: [MaybeUninit<Answer>; N],
+    /// The buffers of the calls pushed with `push_borrowed`.
+    buffers: PhantomData<&'buf mut [u8]>,
 }
 
-impl<const N: usize> PackedBatch<N> {
+impl<'buf, const N: usize> PackedBatch<'buf, N> {
     /// An empty batch of at most `N` calls.
     pub const fn new() -> Self {
         PackedBatch {
@@ -121,6 +146,7 @@ impl<const N: usize> PackedBatch<N> {
             used: 0,
             len: 0,
             answers: [const { MaybeUninit::uninit() }; N],
+            buffers: PhantomData,
         }
     }
 
@@ -129,6 +155,15 @@ impl<const N: usize> PackedBatch<N> {
     pub fn push<A: BufferFree>(&mut self, args: A) -> Result<usize, Errno> {
         // SAFETY: `A` names no buffer.
         unsafe { self.push_unchecked(args) }
+    }
+
+    /// Adds a call whose buffers the batch borrows until it is dropped; returns its index,
+    /// `E2BIG` when the batch is full.
+    pub fn push_borrowed<A: Args>(&mut self, args: Borrowed<'buf, A>) -> Result<usize, Errno> {
+        // SAFETY: `Borrowed` holds arguments whose buffers are slices borrowed for `'buf`
+        // (mutably for those the kernel writes), and the batch keeps that borrow for its
+        // own lifetime; a `Borrowed` is never a batch operation.
+        unsafe { self.push_unchecked(args.args) }
     }
 
     /// Adds any call; returns its index, `E2BIG` when the batch is full.
@@ -182,7 +217,7 @@ impl<const N: usize> PackedBatch<N> {
     }
 }
 
-impl<const N: usize> Default for PackedBatch<N> {
+impl<const N: usize> Default for PackedBatch<'_, N> {
     fn default() -> Self {
         PackedBatch::new()
     }
@@ -197,7 +232,7 @@ impl<const N: usize> Default for PackedBatch<N> {
 #[cold]
 pub(crate) unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
     kernel: &K,
-    batch: &mut PackedBatch<N>,
+    batch: &mut PackedBatch<'_, N>,
 ) -> Result<usize, BatchError> {
     let base = batch.buf.as_mut_ptr().cast::<u8>();
     let mut start = 0;
@@ -229,4 +264,51 @@ pub(crate) unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
         start += header.size as usize;
     }
     Ok(batch.len)
+}
+
+/// The arguments of a call that names the caller's buffers, borrowed for `'buf` (mutably
+/// for those the kernel writes): what [`PackedBatch::push_borrowed`] takes, so that batching
+/// a `Write` or a `Read` needs no `unsafe`. Buffer-free arguments convert with `From`.
+///
+/// ```
+/// use ferrocall::Borrowed;
+/// let mut buf = [0u8; 64];
+/// let read = Borrowed::read(0, &mut buf);
+/// let pid = Borrowed::from(ferrocall::abi::ops::GetPidArgs {});
+/// # let _ = (read, pid);
+/// ```
+#[derive(Debug)]
+pub struct Borrowed<'buf, A> {
+    args: A,
+    buffers: PhantomData<&'buf mut [u8]>,
+}
+
+impl<'buf> Borrowed<'buf, ops::WriteArgs> {
+    /// `Write { fd, buf }`: the kernel reads `buf`.
+    pub fn write(fd: i32, buf: &'buf [u8]) -> Self {
+        let args = ops::WriteArgs { fd, buf: abi::UserBuf::from_slice(buf), ..Default::default() };
+        Borrowed { args, buffers: PhantomData }
+    }
+}
+
+impl<'buf> Borrowed<'buf, ops::ReadArgs> {
+    /// `Read { fd, buf }`: the kernel writes into `buf`.
+    pub fn read(fd: i32, buf: &'buf mut [u8]) -> Self {
+        let buf = abi::UserBufMut::from_mut_slice(buf);
+        Borrowed { args: ops::ReadArgs { fd, buf, ..Default::default() }, buffers: PhantomData }
+    }
+}
+
+impl<'buf> Borrowed<'buf, ops::GetCwdArgs> {
+    /// `GetCwd { buf }`: the kernel writes the path into `buf`.
+    pub fn getcwd(buf: &'buf mut [u8]) -> Self {
+        let buf = abi::UserBufMut::from_mut_slice(buf);
+        Borrowed { args: ops::GetCwdArgs { buf }, buffers: PhantomData }
+    }
+}
+
+impl<A: BufferFree> From<A> for Borrowed<'_, A> {
+    fn from(args: A) -> Self {
+        Borrowed { args, buffers: PhantomData }
+    }
 }

@@ -95,7 +95,15 @@ wrappers! {
         }
     }
 
-    /// `Useless(value)`: `value + 15`, or `EOVERFLOW`.
+    /// `Useless(value)`: `value + 15`, or `EOVERFLOW`: the seed's demonstration call. It has
+    /// no legacy twin, so it answers `ENOSYS` where typed calls are not available.
+    ///
+    /// ```
+    /// match ferrocall::useless(15) {
+    ///     Ok(sum) => assert_eq!(sum, 30),
+    ///     Err(e) => assert_eq!(e, ferrocall::Errno::ENOSYS), // no typed calls here
+    /// }
+    /// ```
     fn useless(&self, value: u32) -> Result<u32, Errno> {
         let mut request = Request::new(ops::UselessArgs { value, ..Default::default() });
         let sum = self.call(&mut request)?;
@@ -103,24 +111,50 @@ wrappers! {
     }
 
     /// The process id, as `getpid()`.
+    ///
+    /// ```
+    /// assert_eq!(ferrocall::getpid(), Ok(std::process::id()));
+    /// ```
     fn getpid(&self) -> Result<u32, Errno> {
         let id = self.call(&mut Request::new(ops::GetPidArgs {}))?;
         u32::try_from(id).map_err(|_| Errno::EIO)
     }
 
     /// The parent's process id, as `getppid()`.
+    ///
+    /// ```
+    /// let parent = ferrocall::getppid()?;
+    /// assert!(parent > 0);
+    /// # Ok::<(), ferrocall::Errno>(())
+    /// ```
     fn getppid(&self) -> Result<u32, Errno> {
         let id = self.call(&mut Request::new(ops::GetPpidArgs {}))?;
         u32::try_from(id).map_err(|_| Errno::EIO)
     }
 
     /// The real user id, as `getuid()`.
+    ///
+    /// ```
+    /// use std::os::unix::fs::MetadataExt;
+    /// let uid = ferrocall::getuid()?;
+    /// // The owner of /proc/self is the process's (effective) user.
+    /// assert_eq!(uid, std::fs::metadata("/proc/self")?.uid());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn getuid(&self) -> Result<u32, Errno> {
         let id = self.call(&mut Request::new(ops::GetUidArgs {}))?;
         u32::try_from(id).map_err(|_| Errno::EIO)
     }
 
-    /// Writes `buf` to `fd`; returns how many bytes were written (maybe fewer).
+    /// Writes `buf` to `fd`; returns how many bytes were written (maybe fewer), as
+    /// `write()`.
+    ///
+    /// ```
+    /// let n = ferrocall::write(1, b"to standard output\n")?;
+    /// assert_eq!(n, 19);
+    /// assert_eq!(ferrocall::write(-1, b"x"), Err(ferrocall::Errno::EBADF));
+    /// # Ok::<(), ferrocall::Errno>(())
+    /// ```
     fn write(&self, fd: i32, buf: &[u8]) -> Result<usize, Errno> {
         let args = ops::WriteArgs { fd, buf: UserBuf::from_slice(buf), ..Default::default() };
         // SAFETY: the one buffer is `buf`, borrowed for the call; the kernel only reads it.
@@ -130,7 +164,19 @@ wrappers! {
         usize::try_from(n).ok().filter(|&n| n <= buf.len()).ok_or(Errno::EIO)
     }
 
-    /// Reads from `fd` into `buf`; returns how many bytes were read, 0 at end of file.
+    /// Reads from `fd` into `buf`; returns how many bytes were read, 0 at end of file, as
+    /// `read()`.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::fd::AsRawFd;
+    /// let (mut tx, rx) = std::os::unix::net::UnixStream::pair()?;
+    /// tx.write_all(b"ping")?;
+    /// let mut buf = [0u8; 16];
+    /// let n = ferrocall::read(rx.as_raw_fd(), &mut buf)?;
+    /// assert_eq!(&buf[..n], b"ping");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn read(&self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
         let user = UserBufMut::from_mut_slice(buf);
         let mut request = Request::new(ops::ReadArgs { fd, buf: user, ..Default::default() });
@@ -143,6 +189,12 @@ wrappers! {
     /// chosen [`Backend`]: returns only if the call could not be made, with the reason
     /// (`ENOSYS` under [`Backend::TypedOnly`] without typed calls). [`exit`](crate::exit)
     /// always ends the process.
+    ///
+    /// ```no_run
+    /// ferrocall::set_backend(ferrocall::Backend::TypedOnly);
+    /// let why = ferrocall::try_exit(0);
+    /// eprintln!("still running: {why}");
+    /// ```
     #[must_use = "it returns only if the process did not end"]
     fn try_exit(&self, code: i32) -> Errno {
         match self.call(&mut Request::new(ops::ExitArgs { code, ..Default::default() })) {
@@ -152,7 +204,23 @@ wrappers! {
     }
 
     /// Writes the current directory, NUL-terminated, into `buf`; returns its length with
-    /// the NUL. [`FillError::TooSmall`] says how large `buf` must be.
+    /// the NUL, as `getcwd()`. [`FillError::TooSmall`] says how large `buf` must be (the
+    /// legacy backend finds that out too).
+    ///
+    /// ```
+    /// use ferrocall::FillError;
+    /// let mut buf = vec![0u8; 2];
+    /// let len = loop {
+    ///     match ferrocall::getcwd(&mut buf) {
+    ///         Ok(len) => break len,
+    ///         Err(FillError::TooSmall(needed)) => buf.resize(needed, 0),
+    ///         Err(e) => panic!("getcwd: {e}"),
+    ///     }
+    /// };
+    /// let cwd = std::env::current_dir()?;
+    /// assert_eq!(&buf[..len - 1], cwd.as_os_str().as_encoded_bytes());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn getcwd(&self, buf: &mut [u8]) -> Result<usize, FillError> {
         let user = UserBufMut::from_mut_slice(buf);
         // SAFETY: the one buffer is `buf`, borrowed mutably for the call.
@@ -161,7 +229,16 @@ wrappers! {
     }
 
     /// Writes this kernel's [`Op::Probe`](ferrocall_abi::Op::Probe) description into `buf`
-    /// and returns its length; read it with [`ferrocall_abi::ops::parse_probe`].
+    /// and returns its length; read it with [`ferrocall_abi::ops::parse_probe`]. It has no
+    /// legacy twin: `ENOSYS` where typed calls are not available.
+    ///
+    /// ```
+    /// let mut buf = [0u8; 512];
+    /// if let Ok(len) = ferrocall::probe(&mut buf) {
+    ///     let (header, ops) = ferrocall::abi::ops::parse_probe(&buf[..len]).unwrap();
+    ///     println!("ABI version {}, {} operations", header.version, ops.count());
+    /// }
+    /// ```
     fn probe(&self, buf: &mut [u8]) -> Result<usize, FillError> {
         let user = UserBufMut::from_mut_slice(buf);
         // SAFETY: the one buffer is `buf`, borrowed mutably for the call.
@@ -173,7 +250,22 @@ wrappers! {
     /// `Ok(n)` when all `n` succeeded; otherwise the first failure and how many succeeded
     /// before it (the failed request's slot holds the error if it ran, later ones are
     /// pending). While a tracer or audit watches the process, the kernel refuses batches
-    /// and the calls are made one by one, with the same results.
+    /// and the calls are made one by one, with the same results (as on the legacy backend).
+    ///
+    /// ```
+    /// use ferrocall::abi::ops::{GetPidArgs, GetUidArgs};
+    /// use ferrocall::{Batch, Request};
+    /// let mut pid = Request::new(GetPidArgs {});
+    /// let mut uid = Request::new(GetUidArgs {});
+    /// {
+    ///     let mut batch: Batch<'_, 2> = Batch::new();
+    ///     batch.push(&mut pid)?;
+    ///     batch.push(&mut uid)?;
+    ///     assert_eq!(ferrocall::batch(&mut batch), Ok(2));
+    /// } // the batch borrowed the requests until here
+    /// assert_eq!(pid.answer.result(), Some(Ok(u64::from(std::process::id()))));
+    /// # Ok::<(), ferrocall::Errno>(())
+    /// ```
     fn batch<const N: usize>(&self, batch: &mut Batch<'_, N>) -> Result<usize, BatchError> {
         let entries = batch.entries();
         let bytes = UserBuf {
@@ -215,9 +307,20 @@ wrappers! {
     /// all `n` succeeded; otherwise the first failure and how many succeeded before it. As
     /// for [`TypedCalls::batch`], while a tracer or audit watches the process the calls are
     /// made one by one, with the same results.
+    ///
+    /// ```
+    /// use ferrocall::abi::ops::{GetPidArgs, GetPpidArgs};
+    /// let mut batch: ferrocall::PackedBatch<2> = ferrocall::PackedBatch::new();
+    /// let me = batch.push(GetPidArgs {})?;
+    /// let parent = batch.push(GetPpidArgs {})?;
+    /// assert_eq!(ferrocall::packed_batch(&mut batch), Ok(2));
+    /// assert_eq!(batch.answer(me), Some(Ok(u64::from(std::process::id()))));
+    /// assert!(batch.answer(parent).is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn packed_batch<const N: usize>(
         &self,
-        batch: &mut PackedBatch<N>,
+        batch: &mut PackedBatch<'_, N>,
     ) -> Result<usize, BatchError> {
         let fail = |errno, completed| BatchError { errno, completed };
         let count = batch.len;
@@ -248,8 +351,17 @@ wrappers! {
         }
     }
 
-    /// Whether the running kernel offers `op` with requests of at least the size this
-    /// library sends.
+    /// Whether the running kernel offers `op` as a typed call, with requests of at least the
+    /// size this library sends (through [`Op::Probe`](ferrocall_abi::Op::Probe)). The
+    /// wrappers work either way (see [`Backend`]).
+    ///
+    /// ```
+    /// use ferrocall::Op;
+    /// if ferrocall::supports(Op::GetUid) {
+    ///     println!("typed getuid");
+    /// }
+    /// ```
+    #[must_use]
     fn supports(&self, op: Op) -> bool {
         let mut buf = [0u8; 4096];
         let Ok(len) = self.probe(&mut buf) else {

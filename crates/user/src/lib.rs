@@ -2,22 +2,37 @@
 //!
 //! A typed call is a [`Request`] in the caller's memory whose address goes to the kernel in
 //! `rax`; the kernel answers into the request. This crate builds requests from the ABI's one
-//! definition ([`ferrocall_abi`]), makes the call, and turns the answer into a
-//! `Result<_, Errno>`:
+//! definition ([`ferrocall_abi`]), makes the call, and turns the answer into a `Result`:
 //!
-//! ```no_run
-//! assert_eq!(ferrocall::useless(15), Ok(30));
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let pid = ferrocall::getpid()?;
+//! ferrocall::write(1, b"hello\n")?;
+//! # let _ = pid;
+//! # Ok(())
+//! # }
 //! ```
 //!
-//! The library never lets a request address reach a kernel that would take it for a legacy
-//! syscall number. It opts in lazily, on the first call, with
-//! `prctl(PR_FERROCALL, PR_FERROCALL_ENABLE)`: a kernel without ferrocall fails that with
-//! `EINVAL` and runs nothing else, and from then on every wrapper returns `ENOSYS` without
-//! entering the kernel. Addresses the kernel would read as a legacy number (below 1024, the
-//! x32 range) are never sent: such a request is copied to the stack first.
+//! # On every kernel
 //!
-//! `no_std`; the raw boundary is the [`Kernel`] trait, so the wrappers run against a fake
-//! kernel in host tests.
+//! The same program runs on every x86_64 Linux kernel. The library opts in lazily, on the
+//! first call, with `prctl(PR_FERROCALL, PR_FERROCALL_ENABLE)`: a kernel without ferrocall
+//! fails that with `EINVAL` and runs nothing else. Where typed calls are not available (that
+//! kernel, an administrator's refusal, or a seccomp filter that refuses the typed path),
+//! each wrapper makes its *legacy twin*, the system call the ABI table names for it, with the
+//! same answer; see [`Backend`] to tell which is in use, or to insist on typed calls. The
+//! library never lets a request address reach a kernel that would take it for a legacy
+//! syscall number: addresses the kernel would read as one (below 1024, the x32 range) are
+//! never sent; such a request is copied to the stack first.
+//!
+//! # Crate features and support
+//!
+//! `no_std`, with no dependency besides [`ferrocall_abi`]; the `std` feature adds the
+//! conversions to and from `std::io::Error` and the `FERROCALL_BACKEND` environment
+//! variable. x86_64 Linux only (a `compile_error!` elsewhere); Rust 1.85 or later.
+//!
+//! The raw boundary is the [`Kernel`] trait, so the wrappers run against a fake kernel in
+//! host tests.
 
 #![no_std]
 #![deny(missing_docs)]
@@ -26,7 +41,15 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+compile_error!(
+    "ferrocall supports x86_64 Linux only (targets x86_64-unknown-linux-gnu and \
+     x86_64-unknown-linux-musl): typed calls are an x86_64 Linux kernel feature, and its \
+     legacy fallback makes x86_64 Linux system calls"
+);
+
 #[cfg_attr(target_arch = "x86_64", path = "arch/x86_64.rs")]
+#[doc(hidden)]
 pub mod arch;
 
 mod batch;
@@ -37,7 +60,7 @@ mod seed;
 #[cfg(test)]
 mod tests;
 
-pub use batch::{Batch, BufferFree, PackedBatch};
+pub use batch::{Batch, Borrowed, BufferFree, PackedBatch};
 pub use boundary::{Backend, Kernel, Native, Support};
 pub use calls::native::*;
 pub use calls::TypedCalls;
