@@ -18,6 +18,7 @@ mod deps;
 mod examples;
 mod guest;
 mod kernel;
+mod package;
 mod profile;
 mod qemu;
 mod series;
@@ -182,6 +183,13 @@ fn test(args: &[String]) -> Result<bool> {
         passed: host.passed + usize::from(series_current.is_ok()),
         failed: host.failed + usize::from(series_current.is_err()),
         ok: host.ok && series_current.is_ok(),
+    };
+    // The published crates must package, pass their tests as packaged, and publish.
+    let packaging = package::check(&ws);
+    let host = util::Counts {
+        passed: host.passed + packaging.passed,
+        failed: host.failed + packaging.failed,
+        ok: host.ok && packaging.ok,
     };
     let bins = guest::build(&ws)?;
     let initrd = guest::initramfs(&ws, &bins)?;
