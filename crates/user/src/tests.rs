@@ -594,8 +594,8 @@ fn a_packed_batch_answers_in_order() {
 }
 
 /// Every operation of the table has a wrapper, and the wrapper makes that operation: a new
-/// operation fails this test to compile (`Op::… not covered`) until its wrapper is written
-/// and named here. The README's table names the wrappers `ferrocall::<Op::function()>`.
+/// operation fails this test, naming it, until its wrapper is written and named here. The
+/// README's table names the wrappers `ferrocall::<Op::function()>`.
 #[test]
 fn every_operation_has_a_wrapper() {
     let k = FakeKernel::patched();
@@ -617,6 +617,12 @@ fn every_operation_has_a_wrapper() {
             Op::Probe => k.probe(&mut buf).is_ok(),
             Op::Batch => k.batch(&mut crate::Batch::<1>::new()).is_ok(),
             Op::PackedBatch => k.packed_batch(&mut crate::PackedBatch::<1>::new()).is_ok(),
+            // `Op` is non-exhaustive: a new operation lands here.
+            other => panic!(
+                "{other:?} has no wrapper test: write its wrapper (`ferrocall::{}`, one entry of \
+                 `wrappers!` in crates/user/src/calls.rs) and its line here",
+                other.function()
+            ),
         };
         assert!(made, "the wrapper of {} failed", op.name());
         assert!(k.typed_calls.get() > before, "the wrapper of {} made no typed call", op.name());

@@ -59,8 +59,13 @@ macro_rules! operations {
         }) fn $method:ident $(, twin $tnr:literal $tname:ident($($targ:ident),*))?;
     )*) => {
         /// An operation number.
+        ///
+        /// Operations are appended as the ABI grows, so outside this crate a `match` needs a
+        /// wildcard arm (the kernel, where the table is compiled as a module, matches
+        /// exhaustively).
         #[repr(u32)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
         pub enum Op {
             $( $(#[doc = $doc])* $name = $num, )*
         }
@@ -154,8 +159,9 @@ macro_rules! operations {
             )*
         }
 
-        /// A decoded request: what the kernel dispatches on.
+        /// A decoded request: what the kernel dispatches on ([`Call::dispatch`]).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[non_exhaustive]
         pub enum Call {
             $( $(#[doc = $doc])* $name($args), )*
         }
