@@ -114,7 +114,9 @@ fn test_packages(ws: &Workspace) -> Result<()> {
         if !file.exists() {
             util::bail!("{} is missing after cargo package", file.display());
         }
-        util::output(Command::new("tar").arg("-xzf").arg(&file).arg("-C").arg(&dir))?;
+        // `-m`: the files get the time of extraction, not the archive's fixed old one, so
+        // that cargo rebuilds them instead of reusing the last check's build.
+        util::output(Command::new("tar").arg("-xzmf").arg(&file).arg("-C").arg(&dir))?;
         members.push(format!("\"{name}-{version}\""));
     }
     fs::write(dir.join("Cargo.toml"), check_manifest(&members.join(", "), version))?;
