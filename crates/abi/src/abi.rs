@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+
 //! The one definition of the ferrocall ABI.
 //!
 //! Userspace and the kernel agree on what is written here and nowhere else: the operation

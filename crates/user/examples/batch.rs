@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! Several calls in one kernel entry with a `PackedBatch` (one by one, as legacy calls, on
 //! a kernel without ferrocall: the same answers).
 //!

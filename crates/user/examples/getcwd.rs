@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! The current directory with `GetCwd`, growing the buffer when the call says how much
 //! room the path needs.
 //!

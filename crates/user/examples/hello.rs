@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! Hello, world! through ferrocall: a typed `Write` where the kernel offers typed calls,
 //! the legacy `write` elsewhere.
 //!

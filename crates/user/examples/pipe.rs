@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! Writes into one end of a connected socket pair and reads it back from the other with
 //! the typed `Write` and `Read` (or their legacy twins on a kernel without ferrocall).
 //!

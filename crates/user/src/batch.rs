@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! Many typed calls in one kernel entry: [`Batch`] (requests where the caller keeps them) and
 //! [`PackedBatch`] (requests copied back to back), and [`BufferFree`], the arguments that
 //! can be batched (and called) without `unsafe`.

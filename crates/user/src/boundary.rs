@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! The boundary to the kernel: the [`Kernel`] trait, the real one ([`Native`]), the cached
 //! support check and [`Backend`] choice, and the one path every typed call takes to the
 //! kernel (`make_call`): the typed call itself, or its legacy twin where typed calls are not

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! The typed calls every [`Kernel`] gets ([`TypedCalls`]), and the same calls on the running
 //! kernel as free functions (re-exported at the crate root). Both come from one list: a new
 //! operation's wrapper is one entry of `wrappers!` below.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! The errors of calls that are more than one `Errno`: a batch that stopped ([`BatchError`])
 //! and a call that fills the caller's buffer ([`FillError`]).
 //!

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! ferrocall: typed system calls for Linux, the userspace library.
 //!
 //! A typed call is a [`Request`] in the caller's memory whose address goes to the kernel in

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! The seed article's interface: a `Syscall` value that is called in place and holds its
 //! answer, now a `Result` instead of an `Option<u32>`.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! Host tests of the wrappers against a fake kernel, in the style of libtock-rs: the fake
 //! decodes requests with the ABI's own decoder, as the real kernel does, so these tests
 //! check that what the library sends is what the kernel accepts.

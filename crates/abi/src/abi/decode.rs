@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+
 //! The rules the kernel applies to an untrusted typed call, as pure functions.
 //!
 //! The kernel handler copies the request in once and hands the bytes to [`decode`]; the

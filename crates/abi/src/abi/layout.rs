@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+
 //! The `#[repr(C)]` layouts of requests, and the field types they are made of.
 //!
 //! A request in user memory is a [`Request<A>`]: a [`Header`] the caller fills in, an

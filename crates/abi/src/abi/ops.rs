@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+
 //! The operation table: the one place an operation is defined.
 //!
 //! Each entry of the `operations!` table gives an operation its number, its name, its

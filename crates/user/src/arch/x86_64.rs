@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
 //! The x86_64 `syscall` instruction, for typed and legacy calls.
 //!
 //! # Safety
