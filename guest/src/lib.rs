@@ -56,6 +56,16 @@ pub mod nr {
     pub const SETUID: u64 = 105;
 }
 
+/// The descriptor number `raw` as the wrappers take it. The tests hand the kernel any
+/// number, bad ones (`-1`, never opened, closed) included, to check its answers; no Rust
+/// object owns the descriptors they make (raw `pipe`, `dup2`), so none is closed behind a
+/// borrow.
+pub fn fd(raw: i32) -> ferrocall::BorrowedFd<'static> {
+    // SAFETY: as above: the number is only passed to the kernel, which checks it; the test
+    // programs close their raw descriptors only after their last use.
+    unsafe { ferrocall::BorrowedFd::borrow_raw(raw) }
+}
+
 /// How a child process ended, from `wait4`'s status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {

@@ -8,7 +8,7 @@
 //! ```
 
 fn main() {
-    match ferrocall::write(1, b"Hello, world!\n") {
+    match ferrocall::write(std::io::stdout(), b"Hello, world!\n") {
         Ok(_) => {}
         Err(e) => eprintln!("write failed: {e}"),
     }

@@ -7,13 +7,11 @@
 //! cargo run -p ferrocall --example pipe
 //! ```
 
-use std::os::fd::AsRawFd;
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (writer, reader) = std::os::unix::net::UnixStream::pair()?;
-    let sent = ferrocall::write(writer.as_raw_fd(), b"through a socket pair")?;
+    let sent = ferrocall::write(&writer, b"through a socket pair")?;
     let mut buf = [0u8; 64];
-    let got = ferrocall::read(reader.as_raw_fd(), &mut buf)?;
+    let got = ferrocall::read(&reader, &mut buf)?;
     println!("wrote {sent} bytes, read {got}: {:?}", String::from_utf8_lossy(&buf[..got]));
     Ok(())
 }

@@ -11,6 +11,7 @@ use ferrocall_abi::{self as abi, ops, Answer, Args, BatchEntry, Errno, Request};
 
 use crate::boundary::Kernel;
 use crate::error::BatchError;
+use crate::fd::AsFd;
 
 /// The arguments of an operation that names no user buffer: the kernel touches only the
 /// request itself, so such calls are safe to make from any request.
@@ -116,10 +117,9 @@ const SLOT_WORDS: usize = ops::MAX_KNOWN_REQUEST_SIZE.div_ceil(8);
 /// use ferrocall::{Borrowed, PackedBatch};
 /// let (mut one, mut two) = ([0u8; 8], [0u8; 8]);
 /// let (tx, rx) = std::os::unix::net::UnixStream::pair()?;
-/// use std::os::fd::AsRawFd;
 /// let mut batch: PackedBatch<'_, 3> = PackedBatch::new();
-/// batch.push_borrowed(Borrowed::write(tx.as_raw_fd(), b"hi"))?;
-/// let read = batch.push_borrowed(Borrowed::read(rx.as_raw_fd(), &mut one))?;
+/// batch.push_borrowed(Borrowed::write(&tx, b"hi"))?;
+/// let read = batch.push_borrowed(Borrowed::read(&rx, &mut one))?;
 /// batch.push_borrowed(Borrowed::getcwd(&mut two))?; // 8 bytes may be too small
 /// let ran = ferrocall::packed_batch(&mut batch);
 /// assert_eq!(batch.answer(read), Some(Ok(2)));
@@ -275,7 +275,8 @@ pub(crate) unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
 /// ```
 /// use ferrocall::Borrowed;
 /// let mut buf = [0u8; 64];
-/// let read = Borrowed::read(0, &mut buf);
+/// let stdin = ferrocall::fd::stdin();
+/// let read = Borrowed::read(&stdin, &mut buf);
 /// let pid = Borrowed::from(ferrocall::abi::ops::GetPidArgs {});
 /// # let _ = (read, pid);
 /// ```
@@ -286,16 +287,18 @@ pub struct Borrowed<'buf, A> {
 }
 
 impl<'buf> Borrowed<'buf, ops::WriteArgs> {
-    /// `Write { fd, buf }`: the kernel reads `buf`.
-    pub fn write(fd: i32, buf: &'buf [u8]) -> Self {
+    /// `Write { fd, buf }`: the kernel reads `buf`; `fd` stays borrowed too.
+    pub fn write(fd: &'buf impl AsFd, buf: &'buf [u8]) -> Self {
+        let fd = fd.as_fd().as_raw_fd();
         let args = ops::WriteArgs { fd, buf: abi::UserBuf::from_slice(buf), ..Default::default() };
         Borrowed { args, buffers: PhantomData }
     }
 }
 
 impl<'buf> Borrowed<'buf, ops::ReadArgs> {
-    /// `Read { fd, buf }`: the kernel writes into `buf`.
-    pub fn read(fd: i32, buf: &'buf mut [u8]) -> Self {
+    /// `Read { fd, buf }`: the kernel writes into `buf`; `fd` stays borrowed too.
+    pub fn read(fd: &'buf impl AsFd, buf: &'buf mut [u8]) -> Self {
+        let fd = fd.as_fd().as_raw_fd();
         let buf = abi::UserBufMut::from_mut_slice(buf);
         Borrowed { args: ops::ReadArgs { fd, buf, ..Default::default() }, buffers: PhantomData }
     }

@@ -15,6 +15,7 @@ use crate::boundary::{
     backend_of, issue, issue_from_copy, make_call, typed_enabled, Backend, Kernel, Native,
 };
 use crate::error::{BatchError, FillError};
+use crate::fd::AsFd;
 
 /// Defines [`TypedCalls`] with the fixed methods given first and one default method per
 /// wrapper, and for each wrapper a free function of the same name and documentation that
@@ -152,12 +153,12 @@ wrappers! {
     /// `write()`.
     ///
     /// ```
-    /// let n = ferrocall::write(1, b"to standard output\n")?;
+    /// let n = ferrocall::write(std::io::stdout(), b"to standard output\n")?;
     /// assert_eq!(n, 19);
-    /// assert_eq!(ferrocall::write(-1, b"x"), Err(ferrocall::Errno::EBADF));
     /// # Ok::<(), ferrocall::Errno>(())
     /// ```
-    fn write(&self, fd: i32, buf: &[u8]) -> Result<usize, Errno> {
+    fn write(&self, fd: impl AsFd, buf: &[u8]) -> Result<usize, Errno> {
+        let fd = fd.as_fd().as_raw_fd();
         let args = ops::WriteArgs { fd, buf: UserBuf::from_slice(buf), ..Default::default() };
         // SAFETY: the one buffer is `buf`, borrowed for the call; the kernel only reads it.
         let n = unsafe { self.call_answer(&mut Request::new(args)) }?
@@ -171,15 +172,15 @@ wrappers! {
     ///
     /// ```
     /// use std::io::Write;
-    /// use std::os::fd::AsRawFd;
     /// let (mut tx, rx) = std::os::unix::net::UnixStream::pair()?;
     /// tx.write_all(b"ping")?;
     /// let mut buf = [0u8; 16];
-    /// let n = ferrocall::read(rx.as_raw_fd(), &mut buf)?;
+    /// let n = ferrocall::read(&rx, &mut buf)?;
     /// assert_eq!(&buf[..n], b"ping");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    fn read(&self, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+    fn read(&self, fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
+        let fd = fd.as_fd().as_raw_fd();
         let user = UserBufMut::from_mut_slice(buf);
         let mut request = Request::new(ops::ReadArgs { fd, buf: user, ..Default::default() });
         // SAFETY: the one buffer is `buf`, borrowed mutably for the call.

@@ -9,7 +9,7 @@
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let pid = ferrocall::getpid()?;
-//! ferrocall::write(1, b"hello\n")?;
+//! ferrocall::write(std::io::stdout(), b"hello\n")?;
 //! # let _ = pid;
 //! # Ok(())
 //! # }
@@ -58,6 +58,7 @@ mod batch;
 mod boundary;
 mod calls;
 mod error;
+pub mod fd;
 mod seed;
 #[cfg(test)]
 mod tests;
@@ -67,6 +68,7 @@ pub use boundary::{Backend, Kernel, Native, Support};
 pub use calls::native::*;
 pub use calls::TypedCalls;
 pub use error::{BatchError, FillError};
+pub use fd::{AsFd, BorrowedFd};
 pub use ferrocall_abi as abi;
 pub use ferrocall_abi::{Errno, Op, Request};
 pub use seed::Syscall;

@@ -13,6 +13,12 @@ use crate::{Backend, BatchError, FillError, Kernel, Request, Support, TypedCalls
 
 const FAKE_CWD: &[u8] = b"/fake/working/dir\0";
 
+/// A descriptor number for the fake kernel, which has no descriptors to keep open.
+fn fd(raw: i32) -> crate::BorrowedFd<'static> {
+    // SAFETY: the fake kernel only compares the number; nothing is opened or closed.
+    unsafe { crate::BorrowedFd::borrow_raw(raw) }
+}
+
 /// A kernel in-process: `enable` answers `prctl_ret`; typed calls are decoded and answered
 /// like the real handler does, unless `answer_override` replaces the raw return.
 struct FakeKernel {
@@ -354,14 +360,14 @@ fn process_ids() {
 #[test]
 fn write_and_read_pass_the_buffers() {
     let k = FakeKernel::patched();
-    assert_eq!(k.write(1, b"Hello, world!\n"), Ok(14));
-    assert_eq!(k.write(1, b""), Ok(0));
+    assert_eq!(k.write(fd(1), b"Hello, world!\n"), Ok(14));
+    assert_eq!(k.write(fd(1), b""), Ok(0));
     assert_eq!(k.written.borrow().as_slice(), b"Hello, world!\n");
-    assert_eq!(k.write(7, b"x"), Err(Errno::EBADF));
+    assert_eq!(k.write(fd(7), b"x"), Err(Errno::EBADF));
     let mut buf = [0u8; 8];
-    assert_eq!(k.read(0, &mut buf), Ok(3));
+    assert_eq!(k.read(fd(0), &mut buf), Ok(3));
     assert_eq!(&buf[..3], b"abc");
-    assert_eq!(k.read(0, &mut buf[..2]), Ok(2));
+    assert_eq!(k.read(fd(0), &mut buf[..2]), Ok(2));
 }
 
 #[test]
@@ -413,8 +419,8 @@ fn every_wrapper_is_enosys_on_a_stock_kernel_when_typed_only() {
     assert_eq!(k.getpid(), Err(Errno::ENOSYS));
     assert_eq!(k.getppid(), Err(Errno::ENOSYS));
     assert_eq!(k.getuid(), Err(Errno::ENOSYS));
-    assert_eq!(k.write(1, b"x"), Err(Errno::ENOSYS));
-    assert_eq!(k.read(0, &mut [0; 4]), Err(Errno::ENOSYS));
+    assert_eq!(k.write(fd(1), b"x"), Err(Errno::ENOSYS));
+    assert_eq!(k.read(fd(0), &mut [0; 4]), Err(Errno::ENOSYS));
     assert_eq!(k.getcwd(&mut [0; 64]), Err(FillError::Errno(Errno::ENOSYS)));
     assert_eq!(k.probe(&mut [0; 64]), Err(FillError::Errno(Errno::ENOSYS)));
     assert_eq!(k.typed_calls.get(), 0);
@@ -431,10 +437,10 @@ fn every_wrapper_falls_back_to_its_twin_on_a_stock_kernel() {
     assert_eq!(k.getpid(), Ok(4242));
     assert_eq!(k.getppid(), Ok(1));
     assert_eq!(k.getuid(), Ok(1000));
-    assert_eq!(k.write(1, b"hi"), Ok(2));
-    assert_eq!(k.write(7, b"hi"), Err(Errno::EBADF));
+    assert_eq!(k.write(fd(1), b"hi"), Ok(2));
+    assert_eq!(k.write(fd(7), b"hi"), Err(Errno::EBADF));
     let mut buf = [0u8; 8];
-    assert_eq!(k.read(0, &mut buf), Ok(3));
+    assert_eq!(k.read(fd(0), &mut buf), Ok(3));
     assert_eq!(&buf[..3], b"abc");
     // getcwd() does not say how much room it needs; the fallback finds out.
     assert_eq!(k.getcwd(&mut [0; 4]), Err(FillError::TooSmall(FAKE_CWD.len())));
@@ -609,8 +615,8 @@ fn every_operation_has_a_wrapper() {
             Op::GetPid => k.getpid().is_ok(),
             Op::GetPpid => k.getppid().is_ok(),
             Op::GetUid => k.getuid() == Ok(1000),
-            Op::Write => k.write(1, b"x").is_ok(),
-            Op::Read => k.read(0, &mut buf).is_ok(),
+            Op::Write => k.write(fd(1), b"x").is_ok(),
+            Op::Read => k.read(fd(0), &mut buf).is_ok(),
             Op::Exit => {
                 let _ = k.try_exit(0);
                 k.exit_code.get() == Some(0)

@@ -164,7 +164,7 @@ fn main() {
         let data = page[..len].to_vec();
         cases.push(case(format!("typed Write {label}"), "write", 1, move |n| {
             for _ in 0..n {
-                let _ = black_box(ferrocall::write(fd, &data));
+                let _ = black_box(ferrocall::write(ferrocall_guest::fd(fd), &data));
             }
         }));
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ferrocall::abi::{self, Answer, Errno, Op};
 use ferrocall_guest::{
-    check, expect_eq, list_tests, request_bytes, run_tests, syscall, typed_raw, Outcome, Pages,
+    check, expect_eq, fd, list_tests, request_bytes, run_tests, syscall, typed_raw, Outcome, Pages,
     RequestShape, Selection, Test, PAGE, PROT_NONE, PROT_READ,
 };
 
@@ -88,7 +88,7 @@ fn eight_threads_many_calls() -> Outcome {
                             ferrocall::useless(v) == Ok(v + 15)
                         }
                         1 => ferrocall::getpid() == Ok(pid),
-                        _ => ferrocall::write(fd, &buf) == Ok(buf.len()),
+                        _ => ferrocall::write(ferrocall_guest::fd(fd), &buf) == Ok(buf.len()),
                     };
                     if !ok {
                         wrong.fetch_add(1, Ordering::Relaxed);
@@ -428,7 +428,7 @@ fn interrupted_read(typed: bool, then_write: bool) -> Result<(Result<usize, Errn
     });
     let mut buf = [0u8; 8];
     let result = if typed {
-        ferrocall::read(r, &mut buf)
+        ferrocall::read(fd(r), &mut buf)
     } else {
         syscall(0, [r as u64, buf.as_mut_ptr() as u64, 8, 0, 0, 0]).map(|n| n as usize)
     };

@@ -32,7 +32,7 @@ core::arch::global_asm!(
 extern "C" fn hello_main() -> ! {
     // Typed calls or nothing: no legacy fallback for the write.
     ferrocall::set_backend(ferrocall::Backend::TypedOnly);
-    let code = match ferrocall::write(1, b"Hello, world!\n") {
+    let code = match ferrocall::write(ferrocall::fd::stdout(), b"Hello, world!\n") {
         Ok(14) => 0,
         _ => 1,
     };

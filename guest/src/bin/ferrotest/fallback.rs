@@ -8,7 +8,7 @@ use ferrocall::abi::{self, ops, Errno, Op};
 use ferrocall::{Backend, FillError};
 use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{
-    check, expect_eq, ferrocall_status, in_child, nr, syscall, Ended, Outcome, Test,
+    check, expect_eq, fd, ferrocall_status, in_child, nr, syscall, Ended, Outcome, Test,
 };
 
 use crate::common::{close, nonblocking_pipe};
@@ -37,12 +37,12 @@ fn every_wrapper_answers_as_its_twin() -> Outcome {
     expect_eq("getppid", ferrocall::getppid(), legacy(nr::GETPPID))?;
     expect_eq("getuid", ferrocall::getuid(), legacy(nr::GETUID))?;
     let (r, w) = nonblocking_pipe()?;
-    expect_eq("write", ferrocall::write(w, b"through the pipe"), Ok(16))?;
+    expect_eq("write", ferrocall::write(fd(w), b"through the pipe"), Ok(16))?;
     let mut buf = [0u8; 32];
-    let got = ferrocall::read(r, &mut buf).map(|n| buf[..n].to_vec());
+    let got = ferrocall::read(fd(r), &mut buf).map(|n| buf[..n].to_vec());
     expect_eq("read", got, Ok(b"through the pipe".to_vec()))?;
-    expect_eq("read, empty", ferrocall::read(r, &mut buf), Err(Errno::EAGAIN))?;
-    expect_eq("write to a bad fd", ferrocall::write(-1, b"x"), Err(Errno::EBADF))?;
+    expect_eq("read, empty", ferrocall::read(fd(r), &mut buf), Err(Errno::EAGAIN))?;
+    expect_eq("write to a bad fd", ferrocall::write(fd(-1), b"x"), Err(Errno::EBADF))?;
     close(r);
     close(w);
     let want = legacy_getcwd()?;
@@ -111,7 +111,7 @@ fn refused_typed_calls_fall_back(errno: Errno) -> Outcome {
         if ferrocall::getpid() != own || ferrocall::backend() != Backend::Typed {
             return 102;
         }
-        if ferrocall::write(1, msg) != Ok(msg.len()) {
+        if ferrocall::write(fd(1), msg) != Ok(msg.len()) {
             return 103;
         }
         // Useless has no twin: the filter's refusal stays.

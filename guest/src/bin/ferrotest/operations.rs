@@ -5,8 +5,8 @@
 use ferrocall::abi::{self, Answer, Errno, Op};
 use ferrocall::{FillError, Native, TypedCalls};
 use ferrocall_guest::{
-    check, expect_eq, in_child, nr, request_bytes, syscall, typed_raw, Ended, Outcome, Pages, Test,
-    PAGE, PROT_READ,
+    check, expect_eq, fd, in_child, nr, request_bytes, syscall, typed_raw, Ended, Outcome, Pages,
+    Test, PAGE, PROT_READ,
 };
 
 use crate::common::{answer_of, call_at, close, hostile, nonblocking_pipe};
@@ -39,23 +39,23 @@ fn getuid_matches_legacy() -> Outcome {
 
 fn write_and_read_through_a_pipe() -> Outcome {
     let (r, w) = nonblocking_pipe()?;
-    expect_eq("typed write", ferrocall::write(w, b"typed bytes"), Ok(11))?;
-    expect_eq("typed write of nothing", ferrocall::write(w, b""), Ok(0))?;
+    expect_eq("typed write", ferrocall::write(fd(w), b"typed bytes"), Ok(11))?;
+    expect_eq("typed write of nothing", ferrocall::write(fd(w), b""), Ok(0))?;
     let mut buf = [0u8; 32];
-    expect_eq("typed read", ferrocall::read(r, &mut buf[..5]), Ok(5))?;
+    expect_eq("typed read", ferrocall::read(fd(r), &mut buf[..5]), Ok(5))?;
     expect_eq("bytes", &buf[..5], b"typed")?;
     expect_eq(
         "legacy read of the rest",
         syscall(nr::READ, [r as u64, buf.as_mut_ptr() as u64, 32, 0, 0, 0]),
         Ok(6),
     )?;
-    expect_eq("empty non-blocking pipe", ferrocall::read(r, &mut buf), Err(Errno::EAGAIN))?;
+    expect_eq("empty non-blocking pipe", ferrocall::read(fd(r), &mut buf), Err(Errno::EAGAIN))?;
     close(w);
-    expect_eq("end of file", ferrocall::read(r, &mut buf), Ok(0))?;
+    expect_eq("end of file", ferrocall::read(fd(r), &mut buf), Ok(0))?;
     close(r);
-    expect_eq("closed fd", ferrocall::read(r, &mut buf), Err(Errno::EBADF))?;
-    expect_eq("never opened fd", ferrocall::write(999, b"x"), Err(Errno::EBADF))?;
-    expect_eq("negative fd", ferrocall::write(-1, b"x"), Err(Errno::EBADF))
+    expect_eq("closed fd", ferrocall::read(fd(r), &mut buf), Err(Errno::EBADF))?;
+    expect_eq("never opened fd", ferrocall::write(fd(999), b"x"), Err(Errno::EBADF))?;
+    expect_eq("negative fd", ferrocall::write(fd(-1), b"x"), Err(Errno::EBADF))
 }
 
 fn partial_write_like_legacy() -> Outcome {
@@ -64,7 +64,7 @@ fn partial_write_like_legacy() -> Outcome {
     let (r1, w1) = nonblocking_pipe()?;
     let legacy = syscall(nr::WRITE, [w1 as u64, data.as_ptr() as u64, data.len() as u64, 0, 0, 0]);
     let (r2, w2) = nonblocking_pipe()?;
-    let typed = ferrocall::write(w2, &data).map(|n| n as u64);
+    let typed = ferrocall::write(fd(w2), &data).map(|n| n as u64);
     for fd in [r1, w1, r2, w2] {
         close(fd);
     }
@@ -101,7 +101,7 @@ fn bad_io_buffers() -> Outcome {
         ("read into a kernel address", Op::Read, r, 0xffff_8880_0000_0000, 8, Errno::EFAULT),
     ];
     // Make the reads have data, so they really copy.
-    let _ = ferrocall::write(w, &[1u8; 64]);
+    let _ = ferrocall::write(fd(w), &[1u8; 64]);
     for (what, op, fd, addr, len, want) in cases {
         let (got, _) = call_at(8, &io_request(op, fd, addr, len), op as u64, 56);
         hostile(what, got, Err(want))?;

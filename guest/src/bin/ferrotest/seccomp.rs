@@ -5,7 +5,7 @@
 use ferrocall::abi::{self, Errno, Op, Request};
 use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{
-    check, exec, expect_eq, in_child, nr, syscall, typed_raw, Ended, Outcome, Test,
+    check, exec, expect_eq, fd, in_child, nr, syscall, typed_raw, Ended, Outcome, Test,
 };
 
 use crate::common::kill_on_typed;
@@ -97,7 +97,7 @@ fn seccomp_filters_by_operation() -> Outcome {
         let mut failures = 0;
         failures += i32::from(ferrocall::useless(1) != Ok(16));
         failures += i32::from(ferrocall::getpid() != Err(Errno::EACCES));
-        failures += i32::from(ferrocall::write(1, b"x") != Err(Errno::EACCES));
+        failures += i32::from(ferrocall::write(fd(1), b"x") != Err(Errno::EACCES));
         // A GetPid request sent with rdi = Useless: the filter allows it, the kernel refuses
         // it because the request says otherwise.
         let mut req = Request::new(ferrocall::abi::ops::GetPidArgs {});

@@ -4,7 +4,7 @@
 use ferrocall::abi::{self, Answer, Errno, Op};
 use ferrocall::{FillError, Native, Syscall, TypedCalls};
 use ferrocall_guest::{
-    check, expect_eq, ferrocall_status, nr, syscall, Outcome, Pages, Test, PAGE,
+    check, expect_eq, fd, ferrocall_status, nr, syscall, Outcome, Pages, Test, PAGE,
 };
 
 use crate::common::{answer_of, close, nonblocking_pipe, normal_request, NR, SCRATCH_LEN};
@@ -29,8 +29,8 @@ fn stock_every_wrapper_is_enosys() -> Outcome {
     expect_eq("getpid", ferrocall::getpid(), Err(Errno::ENOSYS))?;
     expect_eq("getppid", ferrocall::getppid(), Err(Errno::ENOSYS))?;
     expect_eq("getuid", ferrocall::getuid(), Err(Errno::ENOSYS))?;
-    expect_eq("write", ferrocall::write(w, b"must not arrive"), Err(Errno::ENOSYS))?;
-    expect_eq("read", ferrocall::read(r, &mut [0; 8]), Err(Errno::ENOSYS))?;
+    expect_eq("write", ferrocall::write(fd(w), b"must not arrive"), Err(Errno::ENOSYS))?;
+    expect_eq("read", ferrocall::read(fd(r), &mut [0; 8]), Err(Errno::ENOSYS))?;
     expect_eq("getcwd", ferrocall::getcwd(&mut [0; 64]), Err(FillError::Errno(Errno::ENOSYS)))?;
     expect_eq("probe", Native.probe(&mut [0; 256]), Err(FillError::Errno(Errno::ENOSYS)))?;
     check(!ferrocall::supports(Op::Useless), || "supports(Useless) on a stock kernel".into())?;

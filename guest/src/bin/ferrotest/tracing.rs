@@ -6,7 +6,7 @@ use std::process::Command;
 
 use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Op, Request};
 use ferrocall::{Native, TypedCalls};
-use ferrocall_guest::{check, expect_eq, in_child, nr, syscall, Ended, Outcome, Test};
+use ferrocall_guest::{check, expect_eq, fd, in_child, nr, syscall, Ended, Outcome, Test};
 
 use crate::common::{traced, useless_then_getpid, SELF};
 
@@ -79,7 +79,7 @@ pub(crate) fn trace_target() {
     let _ = ferrocall::getpid();
     let _ = ferrocall::getcwd(&mut [0u8; 2]);
     let _ = ferrocall::getcwd(&mut [0u8; 1]);
-    let _ = ferrocall::read(-1, &mut [0u8; 4]);
+    let _ = ferrocall::read(fd(-1), &mut [0u8; 4]);
     let mut one = Request::new(UselessArgs { value: 1, ..Default::default() });
     let mut two = Request::new(UselessArgs { value: u32::MAX, ..Default::default() });
     let mut three = Request::new(abi::ops::GetPidArgs {});
