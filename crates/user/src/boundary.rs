@@ -20,6 +20,14 @@ use ferrocall_abi::{self as abi, ops, Answer, Args, Call, Errno, Op, Request};
 /// buffers the request's arguments name, as the operation defines; `enable` returns a
 /// positive ABI version only if typed calls are from then on answered as such, never as
 /// legacy syscalls. The wrappers rely on this to hand out safe functions.
+///
+/// Every `Kernel` gets the wrappers ([`TypedCalls`](crate::TypedCalls)); [`Native`] is the
+/// running one, and the free functions of this crate use it:
+///
+/// ```
+/// use ferrocall::{Native, TypedCalls};
+/// assert_eq!(Native.getpid(), ferrocall::getpid());
+/// ```
 pub unsafe trait Kernel {
     /// `prctl(PR_FERROCALL, PR_FERROCALL_ENABLE, 0, 0, 0)`: raw `rax`.
     fn prctl_enable(&self) -> u64;
@@ -46,7 +54,14 @@ pub unsafe trait Kernel {
 }
 
 /// The cached answer to "does this kernel support typed calls, and which version?", and
-/// the [`Backend`] the program chose.
+/// the [`Backend`] the program chose: one per [`Kernel`] (a fake kernel in a test has its
+/// own).
+///
+/// ```
+/// let support = ferrocall::Support::new();
+/// support.choose(ferrocall::Backend::Legacy);
+/// assert_eq!(support.choice(), ferrocall::Backend::Legacy);
+/// ```
 #[derive(Debug, Default)]
 pub struct Support {
     pub(crate) version: AtomicU32,
@@ -126,6 +141,13 @@ pub enum Backend {
 }
 
 /// The running kernel, through the `syscall` instruction.
+///
+/// ```
+/// use ferrocall::TypedCalls;
+/// let pid = ferrocall::Native.getpid()?;
+/// # let _ = pid;
+/// # Ok::<(), ferrocall::Errno>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Native;
 
@@ -169,7 +191,8 @@ unsafe impl Kernel for Native {
 /// The legacy number of `prctl` on x86_64.
 const PRCTL: u64 = 157;
 
-/// Asks the kernel to enable typed calls, once: the slow path of [`TypedCalls::enable`].
+/// Asks the kernel to enable typed calls, once: the slow path of
+/// [`TypedCalls::enable`](crate::TypedCalls::enable).
 #[cold]
 #[inline(never)]
 pub(crate) fn enable_now<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno> {

@@ -28,7 +28,15 @@ macro_rules! wrappers {
             fn $name:ident $(<const $n:ident: usize>)? (&$this:ident $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty $body:block
         )*
     ) => {
-        /// The typed calls, for every [`Kernel`].
+        /// The typed calls, for every [`Kernel`]: the crate's free functions are these
+        /// methods on [`Native`].
+        ///
+        /// ```
+        /// use ferrocall::{Native, TypedCalls};
+        /// let n = Native.write(ferrocall::fd::stdout(), b"from a method\n")?;
+        /// assert_eq!(n, 14);
+        /// # Ok::<(), ferrocall::Errno>(())
+        /// ```
         pub trait TypedCalls: Kernel {
             $($fixed)*
             $(
@@ -37,7 +45,7 @@ macro_rules! wrappers {
             )*
         }
 
-        /// The typed calls on the running kernel.
+        /// The typed calls on the running kernel, re-exported at the crate's root.
         pub mod native {
             use super::*;
             $(
@@ -231,7 +239,7 @@ wrappers! {
         fill_result(answer, buf.len())
     }
 
-    /// Writes this kernel's [`Op::Probe`](ferrocall_abi::Op::Probe) description into `buf`
+    /// Writes this kernel's [`Op::Probe`] description into `buf`
     /// and returns its length; read it with [`ferrocall_abi::ops::parse_probe`]. It has no
     /// legacy twin: `ENOSYS` where typed calls are not available.
     ///
@@ -355,7 +363,7 @@ wrappers! {
     }
 
     /// Whether the running kernel offers `op` as a typed call, with requests of at least the
-    /// size this library sends (through [`Op::Probe`](ferrocall_abi::Op::Probe)). The
+    /// size this library sends (through [`Op::Probe`]). The
     /// wrappers work either way (see [`Backend`]).
     ///
     /// ```

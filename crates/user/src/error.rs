@@ -21,6 +21,18 @@ extern crate std;
 /// calls are counted from 0, in the order they were pushed, so the failed call's index is
 /// also the number of calls that succeeded. An error of the batch as a whole (a kernel
 /// without ferrocall, too many calls) is reported at the first call, which did not run.
+///
+/// ```
+/// use ferrocall::abi::ops::{GetPidArgs, UselessArgs};
+/// let mut batch: ferrocall::PackedBatch<2> = ferrocall::PackedBatch::new();
+/// batch.push(GetPidArgs {})?;
+/// batch.push(UselessArgs { value: u32::MAX, ..Default::default() })?; // overflows
+/// let err = ferrocall::packed_batch(&mut batch).unwrap_err();
+/// assert_eq!(err.completed, 1); // GetPid ran; Useless failed (EOVERFLOW, or ENOSYS
+///                               // where it has no typed call)
+/// println!("{err}");
+/// # Ok::<(), ferrocall::Errno>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub struct BatchError {
@@ -47,6 +59,14 @@ impl core::error::Error for BatchError {
 /// Why a call that fills a caller's buffer failed.
 ///
 /// Its `Debug` shows the variant with what it holds: `TooSmall(4096)`, `Errno(ENOSYS)`.
+///
+/// ```
+/// use ferrocall::FillError;
+/// match ferrocall::getcwd(&mut [0u8; 1]) {
+///     Err(FillError::TooSmall(needed)) => assert!(needed > 1),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[must_use]
 pub enum FillError {

@@ -7,6 +7,14 @@ use crate::{Errno, Native, TypedCalls};
 
 /// A system call as a Rust value, as in the seed article: build it, [`call`](Self::call)
 /// it, read the answer out of it.
+///
+/// ```
+/// use ferrocall::{Errno, Syscall};
+/// let mut lets_be_useless = Syscall::Useless(15, None);
+/// lets_be_useless.call();
+/// // 30 from a kernel with ferrocall; Useless has no legacy twin to fall back to.
+/// assert!(matches!(lets_be_useless, Syscall::Useless(15, Some(Ok(30) | Err(Errno::ENOSYS)))));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Syscall {
     /// `Useless(value, answer)`: the kernel answers `value + 15`.

@@ -23,7 +23,7 @@ use super::layout::{
     has_buffers, Args, BufferFlag, Field, FieldInfo, NoBuffers, Pad32, Request, UserBuf, UserBufMut,
 };
 
-/// [`HasBuffers`] if any of the field types is a user buffer, else [`NoBuffers`].
+/// `HasBuffers` if any of the field types is a user buffer, else [`NoBuffers`].
 macro_rules! any_buffers {
     () => {
         NoBuffers
