@@ -38,10 +38,14 @@ pub fn run(ws: &Workspace) -> Vec<Check> {
     ];
     for (name, wants) in examples {
         let mut cmd = Command::new("cargo");
-        cmd.current_dir(if cwd_ok && name == "getcwd" { deep.as_path() } else { ws.root.as_path() })
-            .args(["run", "-q", "--manifest-path"])
-            .arg(ws.root.join("Cargo.toml"))
-            .args(["-p", "ferrocall", "--example", name]);
+        cmd.current_dir(if cwd_ok && name == "getcwd" {
+            deep.as_path()
+        } else {
+            ws.root.as_path()
+        })
+        .args(["run", "-q", "--manifest-path"])
+        .arg(ws.root.join("Cargo.toml"))
+        .args(["-p", "ferrocall", "--example", name]);
         let failure = match output_of(&mut cmd) {
             Ok(out) => wants
                 .iter()
@@ -93,7 +97,8 @@ pub fn extract_usage(readme: &str) -> Result<(String, String)> {
             .find(&format!("```{lang}\n"))
             .ok_or_else(|| Error(format!("`{SECTION}` has no ```{lang} block")))?;
         let body = &section[start + lang.len() + 4..];
-        let end = body.find("```").ok_or_else(|| Error(format!("an unterminated ```{lang} block")))?;
+        let end =
+            body.find("```").ok_or_else(|| Error(format!("an unterminated ```{lang} block")))?;
         Ok(body[..end].to_string())
     };
     Ok((block("rust")?, block("toml")?))
@@ -105,10 +110,10 @@ fn readme_example(ws: &Workspace) -> Result<()> {
     let (code, toml) = extract_usage(&readme)?;
     // The README's dependency line names the published crate; here it is the one in this
     // repository, by path, with the same features.
-    let dependency = toml
-        .lines()
-        .find(|l| l.trim_start().starts_with("ferrocall"))
-        .ok_or_else(|| Error("the README's toml block has no `ferrocall` dependency line".into()))?;
+    let dependency =
+        toml.lines().find(|l| l.trim_start().starts_with("ferrocall")).ok_or_else(|| {
+            Error("the README's toml block has no `ferrocall` dependency line".into())
+        })?;
     let features = dependency.split_once("features").map(|(_, f)| {
         f.trim().trim_start_matches('=').trim().trim_end_matches('}').trim().to_string()
     });
