@@ -85,8 +85,8 @@ fn fit(points: &[(f64, f64)]) -> (f64, f64) {
 }
 
 /// `cargo xtask bench`.
-pub fn run(ws: &Workspace) -> Result<bool> {
-    let image = kernel::build(ws, kernel::Variant::Ferrocall)?;
+pub fn run(ws: &Workspace, line: crate::series::Line) -> Result<bool> {
+    let image = kernel::build(ws, line, kernel::Variant::Ferrocall)?;
     let bins = guest::build(ws)?;
     let initrd = guest::initramfs(ws, &bins)?;
     let dir = ws.target().join("bench");

@@ -23,12 +23,16 @@ const PACKAGES: &[&str] = &[
     "lld",
     "llvm",
     "cpio",
-    "patch",
     "xz-utils",
+    "git",
+    // Linux 7.3 from Debian's trixie-backports: its archive key, and the libclang 17 or
+    // later its Rust support needs for bindgen (Debian 12's default is 14).
+    "debian-archive-keyring",
+    "libclang-19-dev",
 ];
 
-/// The bindgen the kernel's Rust support is built with: 0.73.2 works with rustc 1.95 and
-/// libclang 14 for Linux 6.12.
+/// The bindgen the kernel's Rust support is built with: 0.73.2 works with rustc 1.95, with
+/// libclang 14 for Linux 6.12 and libclang 19 for Linux 7.3 (which needs 0.71.1 or later).
 pub const BINDGEN_VERSION: &str = "0.73.2";
 
 /// The musl target of the guest programs.

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::series;
+use crate::series::{self, Line};
 use crate::util::{self, bail, write_if_changed, Error, Result, Workspace};
 
 /// Which kernel to build.
@@ -51,10 +51,12 @@ impl Variant {
         self != Variant::Stock
     }
 
-    /// Extra `make` variables.
-    fn make_vars(self) -> &'static [&'static str] {
-        match self {
-            Variant::Debug => &["LLVM=1"],
+    /// Extra `make` variables: the debug kernel is built with LLVM (on Linux 7.3, Debian
+    /// 12's LLVM 19: 7.3 needs LLVM 17 or later).
+    fn make_vars(self, line: Line) -> &'static [&'static str] {
+        match (self, line) {
+            (Variant::Debug, series::LINUX_7_3) => &["LLVM=-19"],
+            (Variant::Debug, _) => &["LLVM=1"],
             _ => &[],
         }
     }
@@ -72,27 +74,26 @@ impl Variant {
     }
 }
 
-/// Builds the kernel `variant` and returns the path of its `bzImage`.
-pub fn build(ws: &Workspace, variant: Variant) -> Result<PathBuf> {
+/// Builds the kernel `variant` of `line` and returns the path of its `bzImage`.
+pub fn build(ws: &Workspace, line: Line, variant: Variant) -> Result<PathBuf> {
     // Kernels built elsewhere (`<dir>/<variant>.bzImage`): for running the guest suites
     // again while another change to the kernel is in progress.
     if let Some(dir) = std::env::var_os("FERROCALL_PREBUILT_KERNELS") {
-        let image = Path::new(&dir).join(format!("{}.bzImage", variant.name()));
+        let image = Path::new(&dir).join(format!("{}-{}.bzImage", line.name, variant.name()));
         if !image.exists() {
             bail!("FERROCALL_PREBUILT_KERNELS is set but {} does not exist", image.display());
         }
         util::step("kernel", &format!("using the prebuilt {}", image.display()));
         return Ok(image);
     }
-    let line = series::LINUX_6_12;
     let base = ws.target().join("kernel");
-    let src = base.join(format!("src-{}", variant.tree()));
-    let out = base.join(format!("build-{}", variant.name()));
+    let src = base.join(format!("src-{}-{}", line.name, variant.tree()));
+    let out = base.join(format!("build-{}-{}", line.name, variant.name()));
     fs::create_dir_all(&base)?;
 
     let repo = series::pristine_repo(ws, line)?;
     series::worktree(&repo, &src)?;
-    let applied = base.join(format!("applied-{}", variant.tree()));
+    let applied = base.join(format!("applied-{}-{}", line.name, variant.tree()));
     let wanted: Vec<(String, Vec<u8>)> = if variant.patched() {
         series::committed(ws, line)?
             .iter()
@@ -101,9 +102,9 @@ pub fn build(ws: &Workspace, variant: Variant) -> Result<PathBuf> {
     } else {
         Vec::new()
     };
-    apply_series(&wanted, &applied, &src)?;
-    configure(ws, variant, &src, &out)?;
-    make(&src, &out, variant)?;
+    apply_series(&wanted, &applied, &src, line)?;
+    configure(ws, line, variant, &src, &out)?;
+    make(&src, &out, line, variant)?;
     Ok(out.join("arch/x86/boot/bzImage"))
 }
 
@@ -126,7 +127,12 @@ pub fn version(src: &Path) -> String {
 /// does not rebuild what they touch), the tree is reset to the last of them and the rest
 /// applied. A patch that does not apply is an error naming it, git's reason and the kernel
 /// version found.
-fn apply_series(wanted: &[(String, Vec<u8>)], applied: &Path, tree: &Path) -> Result<()> {
+fn apply_series(
+    wanted: &[(String, Vec<u8>)],
+    applied: &Path,
+    tree: &Path,
+    line: Line,
+) -> Result<()> {
     fs::create_dir_all(applied)?;
     let mut done: Vec<PathBuf> =
         fs::read_dir(applied)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -173,10 +179,11 @@ fn apply_series(wanted: &[(String, Vec<u8>)], applied: &Path, tree: &Path) -> Re
             );
             let _ = series::git(tree).args(["am", "--abort"]).output();
             bail!(
-                "patch {name} does not apply to Linux {} in {}:\n{}\n  the series is made for Linux 6.12.y",
+                "patch {name} does not apply to Linux {} in {}:\n{}\n  the series is made for Linux {}.y",
                 version(tree),
                 tree.display(),
-                why.trim_end()
+                why.trim_end(),
+                line.name
             );
         }
         fs::write(applied.join(name), contents)?;
@@ -186,7 +193,7 @@ fn apply_series(wanted: &[(String, Vec<u8>)], applied: &Path, tree: &Path) -> Re
 
 /// Writes `.config` from tinyconfig and the fragments when they (or the series) changed,
 /// and checks that every option the fragments ask for is set.
-fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result<()> {
+fn configure(ws: &Workspace, line: Line, variant: Variant, src: &Path, out: &Path) -> Result<()> {
     fs::create_dir_all(out)?;
     let mut hasher = DefaultHasher::new();
     let mut fragments = Vec::new();
@@ -196,7 +203,7 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
         fragments.push(path);
     }
     if variant.patched() {
-        for p in series::committed(ws, series::LINUX_6_12)? {
+        for p in series::committed(ws, line)? {
             fs::read(&p)?.hash(&mut hasher);
         }
     }
@@ -217,7 +224,7 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
     }
     fs::create_dir_all(&scratch)?;
     let make = |target: &str| -> Result<()> {
-        util::output(make_cmd(src, &scratch, variant).arg(target)).map(drop)
+        util::output(make_cmd(src, &scratch, line, variant).arg(target)).map(drop)
     };
     make("tinyconfig")?;
     let new_config = scratch.join(".config");
@@ -239,7 +246,7 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
         }
     }
     if !missing.is_empty() {
-        let why = util::output(make_cmd(src, out, variant).arg("rustavailable"))
+        let why = util::output(make_cmd(src, out, line, variant).arg("rustavailable"))
             .err()
             .map(|e| format!("\n  `make rustavailable` says: {e}"))
             .unwrap_or_default();
@@ -253,14 +260,15 @@ fn configure(ws: &Workspace, variant: Variant, src: &Path, out: &Path) -> Result
 }
 
 /// `make -C src O=out` with the variant's variables.
-fn make_cmd(src: &Path, out: &Path, variant: Variant) -> Command {
+fn make_cmd(src: &Path, out: &Path, line: Line, variant: Variant) -> Command {
     let mut cmd = Command::new("make");
-    cmd.arg("-C").arg(src).arg(format!("O={}", out.display())).args(variant.make_vars());
+    cmd.arg("-C").arg(src).arg(format!("O={}", out.display())).args(variant.make_vars(line));
+    cmd.envs(line.build_env().iter().copied());
     cmd
 }
 
 /// Runs `make bzImage`, showing one progress line; the full log goes to `build.log`.
-fn make(src: &Path, out: &Path, variant: Variant) -> Result<()> {
+fn make(src: &Path, out: &Path, line: Line, variant: Variant) -> Result<()> {
     let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let log_path = out.join("build.log");
     let steps_path = out.join(".ferrocall-steps");
@@ -274,7 +282,7 @@ fn make(src: &Path, out: &Path, variant: Variant) -> Result<()> {
             log_path.display()
         ),
     );
-    let mut child = make_cmd(src, out, variant)
+    let mut child = make_cmd(src, out, line, variant)
         .arg(format!("-j{jobs}"))
         .arg("bzImage")
         .stdin(Stdio::null())

@@ -16,6 +16,7 @@ mod bench;
 mod cpio;
 mod deps;
 mod examples;
+mod fetch;
 mod guest;
 mod kernel;
 mod package;
@@ -26,6 +27,7 @@ mod util;
 
 use std::process::ExitCode;
 
+use series::Line;
 use util::{Result, Workspace};
 
 const USAGE: &str = "\
@@ -33,31 +35,56 @@ usage: cargo xtask <command>
 
 commands:
   run       build the patched kernel and the demo, boot it under QEMU, show the demo's output
-  test      run every test: the host tests, then the guest suites on the patched kernel,
-            on the same kernel without ferrocall, and on a debug build of the patched
-            kernel (KASAN, lockdep; built with LLVM)
+  test      run every test: the host tests, then on each kernel line (Linux 6.12 and 7.3)
+            the guest suites on the patched kernel and on the same kernel without
+            ferrocall, and on a debug build of the patched 6.12 kernel (KASAN, lockdep;
+            built with LLVM)
             --quick: skip the debug kernel
+            --kernel LINE: only that kernel line
             --filter NAME: only the guest tests whose name contains NAME, on the patched
             kernel only, no host tests (`ferrotest --list`, `ferrostress --list`: the names)
   kernel    build the patched kernel only (--stock: without ferrocall, --debug: the debug one)
   bench     measure typed calls against legacy ones, side by side in one boot (target/bench/)
   profile   single-step one run of each benchmark case in the guest and show, function by
             function, where its instructions go (target/bench/profile.md)
-  patches   regenerate the kernel patch series (kernel/patches/6.12/) from its sources:
-            kernel/series/6.12/ (commit messages, edits of kernel files) and the files it
-            adds (kernel/src/, the ABI crate); --check: fail if the committed one is stale
+  patches   regenerate the kernel patch series (kernel/patches/<line>/) from their sources:
+            kernel/series/<line>/ (commit messages, edits of kernel files) and the files they
+            add (kernel/src/, the ABI crate); --check: fail if a committed one is stale
   deps      check and install the Debian packages, rustup parts and tools the build needs
   help      show this text
+
+run, test, kernel, bench and profile take --kernel 6.12 (the default, the LTS) or
+--kernel 7.3 (the current stable line, fetched from Debian's trixie-backports).
 
 The first `run` or `test` on a fresh machine installs packages (apt-get, as root), extracts
 Linux 6.12 under target/kernel/ and builds it: a few minutes. Later runs rebuild only what
 changed.";
 
+/// Takes `--kernel LINE` out of `args`: the line named, or `None`.
+fn take_line(args: &mut Vec<String>) -> Result<Option<Line>> {
+    let Some(at) = args.iter().position(|a| a == "--kernel") else {
+        return Ok(None);
+    };
+    let Some(name) = args.get(at + 1).cloned() else {
+        util::bail!("--kernel needs a kernel line: 6.12 or 7.3");
+    };
+    args.drain(at..at + 2);
+    Line::named(&name).map(Some)
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let line = match take_line(&mut args) {
+        Ok(line) => line,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let default_line = line.unwrap_or(series::LINUX_6_12);
     let result = match args.first().map(String::as_str) {
-        Some("run") => run(),
-        Some("test") => test(&args[1..]),
+        Some("run") => run(default_line),
+        Some("test") => test(&args[1..], line),
         Some("kernel") => Workspace::find().and_then(|ws| {
             deps::ensure(&ws)?;
             let variant = match args.get(1).map(String::as_str) {
@@ -70,15 +97,15 @@ fn main() -> ExitCode {
                     )))
                 }
             };
-            kernel::build(&ws, variant).map(|_| true)
+            kernel::build(&ws, default_line, variant).map(|_| true)
         }),
         Some("bench") => Workspace::find().and_then(|ws| {
             deps::ensure(&ws)?;
-            bench::run(&ws)
+            bench::run(&ws, default_line)
         }),
         Some("profile") => Workspace::find().and_then(|ws| {
             deps::ensure(&ws)?;
-            profile::run(&ws)
+            profile::run(&ws, default_line)
         }),
         Some("deps") => Workspace::find().and_then(|ws| deps::ensure(&ws).map(|()| true)),
         Some("patches") => Workspace::find().and_then(|ws| {
@@ -106,13 +133,16 @@ fn main() -> ExitCode {
 }
 
 /// `cargo xtask run`: the seed's demo in the patched kernel.
-fn run() -> Result<bool> {
+fn run(line: Line) -> Result<bool> {
     let ws = Workspace::find()?;
     deps::ensure(&ws)?;
-    let image = kernel::build(&ws, kernel::Variant::Ferrocall)?;
+    let image = kernel::build(&ws, line, kernel::Variant::Ferrocall)?;
     let bins = guest::build(&ws)?;
     let initrd = guest::initramfs(&ws, &bins)?;
-    util::step("boot", "booting the patched kernel under QEMU, running /bin/demo");
+    util::step(
+        "boot",
+        &format!("booting the patched Linux {} under QEMU, running /bin/demo", line.name),
+    );
     let boot = qemu::boot(&ws, &image, &initrd, "/bin/demo", qemu::Show::GuestOutput, 120)?;
     Ok(boot.report())
 }
@@ -142,7 +172,7 @@ const DEBUG_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[(
 /// `cargo xtask test`: host tests and the guest suite; ends with `N passed, N failed`.
 /// `--quick` skips the debug kernel; `--filter NAME` runs only the guest tests whose name
 /// contains `NAME`, on the patched kernel.
-fn test(args: &[String]) -> Result<bool> {
+fn test(args: &[String], only: Option<Line>) -> Result<bool> {
     let (mut debug_kernel, mut filter) = (true, None);
     // The name goes on the kernel command line: one word, of the characters of test names.
     let name_part = |name: &str| {
@@ -161,8 +191,12 @@ fn test(args: &[String]) -> Result<bool> {
     }
     let ws = Workspace::find()?;
     deps::ensure(&ws)?;
+    let lines: Vec<Line> = match only {
+        Some(line) => vec![line],
+        None => series::LINES.to_vec(),
+    };
     if let Some(name) = filter {
-        return test_filtered(&ws, &name);
+        return test_filtered(&ws, lines[0], &name);
     }
     util::step("host", "cargo test --workspace");
     let host = util::cargo_test(&ws)?;
@@ -194,16 +228,26 @@ fn test(args: &[String]) -> Result<bool> {
     let bins = guest::build(&ws)?;
     let initrd = guest::initramfs(&ws, &bins)?;
     let mut guest = qemu::GuestCounts { passed: 0, failed: 0 };
+    let mut per_line = Vec::new();
     let mut clean = true;
-    let runs = GUEST_RUNS.iter().chain(if debug_kernel { DEBUG_RUNS } else { &[] });
-    for (variant, what, command, timeout) in runs {
-        let image = kernel::build(&ws, *variant)?;
-        util::step("guest", &format!("booting {what}, running {command}"));
-        let boot = qemu::boot(&ws, &image, &initrd, command, qemu::Show::GuestOutput, *timeout)?;
-        let counts = boot.count_tests();
-        guest.passed += counts.passed;
-        guest.failed += counts.failed;
-        clean &= boot.report();
+    // The debug kernel on the LTS line (on 7.3 too with `--kernel 7.3`).
+    let debug_line = if lines.contains(&series::LINUX_6_12) { series::LINUX_6_12 } else { lines[0] };
+    for &line in &lines {
+        let debug = if debug_kernel && line == debug_line { DEBUG_RUNS } else { &[] };
+        let mut counts_of_line = qemu::GuestCounts { passed: 0, failed: 0 };
+        for (variant, what, command, timeout) in GUEST_RUNS.iter().chain(debug) {
+            let image = kernel::build(&ws, line, *variant)?;
+            util::step("guest", &format!("booting {what} (Linux {}), running {command}", line.name));
+            let boot =
+                qemu::boot(&ws, &image, &initrd, command, qemu::Show::GuestOutput, *timeout)?;
+            let counts = boot.count_tests();
+            counts_of_line.passed += counts.passed;
+            counts_of_line.failed += counts.failed;
+            clean &= boot.report();
+        }
+        guest.passed += counts_of_line.passed;
+        guest.failed += counts_of_line.failed;
+        per_line.push((line, counts_of_line));
     }
 
     let passed = host.passed + guest.passed;
@@ -211,6 +255,9 @@ fn test(args: &[String]) -> Result<bool> {
     let failed = host.failed + guest.failed + usize::from(!clean && guest.failed == 0);
     println!();
     println!("host: {} passed, {} failed", host.passed, host.failed);
+    for (line, counts) in &per_line {
+        println!("guest, Linux {}: {} passed, {} failed", line.name, counts.passed, counts.failed);
+    }
     println!("guest: {} passed, {} failed", guest.passed, guest.failed);
     println!("{passed} passed, {failed} failed");
     Ok(failed == 0 && host.ok && clean)
@@ -220,7 +267,7 @@ fn test(args: &[String]) -> Result<bool> {
 /// boot of the patched kernel running the programs of its full run with `--only NAME`; no
 /// host tests, no other kernel. Ends with `N passed, N failed`; a name no test has is an
 /// error.
-fn test_filtered(ws: &Workspace, name: &str) -> Result<bool> {
+fn test_filtered(ws: &Workspace, line: Line, name: &str) -> Result<bool> {
     let Some((variant, what, command, timeout)) =
         GUEST_RUNS.iter().find(|run| run.0 == kernel::Variant::Ferrocall)
     else {
@@ -234,8 +281,8 @@ fn test_filtered(ws: &Workspace, name: &str) -> Result<bool> {
         .join(" :: ");
     let bins = guest::build(ws)?;
     let initrd = guest::initramfs(ws, &bins)?;
-    let image = kernel::build(ws, *variant)?;
-    util::step("guest", &format!("booting {what}, running {command}"));
+    let image = kernel::build(ws, line, *variant)?;
+    util::step("guest", &format!("booting {what} (Linux {}), running {command}", line.name));
     let boot = qemu::boot(ws, &image, &initrd, &command, qemu::Show::GuestOutput, *timeout)?;
     let counts = boot.count_tests();
     let clean = boot.report();

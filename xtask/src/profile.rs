@@ -46,8 +46,8 @@ const REG_RIP: usize = 16;
 const TIMEOUT: Duration = Duration::from_secs(900);
 
 /// `cargo xtask profile`.
-pub fn run(ws: &Workspace) -> Result<bool> {
-    let image = kernel::build(ws, kernel::Variant::Ferrocall)?;
+pub fn run(ws: &Workspace, line: crate::series::Line) -> Result<bool> {
+    let image = kernel::build(ws, line, kernel::Variant::Ferrocall)?;
     let bins = guest::build(ws)?;
     let initrd = guest::initramfs(ws, &bins)?;
     let build_dir = image

@@ -42,17 +42,56 @@ const DATE: &str = "2026-11-30T12:00:00+0000";
 /// A kernel line the series is made for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Line {
-    /// Its name, as in `kernel/series/<name>`.
+    /// Its name, as in `kernel/series/<name>` and `--kernel <name>`.
     pub name: &'static str,
-    /// Debian's source tarball of it.
-    pub tarball: &'static str,
-    /// The folder the tarball extracts to.
+    /// The folder its source tarball extracts to.
     pub tree: &'static str,
 }
 
-/// Linux 6.12 LTS, from Debian's `linux-source-6.12`.
-pub const LINUX_6_12: Line =
-    Line { name: "6.12", tarball: "/usr/src/linux-source-6.12.tar.xz", tree: "linux-source-6.12" };
+/// Linux 6.12 LTS, from Debian 12's `linux-source-6.12`: the default.
+pub const LINUX_6_12: Line = Line { name: "6.12", tree: "linux-source-6.12" };
+
+/// Linux 7.3, the current stable line, from Debian's `linux-source-7.3` (trixie-backports).
+pub const LINUX_7_3: Line = Line { name: "7.3", tree: "linux-source-7.3" };
+
+/// Every kernel line, the default first.
+pub const LINES: &[Line] = &[LINUX_6_12, LINUX_7_3];
+
+impl Line {
+    /// The line named `name` (`6.12`, `7.3`).
+    pub fn named(name: &str) -> Result<Line> {
+        LINES.iter().copied().find(|l| l.name == name).ok_or_else(|| {
+            let names: Vec<&str> = LINES.iter().map(|l| l.name).collect();
+            Error(format!("unknown kernel line `{name}`: use {}", names.join(" or ")))
+        })
+    }
+
+    /// Its source tarball: Debian's package for 6.12, fetched from the archive for 7.3.
+    pub fn tarball(self, ws: &Workspace) -> Result<PathBuf> {
+        if self == LINUX_7_3 {
+            return crate::fetch::linux_7_3(ws);
+        }
+        let path = PathBuf::from(format!("/usr/src/linux-source-{}.tar.xz", self.name));
+        if !path.is_file() {
+            bail!(
+                "{}: missing\n  install Debian's kernel source: apt-get install linux-source-{}",
+                path.display(),
+                self.name
+            );
+        }
+        Ok(path)
+    }
+
+    /// Extra environment of its kernel builds: Linux 7.3's Rust support needs libclang 17
+    /// or later for bindgen (Debian 12's default is 14; its `libclang-19-dev` is used).
+    pub fn build_env(self) -> &'static [(&'static str, &'static str)] {
+        if self == LINUX_7_3 {
+            &[("LIBCLANG_PATH", "/usr/lib/llvm-19/lib")]
+        } else {
+            &[]
+        }
+    }
+}
 
 /// One commit of a series, as its `.commit` file describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -205,7 +244,8 @@ pub fn git(dir: &Path) -> Command {
 pub fn pristine_repo(ws: &Workspace, line: Line) -> Result<PathBuf> {
     let base = ws.target().join("kernel");
     let repo = base.join(format!("git-{}", line.name));
-    let stamp = tarball_stamp(line)?;
+    let tarball = line.tarball(ws)?;
+    let stamp = tarball_stamp(&tarball)?;
     let stamp_path = base.join(format!("git-{}.stamp", line.name));
     if repo.join(".git").is_dir() && fs::read_to_string(&stamp_path).ok().as_deref() == Some(&stamp)
     {
@@ -218,14 +258,14 @@ pub fn pristine_repo(ws: &Workspace, line: Line) -> Result<PathBuf> {
     fs::create_dir_all(&base)?;
     util::step(
         "kernel",
-        &format!("extracting {} into a git tree, {}", line.tarball, repo.display()),
+        &format!("extracting {} into a git tree, {}", tarball.display(), repo.display()),
     );
     let tmp = base.join(format!("extract-{}.tmp", line.name));
     if tmp.exists() {
         fs::remove_dir_all(&tmp)?;
     }
     fs::create_dir_all(&tmp)?;
-    util::run(Command::new("tar").arg("-xf").arg(line.tarball).arg("-C").arg(&tmp))?;
+    util::run(Command::new("tar").arg("-xf").arg(&tarball).arg("-C").arg(&tmp))?;
     fs::rename(tmp.join(line.tree), &repo)?;
     fs::remove_dir_all(&tmp)?;
     println!(
@@ -234,7 +274,7 @@ pub fn pristine_repo(ws: &Workspace, line: Line) -> Result<PathBuf> {
     );
     util::output(git(&repo).args(["init", "-q", "-b", "pristine"]))?;
     util::output(git(&repo).args(["add", "-A", "-f", "."]))?;
-    let message = format!("Linux {} ({})", crate::kernel::version(&repo), line.tarball);
+    let message = format!("Linux {} ({})", crate::kernel::version(&repo), tarball.display());
     util::output(git(&repo).args(["commit", "-q", "--no-verify", "-m", &message]))?;
     util::output(git(&repo).args(["tag", "-f", "pristine"]))?;
     fs::write(&stamp_path, stamp)?;
@@ -242,13 +282,8 @@ pub fn pristine_repo(ws: &Workspace, line: Line) -> Result<PathBuf> {
 }
 
 /// A fingerprint of the tarball, to notice a new Debian source package.
-fn tarball_stamp(line: Line) -> Result<String> {
-    let meta = fs::metadata(line.tarball).map_err(|e| {
-        Error(format!(
-            "{}: {e}\n  install Debian's kernel source: apt-get install linux-source-{}",
-            line.tarball, line.name
-        ))
-    })?;
+fn tarball_stamp(tarball: &Path) -> Result<String> {
+    let meta = fs::metadata(tarball).map_err(|e| Error(format!("{}: {e}", tarball.display())))?;
     let mtime = meta.modified()?.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     Ok(format!("{} {}", meta.len(), mtime.as_secs()))
 }
@@ -340,9 +375,16 @@ pub fn generate(ws: &Workspace, line: Line) -> Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// `cargo xtask patches [--check]`: regenerates the committed series of every kernel line
-/// from the sources, or (`--check`) fails if it is stale. Returns whether it was current.
+/// from the sources, or (`--check`) fails if one is stale. Returns whether all were current.
 pub fn patches(ws: &Workspace, check: bool) -> Result<bool> {
-    let line = LINUX_6_12;
+    let mut current = true;
+    for &line in LINES {
+        current &= patches_of(ws, line, check)?;
+    }
+    Ok(current)
+}
+
+fn patches_of(ws: &Workspace, line: Line, check: bool) -> Result<bool> {
     util::step(
         "patches",
         &format!("generating the Linux {} series from kernel/series/{}", line.name, line.name),
@@ -421,8 +463,13 @@ mod tests {
     /// full check, `cargo xtask patches --check`, regenerates the series).
     #[test]
     fn committed_series_adds_the_current_sources() {
+        for &line in LINES {
+            committed_series_of(line);
+        }
+    }
+
+    fn committed_series_of(line: Line) {
         let ws = Workspace::find().unwrap();
-        let line = LINUX_6_12;
         let specs = commits(&ws, line).unwrap();
         let patches = committed(&ws, line).unwrap();
         assert_eq!(

@@ -2,7 +2,7 @@
 #ifndef _LINUX_FERROCALL_H
 #define _LINUX_FERROCALL_H
 
-#include <linux/mm_types.h>
+#include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/coredump.h>
 #include <uapi/linux/ferrocall.h>
@@ -30,10 +30,18 @@ bool ferrocall_batch_observed(void);
 int ferrocall_batch_next(unsigned long op, unsigned long size,
 			 unsigned long addr, unsigned long ran);
 
-/* Typed calls are enabled per address space, see PR_FERROCALL. */
+/*
+ * Typed calls are enabled per address space, see PR_FERROCALL. Since mm->flags
+ * became the bitmap mm_flags_t (NUM_MM_FLAG_BITS), it is read through
+ * mm_flags_test(); before, it was a plain unsigned long.
+ */
 static __always_inline bool ferrocall_enabled(struct task_struct *tsk)
 {
+#ifdef NUM_MM_FLAG_BITS
+	return tsk->mm && mm_flags_test(MMF_FERROCALL, tsk->mm);
+#else
 	return tsk->mm && test_bit(MMF_FERROCALL, &tsk->mm->flags);
+#endif
 }
 
 #else /* !CONFIG_FERROCALL */

@@ -7,7 +7,6 @@
  * by one. A batch is never a way around a filter or an observer.
  */
 
-#include <linux/audit.h>
 #include <linux/entry-common.h>
 #include <linux/err.h>
 #include <linux/ferrocall.h>
@@ -36,6 +35,21 @@ bool ferrocall_batch_observed(void)
 
 #ifdef CONFIG_SECCOMP_FILTER
 /*
+ * Runs the task's seccomp filters on the system call in its pt_regs, as the
+ * syscall entry work does: true if it may run. The filters read their
+ * seccomp_data from pt_regs (populate_seccomp_data()). Linux 6.12 names this
+ * __secure_computing(NULL), 0 to run.
+ */
+static __always_inline bool ferrocall_seccomp_permit(void)
+{
+#ifdef FERROCALL_LINUX_6_12
+	return __secure_computing(NULL) == 0;
+#else
+	return __seccomp_permit_syscall();
+#endif
+}
+
+/*
  * Runs the seccomp filters on one call of a batch. The filters see the system
  * call __NR_ferrocall with the arguments a lone typed call would have, and so
  * do a SECCOMP_RET_TRACE tracer and a SECCOMP_RET_TRAP signal: the call's
@@ -48,9 +62,8 @@ static noinline int ferrocall_seccomp_check(unsigned long op,
 {
 	struct pt_regs *regs = current_pt_regs();
 	struct pt_regs saved = *regs;
-	struct seccomp_data sd;
-	bool changed;
-	long ret, ax;
+	bool permit, changed;
+	long ax;
 
 	regs->orig_ax = __NR_ferrocall;
 	regs->di = op;
@@ -59,20 +72,14 @@ static noinline int ferrocall_seccomp_check(unsigned long op,
 	regs->r10 = 0;
 	regs->r8 = 0;
 	regs->r9 = 0;
-	sd = (struct seccomp_data) {
-		.nr = __NR_ferrocall,
-		.arch = AUDIT_ARCH_X86_64,
-		.instruction_pointer = regs->ip,
-		.args = { op, size, addr },
-	};
 
-	ret = __secure_computing(&sd);
+	permit = ferrocall_seccomp_permit();
 	changed = regs->orig_ax != __NR_ferrocall || regs->di != op ||
 		  regs->si != size || regs->dx != addr;
 	ax = regs->ax;
 	*regs = saved;
 
-	if (ret == 0)
+	if (permit)
 		return changed ? -EPERM : 0;
 	/* Denied: the filter put its answer where a lone call's would go. */
 	if (IS_ERR_VALUE(ax))

@@ -2,25 +2,27 @@
 
 //! ferrocall: the kernel's handler of typed system calls.
 //!
-//! The x86_64 entry code (`arch/x86/entry/common.c`) calls [`ferrocall_syscall`] for the
+//! The x86_64 entry code (`arch/x86/entry/`) calls [`ferrocall_syscall`] for the
 //! system call `ferrocall(op, size, request)`: a typed call that the entry code rewrote to
 //! that number, or a restart of one. The handler copies the request in once, decodes it
 //! with the ABI's checked decoder (never a transmute), runs it, and writes the answer slot
 //! back.
 //!
-//! What this file may touch: user memory only through [`UserSlice`] (so a bad address is
-//! `EFAULT`, never an oops), and the kernel only through the functions the legacy system
-//! calls use. The ABI it decodes is the module [`abi`], the very files of the
-//! `ferrocall-abi` crate, added beside this file by the same patch.
+//! What this file may touch: user memory only through
+//! [`UserSlice`](kernel::uaccess::UserSlice) (so a bad address is `EFAULT`, never an oops),
+//! and the kernel only through the functions the legacy system calls use. The ABI it decodes
+//! is the module [`abi`], the very files of the `ferrocall-abi` crate, added beside this file
+//! by the same patch.
 
 use core::mem::MaybeUninit;
 
 use kernel::alloc::{flags::GFP_KERNEL, KVec};
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong};
-use kernel::uaccess::{UserSlice, UserSliceReader};
+use kernel::uaccess::UserSliceReader;
 
 pub mod abi;
+mod compat;
 
 use abi::layout::Request;
 use abi::{ops, Answer, Call, Errno, UserBuf, UserBufMut};
@@ -77,7 +79,7 @@ fn handle(op: u64, size: u64, addr: u64) -> Result<(), Errno> {
     // The one copy of the request: the part this ABI knows, into a zeroed buffer so that an
     // older, shorter request reads as zero-extended.
     let mut bytes = [0u8; abi::ops::MAX_KNOWN_REQUEST_SIZE];
-    let mut reader = UserSlice::new(addr, plan.size).reader();
+    let mut reader = compat::user_slice(addr, plan.size).reader();
     let head = bytes.get_mut(..plan.copy_len).ok_or(Errno::EINVAL)?;
     reader.read_slice(head).map_err(|_| Errno::EFAULT)?;
     check_unknown_tail(reader)?;
@@ -138,7 +140,7 @@ fn check_unknown_bytes(mut reader: UserSliceReader) -> Result<(), Errno> {
 #[inline(always)]
 fn write_answer(addr: usize, answer: &Answer) -> Result<(), Errno> {
     let slot = addr.checked_add(Request::<()>::ANSWER_OFFSET).ok_or(Errno::EFAULT)?;
-    UserSlice::new(slot, Request::<()>::ANSWER_SIZE)
+    compat::user_slice(slot, Request::<()>::ANSWER_SIZE)
         .writer()
         .write_slice(&answer.to_bytes())
         .map_err(|_| Errno::EFAULT)
@@ -328,7 +330,10 @@ fn getcwd_inner(buf: UserBufMut) -> Result<u64, (Errno, u64)> {
     if path.len() > len {
         return Err((Errno::ERANGE, needed));
     }
-    UserSlice::new(addr, path.len()).writer().write_slice(path).map_err(|_| fail(Errno::EFAULT))?;
+    compat::user_slice(addr, path.len())
+        .writer()
+        .write_slice(path)
+        .map_err(|_| fail(Errno::EFAULT))?;
     Ok(needed)
 }
 
@@ -352,7 +357,7 @@ fn batch(entries: UserBuf) -> Answer {
     if len / BatchEntry::SIZE > MAX_BATCH {
         return Answer::done(Err(Errno::E2BIG));
     }
-    let mut reader = UserSlice::new(addr, len).reader();
+    let mut reader = compat::user_slice(addr, len).reader();
     // The entries are copied in chunks, each entry exactly once.
     let mut chunk = [0u8; 16 * BatchEntry::SIZE];
     let mut done = 0u64;
@@ -453,7 +458,7 @@ impl Chunks {
         let part = self.chunk.get_mut(..n).ok_or(Errno::EINVAL)?;
         // A failed read may leave the chunk partly written: it holds nothing until it succeeds.
         self.filled = 0;
-        UserSlice::new(at, n).reader().read_raw(part).map_err(|_| Errno::EFAULT)?;
+        compat::user_slice(at, n).reader().read_raw(part).map_err(|_| Errno::EFAULT)?;
         self.start = offset;
         self.filled = n;
         Ok(())
@@ -492,7 +497,7 @@ impl Answers {
     fn flush(&mut self) -> Result<(), Errno> {
         let len = self.n * Request::<()>::ANSWER_SIZE;
         let bytes = self.group.get(..len).ok_or(Errno::EINVAL)?;
-        UserSlice::new(self.at, len).writer().write_slice(bytes).map_err(|_| Errno::EFAULT)?;
+        compat::user_slice(self.at, len).writer().write_slice(bytes).map_err(|_| Errno::EFAULT)?;
         self.at = self.at.checked_add(len).ok_or(Errno::EFAULT)?;
         self.n = 0;
         Ok(())
@@ -566,7 +571,7 @@ fn packed_call(chunks: &mut Chunks, offset: usize, ran: u64) -> Result<(Answer, 
     // A newer, longer request's unknown part is only checked, never used: it is read apart
     // from the chunk.
     let tail = at.checked_add(plan.copy_len).ok_or(Errno::EFAULT)?;
-    check_unknown_tail(UserSlice::new(tail, plan.size - plan.copy_len).reader())?;
+    check_unknown_tail(compat::user_slice(tail, plan.size - plan.copy_len).reader())?;
     let answer = if plan.copy_len == plan.known {
         execute(&plan, head.get(..plan.known).ok_or(Errno::EINVAL)?)?
     } else {
@@ -590,7 +595,7 @@ fn probe(buf: UserBufMut) -> Answer {
     if bytes.len() > len {
         return Answer::error_with(Errno::ERANGE, bytes.len() as u64);
     }
-    match UserSlice::new(addr, bytes.len()).writer().write_slice(&bytes) {
+    match compat::user_slice(addr, bytes.len()).writer().write_slice(&bytes) {
         Ok(()) => Answer::done(Ok(bytes.len() as u64)),
         Err(_) => Answer::done(Err(Errno::EFAULT)),
     }

@@ -6,8 +6,17 @@
 #include <linux/pid.h>
 #include <linux/sched.h>
 
-pid_t rust_helper_task_ppid_nr_ns(const struct task_struct *tsk,
-				  struct pid_namespace *ns)
+/*
+ * Newer kernels' helpers.c defines __rust_helper (empty for bindgen,
+ * __always_inline otherwise, so that CONFIG_RUST_INLINE_HELPERS can inline
+ * the helpers into Rust code); 6.12 has no such annotation.
+ */
+#ifndef __rust_helper
+#define __rust_helper
+#endif
+
+__rust_helper pid_t rust_helper_task_ppid_nr_ns(const struct task_struct *tsk,
+						struct pid_namespace *ns)
 {
 	return task_ppid_nr_ns(tsk, ns);
 }
@@ -18,17 +27,17 @@ pid_t rust_helper_task_ppid_nr_ns(const struct task_struct *tsk,
  * not depend on bindgen laying out task_struct exactly as the C compiler
  * does.
  */
-void rust_helper_ferrocall_get_current_pwd(struct path *pwd)
+__rust_helper void rust_helper_ferrocall_get_current_pwd(struct path *pwd)
 {
 	get_fs_pwd(current->fs, pwd);
 }
 
-void rust_helper_ferrocall_get_current_root(struct path *root)
+__rust_helper void rust_helper_ferrocall_get_current_root(struct path *root)
 {
 	get_fs_root(current->fs, root);
 }
 
-int rust_helper_d_unlinked(const struct dentry *dentry)
+__rust_helper int rust_helper_d_unlinked(const struct dentry *dentry)
 {
 	return d_unlinked(dentry);
 }
@@ -37,7 +46,7 @@ int rust_helper_d_unlinked(const struct dentry *dentry)
  * getuid(): the real user id, in the caller's user namespace. current_uid()
  * is a macro and from_kuid_munged() is static inline without user namespaces.
  */
-uid_t rust_helper_ferrocall_getuid(void)
+__rust_helper uid_t rust_helper_ferrocall_getuid(void)
 {
 	return from_kuid_munged(current_user_ns(), current_uid());
 }
