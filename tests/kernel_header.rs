@@ -1,6 +1,10 @@
-//! The C side's numbers (`include/uapi/linux/ferrocall.h`, a file the patch series adds
-//! from `kernel/src/`) must be the ABI's. The kernel build checks the same at compile time
-//! through bindgen; this test catches a mismatch without building a kernel.
+//! The C side (`include/uapi/linux/ferrocall.h`, a file the patch series adds from
+//! `kernel/src/`) must be the ABI's: its numbers are checked here (and by the kernel build,
+//! through bindgen), and its operation numbers, sizes and layouts are generated from the
+//! operation table (`FERROCALL_BLESS=1 cargo test -p ferrocall-repo-tests` rewrites them).
+
+#[path = "../crates/abi/tests/common/mod.rs"]
+mod common;
 
 use std::collections::BTreeMap;
 
@@ -44,4 +48,22 @@ fn uapi_header_matches_the_abi() {
             "{name} in include/uapi/linux/ferrocall.h vs the ABI crate (found {d:?})"
         );
     }
+}
+
+#[test]
+fn uapi_header_layouts_are_generated_from_the_table() {
+    let header = std::fs::read_to_string(HEADER).expect("the uapi header");
+    let begin = "/* BEGIN GENERATED from the ABI table: FERROCALL_BLESS=1 cargo test */\n";
+    let end = "/* END GENERATED */";
+    let start = header.find(begin).expect("the header's generated section") + begin.len();
+    let stop = header[start..].find(end).expect("the end of the generated section") + start;
+    let want = format!("{}{}{}", &header[..start], common::uapi_section(), &header[stop..]);
+    if std::env::var_os("FERROCALL_BLESS").is_some() {
+        std::fs::write(HEADER, &want).expect("write the uapi header");
+        return;
+    }
+    assert!(
+        header == want,
+        "include/uapi/linux/ferrocall.h is out of date with the operation table: run FERROCALL_BLESS=1 cargo test -p ferrocall-repo-tests"
+    );
 }

@@ -29,6 +29,9 @@ const PACKAGES: &[&str] = &[
     // later its Rust support needs for bindgen (Debian 12's default is 14).
     "debian-archive-keyring",
     "libclang-19-dev",
+    // scripts/checkpatch.pl checks SPDX tags with them.
+    "python3-ply",
+    "python3-git",
 ];
 
 /// The bindgen the kernel's Rust support is built with: 0.73.2 works with rustc 1.95, with

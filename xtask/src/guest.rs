@@ -1,4 +1,5 @@
-//! The guest side: builds the static musl programs of `guest/` and packs them with a
+//! The guest side: builds the static musl programs of `guest/` and the kernel selftest of
+//! the patch series (`tools/testing/selftests/ferrocall/`, C, static), and packs them with a
 //! `/dev/console` node into an initramfs.
 
 use std::fs;
@@ -18,7 +19,11 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("ferrostress", "/bin/ferrostress"),
     ("ferrotrace", "/bin/ferrotrace"),
     ("ferrobench", "/bin/ferrobench"),
+    ("ferrocall_test", "/bin/ferrocall_test"),
 ];
+
+/// The selftest's source in the repository, as the series adds it.
+const SELFTEST: &str = "kernel/src/tools/testing/selftests/ferrocall/ferrocall_test.c";
 
 /// Paths of the built guest programs.
 pub struct Binaries {
@@ -38,7 +43,30 @@ pub fn build(ws: &Workspace) -> Result<Binaries> {
         "--target",
         GUEST_TARGET,
     ]))?;
-    Ok(Binaries { dir: ws.target().join(GUEST_TARGET).join("release") })
+    let bins = Binaries { dir: ws.target().join(GUEST_TARGET).join("release") };
+    build_selftest(ws, &bins)?;
+    Ok(bins)
+}
+
+/// Builds the kernel selftest as a kernel developer's `make -C tools/testing/selftests`
+/// would, but static, against the series' uapi header: its `../kselftest.h` is the 6.12
+/// tree's (the same on both lines).
+fn build_selftest(ws: &Workspace, bins: &Binaries) -> Result<()> {
+    let tree = crate::series::pristine_repo(ws, crate::series::LINUX_6_12)?;
+    let dir = ws.target().join("selftest");
+    fs::create_dir_all(dir.join("ferrocall"))?;
+    let kselftest = fs::read(tree.join("tools/testing/selftests/kselftest.h"))?;
+    util::write_if_changed(&dir.join("kselftest.h"), &kselftest)?;
+    let source = dir.join("ferrocall/ferrocall_test.c");
+    util::write_if_changed(&source, &fs::read(ws.root.join(SELFTEST))?)?;
+    util::run(
+        Command::new("gcc")
+            .args(["-static", "-O2", "-Wall", "-Werror", "-I"])
+            .arg(ws.root.join("kernel/src/include/uapi"))
+            .arg("-o")
+            .arg(bins.dir.join("ferrocall_test"))
+            .arg(&source),
+    )
 }
 
 impl Binaries {

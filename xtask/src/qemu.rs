@@ -230,9 +230,20 @@ impl Boot {
     }
 
     /// Counts the guest suite's `PASS name` and `FAIL name: why` lines.
+    /// The tests' results: `PASS`/`FAIL` lines of the guest programs, and the TAP lines
+    /// (`ok 3 …`, `not ok 3 …`) of the kernel selftest.
     pub fn count_tests(&self) -> GuestCounts {
-        let passed = self.lines.iter().filter(|l| l.starts_with("PASS ")).count();
-        let failed = self.lines.iter().filter(|l| l.starts_with("FAIL ")).count();
+        let tap = |line: &str, prefix: &str| {
+            line.strip_prefix(prefix).is_some_and(|rest| {
+                let number: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                !number.is_empty()
+                    && rest[number.len()..].starts_with(' ')
+                    && !rest.contains("# SKIP")
+            })
+        };
+        let passed = self.lines.iter().filter(|l| l.starts_with("PASS ") || tap(l, "ok ")).count();
+        let failed =
+            self.lines.iter().filter(|l| l.starts_with("FAIL ") || tap(l, "not ok ")).count();
         GuestCounts { passed, failed }
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! Userspace and the kernel agree on what is written here and nowhere else: the operation
 //! table ([`ops`]), the `#[repr(C)]` layouts of requests and answers ([`layout`]), the error
-//! numbers ([`errno`]), the rules the kernel applies to untrusted requests ([`decode`](mod@decode)) and
-//! the numbers of the opt-in and of the syscall that tracers see (below).
+//! numbers ([`errno`]), the rules the kernel applies to untrusted requests
+//! ([`decode`](mod@decode)) and the numbers of the opt-in and of the syscall that tracers see
+//! (below).
 //!
 //! These files are compiled twice: as the `ferrocall-abi` crate, and inside the kernel,
 //! where they are the module `abi` of `kernel/ferrocall/ferrocall.rs`. So they use only

@@ -14,7 +14,12 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![deny(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 #![deny(clippy::arithmetic_side_effects)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -85,7 +90,10 @@ mod tests {
     #[test]
     fn names_and_texts() {
         assert_eq!(Errno::ECONNRESET.raw(), 104);
-        assert_eq!(format!("{}", Errno::ECONNRESET), "ECONNRESET (Connection reset by peer)");
+        assert_eq!(
+            format!("{}", Errno::ECONNRESET),
+            "ECONNRESET (Connection reset by peer)"
+        );
         assert_eq!(format!("{:?}", Errno::ECONNRESET), "Errno(ECONNRESET)");
         assert_eq!(format!("{}", Errno::EIO), "EIO (Input/output error)");
     }
@@ -99,7 +107,10 @@ mod tests {
             assert_eq!(e.description(), None);
             assert_eq!(format!("{e}"), format!("errno {raw}"));
             assert_eq!(format!("{e:?}"), format!("Errno({raw})"));
-            assert_eq!(Errno::from_syscall_return(e.to_syscall_return() as u64), Err(e));
+            assert_eq!(
+                Errno::from_syscall_return(e.to_syscall_return() as u64),
+                Err(e)
+            );
         }
     }
 
@@ -112,7 +123,10 @@ mod tests {
             assert_eq!(Errno::from_raw_os_error(bad), None, "{bad}");
         }
         for raw in 1..=i32::from(Errno::MAX) {
-            assert_eq!(Errno::from_raw_os_error(raw).map(Errno::raw_os_error), Some(raw));
+            assert_eq!(
+                Errno::from_raw_os_error(raw).map(Errno::raw_os_error),
+                Some(raw)
+            );
         }
     }
 

@@ -47,7 +47,12 @@ pub fn plan(op: u64, size: u64, addr: u64) -> Result<Plan, Errno> {
     }
     let size = usize::try_from(size).map_err(|_| Errno::E2BIG)?;
     let known = op.request_size();
-    Ok(Plan { op, size, copy_len: size.min(known), known })
+    Ok(Plan {
+        op,
+        size,
+        copy_len: size.min(known),
+        known,
+    })
 }
 
 /// Plans the next request of a [`Op::PackedBatch`] from its first bytes as copied in
@@ -80,8 +85,10 @@ pub fn packed_plan(bytes: &[u8], addr: u64, left: usize) -> Result<Plan, Errno> 
 /// unknown flag or the reserved field, or a padding field is not zero.
 #[inline(always)]
 pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
-    let head: &[u8; Header::SIZE] =
-        bytes.get(..Header::SIZE).and_then(|b| b.try_into().ok()).ok_or(Errno::EINVAL)?;
+    let head: &[u8; Header::SIZE] = bytes
+        .get(..Header::SIZE)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(Errno::EINVAL)?;
     let header = Header {
         size: Field::decode(head, 0)?,
         op: Field::decode(head, 4)?,
@@ -94,7 +101,9 @@ pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
     if header.flags != 0 || header.reserved != 0 {
         return Err(Errno::EINVAL);
     }
-    let args = bytes.get(Request::<()>::ARGS_OFFSET..).ok_or(Errno::EINVAL)?;
+    let args = bytes
+        .get(Request::<()>::ARGS_OFFSET..)
+        .ok_or(Errno::EINVAL)?;
     Call::decode_args(plan.op, args)
 }
 
@@ -104,8 +113,9 @@ pub fn check_unknown_tail(chunk: &[u8]) -> Result<(), Errno> {
     // A word at a time: this runs on every byte a newer caller sends.
     let words = chunk.chunks_exact(8);
     let rest = words.remainder();
-    let any = words.fold(0u64, |acc, w| acc | w.try_into().map_or(u64::MAX, u64::from_ne_bytes))
-        | rest.iter().fold(0u64, |acc, &b| acc | u64::from(b));
+    let any = words.fold(0u64, |acc, w| {
+        acc | w.try_into().map_or(u64::MAX, u64::from_ne_bytes)
+    }) | rest.iter().fold(0u64, |acc, &b| acc | u64::from(b));
     if any == 0 {
         Ok(())
     } else {

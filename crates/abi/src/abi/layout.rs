@@ -55,15 +55,27 @@ impl Answer {
     /// The answer the kernel writes for `result`.
     pub const fn done(result: Result<u64, Errno>) -> Answer {
         match result {
-            Ok(value) => Answer { value, errno: 0, state: Answer::DONE },
-            Err(errno) => Answer { value: 0, errno: errno.raw() as u32, state: Answer::DONE },
+            Ok(value) => Answer {
+                value,
+                errno: 0,
+                state: Answer::DONE,
+            },
+            Err(errno) => Answer {
+                value: 0,
+                errno: errno.raw() as u32,
+                state: Answer::DONE,
+            },
         }
     }
 
     /// The answer the kernel writes for an error that carries a value (such as the size
     /// needed after `ERANGE`).
     pub const fn error_with(errno: Errno, value: u64) -> Answer {
-        Answer { value, errno: errno.raw() as u32, state: Answer::DONE }
+        Answer {
+            value,
+            errno: errno.raw() as u32,
+            state: Answer::DONE,
+        }
     }
 
     /// The result this answer holds: `None` while it is pending, or when the kernel wrote
@@ -124,7 +136,11 @@ impl<A: Args> Request<A> {
                 flags: 0,
                 reserved: 0,
             },
-            answer: Answer { value: 0, errno: 0, state: Answer::PENDING },
+            answer: Answer {
+                value: 0,
+                errno: 0,
+                state: Answer::PENDING,
+            },
             args,
         }
     }
@@ -305,7 +321,10 @@ pub struct UserBuf {
 impl UserBuf {
     /// The buffer a slice occupies.
     pub fn from_slice(bytes: &[u8]) -> UserBuf {
-        UserBuf { addr: bytes.as_ptr() as u64, len: bytes.len() as u64 }
+        UserBuf {
+            addr: bytes.as_ptr() as u64,
+            len: bytes.len() as u64,
+        }
     }
 
     /// Checks what can be checked without touching memory: a length above `isize::MAX` is
@@ -328,7 +347,10 @@ impl Field for UserBuf {
     #[inline]
     fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
         let len_offset = offset.checked_add(8).ok_or(Errno::EINVAL)?;
-        Ok(UserBuf { addr: u64::decode(bytes, offset)?, len: u64::decode(bytes, len_offset)? })
+        Ok(UserBuf {
+            addr: u64::decode(bytes, offset)?,
+            len: u64::decode(bytes, len_offset)?,
+        })
     }
 }
 
@@ -346,18 +368,28 @@ pub struct UserBufMut {
 impl UserBufMut {
     /// The buffer a mutable slice occupies.
     pub fn from_mut_slice(bytes: &mut [u8]) -> UserBufMut {
-        UserBufMut { addr: bytes.as_mut_ptr() as u64, len: bytes.len() as u64 }
+        UserBufMut {
+            addr: bytes.as_mut_ptr() as u64,
+            len: bytes.len() as u64,
+        }
     }
 
     /// The same checks as [`UserBuf::check`].
     pub fn check(&self) -> Result<(usize, usize), Errno> {
-        UserBuf { addr: self.addr, len: self.len }.check()
+        UserBuf {
+            addr: self.addr,
+            len: self.len,
+        }
+        .check()
     }
 }
 
 impl From<UserBufMut> for UserBuf {
     fn from(b: UserBufMut) -> UserBuf {
-        UserBuf { addr: b.addr, len: b.len }
+        UserBuf {
+            addr: b.addr,
+            len: b.len,
+        }
     }
 }
 

@@ -252,7 +252,9 @@ macro_rules! operations {
                         == has_buffers(<$args as Args>::FIELDS)
                 );
                 assert!(size_of::<$args>() % 8 == 0);
-                assert!(size_of::<Request<$args>>() == Request::<()>::ARGS_OFFSET + size_of::<$args>());
+                assert!(
+                    size_of::<Request<$args>>() == Request::<()>::ARGS_OFFSET + size_of::<$args>()
+                );
             };
         )*
     };
@@ -336,8 +338,9 @@ operations! {
         entries: UserBuf,
     }) fn batch;
     /// Runs several typed calls in one kernel entry, like [`Op::Batch`], from requests
-    /// laid out back to back. The kernel reads `requests` with one copy per [`PACKED_CHUNK`] bytes rather than one per call, and writes
-    /// their answers, in order, with one copy per [`PACKED_ANSWERS`] calls into `answers`,
+    /// laid out back to back. The kernel reads `requests` with one copy per
+    /// [`PACKED_CHUNK`] bytes rather than one per call, and writes their answers, in order,
+    /// with one copy per [`PACKED_ANSWERS`] calls into `answers`,
     /// an array of [`Answer`](crate::Answer) whose length says how many requests to run.
     /// Each request starts where the one before it ends (a request size must be a multiple
     /// of 8, else `EINVAL`), lies within `requests`, and is checked by seccomp and run
@@ -518,9 +521,11 @@ pub const PROBE_SIZE: usize = size_of::<ProbeHeader>() + Op::ALL.len() * size_of
 pub fn probe_bytes() -> [u8; PROBE_SIZE] {
     let mut out = [0u8; PROBE_SIZE];
     let count = Op::ALL.len() as u32;
-    let mut words = [super::ABI_VERSION, count]
-        .into_iter()
-        .chain(Op::ALL.iter().flat_map(|op| [op.raw(), op.request_size() as u32]));
+    let mut words = [super::ABI_VERSION, count].into_iter().chain(
+        Op::ALL
+            .iter()
+            .flat_map(|op| [op.raw(), op.request_size() as u32]),
+    );
     for chunk in out.chunks_exact_mut(4) {
         if let Some(word) = words.next() {
             chunk.copy_from_slice(&word.to_le_bytes());
@@ -536,10 +541,16 @@ pub fn parse_probe(bytes: &[u8]) -> Option<(ProbeHeader, impl Iterator<Item = Pr
         let b = bytes.get(i.checked_mul(4)?..i.checked_mul(4)?.checked_add(4)?)?;
         Some(u32::from_le_bytes(b.try_into().ok()?))
     };
-    let header = ProbeHeader { version: word(0)?, count: word(1)? };
+    let header = ProbeHeader {
+        version: word(0)?,
+        count: word(1)?,
+    };
     let entries = (0..header.count as usize).map_while(move |i| {
         let at = i.checked_mul(2)?.checked_add(2)?;
-        Some(ProbeEntry { op: word(at)?, request_size: word(at.checked_add(1)?)? })
+        Some(ProbeEntry {
+            op: word(at)?,
+            request_size: word(at.checked_add(1)?)?,
+        })
     });
     Some((header, entries))
 }
@@ -571,7 +582,10 @@ const _: () = {
 
 /// The largest request size of any operation in this version of the ABI: the kernel copies
 /// a request into a stack buffer of this size.
-#[expect(clippy::indexing_slicing, reason = "evaluated at compile time, where it cannot fail")]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time, where it cannot fail"
+)]
 pub const MAX_KNOWN_REQUEST_SIZE: usize = {
     let mut max = 0;
     let mut i = 0;

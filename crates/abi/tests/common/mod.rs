@@ -82,7 +82,9 @@ pub fn doc_text(op: Op) -> String {
     let mut text = text.join(" ");
     // `[`X`](path)` and `[`X`]` are rustdoc links; in Markdown they are just `X`.
     while let Some(start) = text.find("[`") {
-        let Some(end) = text[start..].find("`]").map(|e| e + start) else { break };
+        let Some(end) = text[start..].find("`]").map(|e| e + start) else {
+            break;
+        };
         let code = text[start + 1..end + 1].to_string();
         let mut after = end + 2;
         if text[after..].starts_with('(') {
@@ -106,7 +108,9 @@ pub fn summary(op: Op) -> String {
 
 /// The legacy twin of `op` as C: `write(fd, buf.addr, buf.len)`, or `—`.
 pub fn twin_text(op: Op) -> String {
-    let Some(twin) = op.twin() else { return "—".to_string() };
+    let Some(twin) = op.twin() else {
+        return "—".to_string();
+    };
     let args: Vec<String> = twin
         .args
         .iter()
@@ -152,5 +156,87 @@ pub fn readme_calls() -> String {
             summary(*op)
         ));
     }
+    s
+}
+
+/// An operation's name in C: its function's name (`getpid`, `packed_batch`).
+fn c_name(op: Op) -> String {
+    op.function().to_string()
+}
+
+/// The generated part of the uapi header `include/uapi/linux/ferrocall.h`: operation
+/// numbers, request sizes and the layouts of requests, answers and arguments, for C.
+pub fn uapi_section() -> String {
+    let mut s = String::new();
+    s.push_str("/* Operation numbers: RDI, and the header's op. */\n");
+    for op in Op::ALL {
+        s.push_str(&format!("#define FERROCALL_OP_{}\t{}\n", c_name(*op).to_uppercase(), op.raw()));
+    }
+    s.push_str("\n/* The size of a whole request of each operation in this ABI: RSI. */\n");
+    for op in Op::ALL {
+        s.push_str(&format!(
+            "#define FERROCALL_SIZE_{}\t{}\n",
+            c_name(*op).to_uppercase(),
+            op.request_size()
+        ));
+    }
+    s.push_str(&format!(
+        "\n/* Every request starts with a header, then the answer slot. */\n\
+         struct ferrocall_header {{\n\
+         \t__u32 size;\t/* of the whole request */\n\
+         \t__u32 op;\n\
+         \t__u32 flags;\t/* zero */\n\
+         \t__u32 reserved;\t/* zero */\n\
+         }};\n\n\
+         /* The answer slot, the only part of a request the kernel writes. */\n\
+         struct ferrocall_answer {{\n\
+         \t__u64 value;\n\
+         \t__u32 error;\t/* 0 or an errno */\n\
+         \t__u32 state;\t/* FERROCALL_ANSWER_* */\n\
+         }};\n\n\
+         #define FERROCALL_ANSWER_PENDING\t0\n\
+         #define FERROCALL_ANSWER_DONE\t\t1\n\n\
+         /* The arguments start at this offset of a request. */\n\
+         #define FERROCALL_ARGS_OFFSET\t{}\n\n\
+         /* A buffer in the caller's memory. */\n\
+         struct ferrocall_buf {{\n\
+         \t__u64 addr;\n\
+         \t__u64 len;\n\
+         }};\n",
+        Request::<()>::ARGS_OFFSET
+    ));
+    s.push_str("\n/* The arguments of each operation (none: no struct). */\n");
+    for op in Op::ALL {
+        if op.fields().is_empty() {
+            continue;
+        }
+        s.push_str(&format!("struct ferrocall_{}_args {{\n", c_name(*op)));
+        for f in op.fields() {
+            let ty = match f.ty {
+                FieldType::U32 | FieldType::Pad32 => "__u32",
+                FieldType::I32 => "__s32",
+                FieldType::U64 => "__u64",
+                FieldType::I64 => "__s64",
+                FieldType::UserBuf | FieldType::UserBufMut => "struct ferrocall_buf",
+                other => panic!("no C type for {other:?}"),
+            };
+            let note = match f.ty {
+                FieldType::Pad32 => "\t/* zero */",
+                FieldType::UserBuf => "\t/* read by the kernel */",
+                FieldType::UserBufMut => "\t/* written by the kernel */",
+                _ => "",
+            };
+            s.push_str(&format!("\t{ty} {};{note}\n", f.name));
+        }
+        s.push_str("};\n\n");
+    }
+    s.push_str(
+        "/* One call of a batch: the registers of a lone typed call. */\n\
+         struct ferrocall_batch_entry {\n\
+         \t__u32 op;\n\
+         \t__u32 size;\n\
+         \t__u64 addr;\n\
+         };\n\n",
+    );
     s
 }

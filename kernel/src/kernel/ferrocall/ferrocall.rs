@@ -59,7 +59,6 @@ fn is_restart(errno: Errno) -> bool {
     matches!(errno.raw(), 512 | 513 | 514 | 516)
 }
 
-
 /// Runs the typed call `ferrocall(op, size, addr)`.
 ///
 /// Returns 0 when the answer slot was written with a success, otherwise `-errno`; when the
@@ -139,7 +138,9 @@ fn check_unknown_bytes(mut reader: UserSliceReader) -> Result<(), Errno> {
 /// every lone call's path.
 #[inline(always)]
 fn write_answer(addr: usize, answer: &Answer) -> Result<(), Errno> {
-    let slot = addr.checked_add(Request::<()>::ANSWER_OFFSET).ok_or(Errno::EFAULT)?;
+    let slot = addr
+        .checked_add(Request::<()>::ANSWER_OFFSET)
+        .ok_or(Errno::EFAULT)?;
     compat::user_slice(slot, Request::<()>::ANSWER_SIZE)
         .writer()
         .write_slice(&answer.to_bytes())
@@ -324,7 +325,10 @@ fn getcwd_inner(buf: UserBufMut) -> Result<u64, (Errno, u64)> {
     let base = page.as_ptr() as usize;
     // `d_path()` returns an error pointer, or the start of the path, which runs to the end
     // of the buffer, NUL included.
-    let offset = start.checked_sub(base).filter(|&o| o < PATH_MAX).ok_or(fail(Errno::ENAMETOOLONG))?;
+    let offset = start
+        .checked_sub(base)
+        .filter(|&o| o < PATH_MAX)
+        .ok_or(fail(Errno::ENAMETOOLONG))?;
     let path = page.get(offset..).ok_or(fail(Errno::ENAMETOOLONG))?;
     let needed = path.len() as u64;
     if path.len() > len {
@@ -363,7 +367,9 @@ fn batch(entries: UserBuf) -> Answer {
     let mut done = 0u64;
     while !reader.is_empty() {
         let n = reader.len().min(chunk.len());
-        let Some(part) = chunk.get_mut(..n) else { break };
+        let Some(part) = chunk.get_mut(..n) else {
+            break;
+        };
         if reader.read_slice(part).is_err() {
             return Answer::done(Err(Errno::EFAULT));
         }
@@ -400,7 +406,12 @@ fn batch_next(op: u64, size: u64, at: u64, ran: u64) -> Result<(), Errno> {
     // putting the task's back afterwards; it may sleep, signal or end the task
     // (SECCOMP_RET_KILL), and the caller holds no value that needs dropping on that path.
     let verdict = unsafe {
-        bindings::ferrocall_batch_next(op as c_ulong, size as c_ulong, at as c_ulong, ran as c_ulong)
+        bindings::ferrocall_batch_next(
+            op as c_ulong,
+            size as c_ulong,
+            at as c_ulong,
+            ran as c_ulong,
+        )
     };
     if verdict < 0 {
         return Err(Errno::new(verdict.unsigned_abs() as u64).unwrap_or(Errno::EPERM));
@@ -412,7 +423,11 @@ fn batch_next(op: u64, size: u64, at: u64, ran: u64) -> Result<(), Errno> {
 /// succeeded. A restart code restarts the whole batch, which is right only while no call
 /// has completed: after that, the interrupted call ends the batch with `EINTR`.
 fn batch_stopped(errno: Errno, done: u64) -> Answer {
-    let errno = if done > 0 && is_restart(errno) { Errno::EINTR } else { errno };
+    let errno = if done > 0 && is_restart(errno) {
+        Errno::EINTR
+    } else {
+        errno
+    };
     Answer::error_with(errno, done)
 }
 
@@ -431,7 +446,13 @@ struct Chunks {
 
 impl Chunks {
     fn new(base: usize, len: usize) -> Self {
-        Chunks { base, len, start: 0, filled: 0, chunk: [MaybeUninit::uninit(); abi::ops::PACKED_CHUNK] }
+        Chunks {
+            base,
+            len,
+            start: 0,
+            filled: 0,
+            chunk: [MaybeUninit::uninit(); abi::ops::PACKED_CHUNK],
+        }
     }
 
     /// Bytes `offset..offset + want` of the requests, or fewer where the requests end;
@@ -439,16 +460,30 @@ impl Chunks {
     /// all in this one.
     #[inline]
     fn get(&mut self, offset: usize, want: usize) -> Result<&[u8], Errno> {
-        let left = self.len.checked_sub(offset).filter(|&n| n > 0).ok_or(Errno::EINVAL)?;
+        let left = self
+            .len
+            .checked_sub(offset)
+            .filter(|&n| n > 0)
+            .ok_or(Errno::EINVAL)?;
         let want = want.min(left);
         let from = match offset.checked_sub(self.start) {
-            Some(from) if self.filled.checked_sub(from).is_some_and(|room| room >= want) => from,
+            Some(from)
+                if self
+                    .filled
+                    .checked_sub(from)
+                    .is_some_and(|room| room >= want) =>
+            {
+                from
+            }
             _ => {
                 self.refill(offset, left)?;
                 0
             }
         };
-        self.initialised().get(from..).and_then(|rest| rest.get(..want)).ok_or(Errno::EINVAL)
+        self.initialised()
+            .get(from..)
+            .and_then(|rest| rest.get(..want))
+            .ok_or(Errno::EINVAL)
     }
 
     /// Reads the next chunk, starting at `offset`, `left` bytes before the end.
@@ -458,7 +493,10 @@ impl Chunks {
         let part = self.chunk.get_mut(..n).ok_or(Errno::EINVAL)?;
         // A failed read may leave the chunk partly written: it holds nothing until it succeeds.
         self.filled = 0;
-        compat::user_slice(at, n).reader().read_raw(part).map_err(|_| Errno::EFAULT)?;
+        compat::user_slice(at, n)
+            .reader()
+            .read_raw(part)
+            .map_err(|_| Errno::EFAULT)?;
         self.start = offset;
         self.filled = n;
         Ok(())
@@ -485,7 +523,10 @@ struct Answers {
 impl Answers {
     fn push(&mut self, answer: &Answer) -> Result<(), Errno> {
         const SIZE: usize = Request::<()>::ANSWER_SIZE;
-        let slot = self.group.get_mut(self.n * SIZE..(self.n + 1) * SIZE).ok_or(Errno::EINVAL)?;
+        let slot = self
+            .group
+            .get_mut(self.n * SIZE..(self.n + 1) * SIZE)
+            .ok_or(Errno::EINVAL)?;
         slot.copy_from_slice(&answer.to_bytes());
         self.n += 1;
         if self.n == abi::ops::PACKED_ANSWERS {
@@ -497,7 +538,10 @@ impl Answers {
     fn flush(&mut self) -> Result<(), Errno> {
         let len = self.n * Request::<()>::ANSWER_SIZE;
         let bytes = self.group.get(..len).ok_or(Errno::EINVAL)?;
-        compat::user_slice(self.at, len).writer().write_slice(bytes).map_err(|_| Errno::EFAULT)?;
+        compat::user_slice(self.at, len)
+            .writer()
+            .write_slice(bytes)
+            .map_err(|_| Errno::EFAULT)?;
         self.at = self.at.checked_add(len).ok_or(Errno::EFAULT)?;
         self.n = 0;
         Ok(())
@@ -524,7 +568,11 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
         return Answer::done(Err(Errno::E2BIG));
     }
     let mut chunks = Chunks::new(base, len);
-    let mut out = Answers { at, n: 0, group: [0; abi::ops::PACKED_ANSWERS * ANSWER_SIZE] };
+    let mut out = Answers {
+        at,
+        n: 0,
+        group: [0; abi::ops::PACKED_ANSWERS * ANSWER_SIZE],
+    };
     let mut offset = 0;
     let mut done = 0u64;
     let mut failure = None;
@@ -595,7 +643,10 @@ fn probe(buf: UserBufMut) -> Answer {
     if bytes.len() > len {
         return Answer::error_with(Errno::ERANGE, bytes.len() as u64);
     }
-    match compat::user_slice(addr, bytes.len()).writer().write_slice(&bytes) {
+    match compat::user_slice(addr, bytes.len())
+        .writer()
+        .write_slice(&bytes)
+    {
         Ok(()) => Answer::done(Ok(bytes.len() as u64)),
         Err(_) => Answer::done(Err(Errno::EFAULT)),
     }

@@ -2,6 +2,8 @@
 #ifndef _UAPI_LINUX_FERROCALL_H
 #define _UAPI_LINUX_FERROCALL_H
 
+#include <linux/types.h>
+
 /*
  * ferrocall: typed system calls.
  *
@@ -10,9 +12,8 @@
  * operation number in RDI and the request size in RSI. The kernel sets RDX
  * to the request address (pass it there too to keep RDX unchanged); RAX
  * returns 0 or -errno, RCX and R11 are clobbered as for any SYSCALL. The
- * layout of the requests is defined once, in the ferrocall ABI crate; this
- * header holds only the numbers that C code needs. A host test of the ABI
- * crate checks that they agree.
+ * layout of the requests is defined once, in the ferrocall ABI crate: the
+ * operation numbers, sizes and layouts below are generated from its table.
  */
 
 /* prctl() option: enable typed calls for the calling address space. */
@@ -31,5 +32,108 @@
 
 /* RAX values below this are always legacy system call numbers. */
 #define FERROCALL_MIN_ADDR		1024
+
+/* BEGIN GENERATED from the ABI table: FERROCALL_BLESS=1 cargo test */
+/* Operation numbers: RDI, and the header's op. */
+#define FERROCALL_OP_USELESS	1
+#define FERROCALL_OP_GETPID	2
+#define FERROCALL_OP_GETPPID	3
+#define FERROCALL_OP_WRITE	4
+#define FERROCALL_OP_READ	5
+#define FERROCALL_OP_EXIT	6
+#define FERROCALL_OP_GETCWD	7
+#define FERROCALL_OP_PROBE	8
+#define FERROCALL_OP_BATCH	9
+#define FERROCALL_OP_PACKED_BATCH	10
+#define FERROCALL_OP_GETUID	11
+
+/* The size of a whole request of each operation in this ABI: RSI. */
+#define FERROCALL_SIZE_USELESS	40
+#define FERROCALL_SIZE_GETPID	32
+#define FERROCALL_SIZE_GETPPID	32
+#define FERROCALL_SIZE_WRITE	56
+#define FERROCALL_SIZE_READ	56
+#define FERROCALL_SIZE_EXIT	40
+#define FERROCALL_SIZE_GETCWD	48
+#define FERROCALL_SIZE_PROBE	48
+#define FERROCALL_SIZE_BATCH	48
+#define FERROCALL_SIZE_PACKED_BATCH	64
+#define FERROCALL_SIZE_GETUID	32
+
+/* Every request starts with a header, then the answer slot. */
+struct ferrocall_header {
+	__u32 size;	/* of the whole request */
+	__u32 op;
+	__u32 flags;	/* zero */
+	__u32 reserved;	/* zero */
+};
+
+/* The answer slot, the only part of a request the kernel writes. */
+struct ferrocall_answer {
+	__u64 value;
+	__u32 error;	/* 0 or an errno */
+	__u32 state;	/* FERROCALL_ANSWER_* */
+};
+
+#define FERROCALL_ANSWER_PENDING	0
+#define FERROCALL_ANSWER_DONE		1
+
+/* The arguments start at this offset of a request. */
+#define FERROCALL_ARGS_OFFSET	32
+
+/* A buffer in the caller's memory. */
+struct ferrocall_buf {
+	__u64 addr;
+	__u64 len;
+};
+
+/* The arguments of each operation (none: no struct). */
+struct ferrocall_useless_args {
+	__u32 value;
+	__u32 pad0;	/* zero */
+};
+
+struct ferrocall_write_args {
+	__s32 fd;
+	__u32 pad0;	/* zero */
+	struct ferrocall_buf buf;	/* read by the kernel */
+};
+
+struct ferrocall_read_args {
+	__s32 fd;
+	__u32 pad0;	/* zero */
+	struct ferrocall_buf buf;	/* written by the kernel */
+};
+
+struct ferrocall_exit_args {
+	__s32 code;
+	__u32 pad0;	/* zero */
+};
+
+struct ferrocall_getcwd_args {
+	struct ferrocall_buf buf;	/* written by the kernel */
+};
+
+struct ferrocall_probe_args {
+	struct ferrocall_buf buf;	/* written by the kernel */
+};
+
+struct ferrocall_batch_args {
+	struct ferrocall_buf entries;	/* read by the kernel */
+};
+
+struct ferrocall_packed_batch_args {
+	struct ferrocall_buf requests;	/* read by the kernel */
+	struct ferrocall_buf answers;	/* written by the kernel */
+};
+
+/* One call of a batch: the registers of a lone typed call. */
+struct ferrocall_batch_entry {
+	__u32 op;
+	__u32 size;
+	__u64 addr;
+};
+
+/* END GENERATED */
 
 #endif /* _UAPI_LINUX_FERROCALL_H */
