@@ -247,3 +247,32 @@ impl Boot {
         GuestCounts { passed, failed }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Boot;
+
+    #[test]
+    fn counts_harness_lines_and_tap_results() {
+        let lines = [
+            "PASS demo_value",
+            "FAIL bad_sizes: E2BIG",
+            "TAP version 13",
+            "1..4",
+            "ok 1 the opt-in answers ABI version 1",
+            "not ok 2 Useless(15) answers 30",
+            "ok 3 # SKIP no seccomp",
+            "ok then",
+            "  | PASS relayed",
+        ];
+        let boot = Boot {
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+            verdict: Some(0),
+            problems: Vec::new(),
+            timed_out: None,
+            log: std::path::PathBuf::new(),
+        };
+        let counts = boot.count_tests();
+        assert_eq!((counts.passed, counts.failed), (2, 2));
+    }
+}
