@@ -382,3 +382,40 @@ mod tests {
         assert!(!is_build_step("make[1]: Entering directory '/x'"));
     }
 }
+
+/// The kernel's own Rust checks on the handler, in the patched tree of `line` (built
+/// first): `make rustfmtcheck` (the kernel's rustfmt settings, over the tree's Rust) and
+/// the handler's objects rebuilt with `CLIPPY=1` (the kernel's clippy lints, as errors).
+/// `Ok(Err(report))` when a check finds something.
+pub fn rust_checks(ws: &Workspace, line: Line) -> Result<std::result::Result<(), String>> {
+    build(ws, line, Variant::Ferrocall)?;
+    let base = ws.target().join("kernel");
+    let src = base.join(format!("src-{}-{}", line.name, Variant::Ferrocall.tree()));
+    let out = base.join(format!("build-{}-{}", line.name, Variant::Ferrocall.name()));
+    let mut report = String::new();
+    let fmt = make_cmd(&src, &out, line, Variant::Ferrocall).arg("rustfmtcheck").output()?;
+    if !fmt.status.success() {
+        report.push_str(&format!(
+            "make rustfmtcheck:\n{}{}\n",
+            String::from_utf8_lossy(&fmt.stdout),
+            String::from_utf8_lossy(&fmt.stderr)
+        ));
+    }
+    // Rebuild the handler's objects under clippy (the next build makes them again without).
+    for object in ["kernel/ferrocall/ferrocall.o"] {
+        let _ = fs::remove_file(out.join(object));
+        let clippy = make_cmd(&src, &out, line, Variant::Ferrocall)
+            .args(["CLIPPY=1", object])
+            .output()?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&clippy.stdout),
+            String::from_utf8_lossy(&clippy.stderr)
+        );
+        if !clippy.status.success() || text.contains("warning:") {
+            report.push_str(&format!("make CLIPPY=1 {object}:\n{text}\n"));
+        }
+        let _ = fs::remove_file(out.join(object));
+    }
+    Ok(if report.is_empty() { Ok(()) } else { Err(report) })
+}

@@ -256,6 +256,21 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
     for &line in &lines {
         let debug = if debug_kernel && line == debug_line { DEBUG_RUNS } else { &[] };
         let mut counts_of_line = qemu::GuestCounts { passed: 0, failed: 0 };
+        // The kernel's own Rust checks of the handler, in this line's patched tree.
+        util::step(
+            "kernel",
+            &format!("make rustfmtcheck and CLIPPY=1 on the handler (Linux {})", line.name),
+        );
+        match kernel::rust_checks(&ws, line)? {
+            Ok(()) => {
+                println!("PASS kernel Rust checks, Linux {}", line.name);
+                counts_of_line.passed += 1;
+            }
+            Err(report) => {
+                println!("FAIL kernel Rust checks, Linux {}:\n{report}", line.name);
+                counts_of_line.failed += 1;
+            }
+        }
         for (variant, what, command, timeout) in GUEST_RUNS.iter().chain(debug) {
             let image = kernel::build(&ws, line, *variant)?;
             util::step(
