@@ -82,13 +82,15 @@ impl Line {
         Ok(path)
     }
 
-    /// Extra environment of its kernel builds: Linux 7.3's Rust support needs libclang 17
-    /// or later for bindgen (Debian 12's default is 14; its `libclang-19-dev` is used).
+    /// Extra environment of its kernel builds: the libclang bindgen loads. Linux 7.3's Rust
+    /// support needs libclang 17 or later (Debian 12's `libclang-19-dev`); 6.12 is built with
+    /// Debian 12's default LLVM 14, and bindgen must then load libclang 14 too (left to
+    /// itself it takes the newest installed, whose options differ from clang 14's).
     pub fn build_env(self) -> &'static [(&'static str, &'static str)] {
         if self == LINUX_7_3 {
             &[("LIBCLANG_PATH", "/usr/lib/llvm-19/lib")]
         } else {
-            &[]
+            &[("LIBCLANG_PATH", "/usr/lib/llvm-14/lib")]
         }
     }
 }
