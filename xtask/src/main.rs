@@ -221,7 +221,10 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
     // Kernel style: checkpatch.pl --strict of each line's own tree, on each of its patches.
     let mut style = (0, 0);
     for &line in &lines {
-        util::step("patches", &format!("scripts/checkpatch.pl --strict on kernel/patches/{}", line.name));
+        util::step(
+            "patches",
+            &format!("scripts/checkpatch.pl --strict on kernel/patches/{}", line.name),
+        );
         match series::checkpatch(&ws, line)? {
             Ok(()) => {
                 println!("PASS checkpatch --strict, Linux {}", line.name);
@@ -256,7 +259,21 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
     for &line in &lines {
         let debug = if debug_kernel && line == debug_line { DEBUG_RUNS } else { &[] };
         let mut counts_of_line = qemu::GuestCounts { passed: 0, failed: 0 };
-        // The kernel's own Rust checks of the handler, in this line's patched tree.
+        for (variant, what, command, timeout) in GUEST_RUNS.iter().chain(debug) {
+            let image = kernel::build(&ws, line, *variant)?;
+            util::step(
+                "guest",
+                &format!("booting {what} (Linux {}), running {command}", line.name),
+            );
+            let boot =
+                qemu::boot(&ws, &image, &initrd, command, qemu::Show::GuestOutput, *timeout)?;
+            let counts = boot.count_tests();
+            counts_of_line.passed += counts.passed;
+            counts_of_line.failed += counts.failed;
+            clean &= boot.report();
+        }
+        // The kernel's own Rust checks of the handler, in this line's patched tree (after
+        // the boots: clippy rebuilds the kernel's Rust crates, which the next build redoes).
         util::step(
             "kernel",
             &format!("make rustfmtcheck and CLIPPY=1 on the handler (Linux {})", line.name),
@@ -270,19 +287,6 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
                 println!("FAIL kernel Rust checks, Linux {}:\n{report}", line.name);
                 counts_of_line.failed += 1;
             }
-        }
-        for (variant, what, command, timeout) in GUEST_RUNS.iter().chain(debug) {
-            let image = kernel::build(&ws, line, *variant)?;
-            util::step(
-                "guest",
-                &format!("booting {what} (Linux {}), running {command}", line.name),
-            );
-            let boot =
-                qemu::boot(&ws, &image, &initrd, command, qemu::Show::GuestOutput, *timeout)?;
-            let counts = boot.count_tests();
-            counts_of_line.passed += counts.passed;
-            counts_of_line.failed += counts.failed;
-            clean &= boot.report();
         }
         guest.passed += counts_of_line.passed;
         guest.failed += counts_of_line.failed;

@@ -414,7 +414,7 @@ fn batch_next(op: u64, size: u64, at: u64, ran: u64) -> Result<(), Errno> {
         )
     };
     if verdict < 0 {
-        return Err(Errno::new(verdict.unsigned_abs() as u64).unwrap_or(Errno::EPERM));
+        return Err(Errno::new(u64::from(verdict.unsigned_abs())).unwrap_or(Errno::EPERM));
     }
     Ok(())
 }
