@@ -167,7 +167,7 @@ fn apply_series(
     }
     for (name, contents) in wanted.iter().skip(keep) {
         util::step("kernel", &format!("git am {name}"));
-        let patch = applied.with_extension("incoming");
+        let patch = PathBuf::from(format!("{}.incoming", applied.display()));
         fs::write(&patch, contents)?;
         let out =
             series::git(tree).args(["am", "-q", "--whitespace=nowarn"]).arg(&patch).output()?;
