@@ -211,3 +211,12 @@ pub(crate) fn traced(
         }
     }
 }
+
+/// The current directory from the legacy `getcwd`, with its NUL.
+pub(crate) fn legacy_getcwd() -> Result<Vec<u8>, String> {
+    let mut buf = vec![0u8; 4096];
+    let n = syscall(nr::GETCWD, [buf.as_mut_ptr() as u64, 4096, 0, 0, 0, 0])
+        .map_err(|e| e.to_string())?;
+    buf.truncate(n as usize);
+    Ok(buf)
+}

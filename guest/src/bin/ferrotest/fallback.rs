@@ -11,7 +11,7 @@ use ferrocall_guest::{
     check, expect_eq, fd, ferrocall_status, in_child, nr, syscall, Ended, Outcome, Test,
 };
 
-use crate::common::{close, nonblocking_pipe};
+use crate::common::{close, legacy_getcwd, nonblocking_pipe};
 
 /// Runs `test` with `backend` chosen, then goes back to typed calls only.
 fn with_backend(backend: Backend, test: impl FnOnce() -> Outcome) -> Outcome {
@@ -19,15 +19,6 @@ fn with_backend(backend: Backend, test: impl FnOnce() -> Outcome) -> Outcome {
     let outcome = test();
     ferrocall::set_backend(Backend::TypedOnly);
     outcome
-}
-
-/// The legacy `getcwd`, whole.
-fn legacy_getcwd() -> Result<Vec<u8>, String> {
-    let mut buf = vec![0u8; 4096];
-    let n = syscall(nr::GETCWD, [buf.as_mut_ptr() as u64, 4096, 0, 0, 0, 0])
-        .map_err(|e| e.to_string())?;
-    buf.truncate(n as usize);
-    Ok(buf)
 }
 
 /// Every wrapper, through whichever backend is in use, against the legacy calls.

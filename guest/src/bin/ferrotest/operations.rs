@@ -9,7 +9,7 @@ use ferrocall_guest::{
     Test, PAGE, PROT_READ,
 };
 
-use crate::common::{answer_of, call_at, close, hostile, nonblocking_pipe};
+use crate::common::{answer_of, call_at, close, hostile, legacy_getcwd, nonblocking_pipe};
 
 fn getpid_and_getppid_match_legacy() -> Outcome {
     expect_eq("getpid", ferrocall::getpid().map(u64::from), syscall(nr::GETPID, [0; 6]))?;
@@ -136,14 +136,6 @@ fn older_write_request() -> Outcome {
     close(w);
     expect_eq("40-byte Write", got, Ok(0))?;
     expect_eq("answer", answer_of(&answer), Answer::done(Ok(0)))
-}
-
-fn legacy_getcwd() -> Result<Vec<u8>, String> {
-    let mut buf = vec![0u8; 4096];
-    let n = syscall(nr::GETCWD, [buf.as_mut_ptr() as u64, 4096, 0, 0, 0, 0])
-        .map_err(|e| e.to_string())?;
-    buf.truncate(n as usize);
-    Ok(buf)
 }
 
 fn getcwd_matches_legacy() -> Outcome {
