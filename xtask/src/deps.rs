@@ -32,6 +32,11 @@ const PACKAGES: &[&str] = &[
     // scripts/checkpatch.pl checks SPDX tags with them.
     "python3-ply",
     "python3-git",
+    // make bindeb-pkg.
+    "dpkg-dev",
+    "debhelper",
+    "rsync",
+    "kmod",
 ];
 
 /// The bindgen the kernel's Rust support is built with: 0.73.2 works with rustc 1.95, with

@@ -373,19 +373,6 @@ fn is_build_step(line: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_build_step;
-
-    #[test]
-    fn recognises_kbuild_steps() {
-        assert!(is_build_step("  CC      kernel/fork.o"));
-        assert!(is_build_step("  RUSTC L rust/core.o"));
-        assert!(!is_build_step("kernel/fork.c:12: error: expected ';'"));
-        assert!(!is_build_step("make[1]: Entering directory '/x'"));
-    }
-}
-
 /// The kernel's own Rust checks on the handler, in the patched tree of `line` (built
 /// first): `make rustfmtcheck` (the kernel's rustfmt settings, over the tree's Rust) and
 /// the handler's objects rebuilt with `CLIPPY=1` (the kernel's clippy lints, as errors).
@@ -406,18 +393,74 @@ pub fn rust_checks(ws: &Workspace, line: Line) -> Result<std::result::Result<(),
     }
     // Rebuild the handler's objects under clippy (the next build makes them again without).
     // kbuild rebuilds the kernel's own Rust crates under clippy first.
-    for object in ["kernel/ferrocall/ferrocall.o"] {
-        let _ = fs::remove_file(out.join(object));
-        let clippy =
-            make_cmd(&src, &out, line, Variant::Ferrocall).args(["CLIPPY=1", object]).output()?;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&clippy.stdout),
-            String::from_utf8_lossy(&clippy.stderr)
-        );
-        if !clippy.status.success() || text.contains("warning:") {
-            report.push_str(&format!("make CLIPPY=1 {object}:\n{text}\n"));
-        }
+    let object = "kernel/ferrocall/ferrocall.o";
+    let _ = fs::remove_file(out.join(object));
+    let clippy =
+        make_cmd(&src, &out, line, Variant::Ferrocall).args(["CLIPPY=1", object]).output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&clippy.stdout),
+        String::from_utf8_lossy(&clippy.stderr)
+    );
+    if !clippy.status.success() || text.contains("warning:") {
+        report.push_str(&format!("make CLIPPY=1 {object}:\n{text}\n"));
     }
     Ok(if report.is_empty() { Ok(()) } else { Err(report) })
+}
+
+/// `make bindeb-pkg` in the patched build of `line` (built first), as docs/install.md tells
+/// users to: `Ok(Err(report))` unless it makes a `linux-image` package holding the kernel.
+pub fn debian_package(ws: &Workspace, line: Line) -> Result<std::result::Result<(), String>> {
+    build(ws, line, Variant::Ferrocall)?;
+    let base = ws.target().join("kernel");
+    let src = base.join(format!("src-{}-{}", line.name, Variant::Ferrocall.tree()));
+    let out = base.join(format!("build-{}-{}", line.name, Variant::Ferrocall.name()));
+    // The packages land beside the build folder; start from none.
+    let is_image = |p: &Path| {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        name.starts_with(&format!("linux-image-{}", line.name)) && name.ends_with(".deb")
+    };
+    let debs = || -> Vec<PathBuf> {
+        fs::read_dir(&base).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default()
+    };
+    for old in debs().iter().filter(|p| is_image(p)) {
+        let _ = fs::remove_file(old);
+    }
+    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let made = make_cmd(&src, &out, line, Variant::Ferrocall)
+        .arg(format!("-j{jobs}"))
+        .arg("bindeb-pkg")
+        .output()?;
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&made.stdout),
+        String::from_utf8_lossy(&made.stderr)
+    );
+    if !made.status.success() {
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        return Ok(Err(format!("make bindeb-pkg failed:\n{}", tail.join("\n"))));
+    }
+    let Some(image) = debs().into_iter().find(|p| is_image(p)) else {
+        return Ok(Err("make bindeb-pkg made no linux-image package".into()));
+    };
+    let contents = util::output(Command::new("dpkg-deb").arg("-c").arg(&image))?;
+    if !contents.lines().any(|l| l.contains("./boot/vmlinuz-")) {
+        return Ok(Err(format!("{} holds no /boot/vmlinuz-*", image.display())));
+    }
+    println!("    {}", image.display());
+    Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_build_step;
+
+    #[test]
+    fn recognises_kbuild_steps() {
+        assert!(is_build_step("  CC      kernel/fork.o"));
+        assert!(is_build_step("  RUSTC L rust/core.o"));
+        assert!(!is_build_step("kernel/fork.c:12: error: expected ';'"));
+        assert!(!is_build_step("make[1]: Entering directory '/x'"));
+    }
 }

@@ -292,6 +292,18 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
                 counts_of_line.failed += 1;
             }
         }
+        // The Debian package docs/install.md tells users to build.
+        util::step("kernel", &format!("make bindeb-pkg (Linux {})", line.name));
+        match kernel::debian_package(&ws, line)? {
+            Ok(()) => {
+                println!("PASS make bindeb-pkg, Linux {}", line.name);
+                counts_of_line.passed += 1;
+            }
+            Err(report) => {
+                println!("FAIL make bindeb-pkg, Linux {}:\n{report}", line.name);
+                counts_of_line.failed += 1;
+            }
+        }
         guest.passed += counts_of_line.passed;
         guest.failed += counts_of_line.failed;
         per_line.push((line, counts_of_line));

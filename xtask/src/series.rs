@@ -430,6 +430,30 @@ fn patches_of(ws: &Workspace, line: Line, check: bool) -> Result<bool> {
     Ok(false)
 }
 
+/// `scripts/checkpatch.pl --strict` of the line's own tree on every committed patch of the
+/// line: `Ok` when it finds nothing (no error, warning or check), else its report.
+pub fn checkpatch(ws: &Workspace, line: Line) -> Result<std::result::Result<(), String>> {
+    let repo = pristine_repo(ws, line)?;
+    let mut report = String::new();
+    for patch in committed(ws, line)? {
+        let out = Command::new("perl")
+            .arg(repo.join("scripts/checkpatch.pl"))
+            .args(["--strict", "--quiet", "--no-summary", "--show-types"])
+            .arg(&patch)
+            .current_dir(&repo)
+            // Its SPDX check runs `python3` and needs Debian's python3-ply: put the system's
+            // python first, ahead of any other on the PATH.
+            .env("PATH", format!("/usr/bin:{}", std::env::var("PATH").unwrap_or_default()))
+            .output()
+            .map_err(|e| Error(format!("cannot run scripts/checkpatch.pl: {e}")))?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() || !text.trim().is_empty() {
+            report.push_str(&format!("{}:\n{text}\n", file_name(&patch)));
+        }
+    }
+    Ok(if report.is_empty() { Ok(()) } else { Err(report) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,28 +552,4 @@ mod tests {
         }
         Some(out)
     }
-}
-
-/// `scripts/checkpatch.pl --strict` of the line's own tree on every committed patch of the
-/// line: `Ok` when it finds nothing (no error, warning or check), else its report.
-pub fn checkpatch(ws: &Workspace, line: Line) -> Result<std::result::Result<(), String>> {
-    let repo = pristine_repo(ws, line)?;
-    let mut report = String::new();
-    for patch in committed(ws, line)? {
-        let out = Command::new("perl")
-            .arg(repo.join("scripts/checkpatch.pl"))
-            .args(["--strict", "--quiet", "--no-summary", "--show-types"])
-            .arg(&patch)
-            .current_dir(&repo)
-            // Its SPDX check runs `python3` and needs Debian's python3-ply: put the system's
-            // python first, ahead of any other on the PATH.
-            .env("PATH", format!("/usr/bin:{}", std::env::var("PATH").unwrap_or_default()))
-            .output()
-            .map_err(|e| Error(format!("cannot run scripts/checkpatch.pl: {e}")))?;
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        if !out.status.success() || !text.trim().is_empty() {
-            report.push_str(&format!("{}:\n{text}\n", file_name(&patch)));
-        }
-    }
-    Ok(if report.is_empty() { Ok(()) } else { Err(report) })
 }
