@@ -6,7 +6,7 @@
 //! available. This module and `arch` are the only ones that hand raw pointers to the kernel.
 
 use core::mem::size_of;
-use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use ferrocall_abi::{self as abi, ops, Answer, Args, Call, Errno, Op, Request};
 
@@ -66,6 +66,9 @@ pub unsafe trait Kernel {
 pub struct Support {
     pub(crate) version: AtomicU32,
     choice: AtomicU8,
+    /// The kernel's answer to `Probe`, once it gave one: bit 0 says it did, bit `n` that
+    /// operation `n` is offered (with requests of at least this library's size).
+    pub(crate) offered: AtomicU64,
 }
 
 impl Support {
@@ -74,7 +77,11 @@ impl Support {
 
     /// A cache that knows nothing yet, with the default choice ([`Backend::Auto`]).
     pub const fn new() -> Self {
-        Support { version: AtomicU32::new(Support::UNKNOWN), choice: AtomicU8::new(0) }
+        Support {
+            version: AtomicU32::new(Support::UNKNOWN),
+            choice: AtomicU8::new(0),
+            offered: AtomicU64::new(0),
+        }
     }
 
     /// The backend chosen with [`Support::choose`] (or the `FERROCALL_BACKEND` environment

@@ -6,6 +6,8 @@
 
 use core::mem::size_of;
 
+use core::sync::atomic::Ordering;
+
 use ferrocall_abi::{
     self as abi, ops, Answer, Args, BatchEntry, Errno, Op, Request, UserBuf, UserBufMut,
 };
@@ -363,8 +365,8 @@ wrappers! {
     }
 
     /// Whether the running kernel offers `op` as a typed call, with requests of at least the
-    /// size this library sends (through [`Op::Probe`]). The
-    /// wrappers work either way (see [`Backend`]).
+    /// size this library sends (through [`Op::Probe`], asked once: the kernel's answer is
+    /// kept). The wrappers work either way (see [`Backend`]).
     ///
     /// ```
     /// use ferrocall::Op;
@@ -374,14 +376,27 @@ wrappers! {
     /// ```
     #[must_use]
     fn supports(&self, op: Op) -> bool {
-        let mut buf = [0u8; 4096];
-        let Ok(len) = self.probe(&mut buf) else {
-            return false;
-        };
-        let Some((_, mut entries)) = ops::parse_probe(buf.get(..len).unwrap_or(&[])) else {
-            return false;
-        };
-        entries.any(|e| e.op == op.raw() && e.request_size as usize >= op.request_size())
+        let bit = |raw: u32| 1u64.checked_shl(raw).unwrap_or(0);
+        let mut offered = self.support().offered.load(Ordering::Relaxed);
+        if offered & 1 == 0 {
+            let mut buf = [0u8; 1024];
+            let Ok(len) = self.probe(&mut buf) else {
+                // No answer (no typed calls here, or not now): asked again next time.
+                return false;
+            };
+            let Some((_, entries)) = ops::parse_probe(buf.get(..len).unwrap_or(&[])) else {
+                return false;
+            };
+            offered = 1;
+            for e in entries {
+                let ours = Op::from_raw(e.op.into()).map(Op::request_size);
+                if ours.is_some_and(|size| e.request_size as usize >= size) {
+                    offered |= bit(e.op);
+                }
+            }
+            self.support().offered.store(offered, Ordering::Relaxed);
+        }
+        offered & bit(op.raw()) != 0
     }
 }
 

@@ -636,3 +636,16 @@ fn every_operation_has_a_wrapper() {
         assert!(k.typed_calls.get() > before, "the wrapper of {} made no typed call", op.name());
     }
 }
+
+/// `supports` asks the kernel once; a kernel without an answer is asked again later.
+#[test]
+fn supports_probes_once() {
+    let k = FakeKernel::patched();
+    assert!(k.supports(Op::GetPid));
+    let after_first = k.typed_calls.get();
+    assert!(k.supports(Op::GetUid) && k.supports(Op::Write));
+    assert_eq!(k.typed_calls.get(), after_first, "supports() probed again");
+    let stock = FakeKernel::stock();
+    assert!(!stock.supports(Op::GetPid));
+    assert_eq!(stock.support.offered.load(core::sync::atomic::Ordering::Relaxed), 0);
+}
