@@ -32,11 +32,12 @@ const PACKAGES: &[&str] = &[
     // scripts/checkpatch.pl checks SPDX tags with them.
     "python3-ply",
     "python3-git",
-    // make bindeb-pkg.
+    // make bindeb-pkg (7.3's also lists libdw-dev among its build dependencies).
     "dpkg-dev",
     "debhelper",
     "rsync",
     "kmod",
+    "libdw-dev",
 ];
 
 /// The bindgen the kernel's Rust support is built with: 0.73.2 works with rustc 1.95, with
