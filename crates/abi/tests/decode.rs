@@ -30,18 +30,12 @@ fn decode_as_kernel(op: u64, size: u64, bytes: &[u8]) -> Result<Call, Errno> {
 
 #[test]
 fn decodes_a_request_built_by_the_library() {
-    let req = Request::new(UselessArgs {
-        value: 15,
-        ..Default::default()
-    });
+    let req = Request::new(UselessArgs { value: 15, ..Default::default() });
     assert_eq!(req.header.size as usize, Op::Useless.request_size());
     let bytes = useless_bytes(15, 40);
     assert_eq!(
         decode_as_kernel(1, 40, &bytes),
-        Ok(Call::Useless(UselessArgs {
-            value: 15,
-            ..Default::default()
-        }))
+        Ok(Call::Useless(UselessArgs { value: 15, ..Default::default() }))
     );
 }
 
@@ -62,10 +56,7 @@ fn plan_checks_registers() {
 #[test]
 fn header_must_agree_with_registers() {
     let bytes = useless_bytes(1, 40);
-    assert_eq!(
-        decode_as_kernel(1, 48, &useless_bytes(1, 40)[..40]),
-        Err(Errno::EINVAL)
-    );
+    assert_eq!(decode_as_kernel(1, 48, &useless_bytes(1, 40)[..40]), Err(Errno::EINVAL));
     let mut other = bytes.clone();
     other[4] = 2;
     assert_eq!(decode_as_kernel(1, 40, &other), Err(Errno::EINVAL));
@@ -80,10 +71,7 @@ fn header_must_agree_with_registers() {
 fn sizes_follow_copy_struct_from_user() {
     // Older: the missing value reads as zero.
     let short = useless_bytes(9, 32);
-    assert_eq!(
-        decode_as_kernel(1, 32, &short),
-        Ok(Call::Useless(UselessArgs::default()))
-    );
+    assert_eq!(decode_as_kernel(1, 32, &short), Ok(Call::Useless(UselessArgs::default())));
     // Newer: a zero tail is fine, a non-zero one is E2BIG.
     let long = useless_bytes(9, 64);
     assert!(decode_as_kernel(1, 64, &long).is_ok());
@@ -109,12 +97,7 @@ fn request_addresses() {
 
 #[test]
 fn answers_round_trip() {
-    for r in [
-        Ok(0),
-        Ok(u64::MAX),
-        Err(Errno::EFAULT),
-        Err(Errno::EOVERFLOW),
-    ] {
+    for r in [Ok(0), Ok(u64::MAX), Err(Errno::EFAULT), Err(Errno::EOVERFLOW)] {
         let a = Answer::done(r);
         let bytes = a.to_bytes();
         let back = Answer {
@@ -125,31 +108,16 @@ fn answers_round_trip() {
         assert_eq!(back.result(), Some(r));
     }
     assert_eq!(Answer::default().result(), None, "pending");
-    let bogus = Answer {
-        value: 0,
-        errno: 5000,
-        state: Answer::DONE,
-    };
+    let bogus = Answer { value: 0, errno: 5000, state: Answer::DONE };
     assert_eq!(bogus.result(), None, "not an errno");
 }
 
 #[test]
 fn errno_decoding() {
     assert_eq!(Errno::from_syscall_return(0), Ok(0));
-    assert_eq!(
-        Errno::from_syscall_return(-14i64 as u64),
-        Err(Errno::EFAULT)
-    );
-    assert_eq!(
-        Errno::from_syscall_return(-4095i64 as u64)
-            .unwrap_err()
-            .raw(),
-        4095
-    );
-    assert_eq!(
-        Errno::from_syscall_return(-4096i64 as u64),
-        Ok(-4096i64 as u64)
-    );
+    assert_eq!(Errno::from_syscall_return(-14i64 as u64), Err(Errno::EFAULT));
+    assert_eq!(Errno::from_syscall_return(-4095i64 as u64).unwrap_err().raw(), 4095);
+    assert_eq!(Errno::from_syscall_return(-4096i64 as u64), Ok(-4096i64 as u64));
     assert_eq!(Errno::EFAULT.to_string(), "EFAULT (Bad address)");
     assert_eq!(format!("{:?}", Errno::ENOSYS), "Errno(ENOSYS)");
     assert_eq!(Errno::new(0), None);
@@ -179,11 +147,7 @@ fn decoder_never_panics() {
             }
         }
         let op = if next() % 4 == 0 { next() } else { 1 };
-        let size = if next() % 4 == 0 {
-            next() % 5000
-        } else {
-            len as u64
-        };
+        let size = if next() % 4 == 0 { next() % 5000 } else { len as u64 };
         let _ = decode_as_kernel(op, size, &bytes);
     }
 }
@@ -192,34 +156,16 @@ fn decoder_never_panics() {
 fn packed_plan_reads_the_next_request() {
     use ferrocall_abi::decode::packed_plan;
     let p = packed_plan(&useless_bytes(1, 40), 0x1000, 40).unwrap();
-    assert_eq!(
-        (p.op, p.size, p.copy_len, p.known),
-        (Op::Useless, 40, 40, 40)
-    );
+    assert_eq!((p.op, p.size, p.copy_len, p.known), (Op::Useless, 40, 40, 40));
     // An older (32-byte) and a newer (48-byte) request are planned like lone calls.
-    assert_eq!(
-        packed_plan(&useless_bytes(1, 32), 0x1000, 32).map(|p| p.copy_len),
-        Ok(32)
-    );
-    assert_eq!(
-        packed_plan(&useless_bytes(1, 48), 0x1000, 48).map(|p| p.copy_len),
-        Ok(40)
-    );
+    assert_eq!(packed_plan(&useless_bytes(1, 32), 0x1000, 32).map(|p| p.copy_len), Ok(32));
+    assert_eq!(packed_plan(&useless_bytes(1, 48), 0x1000, 48).map(|p| p.copy_len), Ok(40));
     // The next request would be misaligned.
-    assert_eq!(
-        packed_plan(&useless_bytes(1, 44), 0x1000, 44),
-        Err(Errno::EINVAL)
-    );
+    assert_eq!(packed_plan(&useless_bytes(1, 44), 0x1000, 44), Err(Errno::EINVAL));
     // It runs past the requests.
-    assert_eq!(
-        packed_plan(&useless_bytes(1, 40), 0x1000, 39),
-        Err(Errno::EINVAL)
-    );
+    assert_eq!(packed_plan(&useless_bytes(1, 40), 0x1000, 39), Err(Errno::EINVAL));
     // Fewer bytes than the size and operation fields.
-    assert_eq!(
-        packed_plan(&useless_bytes(1, 40)[..7], 0x1000, 40),
-        Err(Errno::EINVAL)
-    );
+    assert_eq!(packed_plan(&useless_bytes(1, 40)[..7], 0x1000, 40), Err(Errno::EINVAL));
     // No batch inside a batch; an unknown operation is ENOSYS, as for a lone call.
     for op in [Op::Batch, Op::PackedBatch] {
         let mut b = useless_bytes(1, 48);
@@ -230,12 +176,6 @@ fn packed_plan_reads_the_next_request() {
     b[4..8].copy_from_slice(&999u32.to_le_bytes());
     assert_eq!(packed_plan(&b, 0x1000, 40), Err(Errno::ENOSYS));
     // The address rules are `plan`'s.
-    assert_eq!(
-        packed_plan(&useless_bytes(1, 40), 0x1004, 40),
-        Err(Errno::EINVAL)
-    );
-    assert!(Op::ALL
-        .iter()
-        .filter(|op| op.is_batch())
-        .eq([Op::Batch, Op::PackedBatch].iter()));
+    assert_eq!(packed_plan(&useless_bytes(1, 40), 0x1004, 40), Err(Errno::EINVAL));
+    assert!(Op::ALL.iter().filter(|op| op.is_batch()).eq([Op::Batch, Op::PackedBatch].iter()));
 }

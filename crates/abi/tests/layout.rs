@@ -21,25 +21,15 @@ fn parse(text: &str) -> (Vec<String>, BTreeMap<u32, OpSnap>) {
     let mut fixed = Vec::new();
     let mut ops = BTreeMap::new();
     let mut current: Option<u32> = None;
-    for line in text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-    {
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         if let Some(rest) = line.strip_prefix("op ") {
             let parts: Vec<&str> = rest.split_whitespace().collect();
             let num: u32 = parts[0].parse().expect("op number");
-            let size = parts[2]
-                .strip_prefix("size=")
-                .and_then(|s| s.parse().ok())
-                .expect("op size");
+            let size =
+                parts[2].strip_prefix("size=").and_then(|s| s.parse().ok()).expect("op size");
             ops.insert(
                 num,
-                OpSnap {
-                    name: parts[1].to_string(),
-                    size,
-                    fields: Vec::new(),
-                    twin: None,
-                },
+                OpSnap { name: parts[1].to_string(), size, fields: Vec::new(), twin: None },
             );
             current = Some(num);
         } else if let Some(rest) = line.trim().strip_prefix("twin ") {
@@ -49,11 +39,7 @@ fn parse(text: &str) -> (Vec<String>, BTreeMap<u32, OpSnap>) {
             let (name, rest) = rest.split_once('@').expect("field@");
             let (offset, ty) = rest.split_once(':').expect("offset:type");
             let op = ops.get_mut(&current.expect("field before op")).expect("op");
-            op.fields.push((
-                name.to_string(),
-                offset.parse().expect("offset"),
-                ty.to_string(),
-            ));
+            op.fields.push((name.to_string(), offset.parse().expect("offset"), ty.to_string()));
         } else {
             fixed.push(line.to_string());
         }
@@ -80,10 +66,8 @@ fn incompatibilities(old: &str, new: &str) -> Vec<String> {
             continue;
         };
         if new_op.name != old_op.name {
-            problems.push(format!(
-                "operation {num} was renamed {} -> {}",
-                old_op.name, new_op.name
-            ));
+            problems
+                .push(format!("operation {num} was renamed {} -> {}", old_op.name, new_op.name));
         }
         if new_op.size < old_op.size {
             problems.push(format!(
@@ -134,10 +118,7 @@ fn incompatibilities(old: &str, new: &str) -> Vec<String> {
         }
         let old_args_end = old_op.size.saturating_sub(32);
         for (name, offset, _) in &new_op.fields {
-            let known = old_op
-                .fields
-                .iter()
-                .any(|(n, o, _)| n == name || o == offset);
+            let known = old_op.fields.iter().any(|(n, o, _)| n == name || o == offset);
             if !known && *offset < old_args_end {
                 problems.push(format!(
                     "{}: new field `{name}` at offset {offset} is not appended",
@@ -149,10 +130,8 @@ fn incompatibilities(old: &str, new: &str) -> Vec<String> {
     let old_max = old_ops.keys().max().copied().unwrap_or(0);
     for (num, op) in &new_ops {
         if !old_ops.contains_key(num) && *num < old_max {
-            problems.push(format!(
-                "new operation {num} ({}) is not appended after {old_max}",
-                op.name
-            ));
+            problems
+                .push(format!("new operation {num} ({}) is not appended after {old_max}", op.name));
         }
     }
     problems
@@ -193,9 +172,7 @@ fn detects_a_moved_field() {
     let moved = "op 1 Useless size=40\n  field pad0@0:pad32\n  field value@4:u32\n";
     let problems = incompatibilities(old, moved);
     assert!(
-        problems
-            .iter()
-            .any(|p| p.contains("`value` moved from offset 0 to 4")),
+        problems.iter().any(|p| p.contains("`value` moved from offset 0 to 4")),
         "{problems:?}"
     );
 }
@@ -216,9 +193,7 @@ fn detects_renumbering_and_removal() {
     let new = "op 1 Useless size=40\nop 3 GetPid size=32\n";
     let problems = incompatibilities(old, new);
     assert!(
-        problems
-            .iter()
-            .any(|p| p.contains("operation 2 (GetPid) was removed")),
+        problems.iter().any(|p| p.contains("operation 2 (GetPid) was removed")),
         "{problems:?}"
     );
 }
@@ -239,9 +214,7 @@ fn a_legacy_twin_once_given_stays() {
     let changed = "op 2 GetPid size=32\n  twin 110 getppid()\n";
     let problems = incompatibilities(old, changed);
     assert!(
-        problems
-            .iter()
-            .any(|p| p.contains("legacy twin `39 getpid()` changed")),
+        problems.iter().any(|p| p.contains("legacy twin `39 getpid()` changed")),
         "{problems:?}"
     );
     let lost = "op 2 GetPid size=32\n";
