@@ -1,9 +1,9 @@
 //! The kernel's decoding rules, tested on the host: the handler runs exactly these
 //! functions on the bytes it copied in.
 
-use ferrocall_abi::decode::check_unknown_tail;
+use ferrocall_abi::decode::decode_request;
 use ferrocall_abi::ops::UselessArgs;
-use ferrocall_abi::{decode, is_request_address, plan, Answer, Call, Errno, Op, Request};
+use ferrocall_abi::{is_request_address, plan, Answer, Call, Errno, Op, Request};
 
 fn useless_bytes(value: u32, size: u32) -> Vec<u8> {
     let mut b = Vec::new();
@@ -18,14 +18,7 @@ fn useless_bytes(value: u32, size: u32) -> Vec<u8> {
 }
 
 fn decode_as_kernel(op: u64, size: u64, bytes: &[u8]) -> Result<Call, Errno> {
-    let p = plan(op, size, 0x1000)?;
-    let mut known = vec![0u8; p.op.request_size()];
-    let n = p.copy_len.min(bytes.len());
-    known[..n].copy_from_slice(&bytes[..n]);
-    if bytes.len() > p.copy_len {
-        check_unknown_tail(&bytes[p.copy_len..])?;
-    }
-    decode(&p, &known)
+    decode_request(&plan(op, size, 0x1000)?, bytes)
 }
 
 #[test]

@@ -105,11 +105,6 @@ impl Support {
         };
         self.choice.store(raw, Ordering::Relaxed);
     }
-
-    /// Whether a call that cannot be made as a typed call may be made as its legacy twin.
-    fn may_fall_back(&self) -> bool {
-        !matches!(self.choice(), Backend::TypedOnly | Backend::Typed)
-    }
 }
 
 /// How the wrappers reach the kernel. [`set_backend`](crate::set_backend) chooses;
@@ -271,11 +266,12 @@ pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
     op: u32,
     size: u32,
 ) -> u64 {
-    let support = kernel.support();
-    if support.choice() != Backend::Legacy && typed_enabled(kernel).is_ok() {
+    let choice = kernel.support().choice();
+    let may_fall_back = !matches!(choice, Backend::TypedOnly | Backend::Typed);
+    if choice != Backend::Legacy && typed_enabled(kernel).is_ok() {
         // SAFETY: the caller's guarantee, and typed calls are enabled.
         let ret = unsafe { kernel.typed_call(request, op, size) };
-        if ret as i64 >= 0 || !support.may_fall_back() {
+        if ret as i64 >= 0 || !may_fall_back {
             return ret;
         }
         // SAFETY: the answer slot lies within the request, which is aligned for it.
@@ -290,7 +286,7 @@ pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
         }
         // Refused before it ran (a seccomp filter, or an operation this kernel does not
         // know): make the legacy twin, which the filter judges by its own rules.
-    } else if !support.may_fall_back() {
+    } else if !may_fall_back {
         return Errno::ENOSYS.to_syscall_return() as u64;
     }
     // SAFETY: the caller's guarantee.
@@ -326,15 +322,7 @@ unsafe fn emulate<K: Kernel + ?Sized>(kernel: &K, request: *mut u8, op: u32, siz
     // SAFETY: the caller guarantees `size` bytes at `request` are valid for reads, and
     // `plan.size` is `size`.
     let bytes = unsafe { core::slice::from_raw_parts(request.cast_const(), plan.size) };
-    let mut known = [0u8; ops::MAX_KNOWN_REQUEST_SIZE];
-    let (Some(head), Some(to)) = (bytes.get(..plan.copy_len), known.get_mut(..plan.copy_len))
-    else {
-        return errno(Errno::EINVAL);
-    };
-    to.copy_from_slice(head);
-    let tail = abi::decode::check_unknown_tail(bytes.get(plan.copy_len..).unwrap_or(&[]));
-    let call = match tail.and_then(|()| abi::decode(&plan, known.get(..plan.known).unwrap_or(&[])))
-    {
+    let call = match abi::decode::decode_request(&plan, bytes) {
         Ok(call) => call,
         Err(e) => return errno(e),
     };
@@ -346,13 +334,14 @@ unsafe fn emulate<K: Kernel + ?Sized>(kernel: &K, request: *mut u8, op: u32, siz
         };
         // SAFETY: the twin's arguments are the request's fields, which name only buffers
         // the caller guarantees for what the operation (and so its twin) does with them.
-        let ret = unsafe { kernel.legacy_call(nr, &args.regs) };
-        let mut answer = Answer::done(Errno::from_syscall_return(ret));
-        if let (Call::GetCwd(_), Err(Errno::ERANGE)) = (call, Errno::from_syscall_return(ret)) {
+        let result = Errno::from_syscall_return(unsafe { kernel.legacy_call(nr, &args.regs) });
+        match (call, result) {
             // The typed call says how much room the path needs; getcwd() does not.
-            answer = Answer::error_with(Errno::ERANGE, getcwd_len(kernel, nr));
+            (Call::GetCwd(_), Err(Errno::ERANGE)) => {
+                Answer::error_with(Errno::ERANGE, getcwd_len(kernel, nr))
+            }
+            _ => Answer::done(result),
         }
-        answer
     };
     // SAFETY: the caller guarantees the answer slot is valid for writes; it is aligned.
     unsafe {

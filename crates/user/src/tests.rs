@@ -74,10 +74,7 @@ impl FakeKernel {
 
     fn handle(&self, op: u32, size: u32, bytes: &mut [u8]) -> Result<(), Errno> {
         let plan = abi::plan(u64::from(op), u64::from(size), bytes.as_ptr() as u64)?;
-        let mut known = std::vec![0u8; plan.op.request_size()];
-        known[..plan.copy_len].copy_from_slice(&bytes[..plan.copy_len]);
-        abi::decode::check_unknown_tail(&bytes[plan.copy_len..])?;
-        let answer = abi::decode(&plan, &known)?.dispatch(&mut FakeCalls(self))?;
+        let answer = abi::decode::decode_request(&plan, bytes)?.dispatch(&mut FakeCalls(self))?;
         let at = abi::Request::<()>::ANSWER_OFFSET;
         bytes[at..at + 16].copy_from_slice(&answer.to_bytes());
         match answer.result() {

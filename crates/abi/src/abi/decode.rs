@@ -10,7 +10,7 @@ use core::mem::offset_of;
 
 use super::errno::Errno;
 use super::layout::{Field, Header, Request};
-use super::ops::{Call, Op};
+use super::ops::{Call, Op, MAX_KNOWN_REQUEST_SIZE};
 use super::{MAX_REQUEST_SIZE, REQUEST_ALIGN};
 
 /// What the kernel must copy in for a call, decided from the registers alone.
@@ -105,6 +105,23 @@ pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
         .get(Request::<()>::ARGS_OFFSET..)
         .ok_or(Errno::EINVAL)?;
     Call::decode_args(plan.op, args)
+}
+
+/// Decodes a whole request already in the decoder's own memory (`bytes`, the request's
+/// `plan.size` bytes), by the rules the kernel applies to its copy: the part this ABI knows,
+/// zero-extended when the request is older and shorter, then [`decode`]; a newer request's
+/// unknown tail must be zero ([`check_unknown_tail`]). For code that holds the request
+/// itself: the user library's legacy backend and its fake kernel (the kernel copies from
+/// user memory instead, a chunk at a time).
+pub fn decode_request(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
+    let mut known = [0u8; MAX_KNOWN_REQUEST_SIZE];
+    let head = bytes.get(..plan.copy_len).ok_or(Errno::EINVAL)?;
+    known
+        .get_mut(..plan.copy_len)
+        .ok_or(Errno::EINVAL)?
+        .copy_from_slice(head);
+    check_unknown_tail(bytes.get(plan.copy_len..plan.size).ok_or(Errno::EINVAL)?)?;
+    decode(plan, known.get(..plan.known).ok_or(Errno::EINVAL)?)
 }
 
 /// Checks a chunk of the part of a request that this ABI does not know: it must be zero,
