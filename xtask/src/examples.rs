@@ -9,20 +9,14 @@ use std::process::Command;
 
 use crate::util::{self, Error, Result, Workspace};
 
-/// One check (its `PASS`/`FAIL` line is printed as it ends): what went wrong, if anything.
-pub struct Check {
-    /// `None` when it passed.
-    pub failure: Option<String>,
-}
-
 /// The uid this process runs as (the owner of `/proc/self`).
 fn uid() -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
     fs::metadata("/proc/self").ok().map(|m| m.uid())
 }
 
-/// Runs every check, printing `PASS`/`FAIL` lines; returns them for the counts.
-pub fn run(ws: &Workspace) -> Vec<Check> {
+/// Runs every check; returns each one's name and result.
+pub fn run(ws: &Workspace) -> Vec<(String, std::result::Result<(), String>)> {
     util::step("host", "the library's examples and the README's usage example, on this kernel");
     let mut checks = Vec::new();
     // A working directory with a long name, so that the getcwd example must grow its buffer.
@@ -46,25 +40,16 @@ pub fn run(ws: &Workspace) -> Vec<Check> {
         .args(["run", "-q", "--manifest-path"])
         .arg(ws.root.join("Cargo.toml"))
         .args(["-p", "ferrocall", "--example", name]);
-        let failure = match output_of(&mut cmd) {
-            Ok(out) => wants
-                .iter()
-                .find(|want| !out.lines().any(|l| l.trim_end() == **want || l.contains(*want)))
-                .map(|want| format!("its output lacks `{want}`:\n{out}")),
-            Err(e) => Some(e.0),
-        };
-        checks.push(report(format!("example {name}"), failure));
+        let result = output_of(&mut cmd).map_err(|e| e.0).and_then(|out| {
+            match wants.iter().find(|want| !out.contains(**want)) {
+                None => Ok(()),
+                Some(want) => Err(format!("its output lacks `{want}`:\n{out}")),
+            }
+        });
+        checks.push((format!("example {name}"), result));
     }
-    checks.push(report("README usage example".into(), readme_example(ws).err().map(|e| e.0)));
+    checks.push(("README usage example".into(), readme_example(ws).map_err(|e| e.0)));
     checks
-}
-
-fn report(name: String, failure: Option<String>) -> Check {
-    match &failure {
-        None => println!("PASS {name}"),
-        Some(why) => println!("FAIL {name}: {why}"),
-    }
-    Check { failure }
 }
 
 /// Runs `cmd`, returning its standard output; an error with both outputs if it fails.

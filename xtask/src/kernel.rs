@@ -87,8 +87,7 @@ pub fn build(ws: &Workspace, line: Line, variant: Variant) -> Result<PathBuf> {
         return Ok(image);
     }
     let base = ws.target().join("kernel");
-    let src = base.join(format!("src-{}-{}", line.name, variant.tree()));
-    let out = base.join(format!("build-{}-{}", line.name, variant.name()));
+    let (src, out) = folders(ws, line, variant);
     fs::create_dir_all(&base)?;
 
     let repo = series::pristine_repo(ws, line)?;
@@ -106,6 +105,16 @@ pub fn build(ws: &Workspace, line: Line, variant: Variant) -> Result<PathBuf> {
     configure(ws, line, variant, &src, &out)?;
     make(&src, &out, line, variant)?;
     Ok(out.join("arch/x86/boot/bzImage"))
+}
+
+/// The source tree and the build folder of `variant` of `line`, under `target/kernel/`
+/// (the debug kernel builds from the patched tree).
+fn folders(ws: &Workspace, line: Line, variant: Variant) -> (PathBuf, PathBuf) {
+    let base = ws.target().join("kernel");
+    (
+        base.join(format!("src-{}-{}", line.name, variant.tree())),
+        base.join(format!("build-{}-{}", line.name, variant.name())),
+    )
 }
 
 /// The kernel version of a source tree, from its Makefile (`6.12.117`).
@@ -379,9 +388,7 @@ fn is_build_step(line: &str) -> bool {
 /// `Ok(Err(report))` when a check finds something.
 pub fn rust_checks(ws: &Workspace, line: Line) -> Result<std::result::Result<(), String>> {
     build(ws, line, Variant::Ferrocall)?;
-    let base = ws.target().join("kernel");
-    let src = base.join(format!("src-{}-{}", line.name, Variant::Ferrocall.tree()));
-    let out = base.join(format!("build-{}-{}", line.name, Variant::Ferrocall.name()));
+    let (src, out) = folders(ws, line, Variant::Ferrocall);
     let mut report = String::new();
     let fmt = make_cmd(&src, &out, line, Variant::Ferrocall).arg("rustfmtcheck").output()?;
     if !fmt.status.success() {
@@ -412,9 +419,8 @@ pub fn rust_checks(ws: &Workspace, line: Line) -> Result<std::result::Result<(),
 /// users to: `Ok(Err(report))` unless it makes a `linux-image` package holding the kernel.
 pub fn debian_package(ws: &Workspace, line: Line) -> Result<std::result::Result<(), String>> {
     build(ws, line, Variant::Ferrocall)?;
+    let (src, out) = folders(ws, line, Variant::Ferrocall);
     let base = ws.target().join("kernel");
-    let src = base.join(format!("src-{}-{}", line.name, Variant::Ferrocall.tree()));
-    let out = base.join(format!("build-{}-{}", line.name, Variant::Ferrocall.name()));
     // The packages land beside the build folder; start from none.
     let is_image = |p: &Path| {
         let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -199,58 +199,32 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
         return test_filtered(&ws, lines[0], &name);
     }
     util::step("host", "cargo test --workspace");
-    let host = util::cargo_test(&ws)?;
+    let mut host = util::cargo_test(&ws)?;
     // The library as a user meets it: its examples and the README's usage example.
-    let examples = examples::run(&ws);
-    let examples_failed = examples.iter().filter(|c| c.failure.is_some()).count();
-    let host = util::Counts {
-        passed: host.passed + examples.len() - examples_failed,
-        failed: host.failed + examples_failed,
-        ok: host.ok && examples_failed == 0,
-    };
-    // The series that gets built must be the one its sources generate.
-    let series_current = series::patches(&ws, true);
-    if let Err(e) = &series_current {
-        eprintln!("xtask: error: {e}");
+    for (name, result) in examples::run(&ws) {
+        host.record(&name, result);
     }
-    let host = util::Counts {
-        passed: host.passed + usize::from(series_current.is_ok()),
-        failed: host.failed + usize::from(series_current.is_err()),
-        ok: host.ok && series_current.is_ok(),
-    };
+    // The series that gets built must be the one its sources generate.
+    host.record(
+        "the kernel patch series are what their sources generate",
+        series::patches(&ws, true).map(drop).map_err(|e| e.0),
+    );
     // Kernel style: checkpatch.pl --strict of each line's own tree, on each of its patches.
-    let mut style = (0, 0);
     for &line in &lines {
         util::step(
             "patches",
             &format!("scripts/checkpatch.pl --strict on kernel/patches/{}", line.name),
         );
-        match series::checkpatch(&ws, line)? {
-            Ok(()) => {
-                println!("PASS checkpatch --strict, Linux {}", line.name);
-                style.0 += 1;
-            }
-            Err(report) => {
-                println!("FAIL checkpatch --strict, Linux {}:\n{report}", line.name);
-                style.1 += 1;
-            }
-        }
+        host.record(
+            &format!("checkpatch --strict, Linux {}", line.name),
+            series::checkpatch(&ws, line)?,
+        );
     }
-    let host = util::Counts {
-        passed: host.passed + style.0,
-        failed: host.failed + style.1,
-        ok: host.ok && style.1 == 0,
-    };
     // The published crates must package, pass their tests as packaged, and publish.
-    let packaging = package::check(&ws);
-    let host = util::Counts {
-        passed: host.passed + packaging.passed,
-        failed: host.failed + packaging.failed,
-        ok: host.ok && packaging.ok,
-    };
+    host.add(&package::check(&ws));
     let bins = guest::build(&ws)?;
     let initrd = guest::initramfs(&ws, &bins)?;
-    let mut guest = qemu::GuestCounts { passed: 0, failed: 0 };
+    let mut guest = util::Counts::default();
     let mut per_line = Vec::new();
     let mut clean = true;
     // The debug kernel on the LTS line only: KASAN with Rust needs an LLVM build, which 7.3
@@ -262,7 +236,7 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
     }
     for &line in &lines {
         let debug = if debug_kernel && line == debug_line { DEBUG_RUNS } else { &[] };
-        let mut counts_of_line = qemu::GuestCounts { passed: 0, failed: 0 };
+        let mut counts_of_line = util::Counts::default();
         for (variant, what, command, timeout) in GUEST_RUNS.iter().chain(debug) {
             let image = kernel::build(&ws, line, *variant)?;
             util::step(
@@ -271,9 +245,7 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
             );
             let boot =
                 qemu::boot(&ws, &image, &initrd, command, qemu::Show::GuestOutput, *timeout)?;
-            let counts = boot.count_tests();
-            counts_of_line.passed += counts.passed;
-            counts_of_line.failed += counts.failed;
+            counts_of_line.add(&boot.count_tests());
             clean &= boot.report();
         }
         // The kernel's own Rust checks of the handler, in this line's patched tree (after
@@ -282,30 +254,17 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
             "kernel",
             &format!("make rustfmtcheck and CLIPPY=1 on the handler (Linux {})", line.name),
         );
-        match kernel::rust_checks(&ws, line)? {
-            Ok(()) => {
-                println!("PASS kernel Rust checks, Linux {}", line.name);
-                counts_of_line.passed += 1;
-            }
-            Err(report) => {
-                println!("FAIL kernel Rust checks, Linux {}:\n{report}", line.name);
-                counts_of_line.failed += 1;
-            }
-        }
+        counts_of_line.record(
+            &format!("kernel Rust checks, Linux {}", line.name),
+            kernel::rust_checks(&ws, line)?,
+        );
         // The Debian package docs/install.md tells users to build.
         util::step("kernel", &format!("make bindeb-pkg (Linux {})", line.name));
-        match kernel::debian_package(&ws, line)? {
-            Ok(()) => {
-                println!("PASS make bindeb-pkg, Linux {}", line.name);
-                counts_of_line.passed += 1;
-            }
-            Err(report) => {
-                println!("FAIL make bindeb-pkg, Linux {}:\n{report}", line.name);
-                counts_of_line.failed += 1;
-            }
-        }
-        guest.passed += counts_of_line.passed;
-        guest.failed += counts_of_line.failed;
+        counts_of_line.record(
+            &format!("make bindeb-pkg, Linux {}", line.name),
+            kernel::debian_package(&ws, line)?,
+        );
+        guest.add(&counts_of_line);
         per_line.push((line, counts_of_line));
     }
 

@@ -18,8 +18,8 @@ use crate::util::{self, Counts, Error, Result, Workspace};
 /// has `publish = false`.
 pub const PUBLISHED: &[&str] = &["ferrocall-abi", "ferrocall"];
 
-/// Runs the packaging checks, showing a line per check and, for a failed one, why; returns
-/// how many passed and failed.
+/// Runs the packaging checks, showing a `PASS`/`FAIL` line per check and, for a failed one,
+/// why; returns how many passed and failed.
 pub fn check(ws: &Workspace) -> Counts {
     util::step("host", "packaging: cargo package, the packages' tests, cargo publish --dry-run");
     let mut package = vec!["package".to_string()];
@@ -27,7 +27,8 @@ pub fn check(ws: &Workspace) -> Counts {
         package.extend(["-p".to_string(), name.to_string()]);
     }
     package.push("--allow-dirty".into());
-    let packaged = run_check("the published crates package and build from their packages", || {
+    let mut counts = Counts::default();
+    let packaged = (|| {
         // The packages tested next must be these, not older ones.
         for file in crate_files(ws) {
             if file.exists() {
@@ -35,38 +36,21 @@ pub fn check(ws: &Workspace) -> Counts {
             }
         }
         cargo(ws, &package)
-    });
-    let tested = run_check("the packaged crates pass their own tests", || {
-        if packaged {
-            test_packages(ws)
-        } else {
-            Err(Error("not run: cargo package failed".into()))
-        }
-    });
-    let published = run_check("cargo publish --workspace --dry-run accepts them", || {
-        cargo(ws, &["publish", "--workspace", "--dry-run", "--allow-dirty"].map(String::from))
-    });
-    let results = [packaged, tested, published];
-    let passed = results.iter().filter(|ok| **ok).count();
-    let failed = results.len() - passed;
-    Counts { passed, failed, ok: failed == 0 }
-}
-
-/// Runs one check, showing its outcome; returns whether it passed.
-fn run_check(what: &str, check: impl FnOnce() -> Result<()>) -> bool {
-    print!("packaging: {what} ... ");
-    let _ = std::io::Write::flush(&mut std::io::stdout());
-    match check() {
-        Ok(()) => {
-            println!("ok");
-            true
-        }
-        Err(e) => {
-            println!("FAILED");
-            eprintln!("xtask: error: packaging: {what}: {e}");
-            false
-        }
+    })();
+    let tested = match &packaged {
+        Ok(()) => test_packages(ws),
+        Err(_) => Err(Error("not run: cargo package failed".into())),
+    };
+    let published =
+        cargo(ws, &["publish", "--workspace", "--dry-run", "--allow-dirty"].map(String::from));
+    for (what, result) in [
+        ("the published crates package and build from their packages", packaged),
+        ("the packaged crates pass their own tests", tested),
+        ("cargo publish --workspace --dry-run accepts them", published),
+    ] {
+        counts.record(&format!("packaging: {what}"), result.map_err(|e| e.0));
     }
+    counts
 }
 
 /// Runs `cargo <args>` in the workspace, quietly; an error shows its output, and says when

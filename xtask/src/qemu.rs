@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::util::{self, Error, Result, Workspace};
+use crate::util::{self, Counts, Error, Result, Workspace};
 
 /// The line the guest's init prints last.
 const VERDICT: &str = "ferrocall-guest-exit:";
@@ -183,14 +183,6 @@ fn image_name(image: &Path) -> String {
         .unwrap_or_else(|| "kernel".into())
 }
 
-/// Counts of the guest test suite.
-pub struct GuestCounts {
-    /// `PASS` lines.
-    pub passed: usize,
-    /// `FAIL` lines.
-    pub failed: usize,
-}
-
 impl Boot {
     /// Whether the guest ran to its verdict with exit code 0 and the kernel stayed clean;
     /// prints what went wrong otherwise, with the last serial lines.
@@ -232,7 +224,7 @@ impl Boot {
     /// Counts the guest suite's `PASS name` and `FAIL name: why` lines.
     /// The tests' results: `PASS`/`FAIL` lines of the guest programs, and the TAP lines
     /// (`ok 3 …`, `not ok 3 …`) of the kernel selftest.
-    pub fn count_tests(&self) -> GuestCounts {
+    pub fn count_tests(&self) -> Counts {
         let tap = |line: &str, prefix: &str| {
             line.strip_prefix(prefix).is_some_and(|rest| {
                 let number: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -244,7 +236,7 @@ impl Boot {
         let passed = self.lines.iter().filter(|l| l.starts_with("PASS ") || tap(l, "ok ")).count();
         let failed =
             self.lines.iter().filter(|l| l.starts_with("FAIL ") || tap(l, "not ok ")).count();
-        GuestCounts { passed, failed }
+        Counts { passed, failed, ok: failed == 0 }
     }
 }
 

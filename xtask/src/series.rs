@@ -164,13 +164,8 @@ pub fn patch_dir(ws: &Workspace, line: Line) -> PathBuf {
 /// The commits of a line's series, in order.
 pub fn commits(ws: &Workspace, line: Line) -> Result<Vec<CommitSpec>> {
     let dir = spec_dir(ws, line);
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+    files_ending(&dir, "commit")
         .map_err(|e| Error(format!("{}: {e}", dir.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "commit"))
-        .collect();
-    files.sort();
-    files
         .iter()
         .map(|p| {
             let text = fs::read_to_string(p).map_err(|e| Error(format!("{}: {e}", p.display())))?;
@@ -208,13 +203,18 @@ pub fn added_files(ws: &Workspace, spec: &CommitSpec) -> Result<Vec<(String, Pat
 /// The committed patches of a line, in order.
 pub fn committed(ws: &Workspace, line: Line) -> Result<Vec<PathBuf>> {
     let dir = patch_dir(ws, line);
-    let mut patches: Vec<PathBuf> = fs::read_dir(&dir)
-        .map_err(|e| Error(format!("{}: {e} (run cargo xtask patches)", dir.display())))?
+    files_ending(&dir, "patch")
+        .map_err(|e| Error(format!("{}: {e} (run cargo xtask patches)", dir.display())))
+}
+
+/// The files of `dir` with the extension `ext`, in name order.
+fn files_ending(dir: &Path, ext: &str) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
         .collect();
-    patches.sort();
-    Ok(patches)
+    files.sort();
+    Ok(files)
 }
 
 pub fn file_name(p: &Path) -> String {

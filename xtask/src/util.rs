@@ -133,7 +133,7 @@ pub fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
 }
 
 /// Counts of a test run.
-#[derive(Default, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Counts {
     /// Tests that passed.
     pub passed: usize,
@@ -141,6 +141,38 @@ pub struct Counts {
     pub failed: usize,
     /// Whether the runner itself succeeded.
     pub ok: bool,
+}
+
+impl Default for Counts {
+    /// No test yet, and nothing wrong.
+    fn default() -> Self {
+        Counts { passed: 0, failed: 0, ok: true }
+    }
+}
+
+impl Counts {
+    /// Adds one check `name` that ended with `result`, printing its `PASS`/`FAIL` line (with
+    /// the report of a failure).
+    pub fn record(&mut self, name: &str, result: std::result::Result<(), String>) {
+        match result {
+            Ok(()) => {
+                println!("PASS {name}");
+                self.passed += 1;
+            }
+            Err(why) => {
+                println!("FAIL {name}: {why}");
+                self.failed += 1;
+                self.ok = false;
+            }
+        }
+    }
+
+    /// Adds the counts of `other`.
+    pub fn add(&mut self, other: &Counts) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.ok &= other.ok;
+    }
 }
 
 /// Runs `cargo test --workspace`, showing its output, and adds up its `test result:` lines.
