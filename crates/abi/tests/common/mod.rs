@@ -218,7 +218,6 @@ pub fn uapi_section() -> String {
                 FieldType::U64 => "__u64",
                 FieldType::I64 => "__s64",
                 FieldType::UserBuf | FieldType::UserBufMut => "struct ferrocall_buf",
-                other => panic!("no C type for {other:?}"),
             };
             let note = match f.ty {
                 FieldType::Pad32 => "\t/* zero */",

@@ -213,10 +213,23 @@ pub(crate) fn traced(
 }
 
 /// The current directory from the legacy `getcwd`, with its NUL.
-pub(crate) fn legacy_getcwd() -> Result<Vec<u8>, String> {
+fn legacy_getcwd() -> Result<Vec<u8>, String> {
     let mut buf = vec![0u8; 4096];
     let n = syscall(nr::GETCWD, [buf.as_mut_ptr() as u64, 4096, 0, 0, 0, 0])
         .map_err(|e| e.to_string())?;
     buf.truncate(n as usize);
     Ok(buf)
+}
+
+/// `ferrocall::getcwd` answers the legacy `getcwd`'s path, and says how much room it needs
+/// when the buffer is too small or empty.
+pub(crate) fn getcwd_answers_as_legacy() -> Outcome {
+    let want = legacy_getcwd()?;
+    let mut buf = [0u8; 256];
+    let got = ferrocall::getcwd(&mut buf).map(|n| buf[..n].to_vec());
+    expect_eq("getcwd", got, Ok(want.clone()))?;
+    let mut small = vec![0u8; want.len() - 1];
+    let too_small = Err(ferrocall::FillError::TooSmall(want.len()));
+    expect_eq("getcwd, too small", ferrocall::getcwd(&mut small), too_small)?;
+    expect_eq("getcwd, empty", ferrocall::getcwd(&mut []), too_small)
 }
