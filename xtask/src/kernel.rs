@@ -76,16 +76,6 @@ impl Variant {
 
 /// Builds the kernel `variant` of `line` and returns the path of its `bzImage`.
 pub fn build(ws: &Workspace, line: Line, variant: Variant) -> Result<PathBuf> {
-    // Kernels built elsewhere (`<dir>/<variant>.bzImage`): for running the guest suites
-    // again while another change to the kernel is in progress.
-    if let Some(dir) = std::env::var_os("FERROCALL_PREBUILT_KERNELS") {
-        let image = Path::new(&dir).join(format!("{}-{}.bzImage", line.name, variant.name()));
-        if !image.exists() {
-            bail!("FERROCALL_PREBUILT_KERNELS is set but {} does not exist", image.display());
-        }
-        util::step("kernel", &format!("using the prebuilt {}", image.display()));
-        return Ok(image);
-    }
     let base = ws.target().join("kernel");
     let (src, out) = folders(ws, line, variant);
     fs::create_dir_all(&base)?;
