@@ -29,11 +29,9 @@ pub fn check(ws: &Workspace) -> Counts {
     package.push("--allow-dirty".into());
     let mut counts = Counts::default();
     let packaged = (|| {
-        // The packages tested next must be these, not older ones.
-        for file in crate_files(ws) {
-            if file.exists() {
-                fs::remove_file(&file)?;
-            }
+        // The packages tested next, and what they are built against, must be these.
+        if target(ws).exists() {
+            fs::remove_dir_all(target(ws))?;
         }
         cargo(ws, &package)
     })();
@@ -58,7 +56,7 @@ pub fn check(ws: &Workspace) -> Counts {
 fn cargo(ws: &Workspace, args: &[String]) -> Result<()> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     // Under target/ whatever CARGO_TARGET_DIR says: that is where the packages are looked for.
-    cmd.args(args).arg("--target-dir").arg(ws.target());
+    cmd.args(args).arg("--target-dir").arg(target(ws));
     cmd.args(["--color", "never"]).current_dir(&ws.root);
     let out =
         cmd.output().map_err(|e| Error(format!("cannot start `{}`: {e}", util::show(&cmd))))?;
@@ -87,7 +85,7 @@ fn cargo(ws: &Workspace, args: &[String]) -> Result<()> {
 /// there to read.
 fn test_packages(ws: &Workspace) -> Result<()> {
     let version = VERSION;
-    let packages = ws.target().join("package");
+    let packages = target(ws).join("package");
     let dir = packages.join("check");
     if dir.exists() {
         fs::remove_dir_all(&dir)?;
@@ -128,12 +126,20 @@ fn test_packages(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+/// The target folder of the packaging checks, apart from the workspace's: cargo takes the
+/// packaged `ferrocall-abi` for a registry crate, which it never rebuilds once built, so a
+/// check in the workspace's folder would verify `ferrocall` against an older build of it.
+/// Emptied before each run.
+fn target(ws: &Workspace) -> PathBuf {
+    ws.target().join("packaging")
+}
+
 /// The version of the published crates: the workspace's, as xtask's.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The `.crate` files `cargo package` writes, one per [`PUBLISHED`] crate.
 fn crate_files(ws: &Workspace) -> Vec<PathBuf> {
-    let packages = ws.target().join("package");
+    let packages = target(ws).join("package");
     PUBLISHED.iter().map(|name| packages.join(format!("{name}-{VERSION}.crate"))).collect()
 }
 
