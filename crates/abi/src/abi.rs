@@ -29,8 +29,20 @@ pub use layout::{
 pub use ops::{BatchEntry, Call, Handler, Op, ProbeEntry, ProbeHeader, Twin, TwinArgs};
 
 /// The version of this ABI, returned by the opt-in. It only grows; a program built for
-/// version `n` works on every kernel that reports `n` or more.
-pub const ABI_VERSION: u32 = 1;
+/// version `n` works on every kernel that reports `n` or more, and a library may use what a
+/// later version adds only where the kernel reports it.
+///
+/// - 1: typed calls answered in place; every lone call seen as `ferrocall(op, size, request)`.
+/// - 2: a lone call of an operation with a legacy twin is presented to ptrace, seccomp, audit
+///   and the syscall tracepoints as that twin, and runs as it; such a call may ask for its
+///   answer in registers ([`Header::ANSWER_IN_REGISTERS`]).
+pub const ABI_VERSION: u32 = 2;
+
+/// The oldest ABI version a library built from this crate works with.
+pub const MIN_ABI_VERSION: u32 = 1;
+
+/// The first ABI version whose kernels take [`Header::ANSWER_IN_REGISTERS`].
+pub const ANSWER_IN_REGISTERS_SINCE: u32 = 2;
 
 /// The `prctl()` option that enables typed calls for the calling address space.
 ///

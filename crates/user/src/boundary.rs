@@ -199,7 +199,7 @@ const PRCTL: u64 = 157;
 #[inline(never)]
 pub(crate) fn enable_now<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno> {
     let version = match Errno::from_syscall_return(kernel.prctl_enable()) {
-        Ok(v) if v >= u64::from(abi::ABI_VERSION) && v < u64::from(Support::UNSUPPORTED) => {
+        Ok(v) if v >= u64::from(abi::MIN_ABI_VERSION) && v < u64::from(Support::UNSUPPORTED) => {
             v as u32
         }
         _ => Support::UNSUPPORTED,
@@ -268,30 +268,93 @@ pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
 ) -> u64 {
     let choice = kernel.support().choice();
     let may_fall_back = !matches!(choice, Backend::TypedOnly | Backend::Typed);
-    if choice != Backend::Legacy && typed_enabled(kernel).is_ok() {
-        // SAFETY: the caller's guarantee, and typed calls are enabled.
-        let ret = unsafe { kernel.typed_call(request, op, size) };
-        if ret as i64 >= 0 || !may_fall_back {
-            return ret;
+    if choice != Backend::Legacy {
+        if let Ok(version) = typed_enabled(kernel) {
+            let twin = Op::from_raw(op.into()).and_then(Op::twin);
+            if let Some(twin) = twin.filter(|_| version >= abi::ANSWER_IN_REGISTERS_SINCE) {
+                // SAFETY: the caller's guarantee.
+                let ret = unsafe { call_answer_in_registers(kernel, request, op, size, twin.nr) };
+                if !(may_fall_back && ret == Errno::ENOSYS.to_syscall_return() as u64) {
+                    return ret;
+                }
+                // ENOSYS: an operation this kernel does not know; its twin may still be.
+            } else {
+                // SAFETY: the caller's guarantee, and typed calls are enabled.
+                let ret = unsafe { kernel.typed_call(request, op, size) };
+                if ret as i64 >= 0 || !may_fall_back {
+                    return ret;
+                }
+                // SAFETY: the answer slot lies within the request, which is aligned for it.
+                let answer = unsafe { read_answer(request) };
+                let refused =
+                    matches!(Errno::from_syscall_return(ret), Err(Errno::ENOSYS | Errno::EPERM));
+                // Only a call the legacy backend can make is made again; the others keep
+                // their refusal.
+                let has_twin =
+                    Op::from_raw(op.into()).is_some_and(|op| twin.is_some() || op.is_batch());
+                if !(refused && answer.result().is_none() && has_twin) {
+                    return ret;
+                }
+                // Refused before it ran (a seccomp filter, or an operation this kernel does
+                // not know): make the legacy twin, which the filter judges by its own rules.
+            }
+        } else if !may_fall_back {
+            return Errno::ENOSYS.to_syscall_return() as u64;
         }
-        // SAFETY: the answer slot lies within the request, which is aligned for it.
-        let answer = unsafe { read_answer(request) };
-        let refused = matches!(Errno::from_syscall_return(ret), Err(Errno::ENOSYS | Errno::EPERM));
-        // Only a call the legacy backend can make is made again; the others keep their
-        // refusal.
-        let has_twin =
-            Op::from_raw(op.into()).is_some_and(|op| op.twin().is_some() || op.is_batch());
-        if !(refused && answer.result().is_none() && has_twin) {
-            return ret;
-        }
-        // Refused before it ran (a seccomp filter, or an operation this kernel does not
-        // know): make the legacy twin, which the filter judges by its own rules.
     } else if !may_fall_back {
         return Errno::ENOSYS.to_syscall_return() as u64;
     }
     // SAFETY: the caller's guarantee.
     unsafe { emulate(kernel, request, op, size) }
 }
+
+/// Makes the typed call `request` of an operation with a legacy twin with its answer in
+/// registers ([`Header::ANSWER_IN_REGISTERS`](abi::Header::ANSWER_IN_REGISTERS)): the kernel
+/// runs it as its twin and returns the twin's result in `rax`, which this writes into the
+/// request's answer slot, as the kernel does for a request answered in place; raw `rax` in
+/// that form (0 or `-errno`). `twin` is the operation's twin's number.
+///
+/// # Safety
+///
+/// As [`make_call`], with typed calls enabled on a kernel of ABI version 2 or later.
+#[inline]
+unsafe fn call_answer_in_registers<K: Kernel + ?Sized>(
+    kernel: &K,
+    request: *mut u8,
+    op: u32,
+    size: u32,
+    twin: u32,
+) -> u64 {
+    let flags = request.wrapping_add(FLAGS_OFFSET).cast::<u32>();
+    // SAFETY: the header's flags lie within the request, which is 8-aligned and ours for
+    // the call (the caller's guarantee).
+    let old = unsafe { flags.read() };
+    // SAFETY: as above.
+    unsafe { flags.write(old | abi::Header::ANSWER_IN_REGISTERS) };
+    // SAFETY: the caller's guarantee, and typed calls are enabled.
+    let ret = unsafe { kernel.typed_call(request, op, size) };
+    // SAFETY: as above.
+    unsafe { flags.write(old) };
+    let result = Errno::from_syscall_return(ret);
+    let answer = match result {
+        // The typed call says how much room the path needs; the twin getcwd() does not.
+        Err(Errno::ERANGE) if op == Op::GetCwd.raw() => {
+            Answer::error_with(Errno::ERANGE, getcwd_len(kernel, twin))
+        }
+        _ => Answer::done(result),
+    };
+    // SAFETY: the answer slot lies within the request and is aligned for it.
+    unsafe {
+        request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>().write(answer);
+    }
+    match result {
+        Ok(_) => 0,
+        Err(e) => e.to_syscall_return() as u64,
+    }
+}
+
+/// Where a request's header flags are.
+const FLAGS_OFFSET: usize = core::mem::offset_of!(abi::Header, flags);
 
 /// The answer slot of the request at `request`.
 ///

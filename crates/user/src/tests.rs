@@ -219,6 +219,11 @@ unsafe impl Kernel for FakeKernel {
         }
         // SAFETY: the caller guarantees `size` bytes at `request` are ours for the call.
         let bytes = unsafe { std::slice::from_raw_parts_mut(request, size as usize) };
+        if self.prctl_ret >= u64::from(abi::ANSWER_IN_REGISTERS_SINCE) {
+            if let Some(ret) = self.as_twin(op, size, bytes) {
+                return ret;
+            }
+        }
         match self.handle(op, size, bytes) {
             Ok(()) => 0,
             Err(e) => e.to_syscall_return() as u64,
@@ -226,8 +231,46 @@ unsafe impl Kernel for FakeKernel {
     }
 
     unsafe fn legacy_call(&self, nr: u32, args: &[u64; 6]) -> u64 {
-        // The legacy calls of a kernel with the same state as the fake one, by number.
         self.legacy_calls.borrow_mut().push(nr);
+        // SAFETY: the caller's guarantee.
+        unsafe { self.legacy(nr, args) }
+    }
+
+    fn support(&self) -> &Support {
+        &self.support
+    }
+}
+
+impl FakeKernel {
+    /// A lone typed call of an operation with a twin, as a kernel of ABI version 2 makes it:
+    /// decoded, run as its twin, answered in `rax` if the request asks, else in place.
+    /// `None` for an operation without a twin.
+    fn as_twin(&self, op: u32, size: u32, bytes: &mut [u8]) -> Option<u64> {
+        let raw = |e: Errno| e.to_syscall_return() as u64;
+        let plan = abi::plan(u64::from(op), u64::from(size), bytes.as_ptr() as u64).ok()?;
+        plan.op.twin()?;
+        let (call, flags) = match abi::decode::decode_request_lone(&plan, bytes) {
+            Ok(decoded) => decoded,
+            Err(e) => return Some(raw(e)),
+        };
+        let (nr, args) = call.twin_call()?;
+        // SAFETY: the twin's arguments are the request's, which name the caller's buffers.
+        let ret = unsafe { self.legacy(nr, &args.regs) };
+        if flags & abi::Header::ANSWER_IN_REGISTERS != 0 {
+            return Some(ret);
+        }
+        let result = Errno::from_syscall_return(ret);
+        let at = abi::Request::<()>::ANSWER_OFFSET;
+        bytes[at..at + 16].copy_from_slice(&Answer::done(result).to_bytes());
+        Some(result.map_or_else(raw, |_| 0))
+    }
+
+    /// The legacy calls of a kernel with the same state as the fake one, by number.
+    ///
+    /// # Safety
+    ///
+    /// As [`Kernel::legacy_call`].
+    unsafe fn legacy(&self, nr: u32, args: &[u64; 6]) -> u64 {
         let buf = UserBuf { addr: args[1], len: args[2] };
         let ret = |r: Result<u64, Errno>| match r {
             Ok(v) => v,
@@ -266,10 +309,6 @@ unsafe impl Kernel for FakeKernel {
             }
             _ => ret(Err(Errno::ENOSYS)),
         }
-    }
-
-    fn support(&self) -> &Support {
-        &self.support
     }
 }
 
@@ -485,7 +524,8 @@ fn batches_fall_back_call_by_call() {
 #[test]
 fn a_refused_typed_call_falls_back_to_its_twin() {
     for refusal in [Errno::ENOSYS, Errno::EPERM] {
-        let mut k = FakeKernel::patched();
+        // A kernel of ABI version 1: every call answered in place.
+        let mut k = FakeKernel::new(1);
         k.raw_override = Some(refusal.to_syscall_return() as u64);
         assert_eq!(k.getpid(), Ok(4242), "refused with {refusal:?}");
         assert_eq!(k.typed_calls.get(), 1);
@@ -493,7 +533,7 @@ fn a_refused_typed_call_falls_back_to_its_twin() {
         k.support.choose(Backend::TypedOnly);
         assert_eq!(k.getpid(), Err(refusal));
     }
-    let mut k = FakeKernel::patched();
+    let mut k = FakeKernel::new(1);
     k.raw_override = Some(Errno::EFAULT.to_syscall_return() as u64);
     assert_eq!(k.getpid(), Err(Errno::EFAULT));
     assert!(k.legacy_calls.borrow().is_empty());
@@ -503,6 +543,52 @@ fn a_refused_typed_call_falls_back_to_its_twin() {
     assert_eq!(k.getpid(), Ok(4242));
     assert_eq!(k.backend(), Backend::Legacy);
     assert_eq!(k.typed_calls.get(), 0);
+}
+
+/// On a kernel of ABI version 2 a call with a twin answers in registers: a policy's refusal
+/// of the twin is its answer (making the twin again would meet the same policy), while
+/// ENOSYS (an operation the kernel does not know) still falls back to the twin.
+#[test]
+fn a_call_answered_in_registers_falls_back_only_on_enosys() {
+    let mut k = FakeKernel::patched();
+    k.raw_override = Some(Errno::EPERM.to_syscall_return() as u64);
+    assert_eq!(k.getpid(), Err(Errno::EPERM));
+    assert!(k.legacy_calls.borrow().is_empty());
+    k.raw_override = Some(Errno::ENOSYS.to_syscall_return() as u64);
+    assert_eq!(k.getpid(), Ok(4242));
+    assert_eq!(*k.legacy_calls.borrow(), [39]);
+    k.raw_override = Some(4243);
+    assert_eq!(k.getpid(), Ok(4243), "the value in rax is the answer");
+}
+
+/// The library sets the answer-in-registers flag only for a kernel that reports ABI version
+/// 2 or later: on a version-1 kernel, whose decoder refuses every flag, each call is answered
+/// in place, and the caller's request reads the same either way.
+#[test]
+fn answers_in_place_on_a_version_1_kernel() {
+    for version in [1, u64::from(abi::ABI_VERSION)] {
+        let k = FakeKernel::new(version);
+        assert_eq!(k.getpid(), Ok(4242), "version {version}");
+        assert_eq!(k.getuid(), Ok(1000), "version {version}");
+        let mut buf = [0u8; 64];
+        assert_eq!(k.getcwd(&mut buf), Ok(FAKE_CWD.len()), "version {version}");
+        let mut small = [0u8; 4];
+        assert_eq!(
+            k.getcwd(&mut small),
+            Err(FillError::TooSmall(FAKE_CWD.len())),
+            "version {version}"
+        );
+        let mut req = abi::Request::new(ops::GetPpidArgs {});
+        // SAFETY: the request names no buffer.
+        let answer = unsafe { k.call_answer(&mut req) };
+        assert_eq!(answer.map(|a| a.result()), Ok(Some(Ok(1))), "version {version}");
+        assert_eq!(req.answer.result(), Some(Ok(1)), "the answer is in the caller's request");
+        assert_eq!(req.header.flags, 0, "the caller's request is left as it was");
+        // The twin getcwd() does not say how much room the path needs: on version 2 the
+        // library asks the kernel with a legacy getcwd of PATH_MAX bytes.
+        let lookups: &[u32] = if version == 1 { &[] } else { &[79] };
+        assert_eq!(*k.legacy_calls.borrow(), lookups, "version {version}");
+    }
 }
 
 #[test]

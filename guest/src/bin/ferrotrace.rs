@@ -7,8 +7,10 @@
 //! ferrotrace [-o FILE] PROGRAM [ARGS...]
 //! ```
 //!
-//! It relies on what the kernel shows every tracer: a typed call is system call 1023,
-//! `ferrocall(op, size, request)`, at both syscall stops (`PTRACE_GET_SYSCALL_INFO`).
+//! It relies on what the kernel shows every tracer (`PTRACE_GET_SYSCALL_INFO`): a typed call
+//! of an operation with a legacy twin is that twin, exactly as a legacy call of it (shown by
+//! the twin's name, as the ABI table gives it: `write(0x1, 0x7ffd…, 0xe) = 14`); any other
+//! typed call is system call 1023, `ferrocall(op, size, request)`, decoded.
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -119,8 +121,9 @@ fn trace(argv: &[String], out: &mut dyn std::io::Write) -> i32 {
             } else {
                 format!("killed by signal {}", libc::WTERMSIG(status))
             };
-            if let Some(Pending { typed: Some(call), .. }) = pending.get(&pid) {
-                // A call that never returned, such as Exit.
+            if let Some(p) = pending.get(&pid) {
+                // A call that never returned, such as exit_group.
+                let call = p.typed.clone().unwrap_or_else(|| legacy_call(p.nr, &p.args));
                 let _ = writeln!(out, "[pid {pid}] {call} = ?");
             }
             let _ = writeln!(out, "[pid {pid}] +++ {how} +++");
@@ -198,10 +201,7 @@ fn syscall_stop(
             };
             let line = match p.typed {
                 Some(call) => format!("{call} = {}", typed_result(pid, &p.args, is_error, &result)),
-                None => {
-                    let args: Vec<String> = p.args.iter().map(|a| format!("{a:#x}")).collect();
-                    format!("syscall {}({}) = {result}", p.nr as i64, args.join(", "))
-                }
+                None => format!("{} = {result}", legacy_call(p.nr, &p.args)),
             };
             let _ = writeln!(out, "[pid {pid}] {line}");
             if p.nr == u64::from(abi::SYSCALL_NR) && p.args[0] == Op::Batch as u64 {
@@ -211,6 +211,28 @@ fn syscall_stop(
             }
         }
         _ => {}
+    }
+}
+
+/// A legacy call as the tracer shows it: by the name the ABI table gives it when it is some
+/// operation's twin (with as many arguments as the twin takes), else by number.
+fn legacy_call(nr: u64, args: &[u64; 6]) -> String {
+    let show = |args: &[u64]| args.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", ");
+    let twin = Op::ALL.iter().find_map(|op| {
+        let twin = op.twin().filter(|t| u64::from(t.nr) == nr)?;
+        let regs = twin
+            .args
+            .iter()
+            .map(|name| match op.fields().iter().find(|f| f.name == *name).map(|f| f.ty) {
+                Some(FieldType::UserBuf | FieldType::UserBufMut) => 2,
+                _ => 1,
+            })
+            .sum::<usize>();
+        Some((twin.name, regs))
+    });
+    match twin {
+        Some((name, regs)) => format!("{name}({})", show(&args[..regs.min(6)])),
+        None => format!("syscall {}({})", nr as i64, show(args)),
     }
 }
 

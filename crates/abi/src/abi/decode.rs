@@ -79,12 +79,31 @@ pub fn packed_plan(bytes: &[u8], addr: u64, left: usize) -> Result<Plan, Errno> 
 
 /// Decodes the request `bytes` that the kernel copied in for `plan`: exactly
 /// `plan.known` bytes, the first `plan.copy_len` from the caller and the rest
-/// zero.
+/// zero. For the calls the kernel answers in place: the handler of `ferrocall(op, size,
+/// request)` and the calls of a batch, where no flag is allowed.
 ///
-/// Errors: `EINVAL` if the header disagrees with the registers (`rdi`, `rsi`), sets an
-/// unknown flag or the reserved field, or a padding field is not zero.
+/// Errors: `EINVAL` if the header disagrees with the registers (`rdi`, `rsi`), sets a flag
+/// or the reserved field, or a padding field is not zero.
 #[inline(always)]
 pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
+    decode_with_flags(plan, bytes, 0).map(|(call, _)| call)
+}
+
+/// [`decode`] for a lone typed call that the entry code presents as its legacy twin: the
+/// header may also set [`Header::ANSWER_IN_REGISTERS`], if the operation has a twin.
+/// Returns the call and its flags.
+#[inline(always)]
+pub fn decode_lone(plan: &Plan, bytes: &[u8]) -> Result<(Call, u32), Errno> {
+    let allowed = if plan.op.twin().is_some() {
+        Header::KNOWN_FLAGS
+    } else {
+        0
+    };
+    decode_with_flags(plan, bytes, allowed)
+}
+
+#[inline(always)]
+fn decode_with_flags(plan: &Plan, bytes: &[u8], allowed: u32) -> Result<(Call, u32), Errno> {
     let head: &[u8; Header::SIZE] = bytes
         .get(..Header::SIZE)
         .and_then(|b| b.try_into().ok())
@@ -98,13 +117,13 @@ pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
     if u64::from(header.size) != plan.size as u64 || header.op != plan.op.raw() {
         return Err(Errno::EINVAL);
     }
-    if header.flags != 0 || header.reserved != 0 {
+    if header.flags & !allowed != 0 || header.reserved != 0 {
         return Err(Errno::EINVAL);
     }
     let args = bytes
         .get(Request::<()>::ARGS_OFFSET..)
         .ok_or(Errno::EINVAL)?;
-    Call::decode_args(plan.op, args)
+    Ok((Call::decode_args(plan.op, args)?, header.flags))
 }
 
 /// Decodes a whole request already in the decoder's own memory (`bytes`, the request's
@@ -114,6 +133,19 @@ pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
 /// itself: the user library's legacy backend and its fake kernel (the kernel copies from
 /// user memory instead, a chunk at a time).
 pub fn decode_request(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
+    let known = zero_extended(plan, bytes)?;
+    decode(plan, known.get(..plan.known).ok_or(Errno::EINVAL)?)
+}
+
+/// [`decode_request`] by the rules of [`decode_lone`]: the call and its flags.
+pub fn decode_request_lone(plan: &Plan, bytes: &[u8]) -> Result<(Call, u32), Errno> {
+    let known = zero_extended(plan, bytes)?;
+    decode_lone(plan, known.get(..plan.known).ok_or(Errno::EINVAL)?)
+}
+
+/// The part of the request `bytes` that this ABI knows, zero-extended, after checking that
+/// the rest is zero.
+fn zero_extended(plan: &Plan, bytes: &[u8]) -> Result<[u8; MAX_KNOWN_REQUEST_SIZE], Errno> {
     let mut known = [0u8; MAX_KNOWN_REQUEST_SIZE];
     let head = bytes.get(..plan.copy_len).ok_or(Errno::EINVAL)?;
     known
@@ -121,7 +153,7 @@ pub fn decode_request(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
         .ok_or(Errno::EINVAL)?
         .copy_from_slice(head);
     check_unknown_tail(bytes.get(plan.copy_len..plan.size).ok_or(Errno::EINVAL)?)?;
-    decode(plan, known.get(..plan.known).ok_or(Errno::EINVAL)?)
+    Ok(known)
 }
 
 /// Checks a chunk of the part of a request that this ABI does not know: it must be zero,

@@ -22,7 +22,8 @@ pub struct Header {
     pub size: u32,
     /// The operation number, see [`Op`].
     pub op: u32,
-    /// Flags; no flag is defined yet, so this must be zero (else `EINVAL`).
+    /// Flags: zero, or [`Header::ANSWER_IN_REGISTERS`] (since ABI version 2); any other bit
+    /// is `EINVAL`.
     pub flags: u32,
     /// Reserved, must be zero (else `EINVAL`).
     pub reserved: u32,
@@ -31,6 +32,17 @@ pub struct Header {
 impl Header {
     /// The header's size in bytes.
     pub const SIZE: usize = size_of::<Header>();
+
+    /// Flag (ABI version 2): answer in registers. Only for a lone call of an operation with a
+    /// legacy twin ([`Op::twin`]): the kernel runs it as its twin and leaves the twin's
+    /// result in `rax` (the value, or `-errno`), exactly as the legacy call returns it, and
+    /// writes nothing into the request; `rdi`..`r9` hold the twin's arguments on return. The
+    /// caller copies the result into its own answer slot. Set on any other request, or in a
+    /// batch, it is `EINVAL`.
+    pub const ANSWER_IN_REGISTERS: u32 = 1;
+
+    /// The flags a lone request may set.
+    pub const KNOWN_FLAGS: u32 = Header::ANSWER_IN_REGISTERS;
 }
 
 /// The answer slot of every request, written by the kernel: a `Result<u64, Errno>`.

@@ -4,7 +4,7 @@
 // Each test crate uses only some of these.
 #![allow(dead_code)]
 
-use ferrocall_abi::{Errno, FieldType, Op, Request};
+use ferrocall_abi::{Errno, FieldType, Header, Op, Request};
 
 /// The layout snapshot: every operation with its number, request size and fields.
 pub fn snapshot() -> String {
@@ -185,7 +185,7 @@ pub fn uapi_section() -> String {
          struct ferrocall_header {{\n\
          \t__u32 size;\t/* of the whole request */\n\
          \t__u32 op;\n\
-         \t__u32 flags;\t/* zero */\n\
+         \t__u32 flags;\t/* FERROCALL_ANSWER_IN_REGISTERS, or zero */\n\
          \t__u32 reserved;\t/* zero */\n\
          }};\n\n\
          /* The answer slot, the only part of a request the kernel writes. */\n\
@@ -196,6 +196,10 @@ pub fn uapi_section() -> String {
          }};\n\n\
          #define FERROCALL_ANSWER_PENDING\t0\n\
          #define FERROCALL_ANSWER_DONE\t\t1\n\n\
+         /* Header flag (ABI 2): a lone call with a twin answers in RAX. */\n\
+         #define FERROCALL_ANSWER_IN_REGISTERS\t{}\n\n\
+         /* The answer slot starts at this offset of a request. */\n\
+         #define FERROCALL_ANSWER_OFFSET\t{}\n\n\
          /* The arguments start at this offset of a request. */\n\
          #define FERROCALL_ARGS_OFFSET\t{}\n\n\
          /* A buffer in the caller's memory. */\n\
@@ -203,6 +207,8 @@ pub fn uapi_section() -> String {
          \t__u64 addr;\n\
          \t__u64 len;\n\
          }};\n",
+        Header::ANSWER_IN_REGISTERS,
+        Request::<()>::ANSWER_OFFSET,
         Request::<()>::ARGS_OFFSET
     ));
     s.push_str("\n/* The arguments of each operation (none: no struct). */\n");

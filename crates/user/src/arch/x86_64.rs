@@ -10,14 +10,16 @@
 //!
 //! Clobbers, as the kernel's x86_64 syscall ABI defines them: `rax` is the return value,
 //! `rcx` and `r11` are overwritten by `syscall`/`sysret`, all other registers and the flags
-//! the program can see are preserved. No stack is used.
+//! the program can see are preserved; a typed call also clobbers `rdi`..`r9`. No stack is
+//! used.
 
 use core::arch::asm;
 
 /// Makes the typed call whose request is at `request`: `rax` = `request` (the seed's ABI),
 /// `rdi` = operation, `rsi` = size, and `rdx` = `request` again, which is what the kernel
-/// puts there when it presents the call to seccomp and ptrace as
-/// `ferrocall(op, size, request)`; passing it keeps `rdx` unchanged. Returns raw `rax`.
+/// puts there when it presents the call as `ferrocall(op, size, request)`. A call the kernel
+/// presents as its legacy twin has the twin's arguments in `rdi`..`r9` instead. Returns raw
+/// `rax`.
 ///
 /// # Safety
 ///
@@ -29,15 +31,19 @@ use core::arch::asm;
 pub(crate) unsafe fn typed_call(request: *mut u8, op: u64, size: u64) -> u64 {
     let ret: u64;
     // SAFETY: the caller guarantees the request memory is valid and that the kernel takes
-    // `rax` as a request address. The asm clobbers only `rax`, `rcx` and `r11`; `rdx` is
-    // rewritten by the kernel with the value it already holds.
+    // `rax` as a request address. A call presented as its legacy twin returns with the
+    // twin's arguments in `rdi`..`r9` when it answers in registers: all six are clobbered,
+    // as are `rcx` and `r11`.
     unsafe {
         asm!(
             "syscall",
             inlateout("rax") request as u64 => ret,
-            in("rdi") op,
-            in("rsi") size,
-            in("rdx") request as u64,
+            inlateout("rdi") op => _,
+            inlateout("rsi") size => _,
+            inlateout("rdx") request as u64 => _,
+            lateout("r10") _,
+            lateout("r8") _,
+            lateout("r9") _,
             lateout("rcx") _,
             lateout("r11") _,
             options(nostack, preserves_flags),
@@ -46,7 +52,9 @@ pub(crate) unsafe fn typed_call(request: *mut u8, op: u64, size: u64) -> u64 {
     ret
 }
 
-/// A legacy system call with up to six arguments; returns raw `rax`.
+/// A legacy system call with up to six arguments; returns raw `rax`. `nr` may also be a
+/// request address (a raw typed call): the argument registers count as clobbered, since a
+/// typed call answered in registers returns its twin's arguments there.
 ///
 /// # Safety
 ///
@@ -60,12 +68,12 @@ pub unsafe fn syscall6(nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5:
         asm!(
             "syscall",
             inlateout("rax") nr => ret,
-            in("rdi") a0,
-            in("rsi") a1,
-            in("rdx") a2,
-            in("r10") a3,
-            in("r8") a4,
-            in("r9") a5,
+            inlateout("rdi") a0 => _,
+            inlateout("rsi") a1 => _,
+            inlateout("rdx") a2 => _,
+            inlateout("r10") a3 => _,
+            inlateout("r8") a4 => _,
+            inlateout("r9") a5 => _,
             lateout("rcx") _,
             lateout("r11") _,
             options(nostack, preserves_flags),

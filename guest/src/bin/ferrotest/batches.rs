@@ -8,7 +8,7 @@ use ferrocall_guest::{
 };
 
 use crate::common::{
-    answer_of, call_at, close, hostile, kill_on_typed, nonblocking_pipe, useless_request,
+    answer_of, call_at, close, hostile, kill_on_typed, nonblocking_pipe, rule_for, useless_request,
     useless_then_getpid,
 };
 
@@ -116,16 +116,14 @@ fn hostile_batches() -> Outcome {
 fn batches_obey_seccomp_per_call() -> Outcome {
     use ferrocall::BatchError;
     for (packed, op) in [(false, Op::Batch), (true, Op::PackedBatch)] {
-        // The batch and Useless are allowed, GetPid is refused: inside a batch too.
+        // The batch and Useless are allowed, GetPid is refused as its twin getpid, which
+        // is how a call inside a batch is checked too.
         let filter = seccomp::program(
             &[
                 Rule { nr: abi::SYSCALL_NR, arg0: Some(op as u64), action: seccomp::ALLOW },
-                Rule {
-                    nr: abi::SYSCALL_NR,
-                    arg0: Some(Op::Useless as u64),
-                    action: seccomp::ALLOW,
-                },
-                Rule { nr: abi::SYSCALL_NR, arg0: None, action: seccomp::errno(Errno::EACCES) },
+                rule_for(Op::Useless, seccomp::ALLOW),
+                Rule { nr: abi::SYSCALL_NR, arg0: None, action: seccomp::errno(Errno::EPERM) },
+                rule_for(Op::GetPid, seccomp::errno(Errno::EACCES)),
             ],
             seccomp::ALLOW,
         );

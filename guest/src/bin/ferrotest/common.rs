@@ -149,10 +149,16 @@ pub(crate) fn useless_then_getpid(packed: bool) -> BatchOutcome {
 
 /// A filter that allows everything but the typed operation `op`, which kills the process.
 pub(crate) fn kill_on_typed(op: Op) -> Vec<seccomp::Insn> {
-    seccomp::program(
-        &[Rule { nr: abi::SYSCALL_NR, arg0: Some(op as u64), action: seccomp::KILL_PROCESS }],
-        seccomp::ALLOW,
-    )
+    seccomp::program(&[rule_for(op, seccomp::KILL_PROCESS)], seccomp::ALLOW)
+}
+
+/// A filter rule with `action` on operation `op` as a typed call of it is presented: on its
+/// legacy twin's number, or on `ferrocall(op, ...)` for an operation without a twin.
+pub(crate) fn rule_for(op: Op, action: u32) -> Rule {
+    match op.twin() {
+        Some(twin) => Rule { nr: twin.nr, arg0: None, action },
+        None => Rule { nr: abi::SYSCALL_NR, arg0: Some(op as u64), action },
+    }
 }
 
 /// Forks a child that stops for its tracer and then runs `child`; `tracer` sees each

@@ -70,9 +70,9 @@ pub(crate) fn stock_wrappers_fall_back_to_legacy() -> Outcome {
     })
 }
 
-/// A seccomp filter that refuses number 1023 with `errno` (the typed path) and allows
-/// every legacy call: the wrappers make their twins, which the filter judges by its own
-/// rules; with typed calls only, they get the filter's errno.
+/// A seccomp filter that refuses number 1023 with `errno` and allows every legacy call:
+/// typed calls with a twin are those legacy calls and run typed; Useless has no twin and
+/// keeps the refusal; the library opts in and stays on the typed backend.
 fn refused_typed_calls_fall_back(errno: Errno) -> Outcome {
     let filter = seccomp::program(
         &[Rule { nr: abi::SYSCALL_NR, arg0: None, action: seccomp::errno(errno) }],
@@ -100,7 +100,7 @@ fn refused_typed_calls_fall_back(errno: Errno) -> Outcome {
             return 104;
         }
         ferrocall::set_backend(Backend::TypedOnly);
-        if ferrocall::getpid() != Err(errno) {
+        if ferrocall::getpid() != own {
             return 105;
         }
         0

@@ -1,22 +1,22 @@
-//! seccomp and typed calls: a typed-only program under a filter that allows only typed
-//! calls, filters on number 1023 and on the operation in `rdi`, and the `TRAP`, `KILL` and
-//! `TRACE` actions.
+//! seccomp and typed calls: a typed call with a legacy twin gets exactly the twin's verdict
+//! (a profile written for legacy calls applies unchanged: ALLOW, ERRNO, KILL, TRAP with the
+//! twin's number and registers, TRACE), while calls without a twin are filtered on number
+//! 1023 and the operation in `rdi`.
 
 use ferrocall::abi::{self, Errno, Op, Request};
 use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{
-    check, exec, expect_eq, fd, in_child, nr, syscall, typed_raw, Ended, Outcome, Test,
+    check, exec, expect_eq, fd, in_child, nr, syscall, typed_raw, Ended, Outcome, Pages, Test,
 };
 
-use crate::common::kill_on_typed;
+use crate::common::{answer_of, kill_on_typed, rule_for};
 
 const HELLO: &[u8] = b"/bin/hello\0";
 const DEMO: &[u8] = b"/bin/demo\0";
 
-/// Only what a typed-only program needs: `execve` to start it, the opt-in, and typed
-/// `Write` and `Exit`. Anything else kills the process.
-fn typed_only_filter() -> Vec<seccomp::Insn> {
-    let nr_typed = abi::SYSCALL_NR;
+/// A profile written for legacy calls only: `execve` to start a program, the opt-in, and
+/// `write` and `exit_group`. Anything else kills the process. It names no ferrocall number.
+fn write_and_exit_filter() -> Vec<seccomp::Insn> {
     seccomp::program(
         &[
             Rule { nr: nr::EXECVE as u32, arg0: None, action: seccomp::ALLOW },
@@ -25,16 +25,18 @@ fn typed_only_filter() -> Vec<seccomp::Insn> {
                 arg0: Some(u64::from(abi::PR_FERROCALL)),
                 action: seccomp::ALLOW,
             },
-            Rule { nr: nr_typed, arg0: Some(Op::Write as u64), action: seccomp::ALLOW },
-            Rule { nr: nr_typed, arg0: Some(Op::Exit as u64), action: seccomp::ALLOW },
+            Rule { nr: nr::WRITE as u32, arg0: None, action: seccomp::ALLOW },
+            Rule { nr: nr::EXIT_GROUP as u32, arg0: None, action: seccomp::ALLOW },
         ],
         seccomp::KILL_PROCESS,
     )
 }
 
-fn hello_uses_only_typed_calls() -> Outcome {
+/// hello makes only typed calls (Write, Exit): a profile that allows their twins allows
+/// them, with no rule for ferrocall.
+fn a_profile_for_the_twins_admits_typed_calls() -> Outcome {
     check(std::path::Path::new("/bin/hello").exists(), || "/bin/hello is missing".into())?;
-    let filter = typed_only_filter();
+    let filter = write_and_exit_filter();
     let (ended, out) = in_child(|| match seccomp::install(&filter) {
         Ok(()) => exec(HELLO).raw().into(),
         Err(_) => 100,
@@ -44,9 +46,9 @@ fn hello_uses_only_typed_calls() -> Outcome {
     expect_eq("hello's end and output", (ended, out), (Ended::Exited(0), "Hello, world!\n".into()))
 }
 
-fn typed_only_filter_kills_legacy_calls() -> Outcome {
-    // The control: the std demo makes legacy calls at startup, and the filter kills it.
-    let filter = typed_only_filter();
+fn the_same_profile_kills_other_legacy_calls() -> Outcome {
+    // The control: the std demo makes other legacy calls at startup, and the filter kills it.
+    let filter = write_and_exit_filter();
     let (ended, out) = in_child(|| match seccomp::install(&filter) {
         Ok(()) => exec(DEMO).raw().into(),
         Err(_) => 100,
@@ -57,8 +59,37 @@ fn typed_only_filter_kills_legacy_calls() -> Outcome {
     expect_eq("demo's output", out, Vec::new())
 }
 
-fn seccomp_sees_typed_calls_as_one_number() -> Outcome {
-    // Deny number 1023: every typed call fails, legacy calls go on.
+/// The review's hole: a deny rule on `write` to fd 1 must stop typed Write to fd 1, in both
+/// answer forms, and leave fd 2 alone.
+fn a_rule_on_write_applies_to_typed_write() -> Outcome {
+    let deny = seccomp::program(
+        &[Rule { nr: nr::WRITE as u32, arg0: Some(1), action: seccomp::errno(Errno::EPERM) }],
+        seccomp::ALLOW,
+    );
+    let (ended, _) = in_child(|| {
+        if seccomp::install(&deny).is_err() {
+            return 100;
+        }
+        let mut bits = 0;
+        bits |= i32::from(ferrocall::write(fd(1), b"") != Err(Errno::EPERM));
+        bits |= i32::from(syscall(nr::WRITE, [1, 0, 0, 0, 0, 0]) != Err(Errno::EPERM)) << 1;
+        bits |= i32::from(ferrocall::write(fd(2), b"") != Ok(0)) << 2;
+        // A request answered in place (ABI version 1's form): refused before it ran, so its
+        // answer slot stays pending.
+        let mut req = Request::new(abi::ops::WriteArgs { fd: 1, ..Default::default() });
+        let addr = &mut req as *mut _ as u64;
+        let size = core::mem::size_of_val(&req) as u64;
+        bits |= i32::from(typed_raw(addr, Op::Write as u64, size, addr) != Err(Errno::EPERM)) << 3;
+        bits |= i32::from(req.answer.result().is_some()) << 4;
+        bits
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("child's failure bits", ended, Ended::Exited(0))
+}
+
+fn calls_without_a_twin_are_seen_as_1023() -> Outcome {
+    // Deny number 1023: typed calls without a twin fail, typed GetPid (getpid) and legacy
+    // calls go on.
     let deny = seccomp::program(
         &[Rule { nr: abi::SYSCALL_NR, arg0: None, action: seccomp::errno(Errno::EPERM) }],
         seccomp::ALLOW,
@@ -67,22 +98,22 @@ fn seccomp_sees_typed_calls_as_one_number() -> Outcome {
         if seccomp::install(&deny).is_err() {
             return 100;
         }
-        let mut failures = 0;
-        failures += i32::from(ferrocall::useless(1) != Err(Errno::EPERM));
-        failures += i32::from(ferrocall::getpid() != Err(Errno::EPERM));
-        failures += i32::from(
+        let mut bits = 0;
+        bits |= i32::from(ferrocall::useless(1) != Err(Errno::EPERM));
+        bits |= i32::from(ferrocall::getpid().is_err()) << 1;
+        bits |= i32::from(
             syscall(abi::SYSCALL_NR.into(), [1, 40, 0x1000, 0, 0, 0]) != Err(Errno::EPERM),
-        );
-        failures += i32::from(syscall(nr::GETPID, [0; 6]).is_err());
-        failures
+        ) << 2;
+        bits |= i32::from(syscall(nr::GETPID, [0; 6]).is_err()) << 3;
+        bits
     })
     .map_err(|e| e.to_string())?;
-    expect_eq("typed calls denied, legacy allowed (failures)", ended, Ended::Exited(0))
+    expect_eq("child's failure bits", ended, Ended::Exited(0))
 }
 
 fn seccomp_filters_by_operation() -> Outcome {
-    // Allow Useless only; other operations get EACCES. The operation the filter sees is
-    // `rdi`, and the kernel runs that one or nothing.
+    // On number 1023, allow Useless only; other operations without a twin get EACCES. The
+    // operation the filter sees is `rdi`, and the kernel runs that one or nothing.
     let only_useless = seccomp::program(
         &[
             Rule { nr: abi::SYSCALL_NR, arg0: Some(Op::Useless as u64), action: seccomp::ALLOW },
@@ -94,42 +125,103 @@ fn seccomp_filters_by_operation() -> Outcome {
         if seccomp::install(&only_useless).is_err() {
             return 100;
         }
-        let mut failures = 0;
-        failures += i32::from(ferrocall::useless(1) != Ok(16));
-        failures += i32::from(ferrocall::getpid() != Err(Errno::EACCES));
-        failures += i32::from(ferrocall::write(fd(1), b"x") != Err(Errno::EACCES));
+        let mut bits = 0;
+        bits |= i32::from(ferrocall::useless(1) != Ok(16));
+        bits |= i32::from(ferrocall::getpid().is_err()) << 1;
+        bits |= i32::from(ferrocall::write(fd(1), b"") != Ok(0)) << 2;
+        let mut probe = [0u8; 512];
+        bits |=
+            i32::from(ferrocall::TypedCalls::probe(&ferrocall::Native, &mut probe).is_ok()) << 3;
         // A GetPid request sent with rdi = Useless: the filter allows it, the kernel refuses
         // it because the request says otherwise.
         let mut req = Request::new(ferrocall::abi::ops::GetPidArgs {});
         let addr = &mut req as *mut _ as u64;
-        failures += i32::from(typed_raw(addr, Op::Useless as u64, 32, addr) != Err(Errno::EINVAL));
-        failures
+        bits |= i32::from(typed_raw(addr, Op::Useless as u64, 32, addr) != Err(Errno::EINVAL)) << 4;
+        bits
     })
     .map_err(|e| e.to_string())?;
-    expect_eq("failures", ended, Ended::Exited(0))
+    expect_eq("child's failure bits", ended, Ended::Exited(0))
 }
 
-static SIGSYS_INFO: [std::sync::atomic::AtomicU32; 3] = [
-    std::sync::atomic::AtomicU32::new(0),
-    std::sync::atomic::AtomicU32::new(0),
-    std::sync::atomic::AtomicU32::new(0),
+/// Number 1023 runs no operation that has a twin: made by number, GetPid would be a getpid
+/// that a rule on getpid does not see.
+fn an_operation_with_a_twin_never_runs_as_1023() -> Outcome {
+    let mut pages = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    let req = Request::new(abi::ops::GetPidArgs {});
+    // SAFETY: a request is plain old data.
+    let bytes =
+        unsafe { core::slice::from_raw_parts((&req as *const Request<_>).cast::<u8>(), 32) };
+    pages.write(0, bytes);
+    let addr = pages.addr(0);
+    let r = syscall(abi::SYSCALL_NR.into(), [Op::GetPid as u64, 32, addr, 0, 0, 0]);
+    expect_eq("ferrocall(GetPid) by number", r, Err(Errno::EINVAL))?;
+    expect_eq("its answer slot", answer_of(&pages.read(16, 16)).result(), None)
+}
+
+/// What the SIGSYS handler saw: signal, `si_syscall`, `si_arch`, and the `rdi` and `rdx` of
+/// the interrupted call as its `ucontext` holds them.
+static SIGSYS_INFO: [std::sync::atomic::AtomicU64; 5] = [
+    std::sync::atomic::AtomicU64::new(0),
+    std::sync::atomic::AtomicU64::new(0),
+    std::sync::atomic::AtomicU64::new(0),
+    std::sync::atomic::AtomicU64::new(0),
+    std::sync::atomic::AtomicU64::new(0),
 ];
 
-extern "C" fn on_sigsys(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    // SAFETY: the kernel passes a valid siginfo; for SIGSYS, `_call_addr` is at 16,
-    // `_syscall` at 24 and `_arch` at 28 (struct siginfo's _sigsys member).
+/// What the SIGSYS handler answers in `rax`, as an emulator of the trapped call does.
+const EMULATED: u64 = 777;
+
+extern "C" fn on_sigsys(_: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+    use std::sync::atomic::Ordering::SeqCst;
+    // SAFETY: the kernel passes a valid siginfo and ucontext; for SIGSYS, `_syscall` is at
+    // 24 and `_arch` at 28 of struct siginfo (its _sigsys member).
     unsafe {
         let base = info as *const u8;
-        SIGSYS_INFO[0].store((*info).si_signo as u32, std::sync::atomic::Ordering::SeqCst);
-        SIGSYS_INFO[1].store(
-            core::ptr::read_unaligned(base.add(24) as *const u32),
-            std::sync::atomic::Ordering::SeqCst,
-        );
-        SIGSYS_INFO[2].store(
-            core::ptr::read_unaligned(base.add(28) as *const u32),
-            std::sync::atomic::Ordering::SeqCst,
-        );
+        SIGSYS_INFO[0].store((*info).si_signo as u64, SeqCst);
+        SIGSYS_INFO[1]
+            .store(u64::from(core::ptr::read_unaligned(base.add(24) as *const u32)), SeqCst);
+        SIGSYS_INFO[2]
+            .store(u64::from(core::ptr::read_unaligned(base.add(28) as *const u32)), SeqCst);
+        let regs = &mut (*(uc as *mut libc::ucontext_t)).uc_mcontext.gregs;
+        SIGSYS_INFO[3].store(regs[libc::REG_RDI as usize] as u64, SeqCst);
+        SIGSYS_INFO[4].store(regs[libc::REG_RDX as usize] as u64, SeqCst);
+        regs[libc::REG_RAX as usize] = EMULATED as i64;
     }
+}
+
+/// Installs `on_sigsys` and `filter`; false if either fails.
+fn trap_with(filter: &[seccomp::Insn]) -> bool {
+    // SAFETY: all-zero bytes are a valid sigaction; the handler only stores atomics and
+    // the interrupted context's registers.
+    let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
+    sa.sa_sigaction =
+        on_sigsys as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) as usize;
+    sa.sa_flags = libc::SA_SIGINFO;
+    // SAFETY: a valid action for SIGSYS.
+    let handled = unsafe { libc::sigaction(libc::SIGSYS, &sa, core::ptr::null_mut()) } == 0;
+    handled && seccomp::install(filter).is_ok()
+}
+
+fn sigsys_info() -> Vec<u64> {
+    SIGSYS_INFO.iter().map(|a| a.load(std::sync::atomic::Ordering::SeqCst)).collect()
+}
+
+/// SECCOMP_RET_TRAP on `write`: typed Write raises SIGSYS naming `write`, with the twin's
+/// registers in the `ucontext` (fd in `rdi`, length in `rdx`), and the value an emulator
+/// puts in `rax` is the typed call's answer, as for the legacy call.
+fn seccomp_trap_on_a_twin_is_the_twins() -> Outcome {
+    let trap = seccomp::program(&[rule_for(Op::Write, seccomp::TRAP)], seccomp::ALLOW);
+    let (ended, _) = in_child(|| {
+        if !trap_with(&trap) {
+            return 100;
+        }
+        let r = ferrocall::write(fd(2), b"abcde");
+        let info = sigsys_info();
+        let want = [libc::SIGSYS as u64, nr::WRITE, 0xc000_003e, 2, 5];
+        i32::from(r != Ok(EMULATED as usize)) | i32::from(info != want) << 1
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("child's failure bits", ended, Ended::Exited(0))
 }
 
 fn seccomp_trap_reports_1023() -> Outcome {
@@ -138,63 +230,63 @@ fn seccomp_trap_reports_1023() -> Outcome {
         seccomp::ALLOW,
     );
     let (ended, _) = in_child(|| {
-        // SAFETY: all-zero bytes are a valid sigaction; the handler only stores atomics.
-        let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
-        sa.sa_sigaction = on_sigsys
-            as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
-            as usize;
-        sa.sa_flags = libc::SA_SIGINFO;
-        // SAFETY: a valid action for SIGSYS.
-        if unsafe { libc::sigaction(libc::SIGSYS, &sa, core::ptr::null_mut()) } != 0
-            || seccomp::install(&trap).is_err()
-        {
+        if !trap_with(&trap) {
             return 100;
         }
         let r = ferrocall::useless(1);
-        let info: Vec<u32> =
-            SIGSYS_INFO.iter().map(|a| a.load(std::sync::atomic::Ordering::SeqCst)).collect();
-        // The call did not run (no answer); the signal named syscall 1023 on x86_64.
-        i32::from(r.is_ok()) | i32::from(info != [libc::SIGSYS as u32, 1023, 0xc000_003e]) << 1
+        let info = sigsys_info();
+        // The call did not run (no answer: the emulator's rax is not an answer of this
+        // form); the signal named syscall 1023 on x86_64, with the operation in rdi.
+        i32::from(r.is_ok())
+            | i32::from(info[..4] != [libc::SIGSYS as u64, 1023, 0xc000_003e, Op::Useless as u64])
+                << 1
     })
     .map_err(|e| e.to_string())?;
     expect_eq("child's failure bits", ended, Ended::Exited(0))
 }
 
 fn seccomp_kill_and_trace_actions() -> Outcome {
-    let kill = kill_on_typed(Op::GetPid);
-    let (ended, _) = in_child(|| {
-        if seccomp::install(&kill).is_err() {
-            return 100;
-        }
-        if ferrocall::useless(1) != Ok(16) {
-            return 1;
-        }
-        let _ = ferrocall::getpid();
-        2
-    })
-    .map_err(|e| e.to_string())?;
-    expect_eq("KILL_PROCESS on GetPid", ended, Ended::Killed(libc::SIGSYS))?;
-    // SECCOMP_RET_TRACE with no tracer attached: the call fails with ENOSYS.
-    let trace = seccomp::program(
-        &[Rule { nr: abi::SYSCALL_NR, arg0: None, action: seccomp::TRACE }],
-        seccomp::ALLOW,
-    );
-    let (ended, _) = in_child(|| {
-        if seccomp::install(&trace).is_err() {
-            return 100;
-        }
-        i32::from(ferrocall::useless(1) != Err(Errno::ENOSYS))
-    })
-    .map_err(|e| e.to_string())?;
-    expect_eq("TRACE without a tracer", ended, Ended::Exited(0))
+    for op in [Op::GetPid, Op::Useless] {
+        let kill = kill_on_typed(op);
+        let (ended, _) = in_child(|| {
+            if seccomp::install(&kill).is_err() {
+                return 100;
+            }
+            if op == Op::GetPid && ferrocall::useless(1) != Ok(16) {
+                return 1;
+            }
+            if op == Op::Useless && ferrocall::getpid().is_err() {
+                return 1;
+            }
+            let _ = if op == Op::GetPid { ferrocall::getpid() } else { ferrocall::useless(1) };
+            2
+        })
+        .map_err(|e| e.to_string())?;
+        expect_eq(&format!("KILL_PROCESS on {op:?}"), ended, Ended::Killed(libc::SIGSYS))?;
+        // SECCOMP_RET_TRACE with no tracer attached: the call fails with ENOSYS.
+        let trace = seccomp::program(&[rule_for(op, seccomp::TRACE)], seccomp::ALLOW);
+        let (ended, _) = in_child(|| {
+            if seccomp::install(&trace).is_err() {
+                return 100;
+            }
+            let r = if op == Op::GetPid { ferrocall::getpid() } else { ferrocall::useless(1) };
+            i32::from(r != Err(Errno::ENOSYS))
+        })
+        .map_err(|e| e.to_string())?;
+        expect_eq(&format!("TRACE on {op:?} without a tracer"), ended, Ended::Exited(0))?;
+    }
+    Ok(())
 }
 
 /// This module's tests, in the order the main suite runs them.
 pub const TESTS: &[Test] = &[
-    ("hello_uses_only_typed_calls", hello_uses_only_typed_calls),
-    ("typed_only_filter_kills_legacy_calls", typed_only_filter_kills_legacy_calls),
-    ("seccomp_sees_typed_calls_as_one_number", seccomp_sees_typed_calls_as_one_number),
+    ("a_profile_for_the_twins_admits_typed_calls", a_profile_for_the_twins_admits_typed_calls),
+    ("the_same_profile_kills_other_legacy_calls", the_same_profile_kills_other_legacy_calls),
+    ("a_rule_on_write_applies_to_typed_write", a_rule_on_write_applies_to_typed_write),
+    ("calls_without_a_twin_are_seen_as_1023", calls_without_a_twin_are_seen_as_1023),
     ("seccomp_filters_by_operation", seccomp_filters_by_operation),
+    ("an_operation_with_a_twin_never_runs_as_1023", an_operation_with_a_twin_never_runs_as_1023),
+    ("seccomp_trap_on_a_twin_is_the_twins", seccomp_trap_on_a_twin_is_the_twins),
     ("seccomp_trap_reports_1023", seccomp_trap_reports_1023),
     ("seccomp_kill_and_trace_actions", seccomp_kill_and_trace_actions),
 ];

@@ -1,6 +1,7 @@
-//! Tracing typed calls: `ferrotrace` decodes them (and follows forks and threads), a
-//! ptrace tracer sees and rewrites them and sees a batch call by call, and the syscall
-//! tracepoints show them as system call 1023.
+//! Tracing typed calls: `ferrotrace` shows them (and follows forks and threads), a ptrace
+//! tracer sees and rewrites them and sees a batch call by call, and the syscall tracepoints
+//! show a call with a legacy twin as that twin (its per-syscall events fire once), any other
+//! as system call 1023.
 
 use std::process::Command;
 
@@ -31,8 +32,10 @@ fn expect_line(trace: &str, want: &str) -> Outcome {
 fn ferrotrace_decodes_hello() -> Outcome {
     let trace = trace_of(&["/bin/hello"])?;
     expect_line(&trace, &format!("syscall 157({:#x}, 0x1,", abi::PR_FERROCALL))?;
-    expect_line(&trace, r#"Write { fd: 1, pad0: 0, buf: "Hello, world!\n" (14 bytes) } = Ok(14)"#)?;
-    expect_line(&trace, "Exit { code: 0, pad0: 0 } = ?")?;
+    // Typed Write and Exit are their twins, write and exit_group, for every tracer.
+    expect_line(&trace, "] write(0x1, ")?;
+    expect_line(&trace, ", 0xe) = 14")?;
+    expect_line(&trace, "] exit_group(0x0) = ?")?;
     expect_line(&trace, "+++ exited with 0 +++")?;
     // After the exec: nothing but the opt-in and the typed calls.
     let after_exec = trace.split("] syscall 59(").nth(1).unwrap_or_default();
@@ -45,24 +48,24 @@ fn ferrotrace_decodes_the_demo_and_errors() -> Outcome {
     expect_line(&trace, "Useless { value: 15, pad0: 0 } = Ok(30)")?;
     let trace = trace_of(&[SELF, "--trace-target"])?;
     expect_line(&trace, "Useless { value: 4294967295, pad0: 0 } = Err(EOVERFLOW)")?;
-    expect_line(&trace, "GetCwd { buf: ")?;
-    expect_line(&trace, r#"(2 bytes) } = Ok(2) "/\x00""#)?;
-    expect_line(&trace, "(1 bytes) } = Err(ERANGE) value 2")?;
-    expect_line(&trace, "Read { fd: -1, pad0: 0, buf: ")?;
+    expect_line(&trace, "] getcwd(")?;
+    expect_line(&trace, ", 0x2) = 2")?;
+    expect_line(&trace, ", 0x1) = Err(ERANGE)")?;
+    expect_line(&trace, "] read(0xffffffffffffffff, ")?;
     // Traced, a batch is refused and its calls come one by one, up to the failing one.
     expect_line(&trace, "Batch { entries: ")?;
     expect_line(&trace, "= Err(EOPNOTSUPP)")?;
     expect_line(&trace, "batch: Useless { value: 1, pad0: 0 } = pending")?;
     expect_line(&trace, "batch: GetPid = pending")?;
     expect_line(&trace, "] Useless { value: 1, pad0: 0 } = Ok(16)")?;
-    expect_line(&trace, "= Err(EBADF)")
+    expect_line(&trace, ", 0x4) = Err(EBADF)")
 }
 
 fn ferrotrace_follows_forks_and_threads() -> Outcome {
     let trace = trace_of(&[SELF, "--trace-target"])?;
     let pids: std::collections::BTreeSet<&str> = trace
         .lines()
-        .filter(|l| l.contains("] GetPid = Ok("))
+        .filter(|l| l.contains("] getpid() = "))
         .filter_map(|l| l.split(']').next())
         .collect();
     check(pids.len() >= 3, || {
@@ -101,19 +104,21 @@ fn ptrace_sees_and_rewrites_typed_calls() -> Outcome {
     let ended = traced(
         || {
             // 1: rewritten to getpid; 2: skipped; 3: a legacy getppid turned into a typed
-            // GetPid by the tracer; 4: untouched.
+            // Useless by the tracer; 4: untouched; 5: typed GetUid, seen as getuid and
+            // rewritten to getpid, runs getpid as a legacy getuid would.
             let mut failures = 0;
             let mut req = Request::new(UselessArgs { value: 1, ..Default::default() });
             failures += i32::from(
                 Native.call(&mut req) != Err(Errno::EIO) || req.answer.state != Answer::PENDING,
             );
             failures += i32::from(ferrocall::useless(2) != Err(Errno::ENOSYS)) << 1;
-            let mut getpid = Request::new(abi::ops::GetPidArgs {});
-            let addr = &mut getpid as *mut _ as u64;
-            let r = syscall(nr::GETPPID, [Op::GetPid as u64, 32, addr, 0, 0, 0]);
-            let pid = syscall(nr::GETPID, [0; 6]).unwrap_or(0);
-            failures += i32::from(r != Ok(0) || getpid.answer.result() != Some(Ok(pid))) << 2;
+            let mut useless = Request::new(UselessArgs { value: 5, ..Default::default() });
+            let addr = &mut useless as *mut _ as u64;
+            let r = syscall(nr::GETPPID, [Op::Useless as u64, 40, addr, 0, 0, 0]);
+            failures += i32::from(r != Ok(0) || useless.answer.result() != Some(Ok(20))) << 2;
             failures += i32::from(ferrocall::useless(3) != Ok(18)) << 3;
+            let pid = syscall(nr::GETPID, [0; 6]).unwrap_or(0);
+            failures += i32::from(ferrocall::getuid() != Ok(pid as u32)) << 4;
             failures
         },
         |regs| {
@@ -122,6 +127,7 @@ fn ptrace_sees_and_rewrites_typed_calls() -> Outcome {
                 (1023, 1, 1) => regs.orig_rax = nr::GETPID,
                 (1023, 1, 2) => regs.orig_rax = u64::MAX,
                 (110, _, _) => regs.orig_rax = 1023,
+                (102, _, _) => regs.orig_rax = nr::GETPID,
                 _ => return false,
             }
             true
@@ -130,6 +136,7 @@ fn ptrace_sees_and_rewrites_typed_calls() -> Outcome {
     check(seen.contains(&(1023, Op::Useless as u64)), || {
         format!("the tracer never saw syscall 1023 with op 1: {seen:?}")
     })?;
+    check(seen.iter().any(|s| s.0 == 102), || format!("the tracer never saw getuid: {seen:?}"))?;
     expect_eq("child's failure bits", ended, Ended::Exited(0))
 }
 
@@ -150,24 +157,30 @@ fn a_traced_batch_is_seen_call_by_call() -> Outcome {
                 | i32::from(b.answer.result() != Some(Ok(pid))) << 2
         },
         |regs| {
-            if regs.orig_rax == 1023 {
-                ops.push(regs.rdi);
+            match regs.orig_rax {
+                1023 => ops.push(format!("{:?}", Op::from_raw(regs.rdi))),
+                39 => ops.push("getpid".into()),
+                _ => {}
             }
             false
         },
     )?;
     expect_eq("child's failure bits", ended, Ended::Exited(0))?;
-    // The batch is refused (EOPNOTSUPP) and each call comes alone, in order.
+    // The batch is refused (EOPNOTSUPP) and each call comes alone, in order: GetPid as
+    // its twin.
+    let want = [Some(Op::Batch), Some(Op::Useless)].map(|op| format!("{op:?}"));
     expect_eq(
-        "operations the tracer saw",
+        "calls the tracer saw",
         ops,
-        vec![Op::Batch as u64, Op::Useless as u64, Op::GetPid as u64],
+        vec![want[0].clone(), want[1].clone(), "getpid".to_string()],
     )
 }
 
-/// The syscall tracepoints (`raw_syscalls:sys_enter` through tracefs) show a typed call as
-/// system call 1023 with the operation, size and request address as its arguments; while
-/// they are on, the kernel refuses batches and each call shows alone, in order.
+/// The syscall tracepoints (`raw_syscalls:sys_enter` through tracefs) show a typed call
+/// without a twin as system call 1023 with the operation, size and request address as its
+/// arguments, and one with a twin as the twin; while they are on, the kernel refuses batches
+/// and each call shows alone, in order. The per-syscall events of a twin
+/// (`syscalls:sys_enter_getppid`, `sys_exit_getppid`) fire once for a typed GetPpid.
 fn syscall_tracepoints_see_typed_calls() -> Outcome {
     ferrocall::enable().map_err(|e| e.to_string())?;
     let dir = "/tmp/tracing";
@@ -189,38 +202,69 @@ fn syscall_tracepoints_see_typed_calls() -> Outcome {
         std::fs::write(format!("{dir}/{file}"), value).map_err(|e| format!("{file}: {e}"))
     };
     let event = "events/raw_syscalls/sys_enter";
+    let twin_events = ["events/syscalls/sys_enter_getppid", "events/syscalls/sys_exit_getppid"];
     set("tracing_on", "0")?;
     set("trace", "")?;
-    set(&format!("{event}/filter"), "id == 1023")?;
+    set(&format!("{event}/filter"), "id == 1023 || id == 39")?;
     set(&format!("{event}/enable"), "1")?;
+    for e in twin_events {
+        set(&format!("{e}/enable"), "1")?;
+    }
     set("tracing_on", "1")?;
     let mut request = Request::new(UselessArgs { value: 4242, ..Default::default() });
     let lone = Native.call(&mut request);
     let at = core::ptr::from_ref(&request) as u64;
     let (batch, _) = useless_then_getpid(false);
     let (packed, _) = useless_then_getpid(true);
+    let ppid = ferrocall::getppid();
     set("tracing_on", "0")?;
     set(&format!("{event}/enable"), "0")?;
     set(&format!("{event}/filter"), "0")?;
+    for e in twin_events {
+        set(&format!("{e}/enable"), "0")?;
+    }
     let trace = std::fs::read_to_string(format!("{dir}/trace")).map_err(|e| e.to_string())?;
     expect_eq("the lone call", lone, Ok(4257))?;
     expect_eq("the batch, made call by call", batch, Ok(2))?;
     expect_eq("the packed batch, made call by call", packed, Ok(2))?;
     // `sys_enter: NR 1023 (1, 28, 7ffc…, 0, 0, 0)`: the arguments in hex.
-    let calls: Vec<Vec<u64>> = trace
+    let calls: Vec<(u64, Vec<u64>)> = trace
         .lines()
-        .filter_map(|line| line.split_once("sys_enter: NR 1023 (")?.1.strip_suffix(')'))
-        .map(|args| args.split(", ").filter_map(|a| u64::from_str_radix(a, 16).ok()).collect())
+        .filter_map(|line| {
+            let (nr, args) = line.split_once("sys_enter: NR ")?.1.split_once(" (")?;
+            let args = args.strip_suffix(')')?;
+            let args = args.split(", ").filter_map(|a| u64::from_str_radix(a, 16).ok()).collect();
+            Some((nr.parse().ok()?, args))
+        })
         .collect();
-    let first = calls.first().map(|c| c.get(..3).unwrap_or(&[]).to_vec());
-    expect_eq("the lone call's arguments", first, Some(vec![Op::Useless as u64, 40, at]))?;
-    let ops: Vec<u64> = calls.iter().filter_map(|c| c.first().copied()).collect();
-    let (useless, getpid) = (Op::Useless as u64, Op::GetPid as u64);
+    let first = calls.first().map(|c| (c.0, c.1.get(..3).unwrap_or(&[]).to_vec()));
+    expect_eq("the lone call", first, Some((1023, vec![Op::Useless as u64, 40, at])))?;
+    let shown: Vec<String> = calls
+        .iter()
+        .map(|(nr, args)| match nr {
+            1023 => format!("{:?}", args.first().and_then(|&op| Op::from_raw(op))),
+            nr => format!("NR {nr}"),
+        })
+        .collect();
+    let op = |op: Op| format!("{:?}", Some(op));
+    let getpid = "NR 39".to_string();
     expect_eq(
-        "operations the tracepoint saw",
-        ops,
-        vec![useless, Op::Batch as u64, useless, getpid, Op::PackedBatch as u64, useless, getpid],
-    )
+        "calls the tracepoint saw",
+        shown,
+        vec![
+            op(Op::Useless),
+            op(Op::Batch),
+            op(Op::Useless),
+            getpid.clone(),
+            op(Op::PackedBatch),
+            op(Op::Useless),
+            getpid,
+        ],
+    )?;
+    let ppid = ppid.map_err(|e| e.to_string())?;
+    let count = |needle: &str| trace.lines().filter(|l| l.contains(needle)).count();
+    expect_eq("sys_enter_getppid events", count("sys_getppid()"), 1)?;
+    expect_eq("sys_exit_getppid events", count(&format!("sys_getppid -> {ppid:#x}")), 1)
 }
 
 fn ptrace_rewrite_in_a_legacy_process() -> Outcome {

@@ -10,14 +10,40 @@
 #ifdef CONFIG_FERROCALL
 
 /**
- * ferrocall_syscall - run one typed call
+ * struct ferrocall_entry - a typed call between the entry and the exit work
+ * @kind: FERROCALL_ENTRY_NONE for any other system call (the one field set on
+ *        every entry), FERROCALL_ENTRY_TWIN for a typed call presented as its
+ *        legacy twin, FERROCALL_ENTRY_REFUSED for a request refused at entry
+ * @flags: the request's header flags (FERROCALL_ANSWER_IN_REGISTERS)
+ * @error: for FERROCALL_ENTRY_REFUSED, its -errno
+ * @addr: the request's user address
+ * @regs: the caller's RDI, RSI, RDX, R10, R8 and R9, put back after a call
+ *        answered in place
+ *
+ * Lives on the stack of do_syscall_64() for one system call.
+ */
+struct ferrocall_entry {
+	u8 kind;
+	u32 flags;
+	long error;
+	unsigned long addr;
+	unsigned long regs[6];
+};
+
+#define FERROCALL_ENTRY_NONE	0
+#define FERROCALL_ENTRY_TWIN	1
+#define FERROCALL_ENTRY_REFUSED	2
+
+/**
+ * ferrocall_syscall - run ferrocall(op, size, request)
  * @op:   the operation number the caller passed in RDI
  * @size: the request size the caller passed in RSI
  * @addr: the user address of the request
  *
  * Implemented in Rust (kernel/ferrocall/ferrocall.rs). Copies the request
  * in once, checks it against @op and @size, runs it and writes the answer
- * back into the request.
+ * back into the request. Runs only operations without a legacy twin: the
+ * others are presented and run as their twin (ferrocall_enter()).
  *
  * Return: 0 when the answer was written and reports success, otherwise a
  * negative errno.
@@ -25,10 +51,42 @@
 long ferrocall_syscall(unsigned long op, unsigned long size,
 		       unsigned long addr);
 
+/*
+ * Implemented in Rust: copies in and decodes a lone request of an operation
+ * with a legacy twin. Returns the twin's number with its arguments in @args
+ * and the request's flags in @flags, __NR_ferrocall for an operation without
+ * a twin (nothing is copied), or -errno for a request that does not decode.
+ */
+long ferrocall_twin(unsigned long op, unsigned long size, unsigned long addr,
+		    unsigned long *args, u32 *flags);
+
+/* Implemented in kernel/ferrocall/entry.c. */
+long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc);
+void ferrocall_answer_in_place(struct pt_regs *regs,
+			       struct ferrocall_entry *fc, bool ran);
+
+/**
+ * ferrocall_syscall_done - finish a typed call that ran as its twin
+ * @regs: the task's registers, the twin's result in regs->ax
+ * @fc:   what ferrocall_enter() recorded
+ * @ran:  false if the entry work skipped the call
+ *
+ * A call that asked for its answer in registers has it: nothing to do. One
+ * that did not gets it written into its request, and its registers back.
+ */
+static __always_inline void ferrocall_syscall_done(struct pt_regs *regs,
+						   struct ferrocall_entry *fc,
+						   bool ran)
+{
+	if (unlikely(fc->kind == FERROCALL_ENTRY_TWIN) &&
+	    !(fc->flags & FERROCALL_ANSWER_IN_REGISTERS))
+		ferrocall_answer_in_place(regs, fc, ran);
+}
+
 /* Implemented in kernel/ferrocall/batch.c, out of line for the Rust side. */
 bool ferrocall_batch_observed(void);
-int ferrocall_batch_next(unsigned long op, unsigned long size,
-			 unsigned long addr, unsigned long ran);
+int ferrocall_batch_next(unsigned long nr, const unsigned long *args,
+			 unsigned long ran);
 
 /*
  * Typed calls are enabled per address space, see PR_FERROCALL. Since mm->flags
@@ -45,6 +103,15 @@ static __always_inline bool ferrocall_enabled(struct task_struct *tsk)
 }
 
 #else /* !CONFIG_FERROCALL */
+
+struct ferrocall_entry {
+};
+
+static __always_inline void ferrocall_syscall_done(struct pt_regs *regs,
+						   struct ferrocall_entry *fc,
+						   bool ran)
+{
+}
 
 static __always_inline bool ferrocall_enabled(struct task_struct *tsk)
 {

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The calls of a ferrocall batch must be seen as if each were made alone:
- * seccomp filters each one as the lone typed call __NR_ferrocall(op, size,
- * request) would be, and while a tracer, audit or the syscall tracepoints
- * watch the task, batches are refused so that the caller makes its calls one
- * by one. A batch is never a way around a filter or an observer.
+ * seccomp filters each one as the lone typed call would be presented (its
+ * legacy twin, or __NR_ferrocall(op, size, request)), and while a tracer,
+ * audit or the syscall tracepoints watch the task, batches are refused so
+ * that the caller makes its calls one by one. A batch is never a way around
+ * a filter or an observer.
  */
 
 #include <linux/entry-common.h>
@@ -50,32 +51,34 @@ static __always_inline bool ferrocall_seccomp_permit(void)
 }
 
 /*
- * Runs the seccomp filters on one call of a batch. The filters see the system
- * call __NR_ferrocall with the arguments a lone typed call would have, and so
- * do a SECCOMP_RET_TRACE tracer and a SECCOMP_RET_TRAP signal: the call's
+ * Runs the seccomp filters on one call of a batch. The filters see the call
+ * as it would be presented alone: its legacy twin's number and arguments, or
+ * __NR_ferrocall(op, size, request) for an operation without a twin; so do a
+ * SECCOMP_RET_TRACE tracer and a SECCOMP_RET_TRAP signal: the call's
  * registers stand in the task's pt_regs while the filters run, and the
  * batch's are put back afterwards. A filter that kills does so.
  */
-static noinline int ferrocall_seccomp_check(unsigned long op,
-					    unsigned long size,
-					    unsigned long addr)
+static noinline int ferrocall_seccomp_check(unsigned long nr,
+					    const unsigned long *args)
 {
 	struct pt_regs *regs = current_pt_regs();
 	struct pt_regs saved = *regs;
 	bool permit, changed;
 	long ax;
 
-	regs->orig_ax = __NR_ferrocall;
-	regs->di = op;
-	regs->si = size;
-	regs->dx = addr;
-	regs->r10 = 0;
-	regs->r8 = 0;
-	regs->r9 = 0;
+	regs->orig_ax = nr;
+	regs->di = args[0];
+	regs->si = args[1];
+	regs->dx = args[2];
+	regs->r10 = args[3];
+	regs->r8 = args[4];
+	regs->r9 = args[5];
 
 	permit = ferrocall_seccomp_permit();
-	changed = regs->orig_ax != __NR_ferrocall || regs->di != op ||
-		  regs->si != size || regs->dx != addr;
+	changed = regs->orig_ax != nr || regs->di != args[0] ||
+		  regs->si != args[1] || regs->dx != args[2] ||
+		  regs->r10 != args[3] || regs->r8 != args[4] ||
+		  regs->r9 != args[5];
 	ax = regs->ax;
 	*regs = saved;
 
@@ -90,9 +93,10 @@ static noinline int ferrocall_seccomp_check(unsigned long op,
 
 /**
  * ferrocall_batch_next - may the next call of a batch run?
- * @op:   the operation of the call
- * @size: its request size
- * @addr: its request address
+ * @nr:   the system call it is presented as: its legacy twin, or
+ *        __NR_ferrocall
+ * @args: the six arguments it is presented with, decoded from the request
+ *        that runs
  * @ran:  how many calls of the batch have run before it
  *
  * A pending signal ends a batch between two calls, as it would interrupt a
@@ -105,14 +109,14 @@ static noinline int ferrocall_seccomp_check(unsigned long op,
  * or when they skipped the call or a tracer changed it (a call inside a batch
  * is run as it was asked for or not at all).
  */
-int ferrocall_batch_next(unsigned long op, unsigned long size,
-			 unsigned long addr, unsigned long ran)
+int ferrocall_batch_next(unsigned long nr, const unsigned long *args,
+			 unsigned long ran)
 {
 	if (ran && signal_pending(current))
 		return -EINTR;
 #ifdef CONFIG_SECCOMP_FILTER
 	if (unlikely(test_syscall_work(SECCOMP)))
-		return ferrocall_seccomp_check(op, size, addr);
+		return ferrocall_seccomp_check(nr, args);
 #endif
 	return 0;
 }

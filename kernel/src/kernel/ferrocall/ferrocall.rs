@@ -59,32 +59,128 @@ fn is_restart(errno: Errno) -> bool {
     matches!(errno.raw(), 512 | 513 | 514 | 516)
 }
 
-/// Runs the typed call `ferrocall(op, size, addr)`.
+/// Runs the system call `ferrocall(op, size, addr)`: a typed call of an operation without a
+/// legacy twin (the entry code presents the others as their twins, see [`ferrocall_twin`]),
+/// a restart of one, or the same made by number.
 ///
 /// Returns 0 when the answer slot was written with a success, otherwise `-errno`; when the
-/// operation itself failed, the answer slot holds the same errno.
+/// operation itself failed, the answer slot holds the same errno. An operation with a twin is
+/// `EINVAL` here: it runs only as its twin, so that no policy on the twin is bypassed by
+/// making it under this number.
 #[no_mangle]
 pub extern "C" fn ferrocall_syscall(op: c_ulong, size: c_ulong, addr: c_ulong) -> c_long {
-    match handle(op as u64, size as u64, addr as u64) {
+    let result = match abi::Op::from_raw(op as u64) {
+        Some(known) if known.twin().is_some() => Err(Errno::EINVAL),
+        _ => handle(op as u64, size as u64, addr as u64, None),
+    };
+    match result {
         Ok(()) => 0,
         Err(errno) => errno.to_syscall_return() as c_long,
     }
 }
 
-fn handle(op: u64, size: u64, addr: u64) -> Result<(), Errno> {
+/// The entry code's half of a lone typed call: the legacy system call it stands for.
+///
+/// For an operation with a legacy twin, copies the request in once, decodes it with the
+/// ABI's checked decoder and returns the twin's number, its six argument registers in
+/// `args` and the request's flags in `flags`: the entry code puts them in `pt_regs`, and the
+/// call runs as that legacy call, seen as it by every hook. For an operation without a twin
+/// (or one this kernel does not know) returns [`abi::SYSCALL_NR`] and copies nothing: it is
+/// `ferrocall(op, size, request)`. A request that does not decode is `-errno`.
+///
+/// # Safety
+///
+/// `args` must be valid for writes of six `c_ulong`s and `flags` of one `u32`.
+#[no_mangle]
+pub unsafe extern "C" fn ferrocall_twin(
+    op: c_ulong,
+    size: c_ulong,
+    addr: c_ulong,
+    args: *mut c_ulong,
+    flags: *mut u32,
+) -> c_long {
+    match abi::Op::from_raw(op as u64) {
+        Some(known) if known.twin().is_some() => {}
+        _ => return abi::SYSCALL_NR as c_long,
+    }
+    match twin(op as u64, size as u64, addr as u64) {
+        Ok((nr, twin_args, request_flags)) => {
+            // SAFETY: the caller's guarantee: `args` holds six `c_ulong`s, `flags` one `u32`.
+            unsafe {
+                args.cast::<[c_ulong; 6]>().write(twin_args.regs.map(|r| r as c_ulong));
+                flags.write(request_flags);
+            }
+            nr as c_long
+        }
+        Err(errno) => errno.to_syscall_return() as c_long,
+    }
+}
+
+/// Copies in and decodes the lone request `ferrocall(op, size, addr)` of an operation with a
+/// twin: the twin's number and arguments, and the request's flags.
+#[inline(always)]
+fn twin(op: u64, size: u64, addr: u64) -> Result<(u32, abi::TwinArgs, u32), Errno> {
+    let plan = abi::plan(op, size, addr)?;
+    let addr = usize::try_from(addr).map_err(|_| Errno::EFAULT)?;
+    let mut bytes = [0u8; abi::ops::MAX_KNOWN_REQUEST_SIZE];
+    copy_request(addr, &plan, &mut bytes)?;
+    let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
+    let (call, flags) = abi::decode::decode_lone(&plan, known)?;
+    let (nr, args) = call.twin_call().ok_or(Errno::ENOSYS)?;
+    Ok((nr, args, flags))
+}
+
+/// The one copy of a lone request: its first `plan.copy_len` bytes into `bytes` (zeroed, so
+/// that an older, shorter request reads as zero-extended), and a check that the part of a
+/// newer, longer request this ABI does not know is zero. A request of whole words, as every
+/// request of this ABI is, is read in one user-access window.
+#[inline(always)]
+fn copy_request(addr: usize, plan: &abi::decode::Plan, bytes: &mut [u8]) -> Result<(), Errno> {
+    let head = bytes.get_mut(..plan.copy_len).ok_or(Errno::EINVAL)?;
+    if plan.copy_len % 8 == 0 {
+        // SAFETY: `head` is writable for its length, and `addr` is passed as a user address,
+        // which the helper reads only through the checked user-access functions.
+        let ret = unsafe {
+            bindings::ferrocall_copy_request(
+                head.as_mut_ptr().cast(),
+                addr as *const core::ffi::c_void,
+                head.len() as c_ulong,
+            )
+        };
+        if ret != 0 {
+            return Err(Errno::EFAULT);
+        }
+    } else {
+        compat::user_slice(addr, plan.copy_len)
+            .reader()
+            .read_slice(head)
+            .map_err(|_| Errno::EFAULT)?;
+    }
+    if plan.size > plan.copy_len {
+        let tail = addr.checked_add(plan.copy_len).ok_or(Errno::EFAULT)?;
+        check_unknown_bytes(compat::user_slice(tail, plan.size - plan.copy_len).reader())?;
+    }
+    Ok(())
+}
+
+/// Copies in, decodes and runs the request `ferrocall(op, size, addr)`, and writes its
+/// answer slot. `batch` is, for a call of a [`batch`], how many calls of it ran before: the
+/// decoded call is then checked as if made alone ([`batch_next`]) before it runs.
+fn handle(op: u64, size: u64, addr: u64, batch: Option<u64>) -> Result<(), Errno> {
     let plan = abi::plan(op, size, addr)?;
     let addr = usize::try_from(addr).map_err(|_| Errno::EFAULT)?;
 
     // The one copy of the request: the part this ABI knows, into a zeroed buffer so that an
     // older, shorter request reads as zero-extended.
     let mut bytes = [0u8; abi::ops::MAX_KNOWN_REQUEST_SIZE];
-    let mut reader = compat::user_slice(addr, plan.size).reader();
-    let head = bytes.get_mut(..plan.copy_len).ok_or(Errno::EINVAL)?;
-    reader.read_slice(head).map_err(|_| Errno::EFAULT)?;
-    check_unknown_tail(reader)?;
+    copy_request(addr, &plan, &mut bytes)?;
 
     let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
-    let answer = execute(&plan, known)?;
+    let call = abi::decode(&plan, known)?;
+    if let Some(ran) = batch {
+        batch_next(&call, &plan, addr as u64, ran)?;
+    }
+    let answer = execute(call)?;
     write_answer(addr, &answer)?;
     match answer.result() {
         Some(Ok(_)) => Ok(()),
@@ -93,12 +189,10 @@ fn handle(op: u64, size: u64, addr: u64) -> Result<(), Errno> {
     }
 }
 
-/// Decodes and runs the request whose known part is `known` (`plan.known` bytes, copied
-/// in). `Err` when there is no answer to write: the request does not decode, or the call
-/// ended with a restart code (the signal code restarts it or makes it `EINTR`).
+/// Runs a decoded call. `Err` when there is no answer to write: the call ended with a
+/// restart code (the signal code restarts it or makes it `EINTR`).
 #[inline(always)]
-fn execute(plan: &abi::decode::Plan, known: &[u8]) -> Result<Answer, Errno> {
-    let call = abi::decode(plan, known)?;
+fn execute(call: Call) -> Result<Answer, Errno> {
     let answer = run(call);
     if let Some(Err(errno)) = answer.result() {
         if is_restart(errno) {
@@ -383,7 +477,7 @@ fn batch(entries: UserBuf) -> Answer {
             }
             // The failed call's own slot holds the error if the call ran; either way the
             // batch's answer names it and how many calls succeeded before it.
-            if let Err(errno) = batch_next(op, size, at, done).and_then(|()| handle(op, size, at)) {
+            if let Err(errno) = handle(op, size, at, Some(done)) {
                 return batch_stopped(errno, done);
             }
             done += 1;
@@ -399,20 +493,25 @@ fn batch_observed() -> bool {
     unsafe { bindings::ferrocall_batch_observed() }
 }
 
-/// Whether the call `ferrocall(op, size, at)` of a batch may run after `ran` others: `Err`
-/// with `EINTR` for a pending signal, or with the task's seccomp filters' answer.
-fn batch_next(op: u64, size: u64, at: u64, ran: u64) -> Result<(), Errno> {
-    // SAFETY: the check may run the task's seccomp filters on this call's registers,
-    // putting the task's back afterwards; it may sleep, signal or end the task
-    // (SECCOMP_RET_KILL), and the caller holds no value that needs dropping on that path.
-    let verdict = unsafe {
-        bindings::ferrocall_batch_next(
-            op as c_ulong,
-            size as c_ulong,
-            at as c_ulong,
-            ran as c_ulong,
-        )
-    };
+/// Whether the call `call` of a batch (request `plan` at `at`) may run after `ran` others:
+/// `Err` with `EINTR` for a pending signal, or with the task's seccomp filters' answer. The
+/// filters see the call as a lone call is presented: as its legacy twin with the values it
+/// will run, or as `ferrocall(op, size, request)` for an operation without a twin.
+fn batch_next(call: &Call, plan: &abi::decode::Plan, at: u64, ran: u64) -> Result<(), Errno> {
+    let (nr, args) = call.twin_call().map_or(
+        (
+            abi::SYSCALL_NR,
+            [plan.op.raw().into(), plan.size as u64, at, 0, 0, 0],
+        ),
+        |(nr, args)| (nr, args.regs),
+    );
+    let args = args.map(|a| a as c_ulong);
+    // SAFETY: `args` holds the six registers the check reads. The check may run the task's
+    // seccomp filters on these registers, putting the task's back afterwards; it may sleep,
+    // signal or end the task (SECCOMP_RET_KILL), and the caller holds no value that needs
+    // dropping on that path.
+    let verdict =
+        unsafe { bindings::ferrocall_batch_next(nr as c_ulong, args.as_ptr(), ran as c_ulong) };
     if verdict < 0 {
         return Err(Errno::new(u64::from(verdict.unsigned_abs())).unwrap_or(Errno::EPERM));
     }
@@ -615,20 +714,22 @@ fn packed_call(chunks: &mut Chunks, offset: usize, ran: u64) -> Result<(Answer, 
     // The header and the known part come from one copy (the largest known request fits).
     let head = chunks.get(offset, MAX_KNOWN)?;
     let plan = abi::decode::packed_plan(head, at as u64, left)?;
-    batch_next(plan.op.raw().into(), plan.size as u64, at as u64, ran)?;
     // A newer, longer request's unknown part is only checked, never used: it is read apart
     // from the chunk.
     let tail = at.checked_add(plan.copy_len).ok_or(Errno::EFAULT)?;
     check_unknown_tail(compat::user_slice(tail, plan.size - plan.copy_len).reader())?;
-    let answer = if plan.copy_len == plan.known {
-        execute(&plan, head.get(..plan.known).ok_or(Errno::EINVAL)?)?
+    let call = if plan.copy_len == plan.known {
+        abi::decode(&plan, head.get(..plan.known).ok_or(Errno::EINVAL)?)?
     } else {
         // An older, shorter request: zero-extend it to the size this ABI knows.
         let mut bytes = [0u8; MAX_KNOWN];
         let part = bytes.get_mut(..plan.copy_len).ok_or(Errno::EINVAL)?;
         part.copy_from_slice(head.get(..plan.copy_len).ok_or(Errno::EINVAL)?);
-        execute(&plan, bytes.get(..plan.known).ok_or(Errno::EINVAL)?)?
+        abi::decode(&plan, bytes.get(..plan.known).ok_or(Errno::EINVAL)?)?
     };
+    // The decoded call, in the kernel's memory, is what the filters judge and what runs.
+    batch_next(&call, &plan, at as u64, ran)?;
+    let answer = execute(call)?;
     Ok((answer, plan.size))
 }
 

@@ -5,6 +5,7 @@
 #include <linux/fs_struct.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/uaccess.h>
 
 /*
  * Newer kernels' helpers.c defines __rust_helper (empty for bindgen,
@@ -49,4 +50,28 @@ __rust_helper int rust_helper_d_unlinked(const struct dentry *dentry)
 __rust_helper uid_t rust_helper_ferrocall_getuid(void)
 {
 	return from_kuid_munged(current_user_ns(), current_uid());
+}
+
+/*
+ * Copies the first @len bytes of a typed request, a multiple of 8, in one
+ * user-access window: a request is a few words, and the generic
+ * _copy_from_user() path costs more than the words themselves. 0 on success,
+ * -EFAULT when any word cannot be read.
+ */
+__rust_helper int rust_helper_ferrocall_copy_request(void *dst,
+						     const void __user *src,
+						     unsigned long len)
+{
+	const u64 __user *from = src;
+	u64 *to = dst;
+
+	if (!user_access_begin(src, len))
+		return -EFAULT;
+	for (; len >= sizeof(u64); len -= sizeof(u64))
+		unsafe_get_user(*to++, from++, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
 }

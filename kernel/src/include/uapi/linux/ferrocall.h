@@ -9,11 +9,20 @@
  *
  * A process that has opted in with prctl(PR_FERROCALL, PR_FERROCALL_ENABLE)
  * may execute SYSCALL with the address of a typed request in RAX, the
- * operation number in RDI and the request size in RSI. The kernel sets RDX
- * to the request address (pass it there too to keep RDX unchanged); RAX
- * returns 0 or -errno, RCX and R11 are clobbered as for any SYSCALL. The
- * layout of the requests is defined once, in the ferrocall ABI crate: the
- * operation numbers, sizes and layouts below are generated from its table.
+ * operation number in RDI and the request size in RSI. The layout of the
+ * requests is defined once, in the ferrocall ABI crate: the operation
+ * numbers, sizes and layouts below are generated from its table.
+ *
+ * A lone call of an operation with a legacy twin (write for WRITE, ...) is
+ * presented to ptrace, seccomp, audit and the syscall tracepoints as that
+ * twin, with the twin's arguments in RDI..R9, and runs as it. With the
+ * header flag FERROCALL_ANSWER_IN_REGISTERS, RAX returns the twin's result
+ * as the legacy call returns it, nothing is written into the request, and
+ * RDI..R9 hold the twin's arguments. Without it, and for every other
+ * operation (presented as ferrocall(op, size, request), RDX set to the
+ * request address), RAX returns 0 or -errno: the answer slot is written when
+ * the operation ran, and left pending when the request was refused before
+ * it ran. RCX and R11 are clobbered as for any SYSCALL.
  */
 
 /* prctl() option: enable typed calls for the calling address space. */
@@ -22,11 +31,12 @@
 # define PR_FERROCALL_STATUS		2
 
 /* The ABI version that PR_FERROCALL_ENABLE returns. */
-#define FERROCALL_ABI_VERSION		1
+#define FERROCALL_ABI_VERSION		2
 
 /*
  * The system call number that ptrace, seccomp, audit and the syscall
- * tracepoints see for a typed call: ferrocall(op, size, request).
+ * tracepoints see for a typed call without a legacy twin, and for a batch:
+ * ferrocall(op, size, request).
  */
 #define __NR_ferrocall			1023
 
@@ -64,7 +74,7 @@
 struct ferrocall_header {
 	__u32 size;	/* of the whole request */
 	__u32 op;
-	__u32 flags;	/* zero */
+	__u32 flags;	/* FERROCALL_ANSWER_IN_REGISTERS, or zero */
 	__u32 reserved;	/* zero */
 };
 
@@ -77,6 +87,12 @@ struct ferrocall_answer {
 
 #define FERROCALL_ANSWER_PENDING	0
 #define FERROCALL_ANSWER_DONE		1
+
+/* Header flag (ABI 2): a lone call with a twin answers in RAX. */
+#define FERROCALL_ANSWER_IN_REGISTERS	1
+
+/* The answer slot starts at this offset of a request. */
+#define FERROCALL_ANSWER_OFFSET	16
 
 /* The arguments start at this offset of a request. */
 #define FERROCALL_ARGS_OFFSET	32
