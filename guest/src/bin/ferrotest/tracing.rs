@@ -167,12 +167,12 @@ fn a_traced_batch_is_seen_call_by_call() -> Outcome {
     )?;
     expect_eq("child's failure bits", ended, Ended::Exited(0))?;
     // The batch is refused (EOPNOTSUPP) and each call comes alone, in order: GetPid as
-    // its twin.
+    // its twin; then the child's own legacy getpid.
     let want = [Some(Op::Batch), Some(Op::Useless)].map(|op| format!("{op:?}"));
     expect_eq(
         "calls the tracer saw",
         ops,
-        vec![want[0].clone(), want[1].clone(), "getpid".to_string()],
+        vec![want[0].clone(), want[1].clone(), "getpid".into(), "getpid".into()],
     )
 }
 

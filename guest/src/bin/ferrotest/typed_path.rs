@@ -1,11 +1,15 @@
 //! The typed path works: the seed's demo, `Useless`' edge values, the answer slot, the
-//! opt-in's version and the explicit `syscall(1023, op, size, request)` form.
+//! opt-in's version, the explicit `syscall(1023, op, size, request)` form, and both answer
+//! forms of a call with a twin (in place, as ABI version 1 programs expect, and in
+//! registers).
 
-use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Request};
+use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Header, Op, Request};
 use ferrocall::{Native, Syscall, TypedCalls};
-use ferrocall_guest::{expect_eq, ferrocall_status, syscall, Outcome, Pages, Test};
+use ferrocall_guest::{
+    expect_eq, ferrocall_status, nr, request_bytes, syscall, Outcome, Pages, Test,
+};
 
-use crate::common::{answer_of, useless_request, NR, USELESS};
+use crate::common::{answer_of, call_at, useless_request, NR, USELESS};
 
 fn demo_value() -> Outcome {
     expect_eq("useless(15)", ferrocall::useless(15), Ok(30))
@@ -48,6 +52,35 @@ fn explicit_number_form() -> Outcome {
     expect_eq("answer", answer_of(&pages.read(16, 16)), Answer::done(Ok(35)))
 }
 
+/// A request of an operation with a twin without flags, as a program built for ABI version
+/// 1 sends it, is answered in place: `rax` 0 or `-errno`, the answer in its slot. With
+/// `ANSWER_IN_REGISTERS` the twin's result is in `rax` and the slot stays pending. Any
+/// other flag is `EINVAL`, with nothing run.
+fn both_answer_forms() -> Outcome {
+    let pid = syscall(nr::GETPID, [0; 6]).map_err(|e| e.to_string())?;
+    let getpid = |flags: u32| {
+        call_at(8, &request_bytes(32, Op::GetPid as u32, flags, 0, &[]), Op::GetPid as u64, 32)
+    };
+    let (r, slot) = getpid(0);
+    expect_eq("in place: rax", r, Ok(0))?;
+    expect_eq("in place: answer", answer_of(&slot), Answer::done(Ok(pid)))?;
+    let (r, slot) = getpid(Header::ANSWER_IN_REGISTERS);
+    expect_eq("in registers: rax", r, Ok(pid))?;
+    expect_eq("in registers: answer", answer_of(&slot), Answer::default())?;
+    let (r, slot) = getpid(2);
+    expect_eq("unknown flag: rax", r, Err(Errno::EINVAL))?;
+    expect_eq("unknown flag: answer", answer_of(&slot), Answer::default())?;
+    // A failing twin in place: read(-1) is EBADF, in the slot too.
+    let mut args = (-1i32).to_le_bytes().to_vec();
+    args.extend_from_slice(&[0; 4]);
+    args.extend_from_slice(&0x1000u64.to_le_bytes());
+    args.extend_from_slice(&4u64.to_le_bytes());
+    let read = request_bytes(56, Op::Read as u32, 0, 0, &args);
+    let (r, slot) = call_at(8, &read, Op::Read as u64, 56);
+    expect_eq("read(-1) in place: rax", r, Err(Errno::EBADF))?;
+    expect_eq("read(-1) in place: answer", answer_of(&slot), Answer::done(Err(Errno::EBADF)))
+}
+
 /// This module's tests, in the order the main suite runs them.
 pub const TESTS: &[Test] = &[
     ("demo_value", demo_value),
@@ -56,4 +89,5 @@ pub const TESTS: &[Test] = &[
     ("answer_slot_holds_the_result", answer_slot_holds_the_result),
     ("opt_in_reports_version", opt_in_reports_version),
     ("explicit_number_form", explicit_number_form),
+    ("both_answer_forms", both_answer_forms),
 ];
