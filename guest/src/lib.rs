@@ -6,7 +6,7 @@
 //! `ferrocall` crate's `syscall` instruction only.
 
 use ferrocall::abi::{Errno, FieldType, Op, Request};
-use ferrocall::arch::syscall6;
+use ferrocall::arch::{syscall6, typed_call_raw};
 
 pub mod seccomp;
 
@@ -136,7 +136,9 @@ pub fn syscall(nr: u64, args: [u64; 6]) -> Result<u64, Errno> {
 /// The raw typed-call register set: `rax` = `rax`, `rdi` = `op`, `rsi` = `size`,
 /// `rdx` = `rdx`, decoded.
 pub fn typed_raw(rax: u64, op: u64, size: u64, rdx: u64) -> Result<u64, Errno> {
-    syscall(rax, [op, size, rdx, 0, 0, 0])
+    // SAFETY: as for `syscall`: the guest programs pass integers, addresses of memory they
+    // own, or addresses meant to be rejected.
+    Errno::from_syscall_return(unsafe { typed_call_raw(rax, op, size, rdx) })
 }
 
 /// `prctl(PR_FERROCALL, PR_FERROCALL_STATUS)`: whether typed calls are enabled here.

@@ -52,9 +52,39 @@ pub(crate) unsafe fn typed_call(request: *mut u8, op: u64, size: u64) -> u64 {
     ret
 }
 
-/// A legacy system call with up to six arguments; returns raw `rax`. `nr` may also be a
-/// request address (a raw typed call): the argument registers count as clobbered, since a
-/// typed call answered in registers returns its twin's arguments there.
+/// A raw typed call, or anything else, with every register chosen: `rax`, `rdi`, `rsi`,
+/// `rdx` (the others zero); returns raw `rax`. `rdi`..`r9` count as clobbered: a typed call
+/// answered in registers returns its twin's arguments there.
+///
+/// # Safety
+///
+/// As [`syscall6`]: the registers must satisfy what the call they make requires.
+#[inline]
+pub unsafe fn typed_call_raw(rax: u64, rdi: u64, rsi: u64, rdx: u64) -> u64 {
+    let ret: u64;
+    // SAFETY: the caller guarantees the registers suit the call; the clobbers cover what a
+    // typed call may change.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") rax => ret,
+            inlateout("rdi") rdi => _,
+            inlateout("rsi") rsi => _,
+            inlateout("rdx") rdx => _,
+            inlateout("r10") 0u64 => _,
+            inlateout("r8") 0u64 => _,
+            inlateout("r9") 0u64 => _,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack, preserves_flags),
+        );
+    }
+    ret
+}
+
+/// A legacy system call with up to six arguments; returns raw `rax`. The argument registers
+/// are preserved, as the kernel's syscall ABI promises; for a raw typed call, which may
+/// return its twin's arguments there, use [`typed_call_raw`].
 ///
 /// # Safety
 ///
@@ -68,12 +98,12 @@ pub unsafe fn syscall6(nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5:
         asm!(
             "syscall",
             inlateout("rax") nr => ret,
-            inlateout("rdi") a0 => _,
-            inlateout("rsi") a1 => _,
-            inlateout("rdx") a2 => _,
-            inlateout("r10") a3 => _,
-            inlateout("r8") a4 => _,
-            inlateout("r9") a5 => _,
+            in("rdi") a0,
+            in("rsi") a1,
+            in("rdx") a2,
+            in("r10") a3,
+            in("r8") a4,
+            in("r9") a5,
             lateout("rcx") _,
             lateout("r11") _,
             options(nostack, preserves_flags),
