@@ -33,6 +33,7 @@ pub fn check(ws: &Workspace) -> Counts {
         if target(ws).exists() {
             fs::remove_dir_all(target(ws))?;
         }
+        forget_unpacked_packages()?;
         cargo(ws, &package)
     })();
     let tested = match &packaged {
@@ -122,6 +123,34 @@ fn test_packages(ws: &Workspace) -> Result<()> {
             out.status,
             last_lines(&log, 30)
         );
+    }
+    Ok(())
+}
+
+/// Removes the copies of our packages that an earlier `cargo package` unpacked into
+/// `$CARGO_HOME/registry/src/-<hash>/` (its local overlay registry): cargo unpacks a
+/// `.crate` only where no copy is, so after an ABI change it would build `ferrocall` against
+/// the old `ferrocall-abi` of the same version. Crates from crates.io are left alone.
+fn forget_unpacked_packages() -> Result<()> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let Some(src) = home.map(|h| h.join("registry/src")) else {
+        return Ok(());
+    };
+    let Ok(registries) = fs::read_dir(&src) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for name in PUBLISHED {
+            let copy = registry.path().join(format!("{name}-{VERSION}"));
+            if copy.exists() {
+                fs::remove_dir_all(&copy)?;
+            }
+        }
     }
     Ok(())
 }
