@@ -107,7 +107,8 @@ pub unsafe extern "C" fn ferrocall_twin(
         Ok((nr, twin_args, request_flags)) => {
             // SAFETY: the caller's guarantee: `args` holds six `c_ulong`s, `flags` one `u32`.
             unsafe {
-                args.cast::<[c_ulong; 6]>().write(twin_args.regs.map(|r| r as c_ulong));
+                args.cast::<[c_ulong; 6]>()
+                    .write(twin_args.regs.map(|r| r as c_ulong));
                 flags.write(request_flags);
             }
             nr as c_long
