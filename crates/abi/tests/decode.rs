@@ -172,3 +172,14 @@ fn packed_plan_reads_the_next_request() {
     assert_eq!(packed_plan(&useless_bytes(1, 40), 0x1004, 40), Err(Errno::EINVAL));
     assert!(Op::ALL.iter().filter(|op| op.is_batch()).eq([Op::Batch, Op::PackedBatch].iter()));
 }
+
+/// What the tracer and the docs count from the table is what a decoded call fills.
+#[test]
+fn twin_registers_match_the_twin_call() {
+    for &op in Op::ALL {
+        let zeros = [0u8; ferrocall_abi::ops::MAX_KNOWN_REQUEST_SIZE];
+        let call = Call::decode_args(op, &zeros).expect("all-zero arguments decode");
+        let filled = call.twin_call().map(|(_, args)| args.len);
+        assert_eq!(op.twin_registers(), filled, "{op:?}");
+    }
+}

@@ -268,38 +268,37 @@ pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
 ) -> u64 {
     let choice = kernel.support().choice();
     let may_fall_back = !matches!(choice, Backend::TypedOnly | Backend::Typed);
-    if choice != Backend::Legacy {
-        if let Ok(version) = typed_enabled(kernel) {
-            let twin = Op::from_raw(op.into()).and_then(Op::twin);
-            if let Some(twin) = twin.filter(|_| version >= abi::ANSWER_IN_REGISTERS_SINCE) {
-                // SAFETY: the caller's guarantee.
-                let ret = unsafe { call_answer_in_registers(kernel, request, op, size, twin.nr) };
-                if !(may_fall_back && ret == Errno::ENOSYS.to_syscall_return() as u64) {
-                    return ret;
-                }
-                // ENOSYS: an operation this kernel does not know; its twin may still be.
-            } else {
-                // SAFETY: the caller's guarantee, and typed calls are enabled.
-                let ret = unsafe { kernel.typed_call(request, op, size) };
-                if ret as i64 >= 0 || !may_fall_back {
-                    return ret;
-                }
+    let typed = if choice == Backend::Legacy { Err(Errno::ENOSYS) } else { typed_enabled(kernel) };
+    if let Ok(version) = typed {
+        let op_known = Op::from_raw(op.into());
+        let twin = op_known.and_then(Op::twin);
+        let in_registers = twin.filter(|_| version >= abi::ANSWER_IN_REGISTERS_SINCE);
+        let ret = match in_registers {
+            // SAFETY: the caller's guarantee, and typed calls are enabled on a kernel that
+            // takes answers in registers.
+            Some(twin) => unsafe { call_answer_in_registers(kernel, request, op, size, twin.nr) },
+            // SAFETY: the caller's guarantee, and typed calls are enabled.
+            None => unsafe { kernel.typed_call(request, op, size) },
+        };
+        if ret as i64 >= 0 || !may_fall_back {
+            return ret;
+        }
+        // Only a call the legacy backend can make is made again, and only when the kernel
+        // refused it before it ran: answered in place, ENOSYS or EPERM with the slot
+        // pending (a seccomp filter on 1023, or an operation this kernel does not know);
+        // answered in registers, ENOSYS (an operation this kernel does not know), since a
+        // policy's verdict on the twin is the twin's answer.
+        let refused = match (Errno::from_syscall_return(ret), in_registers) {
+            (Err(Errno::ENOSYS), Some(_)) => true,
+            (Err(Errno::ENOSYS | Errno::EPERM), None) => {
                 // SAFETY: the answer slot lies within the request, which is aligned for it.
-                let answer = unsafe { read_answer(request) };
-                let refused =
-                    matches!(Errno::from_syscall_return(ret), Err(Errno::ENOSYS | Errno::EPERM));
-                // Only a call the legacy backend can make is made again; the others keep
-                // their refusal.
-                let has_twin =
-                    Op::from_raw(op.into()).is_some_and(|op| twin.is_some() || op.is_batch());
-                if !(refused && answer.result().is_none() && has_twin) {
-                    return ret;
-                }
-                // Refused before it ran (a seccomp filter, or an operation this kernel does
-                // not know): make the legacy twin, which the filter judges by its own rules.
+                unsafe { read_answer(request) }.result().is_none()
             }
-        } else if !may_fall_back {
-            return Errno::ENOSYS.to_syscall_return() as u64;
+            _ => false,
+        };
+        let has_twin = twin.is_some() || op_known.is_some_and(Op::is_batch);
+        if !(refused && has_twin) {
+            return ret;
         }
     } else if !may_fall_back {
         return Errno::ENOSYS.to_syscall_return() as u64;

@@ -220,15 +220,7 @@ fn legacy_call(nr: u64, args: &[u64; 6]) -> String {
     let show = |args: &[u64]| args.iter().map(|a| format!("{a:#x}")).collect::<Vec<_>>().join(", ");
     let twin = Op::ALL.iter().find_map(|op| {
         let twin = op.twin().filter(|t| u64::from(t.nr) == nr)?;
-        let regs = twin
-            .args
-            .iter()
-            .map(|name| match op.fields().iter().find(|f| f.name == *name).map(|f| f.ty) {
-                Some(FieldType::UserBuf | FieldType::UserBufMut) => 2,
-                _ => 1,
-            })
-            .sum::<usize>();
-        Some((twin.name, regs))
+        Some((twin.name, op.twin_registers()?))
     });
     match twin {
         Some((name, regs)) => format!("{name}({})", show(&args[..regs.min(6)])),

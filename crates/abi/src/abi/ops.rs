@@ -20,7 +20,8 @@ use core::mem::{offset_of, size_of};
 
 use super::errno::Errno;
 use super::layout::{
-    has_buffers, Args, BufferFlag, Field, FieldInfo, NoBuffers, Pad32, Request, UserBuf, UserBufMut,
+    has_buffers, Args, BufferFlag, Field, FieldInfo, FieldType, NoBuffers, Pad32, Request, UserBuf,
+    UserBufMut,
 };
 
 /// `HasBuffers` if any of the field types is a user buffer, else [`NoBuffers`].
@@ -449,6 +450,18 @@ impl Op {
     /// Whether this is one of the batch operations, which a batch may not hold.
     pub const fn is_batch(self) -> bool {
         matches!(self, Op::Batch | Op::PackedBatch)
+    }
+
+    /// How many argument registers this operation's twin call fills, as
+    /// [`Args::twin_call`](super::layout::Args::twin_call) fills them: a buffer field two
+    /// (address, length), any other field one. `None` for an operation without a twin.
+    pub fn twin_registers(self) -> Option<usize> {
+        let twin = self.twin()?;
+        let registers = |name: &&str| match self.fields().iter().find(|f| f.name == *name) {
+            Some(f) if matches!(f.ty, FieldType::UserBuf | FieldType::UserBufMut) => 2,
+            _ => 1,
+        };
+        Some(twin.args.iter().map(registers).sum())
     }
 }
 

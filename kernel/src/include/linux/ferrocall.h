@@ -17,8 +17,8 @@
  * @flags: the request's header flags (FERROCALL_ANSWER_IN_REGISTERS)
  * @error: for FERROCALL_ENTRY_REFUSED, its -errno
  * @addr: the request's user address
- * @regs: the caller's RDI, RSI, RDX, R10, R8 and R9, put back after a call
- *        answered in place
+ * @regs: the caller's RDI, RSI, RDX, R10, R8 and R9, kept for a call
+ *        answered in place and put back after it
  *
  * Lives on the stack of do_syscall_64() for one system call.
  */
@@ -60,6 +60,22 @@ long ferrocall_syscall(unsigned long op, unsigned long size,
 long ferrocall_twin(unsigned long op, unsigned long size, unsigned long addr,
 		    unsigned long *args, u32 *flags);
 
+/*
+ * Puts the six arguments of a system call in the registers the x86_64 entry
+ * code passes them in (RDI, RSI, RDX, R10, R8, R9): the counterpart of
+ * syscall_get_arguments(), which Linux 6.12 does not have for x86_64.
+ */
+static __always_inline void ferrocall_set_arguments(struct pt_regs *regs,
+						    const unsigned long *args)
+{
+	regs->di = args[0];
+	regs->si = args[1];
+	regs->dx = args[2];
+	regs->r10 = args[3];
+	regs->r8 = args[4];
+	regs->r9 = args[5];
+}
+
 /* Implemented in kernel/ferrocall/entry.c. */
 long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc);
 void ferrocall_answer_in_place(struct pt_regs *regs,
@@ -85,8 +101,8 @@ static __always_inline void ferrocall_syscall_done(struct pt_regs *regs,
 
 /* Implemented in kernel/ferrocall/batch.c, out of line for the Rust side. */
 bool ferrocall_batch_observed(void);
-int ferrocall_batch_next(unsigned long nr, const unsigned long *args,
-			 unsigned long ran);
+int ferrocall_batch_next(unsigned long ran);
+int ferrocall_batch_filter(unsigned long nr, const unsigned long *args);
 
 /*
  * Typed calls are enabled per address space, see PR_FERROCALL. Since mm->flags

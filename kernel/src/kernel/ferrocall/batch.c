@@ -15,6 +15,9 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/seccomp.h>
+#include <linux/string.h>
+
+#include <asm/syscall.h>
 
 /**
  * ferrocall_batch_observed - whether a batch must be refused
@@ -50,35 +53,38 @@ static __always_inline bool ferrocall_seccomp_permit(void)
 #endif
 }
 
-/*
- * Runs the seccomp filters on one call of a batch. The filters see the call
- * as it would be presented alone: its legacy twin's number and arguments, or
- * __NR_ferrocall(op, size, request) for an operation without a twin; so do a
+/**
+ * ferrocall_batch_filter - run the seccomp filters on one call of a batch
+ * @nr:   the system call it is presented as: its legacy twin, or
+ *        __NR_ferrocall
+ * @args: the six arguments it is presented with, decoded from the request
+ *        that runs
+ *
+ * The filters see the call as it would be presented alone, and so do a
  * SECCOMP_RET_TRACE tracer and a SECCOMP_RET_TRAP signal: the call's
  * registers stand in the task's pt_regs while the filters run, and the
- * batch's are put back afterwards. A filter that kills does so.
+ * batch's are put back afterwards. A filter that kills does so. Called only
+ * when ferrocall_batch_next() says the task has filters.
+ *
+ * Return: 0 if the call may run; otherwise the filters' negative errno, or
+ * -EPERM when they gave none, or when they skipped the call or a tracer
+ * changed it (a call inside a batch is run as it was asked for or not at
+ * all).
  */
-static noinline int ferrocall_seccomp_check(unsigned long nr,
-					    const unsigned long *args)
+int ferrocall_batch_filter(unsigned long nr, const unsigned long *args)
 {
 	struct pt_regs *regs = current_pt_regs();
 	struct pt_regs saved = *regs;
+	unsigned long now[6];
 	bool permit, changed;
 	long ax;
 
 	regs->orig_ax = nr;
-	regs->di = args[0];
-	regs->si = args[1];
-	regs->dx = args[2];
-	regs->r10 = args[3];
-	regs->r8 = args[4];
-	regs->r9 = args[5];
+	ferrocall_set_arguments(regs, args);
 
 	permit = ferrocall_seccomp_permit();
-	changed = regs->orig_ax != nr || regs->di != args[0] ||
-		  regs->si != args[1] || regs->dx != args[2] ||
-		  regs->r10 != args[3] || regs->r8 != args[4] ||
-		  regs->r9 != args[5];
+	syscall_get_arguments(current, regs, now);
+	changed = regs->orig_ax != nr || memcmp(now, args, sizeof(now));
 	ax = regs->ax;
 	*regs = saved;
 
@@ -89,34 +95,32 @@ static noinline int ferrocall_seccomp_check(unsigned long nr,
 		return ax;
 	return -EPERM;
 }
+#else
+int ferrocall_batch_filter(unsigned long nr, const unsigned long *args)
+{
+	return 0;
+}
 #endif
 
 /**
  * ferrocall_batch_next - may the next call of a batch run?
- * @nr:   the system call it is presented as: its legacy twin, or
- *        __NR_ferrocall
- * @args: the six arguments it is presented with, decoded from the request
- *        that runs
  * @ran:  how many calls of the batch have run before it
  *
  * A pending signal ends a batch between two calls, as it would interrupt a
- * loop of lone calls there. Then the task's seccomp filters judge the call.
- * Both checks are a flag test when there is nothing to do: this runs for
- * every call of every batch.
+ * loop of lone calls there. Both checks are a flag test: this runs for every
+ * call of every batch, and only a task with seccomp filters has the call
+ * presented to them (ferrocall_batch_filter()).
  *
- * Return: 0 if the call may run; -EINTR if a signal is pending and @ran calls
- * ran; otherwise the filters' negative errno, or -EPERM when they gave none,
- * or when they skipped the call or a tracer changed it (a call inside a batch
- * is run as it was asked for or not at all).
+ * Return: -EINTR if a signal is pending and @ran calls ran; 1 if the task's
+ * seccomp filters must judge the call; otherwise 0, the call may run.
  */
-int ferrocall_batch_next(unsigned long nr, const unsigned long *args,
-			 unsigned long ran)
+int ferrocall_batch_next(unsigned long ran)
 {
 	if (ran && signal_pending(current))
 		return -EINTR;
 #ifdef CONFIG_SECCOMP_FILTER
 	if (unlikely(test_syscall_work(SECCOMP)))
-		return ferrocall_seccomp_check(nr, args);
+		return 1;
 #endif
 	return 0;
 }

@@ -14,6 +14,8 @@
 #include <linux/ptrace.h>
 #include <linux/uaccess.h>
 
+#include <asm/syscall.h>
+
 /**
  * ferrocall_enter - present a typed call to the syscall entry work
  * @regs: the task's registers; orig_ax holds the request address
@@ -43,31 +45,12 @@ long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 
 	fc->kind = FERROCALL_ENTRY_TWIN;
 	fc->addr = addr;
-	fc->regs[0] = regs->di;
-	fc->regs[1] = regs->si;
-	fc->regs[2] = regs->dx;
-	fc->regs[3] = regs->r10;
-	fc->regs[4] = regs->r8;
-	fc->regs[5] = regs->r9;
-	regs->di = args[0];
-	regs->si = args[1];
-	regs->dx = args[2];
-	regs->r10 = args[3];
-	regs->r8 = args[4];
-	regs->r9 = args[5];
+	/* Only a call answered in place gets the caller's registers back. */
+	if (!(fc->flags & FERROCALL_ANSWER_IN_REGISTERS))
+		syscall_get_arguments(current, regs, fc->regs);
+	ferrocall_set_arguments(regs, args);
 	regs->orig_ax = nr;
 	return nr;
-}
-
-static void ferrocall_restore_regs(struct pt_regs *regs,
-				   const struct ferrocall_entry *fc)
-{
-	regs->di = fc->regs[0];
-	regs->si = fc->regs[1];
-	regs->dx = fc->regs[2];
-	regs->r10 = fc->regs[3];
-	regs->r8 = fc->regs[4];
-	regs->r9 = fc->regs[5];
 }
 
 /**
@@ -89,7 +72,7 @@ void ferrocall_answer_in_place(struct pt_regs *regs,
 	struct ferrocall_answer answer = { .state = FERROCALL_ANSWER_DONE };
 	long ret = regs->ax;
 
-	ferrocall_restore_regs(regs, fc);
+	ferrocall_set_arguments(regs, fc->regs);
 	if (!ran)
 		return;
 	switch (ret) {

@@ -69,11 +69,7 @@ fn is_restart(errno: Errno) -> bool {
 /// making it under this number.
 #[no_mangle]
 pub extern "C" fn ferrocall_syscall(op: c_ulong, size: c_ulong, addr: c_ulong) -> c_long {
-    let result = match abi::Op::from_raw(op as u64) {
-        Some(known) if known.twin().is_some() => Err(Errno::EINVAL),
-        _ => handle(op as u64, size as u64, addr as u64, None),
-    };
-    match result {
+    match handle(op as u64, size as u64, addr as u64, None) {
         Ok(()) => 0,
         Err(errno) => errno.to_syscall_return() as c_long,
     }
@@ -166,9 +162,13 @@ fn copy_request(addr: usize, plan: &abi::decode::Plan, bytes: &mut [u8]) -> Resu
 
 /// Copies in, decodes and runs the request `ferrocall(op, size, addr)`, and writes its
 /// answer slot. `batch` is, for a call of a [`batch`], how many calls of it ran before: the
-/// decoded call is then checked as if made alone ([`batch_next`]) before it runs.
+/// decoded call is then checked as if made alone ([`batch_next`]) before it runs. A lone
+/// call (`None`) of an operation with a twin is `EINVAL`: it runs only as its twin.
 fn handle(op: u64, size: u64, addr: u64, batch: Option<u64>) -> Result<(), Errno> {
     let plan = abi::plan(op, size, addr)?;
+    if batch.is_none() && plan.op.twin().is_some() {
+        return Err(Errno::EINVAL);
+    }
     let addr = usize::try_from(addr).map_err(|_| Errno::EFAULT)?;
 
     // The one copy of the request: the part this ABI knows, into a zeroed buffer so that an
@@ -497,8 +497,15 @@ fn batch_observed() -> bool {
 /// Whether the call `call` of a batch (request `plan` at `at`) may run after `ran` others:
 /// `Err` with `EINTR` for a pending signal, or with the task's seccomp filters' answer. The
 /// filters see the call as a lone call is presented: as its legacy twin with the values it
-/// will run, or as `ferrocall(op, size, request)` for an operation without a twin.
+/// will run, or as `ferrocall(op, size, request)` for an operation without a twin. Without
+/// filters (the common case) both checks are one call and two flag tests.
 fn batch_next(call: &Call, plan: &abi::decode::Plan, at: u64, ran: u64) -> Result<(), Errno> {
+    // SAFETY: the check only reads the current task's pending signals and syscall work flags.
+    match unsafe { bindings::ferrocall_batch_next(ran as c_ulong) } {
+        0 => return Ok(()),
+        verdict if verdict < 0 => return Err(errno_of(verdict)),
+        _ => {}
+    }
     let (nr, args) = call.twin_call().map_or(
         (
             abi::SYSCALL_NR,
@@ -507,16 +514,20 @@ fn batch_next(call: &Call, plan: &abi::decode::Plan, at: u64, ran: u64) -> Resul
         |(nr, args)| (nr, args.regs),
     );
     let args = args.map(|a| a as c_ulong);
-    // SAFETY: `args` holds the six registers the check reads. The check may run the task's
+    // SAFETY: `args` holds the six registers the check reads. The check runs the task's
     // seccomp filters on these registers, putting the task's back afterwards; it may sleep,
     // signal or end the task (SECCOMP_RET_KILL), and the caller holds no value that needs
     // dropping on that path.
-    let verdict =
-        unsafe { bindings::ferrocall_batch_next(nr as c_ulong, args.as_ptr(), ran as c_ulong) };
+    let verdict = unsafe { bindings::ferrocall_batch_filter(nr as c_ulong, args.as_ptr()) };
     if verdict < 0 {
-        return Err(Errno::new(u64::from(verdict.unsigned_abs())).unwrap_or(Errno::EPERM));
+        return Err(errno_of(verdict));
     }
     Ok(())
+}
+
+/// The errno of a C function's negative return, `EPERM` if it is none.
+fn errno_of(ret: c_int) -> Errno {
+    Errno::new(u64::from(ret.unsigned_abs())).unwrap_or(Errno::EPERM)
 }
 
 /// The answer of a batch stopped by a call failing with `errno` after `done` calls
