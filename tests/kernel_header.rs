@@ -50,20 +50,76 @@ fn uapi_header_matches_the_abi() {
     }
 }
 
-#[test]
-fn uapi_header_layouts_are_generated_from_the_table() {
-    let header = std::fs::read_to_string(HEADER).expect("the uapi header");
+/// Replaces the generated section of the C file `path` (under `kernel/src/`) with `section`,
+/// or checks that it holds it.
+fn check_generated(path: &str, section: &str) {
+    let file = format!("{}/../kernel/src/{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&file).expect("a generated C file");
     let begin = "/* BEGIN GENERATED from the ABI table: FERROCALL_BLESS=1 cargo test */\n";
     let end = "/* END GENERATED */";
-    let start = header.find(begin).expect("the header's generated section") + begin.len();
-    let stop = header[start..].find(end).expect("the end of the generated section") + start;
-    let want = format!("{}{}{}", &header[..start], common::uapi_section(), &header[stop..]);
+    let start = text.find(begin).expect("the file's generated section") + begin.len();
+    let stop = text[start..].find(end).expect("the end of the generated section") + start;
+    let want = format!("{}{}{}", &text[..start], section, &text[stop..]);
     if std::env::var_os("FERROCALL_BLESS").is_some() {
-        std::fs::write(HEADER, &want).expect("write the uapi header");
+        std::fs::write(&file, &want).expect("write the generated file");
         return;
     }
     assert!(
-        header == want,
-        "include/uapi/linux/ferrocall.h is out of date with the operation table: run FERROCALL_BLESS=1 cargo test -p ferrocall-repo-tests"
+        text == want,
+        "kernel/src/{path} is out of date with the operation table: run FERROCALL_BLESS=1 cargo test -p ferrocall-repo-tests"
     );
+}
+
+#[test]
+fn uapi_header_layouts_are_generated_from_the_table() {
+    check_generated("include/uapi/linux/ferrocall.h", &common::uapi_section());
+}
+
+#[test]
+fn the_entry_codes_twin_table_is_generated_from_the_table() {
+    check_generated("kernel/ferrocall/twins.h", &common::twins_section());
+}
+
+/// The entry code's fast path (the table of `twins.h`, read as `entry.c` reads it) builds
+/// exactly the registers the Rust decoder builds, and refuses exactly the requests whose
+/// padding it refuses, for random argument words of every operation with a twin.
+#[test]
+fn the_twin_table_builds_the_registers_the_decoder_builds() {
+    use ferrocall_abi::decode::{decode_lone, plan};
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for op in ferrocall_abi::Op::ALL.iter().copied().filter(|op| op.twin().is_some()) {
+        let size = op.request_size();
+        let plan = plan(op.raw().into(), size as u64, 4096).expect("a plan");
+        for round in 0..2000 {
+            let words: Vec<u64> = (0..op.args_size() / 8)
+                .map(|_| match (round % 4, next()) {
+                    // Padding zero half the time, so that both outcomes are common.
+                    (0 | 1, w) => w & 0x8000_0000_ffff_ffff,
+                    (_, w) => w,
+                })
+                .collect();
+            let mut bytes = vec![0u8; size];
+            bytes[..4].copy_from_slice(&(size as u32).to_le_bytes());
+            bytes[4..8].copy_from_slice(&op.raw().to_le_bytes());
+            for (i, w) in words.iter().enumerate() {
+                let at = ferrocall_abi::Request::<()>::ARGS_OFFSET + 8 * i;
+                bytes[at..at + 8].copy_from_slice(&w.to_le_bytes());
+            }
+            let decoded = decode_lone(&plan, &bytes)
+                .ok()
+                .and_then(|(call, _)| call.twin_call())
+                .map(|(nr, args)| (nr, args.regs));
+            assert_eq!(
+                common::twin_registers_from_words(op, &words),
+                decoded,
+                "{op:?} with argument words {words:x?}"
+            );
+        }
+    }
 }

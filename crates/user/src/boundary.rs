@@ -69,6 +69,11 @@ pub struct Support {
     /// The kernel's answer to `Probe`, once it gave one: bit 0 says it did, bit `n` that
     /// operation `n` is offered (with requests of at least this library's size).
     pub(crate) offered: AtomicU64,
+    /// The one load of a call's fast path: [`Support::FAST_AUTO`] or
+    /// [`Support::FAST_TYPED_ONLY`] once typed calls are enabled on a kernel that answers in
+    /// registers and the backend allows them, else [`Support::FAST_NONE`] (the slow path
+    /// decides). Derived from `version` and `choice` whenever either changes.
+    fast: AtomicU8,
 }
 
 impl Support {
@@ -81,7 +86,37 @@ impl Support {
             version: AtomicU32::new(Support::UNKNOWN),
             choice: AtomicU8::new(0),
             offered: AtomicU64::new(0),
+            fast: AtomicU8::new(Support::FAST_NONE),
         }
+    }
+
+    /// No fast path: the support check and the backend choice are made on each call.
+    pub(crate) const FAST_NONE: u8 = 0;
+    /// Typed calls answered in registers, falling back to the twin on `ENOSYS`.
+    pub(crate) const FAST_AUTO: u8 = 1;
+    /// Typed calls answered in registers, never a fallback.
+    pub(crate) const FAST_TYPED_ONLY: u8 = 2;
+
+    /// The fast path mode, one relaxed load: typed calls need no memory ordering, the
+    /// kernel enabled them for every thread of the process.
+    #[inline]
+    pub(crate) fn fast(&self) -> u8 {
+        self.fast.load(Ordering::Relaxed)
+    }
+
+    /// Derives the fast path mode from the version and the choice.
+    fn refresh_fast(&self) {
+        let version = self.version.load(Ordering::Acquire);
+        let registers = version != Support::UNKNOWN
+            && version != Support::UNSUPPORTED
+            && version >= abi::ANSWER_IN_REGISTERS_SINCE;
+        let fast = match self.choice() {
+            _ if !registers => Support::FAST_NONE,
+            Backend::Legacy => Support::FAST_NONE,
+            Backend::Auto => Support::FAST_AUTO,
+            Backend::Typed | Backend::TypedOnly => Support::FAST_TYPED_ONLY,
+        };
+        self.fast.store(fast, Ordering::Relaxed);
     }
 
     /// The backend chosen with [`Support::choose`] (or the `FERROCALL_BACKEND` environment
@@ -104,6 +139,7 @@ impl Support {
             Backend::TypedOnly => 3,
         };
         self.choice.store(raw, Ordering::Relaxed);
+        self.refresh_fast();
     }
 }
 
@@ -207,6 +243,7 @@ pub(crate) fn enable_now<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno> {
     #[cfg(feature = "std")]
     choose_from_environment(kernel.support());
     kernel.support().version.store(version, Ordering::Release);
+    kernel.support().refresh_fast();
     if version == Support::UNSUPPORTED {
         Err(Errno::ENOSYS)
     } else {
@@ -429,6 +466,11 @@ fn getcwd_len<K: Kernel + ?Sized>(kernel: &K, nr: u32) -> u64 {
 
 /// Makes the typed call `request` from where it is, and checks what the kernel answered.
 ///
+/// An operation with a legacy twin, on a kernel that answers in registers, takes the fast
+/// path: one load decides, the request asks for its answer in registers for the one call,
+/// and `rax` (the twin's result) becomes the request's answer. Anything else, and an
+/// `ENOSYS` the program may fall back from, takes [`make_call`].
+///
 /// # Safety
 ///
 /// As [`TypedCalls::call_answer`](crate::TypedCalls::call_answer); `request`'s address is
@@ -438,18 +480,58 @@ pub(crate) unsafe fn issue<K: Kernel + ?Sized, A: Args>(
     kernel: &K,
     request: &mut Request<A>,
 ) -> Result<Answer, Errno> {
-    request.answer = Answer::default();
     let size = size_of::<Request<A>>() as u32;
+    let fast = kernel.support().fast();
+    if const { A::OP.twin().is_some() } && fast != Support::FAST_NONE {
+        let flags = request.header.flags;
+        request.header.flags = flags | abi::Header::ANSWER_IN_REGISTERS;
+        // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes,
+        // typed calls are enabled (the fast path is set only after the opt-in succeeded) on
+        // a kernel that answers in registers; the caller guarantees the rest.
+        let ret =
+            unsafe { kernel.typed_call(core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
+        request.header.flags = flags;
+        let result = Errno::from_syscall_return(ret);
+        if result != Err(Errno::ENOSYS) || fast == Support::FAST_TYPED_ONLY {
+            let answer = match result {
+                // The typed call says how much room the path needs; the twin getcwd() does not.
+                Err(Errno::ERANGE) if A::OP == Op::GetCwd => getcwd_range(kernel),
+                _ => Answer::done(result),
+            };
+            request.answer = answer;
+            return Ok(answer);
+        }
+        // An operation this kernel does not know: its twin, as `make_call` would.
+        request.answer = Answer::default();
+        // SAFETY: as above.
+        let ret =
+            unsafe { emulate(kernel, core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
+        return answer_of(ret, request.answer);
+    }
+    request.answer = Answer::default();
     // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes,
     // valid for reads and for writes of its answer slot; the caller guarantees the rest.
     let ret = unsafe { make_call(kernel, core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
-    match (Errno::from_syscall_return(ret), request.answer.result()) {
-        (Ok(0), Some(Ok(_))) => Ok(request.answer),
-        (Err(e), Some(Err(answered))) if e == answered => Ok(request.answer),
+    answer_of(ret, request.answer)
+}
+
+/// What a call answered: `rax` (in the typed call's convention) and the answer slot.
+fn answer_of(ret: u64, answer: Answer) -> Result<Answer, Errno> {
+    match (Errno::from_syscall_return(ret), answer.result()) {
+        (Ok(0), Some(Ok(_))) => Ok(answer),
+        (Err(e), Some(Err(answered))) if e == answered => Ok(answer),
         (Err(e), None) => Err(e),
         // `rax` and the answer slot disagree: not a ferrocall kernel we understand.
         _ => Err(Errno::EIO),
     }
+}
+
+/// The answer of a `GetCwd` answered in registers with `ERANGE`: the error, with the
+/// length the path needs, from the twin.
+#[cold]
+fn getcwd_range<K: Kernel + ?Sized>(kernel: &K) -> Answer {
+    let nr = Op::GetCwd.twin().map_or(0, |twin| twin.nr);
+    Answer::error_with(Errno::ERANGE, getcwd_len(kernel, nr))
 }
 
 /// The kernel would read `request`'s address as a legacy syscall number: sends a copy

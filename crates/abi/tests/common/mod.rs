@@ -245,3 +245,124 @@ pub fn uapi_section() -> String {
     );
     s
 }
+
+/// How the entry code's fast path finds one register of an operation's twin call in the
+/// request's argument words: the word, and which part of it (the `FERROCALL_ARG_*` kinds of
+/// `kernel/ferrocall/twins.h`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TwinSource {
+    /// The argument word (8 bytes from the start of the arguments each).
+    pub word: usize,
+    /// `U64`, `U32` or `S32` (the low half, zero- or sign-extended), `HI_U32` or `HI_S32`
+    /// (the high half).
+    pub kind: &'static str,
+}
+
+/// The fast path's view of an operation with a twin: the twin's registers, in order, and
+/// the bits of each argument word that must be zero (padding). `None` without a twin.
+pub fn twin_sources(op: Op) -> Option<(Vec<TwinSource>, Vec<u64>)> {
+    let twin = op.twin()?;
+    let words = op.args_size() / 8;
+    let mut zero = vec![0u64; words];
+    for f in op.fields() {
+        if f.ty == FieldType::Pad32 {
+            zero[f.offset / 8] |= 0xffff_ffffu64 << (8 * (f.offset % 8));
+        }
+    }
+    let mut sources = Vec::new();
+    for name in twin.args {
+        let f = op.fields().iter().find(|f| f.name == *name).expect("a twin argument is a field");
+        let (word, high) = (f.offset / 8, f.offset % 8 == 4);
+        let kind = match (f.ty, high) {
+            (FieldType::U64 | FieldType::I64, _) => "U64",
+            (FieldType::U32, false) => "U32",
+            (FieldType::U32, true) => "HI_U32",
+            (FieldType::I32, false) => "S32",
+            (FieldType::I32, true) => "HI_S32",
+            (FieldType::UserBuf | FieldType::UserBufMut, _) => {
+                sources.push(TwinSource { word, kind: "U64" });
+                sources.push(TwinSource { word: word + 1, kind: "U64" });
+                continue;
+            }
+            (FieldType::Pad32, _) => panic!("padding is never a twin argument"),
+        };
+        sources.push(TwinSource { word, kind });
+    }
+    Some((sources, zero))
+}
+
+/// The twin registers `twin_sources` says the fast path builds from `words`, the arguments
+/// of a request of `op` (what `ferrocall_twin_fast()` in `kernel/ferrocall/entry.c` does):
+/// `None` if a padding bit is set.
+pub fn twin_registers_from_words(op: Op, words: &[u64]) -> Option<(u32, [u64; 6])> {
+    let (sources, zero) = twin_sources(op)?;
+    if words.iter().zip(&zero).any(|(w, z)| w & z != 0) {
+        return None;
+    }
+    let mut regs = [0u64; 6];
+    for (reg, s) in regs.iter_mut().zip(&sources) {
+        let w = words[s.word];
+        *reg = match s.kind {
+            "U64" => w,
+            "U32" => u64::from(w as u32),
+            "S32" => i64::from(w as u32 as i32) as u64,
+            "HI_U32" => w >> 32,
+            "HI_S32" => i64::from((w >> 32) as u32 as i32) as u64,
+            _ => unreachable!(),
+        };
+    }
+    Some((op.twin()?.nr, regs))
+}
+
+/// The generated part of `kernel/ferrocall/twins.h`: the table the entry code's fast path
+/// presents a lone typed call as its legacy twin with.
+pub fn twins_section() -> String {
+    let ops = Op::ALL.iter().map(|op| op.raw()).max().unwrap_or(0) + 1;
+    let max_words = Op::ALL
+        .iter()
+        .filter(|op| op.twin().is_some())
+        .map(|op| op.args_size() / 8)
+        .max()
+        .unwrap_or(0);
+    let mut s = format!(
+        "/* Operation numbers are below this. */\n\
+         #define FERROCALL_OPS\t\t{ops}\n\n\
+         /* The most argument words of an operation with a twin. */\n\
+         #define FERROCALL_TWIN_WORDS\t{max_words}\n\
+         static_assert(FERROCALL_TWIN_WORDS <= FERROCALL_TWIN_WORDS_MAX);\n\n\
+         static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {{\n"
+    );
+    for op in Op::ALL {
+        let (Some(twin), Some((sources, zero))) = (op.twin(), twin_sources(*op)) else {
+            continue;
+        };
+        // The table's fields are a u8 size and 3-bit word indices below the word count.
+        assert!(op.request_size() < 256, "{op:?}: the twin table holds sizes below 256");
+        assert!(sources.iter().all(|s| s.word < op.args_size() / 8 && s.word < 8));
+        s.push_str(&format!(
+            "\t[FERROCALL_OP_{}] = {{\t/* {}({}) */\n",
+            c_name(*op).to_uppercase(),
+            twin.name,
+            twin.args.join(", ")
+        ));
+        s.push_str(&format!(
+            "\t\t.nr = {}, .size = {}, .words = {}, .nargs = {},\n",
+            twin.nr,
+            op.request_size(),
+            op.args_size() / 8,
+            sources.len()
+        ));
+        if !sources.is_empty() {
+            let args: Vec<String> =
+                sources.iter().map(|s| format!("FERROCALL_ARG({}, {})", s.word, s.kind)).collect();
+            s.push_str(&format!("\t\t.arg = {{ {} }},\n", args.join(", ")));
+        }
+        if zero.iter().any(|z| *z != 0) {
+            let masks: Vec<String> = zero.iter().map(|z| format!("{z:#x}")).collect();
+            s.push_str(&format!("\t\t.zero = {{ {} }},\n", masks.join(", ")));
+        }
+        s.push_str("\t},\n");
+    }
+    s.push_str("};\n");
+    s
+}
