@@ -464,12 +464,72 @@ fn getcwd_len<K: Kernel + ?Sized>(kernel: &K, nr: u32) -> u64 {
     Errno::from_syscall_return(ret).unwrap_or(0)
 }
 
-/// Makes the typed call `request` from where it is, and checks what the kernel answered.
+/// The fast path of a typed call: an operation with a legacy twin, on a kernel that answers
+/// in registers, from a request address. One load decides; the request asks for its answer
+/// in registers for this one call; `rax`, the twin's result, is written into the request's
+/// answer slot, as the kernel writes it for a call answered in place, and returned. `None`
+/// when the fast path does not apply: the caller takes the slow path ([`issue`]).
 ///
-/// An operation with a legacy twin, on a kernel that answers in registers, takes the fast
-/// path: one load decides, the request asks for its answer in registers for the one call,
-/// and `rax` (the twin's result) becomes the request's answer. Anything else, and an
-/// `ENOSYS` the program may fall back from, takes [`make_call`].
+/// # Safety
+///
+/// As [`TypedCalls::call_answer`](crate::TypedCalls::call_answer).
+#[inline(always)]
+pub(crate) unsafe fn call_in_registers<K: Kernel + ?Sized, A: Args>(
+    kernel: &K,
+    request: &mut Request<A>,
+) -> Option<Result<u64, Errno>> {
+    let fast = kernel.support().fast();
+    let address = core::ptr::from_mut(request);
+    if !const { A::OP.twin().is_some() }
+        || fast == Support::FAST_NONE
+        || !abi::is_request_address(address as u64)
+    {
+        return None;
+    }
+    let flags = request.header.flags;
+    request.header.flags = flags | abi::Header::ANSWER_IN_REGISTERS;
+    let size = size_of::<Request<A>>() as u32;
+    // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes at a
+    // request address, and typed calls are enabled (the fast path is set only after the
+    // opt-in succeeded) on a kernel that answers in registers; the caller guarantees the
+    // buffers its arguments name.
+    let ret = unsafe { kernel.typed_call(address.cast(), A::OP.raw(), size) };
+    request.header.flags = flags;
+    let result = Errno::from_syscall_return(ret);
+    if result == Err(Errno::ENOSYS) && fast == Support::FAST_AUTO {
+        // SAFETY: the caller's guarantee.
+        return Some(unsafe { fall_back(kernel, request) });
+    }
+    request.answer = match result {
+        // The typed call says how much room the path needs; the twin getcwd() does not.
+        Err(Errno::ERANGE) if A::OP == Op::GetCwd => getcwd_range(kernel),
+        _ => Answer::done(result),
+    };
+    Some(result)
+}
+
+/// The fast path's typed call answered `ENOSYS`: the operation is not known to this kernel
+/// (or a filter answers so), and the program may fall back: its twin, as [`make_call`]
+/// would make it.
+///
+/// # Safety
+///
+/// As [`call_in_registers`].
+#[cold]
+#[inline(never)]
+unsafe fn fall_back<K: Kernel + ?Sized, A: Args>(
+    kernel: &K,
+    request: &mut Request<A>,
+) -> Result<u64, Errno> {
+    request.answer = Answer::default();
+    let size = size_of::<Request<A>>() as u32;
+    // SAFETY: the caller's guarantee, for a whole request of `size` bytes.
+    let ret = unsafe { emulate(kernel, core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
+    answer_of(ret, request.answer)?.result().unwrap_or(Err(Errno::EIO))
+}
+
+/// Makes the typed call `request` from where it is, and checks what the kernel answered:
+/// the fast path ([`call_in_registers`]) where it applies, else [`make_call`].
 ///
 /// # Safety
 ///
@@ -480,34 +540,15 @@ pub(crate) unsafe fn issue<K: Kernel + ?Sized, A: Args>(
     kernel: &K,
     request: &mut Request<A>,
 ) -> Result<Answer, Errno> {
-    let size = size_of::<Request<A>>() as u32;
-    let fast = kernel.support().fast();
-    if const { A::OP.twin().is_some() } && fast != Support::FAST_NONE {
-        let flags = request.header.flags;
-        request.header.flags = flags | abi::Header::ANSWER_IN_REGISTERS;
-        // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes,
-        // typed calls are enabled (the fast path is set only after the opt-in succeeded) on
-        // a kernel that answers in registers; the caller guarantees the rest.
-        let ret =
-            unsafe { kernel.typed_call(core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
-        request.header.flags = flags;
-        let result = Errno::from_syscall_return(ret);
-        if result != Err(Errno::ENOSYS) || fast == Support::FAST_TYPED_ONLY {
-            let answer = match result {
-                // The typed call says how much room the path needs; the twin getcwd() does not.
-                Err(Errno::ERANGE) if A::OP == Op::GetCwd => getcwd_range(kernel),
-                _ => Answer::done(result),
-            };
-            request.answer = answer;
-            return Ok(answer);
-        }
-        // An operation this kernel does not know: its twin, as `make_call` would.
-        request.answer = Answer::default();
-        // SAFETY: as above.
-        let ret =
-            unsafe { emulate(kernel, core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
-        return answer_of(ret, request.answer);
+    // SAFETY: the caller's guarantee.
+    if let Some(result) = unsafe { call_in_registers(kernel, request) } {
+        return match (request.answer.result(), result) {
+            (Some(_), _) => Ok(request.answer),
+            (None, Err(e)) => Err(e),
+            (None, Ok(_)) => Err(Errno::EIO),
+        };
     }
+    let size = size_of::<Request<A>>() as u32;
     request.answer = Answer::default();
     // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes,
     // valid for reads and for writes of its answer slot; the caller guarantees the rest.

@@ -14,7 +14,8 @@ use ferrocall_abi::{
 
 use crate::batch::{packed_one_by_one, Batch, BufferFree, PackedBatch};
 use crate::boundary::{
-    backend_of, issue, issue_from_copy, make_call, typed_enabled, Backend, Kernel, Native,
+    backend_of, call_in_registers, issue, issue_from_copy, make_call, typed_enabled, Backend,
+    Kernel, Native,
 };
 use crate::error::{BatchError, FillError};
 use crate::fd::AsFd;
@@ -82,6 +83,10 @@ wrappers! {
         #[inline]
         fn call<A: BufferFree>(&self, request: &mut Request<A>) -> Result<u64, Errno> {
             // SAFETY: `A` names no buffer, so the kernel touches only the request itself.
+            if let Some(result) = unsafe { call_in_registers(self, request) } {
+                return result;
+            }
+            // SAFETY: as above.
             unsafe { self.call_answer(request) }?.result().unwrap_or(Err(Errno::EIO))
         }
 

@@ -314,8 +314,22 @@ pub fn twin_registers_from_words(op: Op, words: &[u64]) -> Option<(u32, [u64; 6]
     Some((op.twin()?.nr, regs))
 }
 
-/// The generated part of `kernel/ferrocall/twins.h`: the table the entry code's fast path
-/// presents a lone typed call as its legacy twin with.
+/// A twin argument in C, from the argument words `w0`.. (what `twin_registers_from_words`
+/// computes).
+fn c_twin_arg(source: &TwinSource) -> String {
+    let w = format!("w{}", source.word);
+    match source.kind {
+        "U64" => w,
+        "U32" => format!("(u32){w}"),
+        "S32" => format!("(long)(s32){w}"),
+        "HI_U32" => format!("{w} >> 32"),
+        "HI_S32" => format!("(long)(s32)({w} >> 32)"),
+        other => panic!("unknown twin argument kind {other}"),
+    }
+}
+
+/// The generated part of `kernel/ferrocall/twins.h`: the table and the function the entry
+/// code's fast path presents a lone typed call as its legacy twin with.
 pub fn twins_section() -> String {
     let ops = Op::ALL.iter().map(|op| op.raw()).max().unwrap_or(0) + 1;
     let max_words = Op::ALL
@@ -332,37 +346,43 @@ pub fn twins_section() -> String {
          static_assert(FERROCALL_TWIN_WORDS <= FERROCALL_TWIN_WORDS_MAX);\n\n\
          static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {{\n"
     );
+    let mut cases = String::new();
     for op in Op::ALL {
         let (Some(twin), Some((sources, zero))) = (op.twin(), twin_sources(*op)) else {
             continue;
         };
-        // The table's fields are a u8 size and 3-bit word indices below the word count.
+        // The table holds sizes in a u8, and the function reads the words w0..w2.
         assert!(op.request_size() < 256, "{op:?}: the twin table holds sizes below 256");
-        assert!(sources.iter().all(|s| s.word < op.args_size() / 8 && s.word < 8));
+        assert!(sources.iter().all(|s| s.word < op.args_size() / 8));
+        let upper = c_name(*op).to_uppercase();
+        let call = format!("{}({})", twin.name, twin.args.join(", "));
         s.push_str(&format!(
-            "\t[FERROCALL_OP_{}] = {{\t/* {}({}) */\n",
-            c_name(*op).to_uppercase(),
-            twin.name,
-            twin.args.join(", ")
-        ));
-        s.push_str(&format!(
-            "\t\t.nr = {}, .size = {}, .words = {}, .nargs = {},\n",
+            "\t[FERROCALL_OP_{upper}] = {{\t/* {call} */\n\t\t.nr = {}, .size = {}, .words = {},\n",
             twin.nr,
             op.request_size(),
             op.args_size() / 8,
-            sources.len()
         ));
-        if !sources.is_empty() {
-            let args: Vec<String> =
-                sources.iter().map(|s| format!("FERROCALL_ARG({}, {})", s.word, s.kind)).collect();
-            s.push_str(&format!("\t\t.arg = {{ {} }},\n", args.join(", ")));
-        }
         if zero.iter().any(|z| *z != 0) {
             let masks: Vec<String> = zero.iter().map(|z| format!("{z:#x}")).collect();
             s.push_str(&format!("\t\t.zero = {{ {} }},\n", masks.join(", ")));
         }
         s.push_str("\t},\n");
+        let mut args: Vec<String> = sources.iter().map(c_twin_arg).collect();
+        args.resize(6, "0".to_string());
+        cases.push_str(&format!(
+            "\tcase FERROCALL_OP_{upper}:\t/* {call} */\n\t\tferrocall_set_twin_arguments(regs, {});\n\t\tbreak;\n",
+            args.join(", ")
+        ));
     }
-    s.push_str("};\n");
+    s.push_str("};\n\n");
+    s.push_str(&format!(
+        "/*\n * Puts the twin's arguments in @regs, from the argument words @w0..@w2 of a\n \
+         * request of operation @op, which has a twin.\n */\n\
+         static __always_inline void ferrocall_twin_arguments(struct pt_regs *regs,\n\
+         \t\t\t\t\t\t     unsigned long op, u64 w0,\n\
+         \t\t\t\t\t\t     u64 w1, u64 w2)\n\
+         {{\n\
+         \tswitch (op) {{\n{cases}\t}}\n}}\n"
+    ));
     s
 }

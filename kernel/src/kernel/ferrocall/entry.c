@@ -21,67 +21,52 @@
 
 #include "twins.h"
 
-/* One argument register of a twin, from the request's argument words @w. */
-static __always_inline unsigned long ferrocall_twin_arg(u8 spec, const u64 *w)
-{
-	u64 v = w[spec >> 3];
-
-	switch (spec & 7) {
-	case FERROCALL_ARG_U32:
-		return (u32)v;
-	case FERROCALL_ARG_S32:
-		return (long)(s32)v;
-	case FERROCALL_ARG_HI_U32:
-		return v >> 32;
-	case FERROCALL_ARG_HI_S32:
-		return (long)(s32)(v >> 32);
-	default:
-		return v;
-	}
-}
-
 /*
  * The fast path of ferrocall_enter(), for a request of exactly the size this
  * ABI knows (@t->size, what RSI said): reads its header and its arguments in
- * one user-access window, and builds the twin's arguments from the table
- * (@args is zeroed: a twin with fewer arguments gets zeros in the others).
- * It only accepts: a request it cannot read, an unexpected header or a
- * padding bit set makes it return false, and the Rust decoder
+ * one user-access window, and presents it as its twin from the table. It
+ * only accepts: a request it cannot read, an unexpected header or a padding
+ * bit set makes it return false with @regs untouched, and the Rust decoder
  * (ferrocall_twin()) decides such a request, with the errno it gives. So the
  * table decides nothing the decoder would not, which tests/kernel_header.rs
  * checks on the host.
  */
-static __always_inline bool ferrocall_twin_fast(const struct ferrocall_twin *t,
-						unsigned long op,
-						unsigned long addr,
-						unsigned long *args, u32 *flags)
+static __always_inline bool ferrocall_twin_fast(struct pt_regs *regs,
+						struct ferrocall_entry *fc,
+						const struct ferrocall_twin *t,
+						unsigned long op)
 {
-	const u64 __user *req = (const u64 __user *)addr;
-	u64 head[2], w[FERROCALL_TWIN_WORDS_MAX];
-	unsigned int i;
+	const u64 __user *req = (const u64 __user *)regs->orig_ax;
+	const u64 __user *args = req + FERROCALL_ARGS_OFFSET / sizeof(u64);
+	u64 head, flags, w0 = 0, w1 = 0, w2 = 0;
 
-	if (addr % sizeof(u64))
+	if ((unsigned long)req % sizeof(u64))
 		return false;
 	if (can_do_masked_user_access())
 		req = masked_user_access_begin(req);
 	else if (!user_read_access_begin(req, t->size))
 		return false;
-	unsafe_get_user(head[0], &req[0], fault);
-	unsafe_get_user(head[1], &req[1], fault);
-	for (i = 0; i < t->words; i++)
-		unsafe_get_user(w[i], &req[FERROCALL_ARGS_OFFSET / 8 + i], fault);
+	unsafe_get_user(head, &req[0], fault);
+	unsafe_get_user(flags, &req[1], fault);
+	if (t->words > 0)
+		unsafe_get_user(w0, &args[0], fault);
+	if (t->words > 1)
+		unsafe_get_user(w1, &args[1], fault);
+	if (t->words > 2)
+		unsafe_get_user(w2, &args[2], fault);
 	user_read_access_end();
 
-	/* The header's size and op, then its flags and reserved field. */
-	if (head[0] != (t->size | (u64)op << 32) ||
-	    head[1] & ~(u64)FERROCALL_ANSWER_IN_REGISTERS)
+	/* The header's size and op, its flags and reserved field, padding. */
+	if (head != (t->size | (u64)op << 32) ||
+	    flags & ~(u64)FERROCALL_ANSWER_IN_REGISTERS ||
+	    (w0 & t->zero[0]) | (w1 & t->zero[1]) | (w2 & t->zero[2]))
 		return false;
-	for (i = 0; i < t->words; i++)
-		if (w[i] & t->zero[i])
-			return false;
-	for (i = 0; i < t->nargs; i++)
-		args[i] = ferrocall_twin_arg(t->arg[i], w);
-	*flags = head[1];
+
+	fc->flags = flags;
+	/* Only a call answered in place gets the caller's registers back. */
+	if (!(flags & FERROCALL_ANSWER_IN_REGISTERS))
+		syscall_get_arguments(current, regs, fc->regs);
+	ferrocall_twin_arguments(regs, op, w0, w1, w2);
 	return true;
 fault:
 	user_read_access_end();
@@ -97,6 +82,33 @@ static long ferrocall_present(struct pt_regs *regs)
 }
 
 /*
+ * The slow path of ferrocall_enter_twin(): any request the table does not
+ * take is decided by the Rust decoder. Returns the twin's number with its
+ * arguments in @regs, or -errno for a request refused here (recorded in
+ * @fc), or __NR_ferrocall.
+ */
+static noinline long ferrocall_enter_decoded(struct pt_regs *regs,
+					     struct ferrocall_entry *fc,
+					     unsigned long op)
+{
+	unsigned long args[6];
+	long nr;
+
+	nr = ferrocall_twin(op, regs->si, regs->orig_ax, args, &fc->flags);
+	if (nr < 0) {
+		fc->kind = FERROCALL_ENTRY_REFUSED;
+		fc->error = nr;
+	}
+	if (nr < 0 || nr == __NR_ferrocall)
+		return nr;
+	/* Only a call answered in place gets the caller's registers back. */
+	if (!(fc->flags & FERROCALL_ANSWER_IN_REGISTERS))
+		syscall_get_arguments(current, regs, fc->regs);
+	ferrocall_set_arguments(regs, args);
+	return nr;
+}
+
+/*
  * ferrocall_enter() for an operation with a twin, out of line so that the
  * other typed calls do not pay for its frame.
  */
@@ -106,26 +118,16 @@ static noinline long ferrocall_enter_twin(struct pt_regs *regs,
 					  unsigned long op)
 {
 	unsigned long addr = regs->orig_ax;
-	unsigned long args[6] = {};
 	long nr = t->nr;
 
 	if (unlikely(regs->si != t->size ||
-		     !ferrocall_twin_fast(t, op, addr, args, &fc->flags))) {
-		nr = ferrocall_twin(op, regs->si, addr, args, &fc->flags);
-		if (nr < 0) {
-			fc->kind = FERROCALL_ENTRY_REFUSED;
-			fc->error = nr;
-		}
+		     !ferrocall_twin_fast(regs, fc, t, op))) {
+		nr = ferrocall_enter_decoded(regs, fc, op);
 		if (nr < 0 || nr == __NR_ferrocall)
 			return ferrocall_present(regs);
 	}
-
 	fc->kind = FERROCALL_ENTRY_TWIN;
 	fc->addr = addr;
-	/* Only a call answered in place gets the caller's registers back. */
-	if (!(fc->flags & FERROCALL_ANSWER_IN_REGISTERS))
-		syscall_get_arguments(current, regs, fc->regs);
-	ferrocall_set_arguments(regs, args);
 	regs->orig_ax = nr;
 	return nr;
 }
