@@ -99,6 +99,10 @@ fn answers_round_trip() {
             state: u32::from_le_bytes(bytes[12..16].try_into().unwrap()),
         };
         assert_eq!(back.result(), Some(r));
+        let [value, status] = a.to_words();
+        let mut from_words = value.to_le_bytes().to_vec();
+        from_words.extend_from_slice(&status.to_le_bytes());
+        assert_eq!(from_words, bytes, "the words the kernel writes are the answer's bytes");
     }
     assert_eq!(Answer::default().result(), None, "pending");
     let bogus = Answer { value: 0, errno: 5000, state: Answer::DONE };

@@ -105,6 +105,12 @@ impl Answer {
         }
     }
 
+    /// The two words the kernel writes at [`Request::ANSWER_OFFSET`] (the same bytes as
+    /// [`Answer::to_bytes`], as little-endian words).
+    pub const fn to_words(&self) -> [u64; 2] {
+        [self.value, self.errno as u64 | (self.state as u64) << 32]
+    }
+
     /// The bytes the kernel copies to user memory, at [`Request::ANSWER_OFFSET`].
     pub const fn to_bytes(&self) -> [u8; Request::<()>::ANSWER_SIZE] {
         let v = self.value.to_le_bytes();

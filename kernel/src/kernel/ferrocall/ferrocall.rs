@@ -230,17 +230,25 @@ fn check_unknown_bytes(mut reader: UserSliceReader) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Writes the answer slot, the only part of a request the kernel writes. Inlined: it is on
-/// every lone call's path.
+/// Writes the answer slot, the only part of a request the kernel writes, in one user-access
+/// window (a C helper): its two words. Inlined: it
+/// is on every lone call's path.
 #[inline(always)]
 fn write_answer(addr: usize, answer: &Answer) -> Result<(), Errno> {
     let slot = addr
         .checked_add(Request::<()>::ANSWER_OFFSET)
         .ok_or(Errno::EFAULT)?;
-    compat::user_slice(slot, Request::<()>::ANSWER_SIZE)
-        .writer()
-        .write_slice(&answer.to_bytes())
-        .map_err(|_| Errno::EFAULT)
+    let [value, status] = answer.to_words();
+    // SAFETY: `slot` is passed as a user address, which the helper writes only through the
+    // checked user-access functions; a bad address is `EFAULT`.
+    let ret = unsafe {
+        bindings::ferrocall_put_answer(slot as *mut core::ffi::c_void, value, status)
+    };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
 }
 
 /// Runs a decoded call: the dispatch on the operation, generated from the ABI table, calls

@@ -65,13 +65,38 @@ __rust_helper int rust_helper_ferrocall_copy_request(void *dst,
 	const u64 __user *from = src;
 	u64 *to = dst;
 
-	if (!user_access_begin(src, len))
+	if (can_do_masked_user_access())
+		from = masked_user_access_begin(from);
+	else if (!user_read_access_begin(from, len))
 		return -EFAULT;
 	for (; len >= sizeof(u64); len -= sizeof(u64))
 		unsafe_get_user(*to++, from++, efault);
-	user_access_end();
+	user_read_access_end();
 	return 0;
 efault:
-	user_access_end();
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/*
+ * Writes the answer slot of a typed request, its two words, in one
+ * user-access window, for the same reason. 0 on success, -EFAULT when it
+ * cannot be written.
+ */
+__rust_helper int rust_helper_ferrocall_put_answer(void __user *slot,
+						   u64 value, u64 status)
+{
+	u64 __user *to = slot;
+
+	if (can_do_masked_user_access())
+		to = masked_user_access_begin(to);
+	else if (!user_write_access_begin(to, 2 * sizeof(u64)))
+		return -EFAULT;
+	unsafe_put_user(value, &to[0], efault);
+	unsafe_put_user(status, &to[1], efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
 	return -EFAULT;
 }
