@@ -382,7 +382,7 @@ pub fn twins_section() -> String {
          \t\t\t\t\t\t     unsigned long op, u64 w0,\n\
          \t\t\t\t\t\t     u64 w1, u64 w2)\n\
          {{\n\
-         \tswitch (op) {{\n{cases}\t}}\n}}\n"
+         \tswitch (op) {{\n{cases}\t}}\n}}\n\n"
     ));
     s
 }

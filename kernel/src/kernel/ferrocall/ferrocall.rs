@@ -241,9 +241,8 @@ fn write_answer(addr: usize, answer: &Answer) -> Result<(), Errno> {
     let [value, status] = answer.to_words();
     // SAFETY: `slot` is passed as a user address, which the helper writes only through the
     // checked user-access functions; a bad address is `EFAULT`.
-    let ret = unsafe {
-        bindings::ferrocall_put_answer(slot as *mut core::ffi::c_void, value, status)
-    };
+    let ret =
+        unsafe { bindings::ferrocall_put_answer(slot as *mut core::ffi::c_void, value, status) };
     if ret == 0 {
         Ok(())
     } else {

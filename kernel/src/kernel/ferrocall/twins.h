@@ -112,6 +112,7 @@ static __always_inline void ferrocall_twin_arguments(struct pt_regs *regs,
 		break;
 	}
 }
+
 /* END GENERATED */
 
 #endif /* _KERNEL_FERROCALL_TWINS_H */
