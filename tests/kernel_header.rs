@@ -86,21 +86,17 @@ fn the_entry_codes_twin_table_is_generated_from_the_table() {
 #[test]
 fn the_twin_table_builds_the_registers_the_decoder_builds() {
     use ferrocall_abi::decode::{decode_lone, plan};
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = common::xorshift(0x9e37_79b9_7f4a_7c15);
     for op in ferrocall_abi::Op::ALL.iter().copied().filter(|op| op.twin().is_some()) {
         let size = op.request_size();
         let plan = plan(op.raw().into(), size as u64, 4096).expect("a plan");
         for round in 0..2000 {
-            let words: Vec<u64> = (0..op.args_size() / 8)
-                .map(|_| match (round % 4, next()) {
+            let (_, padding) = common::twin_sources(op).expect("a twin");
+            let words: Vec<u64> = padding
+                .iter()
+                .map(|pad| match (round % 2, next()) {
                     // Padding zero half the time, so that both outcomes are common.
-                    (0 | 1, w) => w & 0x8000_0000_ffff_ffff,
+                    (0, w) => w & !pad,
                     (_, w) => w,
                 })
                 .collect();

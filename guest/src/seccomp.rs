@@ -32,7 +32,8 @@ pub const fn errno(e: Errno) -> u32 {
 const LD_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
 const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
 const RET: u16 = 0x06; // BPF_RET | BPF_K
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+/// `seccomp_data.arch` (and `si_arch` of a SECCOMP_RET_TRAP signal) on x86_64.
+pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
 /// A rule: what to answer for system call `nr` (and, if given, first argument `arg0`).
 #[derive(Clone, Copy, Debug)]

@@ -248,8 +248,15 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
             counts_of_line.add(&boot.count_tests());
             clean &= boot.report();
         }
-        // The kernel's own Rust checks of the handler, in this line's patched tree (after
-        // the boots: clippy rebuilds the kernel's Rust crates, which the next build redoes).
+        // The Debian package docs/install.md tells users to build, from the kernel the
+        // boots used.
+        util::step("kernel", &format!("make bindeb-pkg (Linux {})", line.name));
+        counts_of_line.record(
+            &format!("make bindeb-pkg, Linux {}", line.name),
+            kernel::debian_package(&ws, line)?,
+        );
+        // The kernel's own Rust checks of the handler, in this line's patched tree. Last:
+        // clippy rebuilds the kernel's Rust crates, which the next build of the line redoes.
         util::step(
             "kernel",
             &format!("make rustfmtcheck and CLIPPY=1 on the handler (Linux {})", line.name),
@@ -257,12 +264,6 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
         counts_of_line.record(
             &format!("kernel Rust checks, Linux {}", line.name),
             kernel::rust_checks(&ws, line)?,
-        );
-        // The Debian package docs/install.md tells users to build.
-        util::step("kernel", &format!("make bindeb-pkg (Linux {})", line.name));
-        counts_of_line.record(
-            &format!("make bindeb-pkg, Linux {}", line.name),
-            kernel::debian_package(&ws, line)?,
         );
         guest.add(&counts_of_line);
         per_line.push((line, counts_of_line));

@@ -1,6 +1,8 @@
 //! The kernel's decoding rules, tested on the host: the handler runs exactly these
 //! functions on the bytes it copied in.
 
+mod common;
+
 use ferrocall_abi::decode::decode_request;
 use ferrocall_abi::ops::UselessArgs;
 use ferrocall_abi::{is_request_address, plan, Answer, Call, Errno, Op, Request};
@@ -125,13 +127,7 @@ fn errno_decoding() {
 /// Random and mutated requests never panic the decoder and always give a known answer.
 #[test]
 fn decoder_never_panics() {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = common::xorshift(0x9e37_79b9_7f4a_7c15);
     let base = useless_bytes(5, 64);
     for _ in 0..200_000 {
         let mut bytes = base.clone();

@@ -313,7 +313,7 @@ pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
         let ret = match in_registers {
             // SAFETY: the caller's guarantee, and typed calls are enabled on a kernel that
             // takes answers in registers.
-            Some(twin) => unsafe { call_answer_in_registers(kernel, request, op, size, twin.nr) },
+            Some(_) => unsafe { call_answer_in_registers(kernel, request, op, size) },
             // SAFETY: the caller's guarantee, and typed calls are enabled.
             None => unsafe { kernel.typed_call(request, op, size) },
         };
@@ -348,7 +348,7 @@ pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
 /// registers ([`Header::ANSWER_IN_REGISTERS`](abi::Header::ANSWER_IN_REGISTERS)): the kernel
 /// runs it as its twin and returns the twin's result in `rax`, which this writes into the
 /// request's answer slot, as the kernel does for a request answered in place; raw `rax` in
-/// that form (0 or `-errno`). `twin` is the operation's twin's number.
+/// that form (0 or `-errno`).
 ///
 /// # Safety
 ///
@@ -359,7 +359,6 @@ unsafe fn call_answer_in_registers<K: Kernel + ?Sized>(
     request: *mut u8,
     op: u32,
     size: u32,
-    twin: u32,
 ) -> u64 {
     let flags = request.wrapping_add(FLAGS_OFFSET).cast::<u32>();
     // SAFETY: the header's flags lie within the request, which is 8-aligned and ours for
@@ -372,13 +371,7 @@ unsafe fn call_answer_in_registers<K: Kernel + ?Sized>(
     // SAFETY: as above.
     unsafe { flags.write(old) };
     let result = Errno::from_syscall_return(ret);
-    let answer = match result {
-        // The typed call says how much room the path needs; the twin getcwd() does not.
-        Err(Errno::ERANGE) if op == Op::GetCwd.raw() => {
-            Answer::error_with(Errno::ERANGE, getcwd_len(kernel, twin))
-        }
-        _ => Answer::done(result),
-    };
+    let answer = twin_answer(kernel, op, result);
     // SAFETY: the answer slot lies within the request and is aligned for it.
     unsafe {
         request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>().write(answer);
@@ -500,11 +493,7 @@ pub(crate) unsafe fn call_in_registers<K: Kernel + ?Sized, A: Args>(
         // SAFETY: the caller's guarantee.
         return Some(unsafe { fall_back(kernel, request) });
     }
-    request.answer = match result {
-        // The typed call says how much room the path needs; the twin getcwd() does not.
-        Err(Errno::ERANGE) if A::OP == Op::GetCwd => getcwd_range(kernel),
-        _ => Answer::done(result),
-    };
+    request.answer = twin_answer(kernel, A::OP.raw(), result);
     Some(result)
 }
 
@@ -564,6 +553,18 @@ fn answer_of(ret: u64, answer: Answer) -> Result<Answer, Errno> {
         (Err(e), None) => Err(e),
         // `rax` and the answer slot disagree: not a ferrocall kernel we understand.
         _ => Err(Errno::EIO),
+    }
+}
+
+/// The answer of a call of operation `op` answered in registers with `result`, its twin's:
+/// what the kernel writes for a call answered in place. A `GetCwd` that failed with `ERANGE`
+/// carries the length the path needs, which the twin getcwd() does not give: it is asked
+/// of the twin, out of the hot path.
+#[inline(always)]
+fn twin_answer<K: Kernel + ?Sized>(kernel: &K, op: u32, result: Result<u64, Errno>) -> Answer {
+    match result {
+        Err(Errno::ERANGE) if op == Op::GetCwd.raw() => getcwd_range(kernel),
+        _ => Answer::done(result),
     }
 }
 

@@ -353,7 +353,10 @@ pub fn twins_section() -> String {
         };
         // The table holds sizes in a u8, and the function reads the words w0..w2.
         assert!(op.request_size() < 256, "{op:?}: the twin table holds sizes below 256");
-        assert!(sources.iter().all(|s| s.word < op.args_size() / 8));
+        assert!(
+            sources.iter().all(|s| s.word < 3),
+            "{op:?}: ferrocall_twin_arguments() takes the argument words w0..w2"
+        );
         let upper = c_name(*op).to_uppercase();
         let call = format!("{}({})", twin.name, twin.args.join(", "));
         s.push_str(&format!(
@@ -385,4 +388,15 @@ pub fn twins_section() -> String {
          \tswitch (op) {{\n{cases}\t}}\n}}\n\n"
     ));
     s
+}
+
+/// A small deterministic random number generator (xorshift64) for the randomised tests:
+/// the same sequence on every run, so a failure can be replayed.
+pub fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
 }

@@ -53,9 +53,9 @@ long ferrocall_syscall(unsigned long op, unsigned long size,
 
 /*
  * Implemented in Rust: copies in and decodes a lone request of an operation
- * with a legacy twin. Returns the twin's number with its arguments in @args
- * and the request's flags in @flags, __NR_ferrocall for an operation without
- * a twin (nothing is copied), or -errno for a request that does not decode.
+ * with a legacy twin (the entry code calls it for no other). Returns the
+ * twin's number with its arguments in @args and the request's flags in
+ * @flags, or -errno for a request that does not decode.
  */
 long ferrocall_twin(unsigned long op, unsigned long size, unsigned long addr,
 		    unsigned long *args, u32 *flags);

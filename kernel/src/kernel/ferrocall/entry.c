@@ -22,6 +22,17 @@
 #include "twins.h"
 
 /*
+ * Before a typed call's registers become its twin's: only a call answered in
+ * place gets the caller's registers back (ferrocall_answer_in_place()).
+ */
+static __always_inline void ferrocall_keep_arguments(struct pt_regs *regs,
+						     struct ferrocall_entry *fc)
+{
+	if (!(fc->flags & FERROCALL_ANSWER_IN_REGISTERS))
+		syscall_get_arguments(current, regs, fc->regs);
+}
+
+/*
  * The fast path of ferrocall_enter(), for a request of exactly the size this
  * ABI knows (@t->size, what RSI said): reads its header and its arguments in
  * one user-access window, and presents it as its twin from the table. It
@@ -37,7 +48,7 @@ static __always_inline bool ferrocall_twin_fast(struct pt_regs *regs,
 						unsigned long op)
 {
 	const u64 __user *req = (const u64 __user *)regs->orig_ax;
-	const u64 __user *args = req + FERROCALL_ARGS_OFFSET / sizeof(u64);
+	const u64 __user *args;
 	u64 head, flags, w0 = 0, w1 = 0, w2 = 0;
 
 	if ((unsigned long)req % sizeof(u64))
@@ -46,6 +57,8 @@ static __always_inline bool ferrocall_twin_fast(struct pt_regs *regs,
 		req = masked_user_access_begin(req);
 	else if (!user_read_access_begin(req, t->size))
 		return false;
+	/* From the masked address: no read here may go past the user range. */
+	args = req + FERROCALL_ARGS_OFFSET / sizeof(u64);
 	unsafe_get_user(head, &req[0], fault);
 	unsafe_get_user(flags, &req[1], fault);
 	if (t->words > 0)
@@ -63,9 +76,7 @@ static __always_inline bool ferrocall_twin_fast(struct pt_regs *regs,
 		return false;
 
 	fc->flags = flags;
-	/* Only a call answered in place gets the caller's registers back. */
-	if (!(flags & FERROCALL_ANSWER_IN_REGISTERS))
-		syscall_get_arguments(current, regs, fc->regs);
+	ferrocall_keep_arguments(regs, fc);
 	ferrocall_twin_arguments(regs, op, w0, w1, w2);
 	return true;
 fault:
@@ -84,8 +95,7 @@ static long ferrocall_present(struct pt_regs *regs)
 /*
  * The slow path of ferrocall_enter_twin(): any request the table does not
  * take is decided by the Rust decoder. Returns the twin's number with its
- * arguments in @regs, or -errno for a request refused here (recorded in
- * @fc), or __NR_ferrocall.
+ * arguments in @regs, or -errno for a request refused here (recorded in @fc).
  */
 static noinline long ferrocall_enter_decoded(struct pt_regs *regs,
 					     struct ferrocall_entry *fc,
@@ -98,12 +108,9 @@ static noinline long ferrocall_enter_decoded(struct pt_regs *regs,
 	if (nr < 0) {
 		fc->kind = FERROCALL_ENTRY_REFUSED;
 		fc->error = nr;
-	}
-	if (nr < 0 || nr == __NR_ferrocall)
 		return nr;
-	/* Only a call answered in place gets the caller's registers back. */
-	if (!(fc->flags & FERROCALL_ANSWER_IN_REGISTERS))
-		syscall_get_arguments(current, regs, fc->regs);
+	}
+	ferrocall_keep_arguments(regs, fc);
 	ferrocall_set_arguments(regs, args);
 	return nr;
 }
@@ -123,7 +130,7 @@ static noinline long ferrocall_enter_twin(struct pt_regs *regs,
 	if (unlikely(regs->si != t->size ||
 		     !ferrocall_twin_fast(regs, fc, t, op))) {
 		nr = ferrocall_enter_decoded(regs, fc, op);
-		if (nr < 0 || nr == __NR_ferrocall)
+		if (nr < 0)
 			return ferrocall_present(regs);
 	}
 	fc->kind = FERROCALL_ENTRY_TWIN;

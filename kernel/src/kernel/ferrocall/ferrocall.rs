@@ -82,12 +82,12 @@ pub extern "C" fn ferrocall_syscall(op: c_ulong, size: c_ulong, addr: c_ulong) -
 
 /// The entry code's half of a lone typed call: the legacy system call it stands for.
 ///
-/// For an operation with a legacy twin, copies the request in once, decodes it with the
-/// ABI's checked decoder and returns the twin's number, its six argument registers in
-/// `args` and the request's flags in `flags`: the entry code puts them in `pt_regs`, and the
-/// call runs as that legacy call, seen as it by every hook. For an operation without a twin
-/// (or one this kernel does not know) returns [`abi::SYSCALL_NR`] and copies nothing: it is
-/// `ferrocall(op, size, request)`. A request that does not decode is `-errno`.
+/// For an operation with a legacy twin (the entry code's table calls it for no other),
+/// copies the request in once, decodes it with the ABI's checked decoder and returns the
+/// twin's number, its six argument registers in `args` and the request's flags in `flags`:
+/// the entry code puts them in `pt_regs`, and the call runs as that legacy call, seen as it
+/// by every hook. A request that does not decode is `-errno`, and so is an operation without
+/// a twin (`ENOSYS`).
 ///
 /// # Safety
 ///
@@ -100,10 +100,6 @@ pub unsafe extern "C" fn ferrocall_twin(
     args: *mut c_ulong,
     flags: *mut u32,
 ) -> c_long {
-    match abi::Op::from_raw(op as u64) {
-        Some(known) if known.twin().is_some() => {}
-        _ => return abi::SYSCALL_NR as c_long,
-    }
     match twin(op as u64, size as u64, addr as u64) {
         Ok((nr, twin_args, request_flags)) => {
             // SAFETY: the caller's guarantee: `args` holds six `c_ulong`s, `flags` one `u32`.
@@ -122,14 +118,26 @@ pub unsafe extern "C" fn ferrocall_twin(
 /// twin: the twin's number and arguments, and the request's flags.
 #[inline(always)]
 fn twin(op: u64, size: u64, addr: u64) -> Result<(u32, abi::TwinArgs, u32), Errno> {
-    let plan = abi::plan(op, size, addr)?;
-    let addr = usize::try_from(addr).map_err(|_| Errno::EFAULT)?;
-    let mut bytes = [0u8; abi::ops::MAX_KNOWN_REQUEST_SIZE];
-    copy_request(addr, &plan, &mut bytes)?;
+    let (plan, _, bytes) = copy_in(op, size, addr)?;
     let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
     let (call, flags) = abi::decode::decode_lone(&plan, known)?;
     let (nr, args) = call.twin_call().ok_or(Errno::ENOSYS)?;
     Ok((nr, args, flags))
+}
+
+/// The part of a request this ABI knows, as the kernel copies it in.
+type Known = [u8; abi::ops::MAX_KNOWN_REQUEST_SIZE];
+
+/// The one copy of the lone request `ferrocall(op, size, addr)`: its plan, its address, and
+/// the part this ABI knows, in a zeroed buffer so that an older, shorter request reads as
+/// zero-extended ([`copy_request`]).
+#[inline(always)]
+fn copy_in(op: u64, size: u64, addr: u64) -> Result<(abi::decode::Plan, usize, Known), Errno> {
+    let plan = abi::plan(op, size, addr)?;
+    let addr = usize::try_from(addr).map_err(|_| Errno::EFAULT)?;
+    let mut bytes: Known = [0; abi::ops::MAX_KNOWN_REQUEST_SIZE];
+    copy_request(addr, &plan, &mut bytes)?;
+    Ok((plan, addr, bytes))
 }
 
 /// The one copy of a lone request: its first `plan.copy_len` bytes into `bytes` (zeroed, so
@@ -169,14 +177,7 @@ fn copy_request(addr: usize, plan: &abi::decode::Plan, bytes: &mut [u8]) -> Resu
 /// answer slot. `batch` is, for a call of a [`batch`], how many calls of it ran before: the
 /// decoded call is then checked as if made alone ([`batch_next`]) before it runs.
 fn handle(op: u64, size: u64, addr: u64, batch: Option<u64>) -> Result<(), Errno> {
-    let plan = abi::plan(op, size, addr)?;
-    let addr = usize::try_from(addr).map_err(|_| Errno::EFAULT)?;
-
-    // The one copy of the request: the part this ABI knows, into a zeroed buffer so that an
-    // older, shorter request reads as zero-extended.
-    let mut bytes = [0u8; abi::ops::MAX_KNOWN_REQUEST_SIZE];
-    copy_request(addr, &plan, &mut bytes)?;
-
+    let (plan, addr, bytes) = copy_in(op, size, addr)?;
     let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
     let call = abi::decode(&plan, known)?;
     if let Some(ran) = batch {
@@ -231,8 +232,7 @@ fn check_unknown_bytes(mut reader: UserSliceReader) -> Result<(), Errno> {
 }
 
 /// Writes the answer slot, the only part of a request the kernel writes, in one user-access
-/// window (a C helper): its two words. Inlined: it
-/// is on every lone call's path.
+/// window (a C helper): its two words. Inlined: it is on every lone call's path.
 #[inline(always)]
 fn write_answer(addr: usize, answer: &Answer) -> Result<(), Errno> {
     let slot = addr
