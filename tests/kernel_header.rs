@@ -50,24 +50,15 @@ fn uapi_header_matches_the_abi() {
     }
 }
 
-/// Replaces the generated section of the C file `path` (under `kernel/src/`) with `section`,
-/// or checks that it holds it.
+/// Checks (or, with `FERROCALL_BLESS`, rewrites) the generated section of the C file `path`
+/// (under `kernel/src/`): `section`, between its C comment markers.
 fn check_generated(path: &str, section: &str) {
     let file = format!("{}/../kernel/src/{path}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&file).expect("a generated C file");
     let begin = "/* BEGIN GENERATED from the ABI table: FERROCALL_BLESS=1 cargo test */\n";
     let end = "/* END GENERATED */";
-    let start = text.find(begin).expect("the file's generated section") + begin.len();
-    let stop = text[start..].find(end).expect("the end of the generated section") + start;
-    let want = format!("{}{}{}", &text[..start], section, &text[stop..]);
-    if std::env::var_os("FERROCALL_BLESS").is_some() {
-        std::fs::write(&file, &want).expect("write the generated file");
-        return;
-    }
-    assert!(
-        text == want,
-        "kernel/src/{path} is out of date with the operation table: run FERROCALL_BLESS=1 cargo test -p ferrocall-repo-tests"
-    );
+    common::check_generated_file(&file, path, |text| {
+        common::replace_between(text, path, begin, end, section)
+    });
 }
 
 #[test]

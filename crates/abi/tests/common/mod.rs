@@ -400,3 +400,27 @@ pub fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
         state
     }
 }
+
+/// `text` (the file `file`) with what lies between the markers `begin` and `end` replaced
+/// by `body`; panics naming the file and the marker when one is missing.
+pub fn replace_between(text: &str, file: &str, begin: &str, end: &str, body: &str) -> String {
+    let start =
+        text.find(begin).unwrap_or_else(|| panic!("{file} lacks `{}`", begin.trim())) + begin.len();
+    let stop = text[start..].find(end).unwrap_or_else(|| panic!("{file} lacks `{end}`")) + start;
+    format!("{}{}{}", &text[..start], body, &text[stop..])
+}
+
+/// Checks that the file at `path` (named `file` in messages) is what `want` makes of its
+/// text: its generated parts are up to date. With `FERROCALL_BLESS` set, rewrites it.
+pub fn check_generated_file(path: &str, file: &str, want: impl FnOnce(&str) -> String) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let wanted = want(&text);
+    if std::env::var_os("FERROCALL_BLESS").is_some() {
+        std::fs::write(path, &wanted).unwrap_or_else(|e| panic!("write {file}: {e}"));
+        return;
+    }
+    assert!(
+        text == wanted,
+        "{file} is out of date with the operation table: run FERROCALL_BLESS=1 cargo test -p ferrocall-repo-tests"
+    );
+}
