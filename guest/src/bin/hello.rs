@@ -1,7 +1,8 @@
 //! Hello, world! with typed calls only: no libc, no std, no legacy system call after the
 //! opt-in. It prints with the typed `Write` and leaves with the typed `Exit`; the guest test
-//! `hello_uses_only_typed_calls` runs it under a seccomp filter that kills the process on any
-//! other system call.
+//! `a_profile_for_the_twins_admits_typed_calls` runs it under a seccomp filter that allows
+//! only `execve`, the opt-in and the twins `write` and `exit_group`, and kills the process on
+//! any other system call.
 
 #![cfg_attr(target_env = "musl", no_std, no_main)]
 
