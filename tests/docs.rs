@@ -29,6 +29,7 @@ fn abi_doc_matches_the_table() {
             ("ops", common::ops_table()),
             ("ops-prose", common::ops_prose()),
             ("twins", common::twin_table()),
+            ("decoded", common::decoded_table()),
             ("errnos", common::errno_table()),
             ("snapshot", format!("```text\n{}```\n", common::snapshot())),
         ],

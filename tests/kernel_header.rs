@@ -78,7 +78,9 @@ fn the_entry_codes_twin_table_is_generated_from_the_table() {
 fn the_twin_table_builds_the_registers_the_decoder_builds() {
     use ferrocall_abi::decode::{decode_lone, plan};
     let mut next = common::xorshift(0x9e37_79b9_7f4a_7c15);
-    for op in ferrocall_abi::Op::ALL.iter().copied().filter(|op| op.twin().is_some()) {
+    for op in
+        ferrocall_abi::Op::ALL.iter().copied().filter(|op| common::twin_sources(*op).is_some())
+    {
         let size = op.request_size();
         let plan = plan(op.raw().into(), size as u64, 4096).expect("a plan");
         for round in 0..2000 {
@@ -100,7 +102,7 @@ fn the_twin_table_builds_the_registers_the_decoder_builds() {
             }
             let decoded = decode_lone(&plan, &bytes)
                 .ok()
-                .and_then(|(call, _)| call.twin_call())
+                .and_then(|(call, _)| call.twin_call(0x1000))
                 .map(|(nr, args)| (nr, args.regs));
             assert_eq!(
                 common::twin_registers_from_words(op, &words),

@@ -8,6 +8,7 @@
 use ferrocall::abi::{Errno, FieldType, Op, Request};
 use ferrocall::arch::{syscall6, typed_call_raw};
 
+pub mod open;
 pub mod seccomp;
 
 /// Legacy syscall numbers used by the guest programs (x86_64).
@@ -119,6 +120,23 @@ pub fn exec(path: &[u8]) -> Errno {
         nr::EXECVE,
         [path.as_ptr() as u64, argv.as_ptr() as u64, envp.as_ptr() as u64, 0, 0, 0],
     ) {
+        Err(e) => e,
+        Ok(_) => Errno::EIO,
+    }
+}
+
+/// `execve(argv[0], argv, [])`: `argv` holds pointers to NUL-terminated strings and ends
+/// with a null pointer (else `EINVAL`). Allocates nothing, so it may follow `fork()`;
+/// returns only on failure.
+pub fn exec_argv(argv: &[*const u8]) -> Errno {
+    let (Some(&path), Some(last)) = (argv.first(), argv.last()) else {
+        return Errno::EINVAL;
+    };
+    if !last.is_null() || path.is_null() {
+        return Errno::EINVAL;
+    }
+    let envp = [core::ptr::null::<u8>()];
+    match syscall(nr::EXECVE, [path as u64, argv.as_ptr() as u64, envp.as_ptr() as u64, 0, 0, 0]) {
         Err(e) => e,
         Ok(_) => Errno::EIO,
     }
@@ -260,6 +278,8 @@ pub struct RequestShape {
     pub bufs: Vec<(usize, bool)>,
     /// The offsets of its `i32` fields named `fd`.
     pub fds: Vec<usize>,
+    /// The offsets of its paths (`UserPath`).
+    pub paths: Vec<usize>,
 }
 
 impl RequestShape {
@@ -272,6 +292,7 @@ impl RequestShape {
                 FieldType::UserBuf => shape.bufs.push((at, op.is_batch())),
                 FieldType::UserBufMut => shape.bufs.push((at, true)),
                 FieldType::I32 if field.name == "fd" => shape.fds.push(at),
+                FieldType::UserPath => shape.paths.push(at),
                 _ => {}
             }
         }

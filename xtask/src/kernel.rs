@@ -322,8 +322,10 @@ fn make(src: &Path, out: &Path, line: Line, variant: Variant) -> Result<()> {
         }
         let every = if tty { Duration::from_millis(500) } else { Duration::from_secs(20) };
         if last_shown.elapsed() >= every && steps > 0 {
+            // The total is that of the largest build so far: an incremental build ends early,
+            // and one that outgrows it shows its count alone.
             let progress = match expected {
-                Some(total) if total > 0 => {
+                Some(total) if total > steps => {
                     format!("{steps}/{total} steps ({}%)", (steps * 100 / total).min(99))
                 }
                 _ => format!("{steps} steps"),
@@ -353,7 +355,7 @@ fn make(src: &Path, out: &Path, line: Line, variant: Variant) -> Result<()> {
             log_path.display()
         );
     }
-    if steps > 50 {
+    if steps > 50 && steps > expected.unwrap_or(0) {
         fs::write(&steps_path, steps.to_string())?;
     }
     println!("    kernel built in {}m{:02}s ({steps} steps)", secs / 60, secs % 60);

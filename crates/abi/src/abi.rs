@@ -24,9 +24,11 @@ pub use decode::{decode, plan, Plan};
 pub use errno::Errno;
 pub use layout::{
     Answer, Args, BufferFlag, Field, FieldInfo, FieldType, HasBuffers, Header, NoBuffers, Pad32,
-    Request, UserBuf, UserBufMut,
+    Request, UserBuf, UserBufMut, UserPath,
 };
-pub use ops::{BatchEntry, Call, Handler, Op, ProbeEntry, ProbeHeader, Twin, TwinArgs};
+pub use ops::{
+    BatchEntry, ByRef, Call, Handler, Op, ProbeEntry, ProbeHeader, Shown, ShownPart, Twin, TwinArgs,
+};
 
 /// The version of this ABI, returned by the opt-in. It only grows; a program built for
 /// version `n` works on every kernel that reports `n` or more, and a library may use what a
@@ -36,7 +38,9 @@ pub use ops::{BatchEntry, Call, Handler, Op, ProbeEntry, ProbeHeader, Twin, Twin
 /// - 2: a lone call of an operation with a legacy twin is presented to ptrace, seccomp, audit
 ///   and the syscall tracepoints as that twin, and runs as it; such a call may ask for its
 ///   answer in registers ([`Header::ANSWER_IN_REGISTERS`]).
-pub const ABI_VERSION: u32 = 2;
+/// - 3: [`Op::Open`], the first operation the kernel runs from its own copy
+///   ([`Op::runs_from_copy`]), also shown to seccomp decoded ([`Op::decoded_layout`]).
+pub const ABI_VERSION: u32 = 3;
 
 /// The oldest ABI version a library built from this crate works with.
 pub const MIN_ABI_VERSION: u32 = 1;

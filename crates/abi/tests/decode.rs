@@ -5,7 +5,9 @@ mod common;
 
 use ferrocall_abi::decode::decode_request;
 use ferrocall_abi::ops::UselessArgs;
-use ferrocall_abi::{is_request_address, plan, Answer, Call, Errno, Op, Request};
+use ferrocall_abi::{
+    is_request_address, plan, Answer, Call, Errno, FieldType, Op, Request, ShownPart,
+};
 
 fn useless_bytes(value: u32, size: u32) -> Vec<u8> {
     let mut b = Vec::new();
@@ -179,7 +181,74 @@ fn twin_registers_match_the_twin_call() {
     for &op in Op::ALL {
         let zeros = [0u8; ferrocall_abi::ops::MAX_KNOWN_REQUEST_SIZE];
         let call = Call::decode_args(op, &zeros).expect("all-zero arguments decode");
-        let filled = call.twin_call().map(|(_, args)| args.len);
+        let filled = call.twin_call(0x1000).map(|(_, args)| args.len);
         assert_eq!(op.twin_registers(), filled, "{op:?}");
+    }
+}
+
+/// An operation whose twin takes a struct by pointer is shown with the struct's address
+/// inside the request and its size, and runs from the kernel's copy.
+#[test]
+fn a_twin_that_takes_a_struct_is_shown_a_pointer_into_the_request() {
+    use ferrocall_abi::ops::OpenArgs;
+    let args = OpenArgs {
+        dirfd: -100,
+        path: ferrocall_abi::UserPath { addr: 0x5000 },
+        flags: 0o100,
+        mode: 0o640,
+        resolve: 8,
+        ..Default::default()
+    };
+    let addr = 0x7000_0000u64;
+    let (nr, twin) = Call::Open(args).twin_call(addr).expect("Open has a twin");
+    let how = addr + ferrocall_abi::Request::<()>::ARGS_OFFSET as u64 + 16;
+    assert_eq!(nr, 437);
+    assert_eq!(twin.regs, [(-100i64) as u64, 0x5000, how, 24, 0, 0]);
+    assert_eq!(Op::Open.twin_registers(), Some(twin.len));
+    assert!(Op::Open.runs_from_copy());
+    // Every other twin runs as its twin, whatever the request's address.
+    for &op in Op::ALL.iter().filter(|op| op.twin().is_some() && **op != Op::Open) {
+        assert!(!op.runs_from_copy(), "{op:?}");
+        let zeros = [0u8; ferrocall_abi::ops::MAX_KNOWN_REQUEST_SIZE];
+        let call = Call::decode_args(op, &zeros).expect("all-zero arguments decode");
+        assert_eq!(call.twin_call(0x1000), call.twin_call(0x2000), "{op:?}");
+    }
+}
+
+/// The decoded presentation puts each field where `decoded_layout` says, sign-extending
+/// signed fields, and only operations that run from the copy have one.
+#[test]
+fn the_decoded_presentation_follows_its_layout() {
+    let mut next = common::xorshift(0x2545_f491_4f6c_dd1d);
+    for &op in Op::ALL {
+        let mut bytes = [0u8; ferrocall_abi::ops::MAX_KNOWN_REQUEST_SIZE];
+        for chunk in bytes.chunks_mut(8) {
+            chunk.copy_from_slice(&next().to_le_bytes());
+        }
+        for f in op.fields().iter().filter(|f| f.ty == FieldType::Pad32) {
+            bytes[f.offset..f.offset + 4].fill(0);
+        }
+        let call = Call::decode_args(op, &bytes).expect("padding is zero");
+        let Some(shown) = call.decoded_args() else {
+            assert!(!op.has_decoded_presentation(), "{op:?}");
+            assert_eq!(op.decoded_layout().count(), 0, "{op:?}");
+            continue;
+        };
+        assert!(op.has_decoded_presentation(), "{op:?}");
+        assert_eq!(shown.regs[0], u64::from(op.raw()));
+        let layout: Vec<_> = op.decoded_layout().collect();
+        assert_eq!(layout.len() + 1, shown.len, "{op:?}: every field is shown");
+        for s in layout {
+            let at = s.field.offset + if s.part == ShownPart::Len { 8 } else { 0 };
+            let raw = match s.field.ty.size() {
+                4 => u64::from(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())),
+                _ => u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()),
+            };
+            let want = match s.field.ty {
+                FieldType::I32 => i64::from(raw as u32 as i32) as u64,
+                _ => raw,
+            };
+            assert_eq!(shown.regs[s.arg], want, "{op:?}.{} in args[{}]", s.field.name, s.arg);
+        }
     }
 }

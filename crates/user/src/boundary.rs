@@ -421,11 +421,13 @@ unsafe fn emulate<K: Kernel + ?Sized>(kernel: &K, request: *mut u8, op: u32, siz
     let answer = if call.op().is_batch() {
         Answer::error_with(Errno::EOPNOTSUPP, ops::BATCH_REFUSED)
     } else {
-        let Some((nr, args)) = call.twin_call() else {
+        let Some((nr, args)) = call.twin_call(request as u64) else {
             return errno(Errno::ENOSYS);
         };
         // SAFETY: the twin's arguments are the request's fields, which name only buffers
-        // the caller guarantees for what the operation (and so its twin) does with them.
+        // the caller guarantees for what the operation (and so its twin) does with them,
+        // and, for a twin that takes a struct by pointer, the struct inside the request,
+        // which the caller guarantees readable.
         let result = Errno::from_syscall_return(unsafe { kernel.legacy_call(nr, &args.regs) });
         match (call, result) {
             // The typed call says how much room the path needs; getcwd() does not.

@@ -18,7 +18,7 @@ use crate::boundary::{
     Kernel, Native,
 };
 use crate::error::{BatchError, FillError};
-use crate::fd::AsFd;
+use crate::fd::{AsFd, OwnedFd};
 
 /// Defines [`TypedCalls`] with the fixed methods given first and one default method per
 /// wrapper, and for each wrapper a free function of the same name and documentation that
@@ -244,6 +244,40 @@ wrappers! {
         // SAFETY: the one buffer is `buf`, borrowed mutably for the call.
         let answer = unsafe { self.call_answer(&mut Request::new(ops::GetCwdArgs { buf: user })) }?;
         fill_result(answer, buf.len())
+    }
+
+    /// Opens `path`, relative to `dirfd` ([`fd::cwd()`](crate::fd::cwd) for the current
+    /// directory), as `openat2(dirfd, path, &open_how { flags, mode, resolve }, 24)`; returns
+    /// the new descriptor. The kernel runs it from its own copy of the request, so a
+    /// seccomp filter on its decoded fields judges the values that run (see
+    /// [`Op::decoded_layout`]); where typed calls are not available, it is `openat2()`.
+    ///
+    /// ```
+    /// const O_RDONLY: u64 = 0;
+    /// const RESOLVE_NO_SYMLINKS: u64 = 4;
+    /// let fd = ferrocall::open(ferrocall::fd::cwd(), c"/", O_RDONLY, 0, RESOLVE_NO_SYMLINKS)?;
+    /// assert!(fd.as_raw_fd() >= 0);
+    /// # Ok::<(), ferrocall::Errno>(())
+    /// ```
+    fn open(
+        &self,
+        dirfd: impl AsFd,
+        path: &core::ffi::CStr,
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+    ) -> Result<OwnedFd, Errno> {
+        let dirfd = dirfd.as_fd().as_raw_fd();
+        let path = abi::UserPath::from_c_str(path);
+        let args = ops::OpenArgs { dirfd, path, flags, mode, resolve, ..Default::default() };
+        // SAFETY: the one buffer is `path`, borrowed for the call, NUL-terminated; the kernel
+        // only reads it.
+        let fd = unsafe { self.call_answer(&mut Request::new(args)) }?
+            .result()
+            .unwrap_or(Err(Errno::EIO))?;
+        let fd = i32::try_from(fd).map_err(|_| Errno::EIO)?;
+        // SAFETY: a successful open answers a new descriptor, which nobody else owns.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
 
     /// Writes this kernel's [`Op::Probe`] description into `buf`

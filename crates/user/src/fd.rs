@@ -44,6 +44,79 @@ impl BorrowedFd<'_> {
     }
 }
 
+/// The current directory as a directory descriptor (`AT_FDCWD`), for calls that take one
+/// ([`open`](crate::open)): a relative path starts from the current directory.
+#[must_use]
+pub const fn cwd() -> BorrowedFd<'static> {
+    BorrowedFd { fd: -100, borrow: PhantomData }
+}
+
+/// An open file descriptor that the program owns, closed when dropped, as
+/// `std::os::fd::OwnedFd`, for `no_std` programs too; with the `std` feature it converts
+/// into `std`'s.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct OwnedFd {
+    fd: i32,
+}
+
+impl OwnedFd {
+    /// Takes ownership of the raw descriptor `fd`.
+    ///
+    /// # Safety
+    ///
+    /// `fd` must be open and owned by nobody else: it is closed when the result is dropped.
+    pub const unsafe fn from_raw_fd(fd: i32) -> Self {
+        OwnedFd { fd }
+    }
+
+    /// The raw descriptor, still owned.
+    #[must_use]
+    pub const fn as_raw_fd(&self) -> i32 {
+        self.fd
+    }
+
+    /// Gives up ownership: the caller must close the descriptor.
+    #[must_use]
+    pub fn into_raw_fd(self) -> i32 {
+        let fd = self.fd;
+        core::mem::forget(self);
+        fd
+    }
+}
+
+impl Drop for OwnedFd {
+    fn drop(&mut self) {
+        const CLOSE: u64 = 3;
+        // SAFETY: `close()` of the descriptor this value owns touches no memory of ours;
+        // nobody else closes it (the ownership contract of `from_raw_fd`). Its error, as
+        // `std`'s `OwnedFd` does, is ignored: the descriptor is released either way.
+        let _ = unsafe { crate::arch::syscall6(CLOSE, self.fd as u64, 0, 0, 0, 0, 0) };
+    }
+}
+
+#[cfg(not(feature = "std"))]
+impl AsFd for OwnedFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        BorrowedFd { fd: self.fd, borrow: PhantomData }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::os::fd::AsFd for OwnedFd {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        // SAFETY: the descriptor is open while `self` lives, which the result borrows.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) }
+    }
+}
+
+#[cfg(feature = "std")]
+impl From<OwnedFd> for std::os::fd::OwnedFd {
+    fn from(fd: OwnedFd) -> Self {
+        // SAFETY: `into_raw_fd` hands over the one owner's descriptor, which is open.
+        unsafe { std::os::fd::FromRawFd::from_raw_fd(fd.into_raw_fd()) }
+    }
+}
+
 /// The standard input, borrowed for the life of the process, as `std::io::stdin().as_fd()`.
 #[must_use]
 pub const fn stdin() -> BorrowedFd<'static> {

@@ -68,7 +68,7 @@ pub use boundary::{Backend, Kernel, Native, Support};
 pub use calls::native::*;
 pub use calls::TypedCalls;
 pub use error::{BatchError, FillError};
-pub use fd::{AsFd, BorrowedFd};
+pub use fd::{AsFd, BorrowedFd, OwnedFd};
 pub use ferrocall_abi as abi;
 pub use ferrocall_abi::{Errno, Op, Request};
 pub use seed::Syscall;

@@ -149,6 +149,12 @@ impl abi::Handler for FakeCalls<'_> {
         Ok(fill(args.buf, FAKE_CWD))
     }
 
+    fn open(&mut self, args: ops::OpenArgs) -> Self::Answer {
+        // SAFETY: the wrapper passes a NUL-terminated path borrowed for the call.
+        let path = unsafe { std::ffi::CStr::from_ptr(args.path.addr as *const _) };
+        Ok(Answer::done(fake_open(args.dirfd, path, [args.flags, args.mode, args.resolve])))
+    }
+
     fn probe(&mut self, args: ops::ProbeArgs) -> Self::Answer {
         Ok(fill(args.buf, &abi::ops::probe_bytes()))
     }
@@ -253,7 +259,7 @@ impl FakeKernel {
             Ok(decoded) => decoded,
             Err(e) => return Some(raw(e)),
         };
-        let (nr, args) = call.twin_call()?;
+        let (nr, args) = call.twin_call(bytes.as_ptr() as u64)?;
         // SAFETY: the twin's arguments are the request's, which name the caller's buffers.
         let ret = unsafe { self.legacy(nr, &args.regs) };
         if flags & abi::Header::ANSWER_IN_REGISTERS != 0 {
@@ -307,9 +313,51 @@ impl FakeKernel {
                 self.exit_code.set(Some(args[0] as i32));
                 ret(Err(Errno::EPERM))
             }
+            437 if args[3] == 24 => {
+                // SAFETY: openat2's path and `struct open_how`, which the library points at
+                // the request's own fields.
+                let (path, how) = unsafe {
+                    (
+                        std::ffi::CStr::from_ptr(args[1] as *const _),
+                        (args[2] as *const [u64; 3]).read_unaligned(),
+                    )
+                };
+                ret(fake_open(args[0] as i32, path, how))
+            }
             _ => ret(Err(Errno::ENOSYS)),
         }
     }
+}
+
+/// The fake kernel's open: `/fake` opens read-only, as descriptor 7, with no `resolve`
+/// restriction but `RESOLVE_BENEATH` (8); anything else is an error.
+fn fake_open(
+    dirfd: i32,
+    path: &std::ffi::CStr,
+    [flags, mode, resolve]: [u64; 3],
+) -> Result<u64, Errno> {
+    match (dirfd, path.to_bytes(), flags, mode, resolve) {
+        (-100, b"/fake", 0, 0, 0 | 8) => Ok(7),
+        (-100, b"/fake", ..) => Err(Errno::EACCES),
+        _ => Err(Errno::ENOENT),
+    }
+}
+
+/// `open` passes its fields to the kernel, and where typed calls are not available makes
+/// `openat2()` with its `struct open_how` pointed at the request's fields.
+#[test]
+fn open_passes_its_fields_typed_and_as_its_twin() {
+    for k in [FakeKernel::patched(), FakeKernel::stock()] {
+        let opened = k.open(crate::fd::cwd(), c"/fake", 0, 0, 8);
+        assert_eq!(opened.map(crate::OwnedFd::into_raw_fd), Ok(7));
+        assert_eq!(k.open(crate::fd::cwd(), c"/fake", 2, 0, 8).err(), Some(Errno::EACCES));
+        assert_eq!(k.open(crate::fd::cwd(), c"/other", 0, 0, 0).err(), Some(Errno::ENOENT));
+        assert_eq!(k.open(fd(3), c"/fake", 0, 0, 0).err(), Some(Errno::ENOENT));
+    }
+    assert_eq!(*FakeKernel::stock().legacy_calls.borrow(), []);
+    let k = FakeKernel::stock();
+    let _ = k.open(crate::fd::cwd(), c"/fake", 0, 0, 0).map(crate::OwnedFd::into_raw_fd);
+    assert_eq!(*k.legacy_calls.borrow(), [Op::Open.twin().unwrap().nr]);
 }
 
 #[test]
@@ -709,6 +757,10 @@ fn every_operation_has_a_wrapper() {
             Op::Probe => k.probe(&mut buf).is_ok(),
             Op::Batch => k.batch(&mut crate::Batch::<1>::new()).is_ok(),
             Op::PackedBatch => k.packed_batch(&mut crate::PackedBatch::<1>::new()).is_ok(),
+            Op::Open => {
+                let fd = k.open(crate::fd::cwd(), c"/fake", 0, 0, 0);
+                fd.map(crate::OwnedFd::into_raw_fd) == Ok(7)
+            }
             // `Op` is non-exhaustive: a new operation lands here.
             other => panic!(
                 "{other:?} has no wrapper test: write its wrapper (`ferrocall::{}`, one entry of \

@@ -4,6 +4,8 @@
 //! with the number of calls made.
 //!
 //! `ferrostress [--seed N] [--fuzz-calls N] [--list] [--only NAME [--allow-no-match]]`
+//! (`ferrostress --open-race` is the race of `stress/open_under_a_mutator_never_escapes_its_filter`,
+//! which runs it in a fresh process: it installs a seccomp filter.)
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -468,7 +470,39 @@ const LEGAL: &[Errno] = &[
     Errno::EAGAIN,
     Errno::ERANGE,
     Errno::EOVERFLOW,
+    // Open's, as openat2() gives them for paths and flags it cannot honour.
+    Errno::ENOENT,
+    Errno::ENAMETOOLONG,
+    Errno::ENOTDIR,
+    Errno::EISDIR,
+    Errno::EEXIST,
+    Errno::EXDEV,
+    Errno::ELOOP,
+    Errno::EACCES,
 ];
+
+/// The other errnos an `Open` may give, with its random flags on the fuzzer's paths.
+const OPEN_LEGAL: &[Errno] = &[
+    Errno::ENXIO,
+    Errno::EMFILE,
+    Errno::EPERM,
+    Errno::EOPNOTSUPP,
+    Errno::ENODEV,
+    Errno::EROFS,
+    Errno::ETXTBSY,
+    Errno::EBUSY,
+    Errno::ENOMEM,
+];
+
+/// The paths the fuzzer gives `Open` (besides bad pointers and random memory): a device, a
+/// directory, a file it may create, nothing, and a name too long.
+fn fuzz_paths() -> Vec<std::ffi::CString> {
+    let long = "x".repeat(5000);
+    ["/dev/null", "/", "/tmp/ferrofuzz/f", "/tmp/ferrofuzz", "", "/proc/self/status", &long]
+        .iter()
+        .map(|p| std::ffi::CString::new(*p).unwrap_or_default())
+        .collect()
+}
 
 fn fuzz() -> Outcome {
     ferrocall::enable().map_err(|e| e.to_string())?;
@@ -506,12 +540,17 @@ fn fuzz() -> Outcome {
         0x0100_0000_0000_0000,
         u64::MAX - 7,
     ];
+    let _ = std::fs::create_dir_all("/tmp/ferrofuzz");
+    let paths = fuzz_paths();
+    let path_choices: Vec<u64> = paths.iter().map(|p| p.as_ptr() as u64).collect();
+    // Every descriptor an Open answers is above these, and is closed every so often.
+    let first_opened = fd_choices.iter().copied().filter(|&fd| fd < 1000).max().unwrap_or(2) + 1;
     let arena_len = 8 * PAGE;
     let ops: Vec<u32> = Op::ALL.iter().map(|o| o.raw()).filter(|&o| o != Op::Exit as u32).collect();
     let shapes: Vec<(u32, RequestShape)> =
         Op::ALL.iter().map(|&op| (op.raw(), RequestShape::of(op))).collect();
     let unknown_op = RequestShape::default();
-    let mut counts = [0u64; 16];
+    let mut counts = [0u64; LEGAL.len() + 1];
     let mut buf = [0u8; 4200];
     let (mut ok, mut unknown) = (0u64, None);
     for i in 0..calls {
@@ -544,6 +583,14 @@ fn fuzz() -> Outcome {
         for &at in shape.fds.iter().filter(|&&at| len >= at + 4) {
             let fd = rng.pick(&fd_choices);
             buf[at..at + 4].copy_from_slice(&fd.to_le_bytes());
+        }
+        for &at in shape.paths.iter().filter(|&&at| len >= at + 8) {
+            let addr = match rng.below(8) {
+                0 => rng.pick(&pointers),
+                1 => arena.addr(rng.below(arena_len as u64) as usize),
+                _ => rng.pick(&path_choices),
+            };
+            buf[at..at + 8].copy_from_slice(&addr.to_le_bytes());
         }
         for &(at, _) in shape.bufs.iter().filter(|&&(at, _)| len >= at + 16) {
             let addr = if rng.below(2) == 0 {
@@ -603,11 +650,16 @@ fn fuzz() -> Outcome {
         } else {
             typed_raw(addr, rdi, rsi, addr)
         };
+        if i % 256 == 255 {
+            // close_range(first_opened, ~0, 0): what the Opens opened.
+            let _ = syscall(436, [first_opened as u64, u64::from(u32::MAX), 0, 0, 0, 0]);
+        }
         match result {
             Ok(_) => ok += 1,
             Err(e) if LEGAL.contains(&e) => {
                 counts[LEGAL.iter().position(|&l| l == e).unwrap_or(0)] += 1
             }
+            Err(e) if op == Op::Open as u32 && OPEN_LEGAL.contains(&e) => counts[LEGAL.len()] += 1,
             Err(e) => {
                 unknown =
                     Some(format!("call {i}: op {op} rdi {rdi:#x} rsi {rsi} at {addr:#x}: {e}"));
@@ -615,8 +667,9 @@ fn fuzz() -> Outcome {
             }
         }
     }
-    let summary: Vec<String> =
+    let mut summary: Vec<String> =
         LEGAL.iter().zip(counts).map(|(e, n)| format!("{}={n}", e.name().unwrap_or("?"))).collect();
+    summary.push(format!("other-open-errors={}", counts[LEGAL.len()]));
     println!("stats: fuzz {calls} typed calls: ok={ok} {}", summary.join(" "));
     check(unknown.is_none(), || {
         format!("unexpected result, seed {seed:#x}: {}", unknown.unwrap_or_default())
@@ -626,6 +679,62 @@ fn fuzz() -> Outcome {
     })
 }
 
+/// How many typed Opens the race of issue 11 makes, and how many legacy ones its contrast.
+const OPEN_RACE_CALLS: u64 = 100_000;
+const OPEN_RACE_LEGACY_CALLS: u64 = 20_000;
+
+/// Issue 11's proof that a filter on an `Open`'s decoded fields has no time-of-check to
+/// time-of-use gap: in a fresh process (`ferrostress --open-race`, which installs the
+/// filter), under a filter that admits a typed `Open` only read-only and beneath its
+/// directory, a thread rewrites the request's flags, resolve and path while 100,000 typed
+/// Opens run: never a writable descriptor, never a file outside the directory, every
+/// refusal an errno. The same race with legacy `openat2()`, whose `how` no filter can see,
+/// is run for contrast and only reported.
+fn open_under_a_mutator_never_escapes_its_filter() -> Outcome {
+    let argv =
+        [c"/bin/ferrostress".as_ptr().cast(), c"--open-race".as_ptr().cast(), core::ptr::null()];
+    let (ended, out) = ferrocall_guest::in_child(|| ferrocall_guest::exec_argv(&argv).raw().into())
+        .map_err(|e| e.to_string())?;
+    let out = String::from_utf8_lossy(&out).into_owned();
+    print!("{out}");
+    expect_eq("the racing process (its lines above)", ended, ferrocall_guest::Ended::Exited(0))
+}
+
+/// `ferrostress --open-race`: the race itself, in this process, which it filters.
+fn open_race() -> i32 {
+    use ferrocall_guest::open::{install, race, read_only_beneath_filter, Fixture};
+    let run = || -> Result<bool, String> {
+        ferrocall::enable().map_err(|e| e.to_string())?;
+        let fx = Fixture::new()?;
+        install(&read_only_beneath_filter()?).map_err(|e| format!("seccomp: {e}"))?;
+        let typed = race(&fx, OPEN_RACE_CALLS, true)?;
+        println!(
+            "stats: open race, {OPEN_RACE_CALLS} typed Opens against {} rewrites: {} opened read-only inside, {} refused by the filter (EPERM), {} refused by RESOLVE_BENEATH (EXDEV), {} writable, {} outside, {} other",
+            typed.rewrites, typed.opened, typed.refused, typed.beneath, typed.writable,
+            typed.escaped, typed.other
+        );
+        let legacy = race(&fx, OPEN_RACE_LEGACY_CALLS, false)?;
+        println!(
+            "stats: open race, contrast: {OPEN_RACE_LEGACY_CALLS} legacy openat2() under the              same filter, which cannot see its how: {} writable, {} outside, {} opened read-only inside",
+            legacy.writable, legacy.escaped, legacy.opened
+        );
+        let held = typed.writable == 0 && typed.escaped == 0 && typed.other == 0;
+        let raced = typed.opened > 0 && typed.refused > 0 && typed.beneath > 0;
+        if !raced {
+            println!("open race: the race never mixed the outcomes: {typed:?}");
+        }
+        Ok(held && raced)
+    };
+    match run() {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(why) => {
+            println!("open race: {why}");
+            2
+        }
+    }
+}
+
 const TESTS: &[Test] = &[
     ("stress/eight_threads_many_calls", eight_threads_many_calls),
     ("stress/mutator_on_useless", mutator_on_useless),
@@ -633,6 +742,10 @@ const TESTS: &[Test] = &[
     ("stress/mutator_on_packed_batch", mutator_on_packed_batch),
     ("stress/signal_interrupts_a_blocking_read", signal_interrupts_a_blocking_read),
     ("stress/signal_restarts_a_blocking_read", signal_restarts_a_blocking_read),
+    (
+        "stress/open_under_a_mutator_never_escapes_its_filter",
+        open_under_a_mutator_never_escapes_its_filter,
+    ),
     ("stress/fuzz", fuzz),
 ];
 
@@ -640,6 +753,9 @@ fn main() {
     // Stress the typed path, never the library's legacy fallback.
     ferrocall::set_backend(ferrocall::Backend::TypedOnly);
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args == ["--open-race"] {
+        std::process::exit(open_race());
+    }
     let selection = Selection::take(&mut args).unwrap_or_else(|why| usage_error(&why));
     // Its own options, which `args_value` reads.
     for pair in args.chunks(2) {

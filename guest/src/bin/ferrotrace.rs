@@ -339,6 +339,13 @@ fn describe_request(pid: libc::pid_t, args: &[u64; 6]) -> String {
             FieldType::UserBufMut => word(&bytes, at, 8)
                 .zip(word(&bytes, at + 8, 8))
                 .map(|(a, n)| format!("{a:#x} ({n} bytes)")),
+            FieldType::UserPath => word(&bytes, at, 8).map(|a| match peek(pid, a, 64) {
+                Some(data) => {
+                    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+                    format!("{:?}", String::from_utf8_lossy(&data[..end]))
+                }
+                None => format!("{a:#x} (unreadable)"),
+            }),
         };
         fields.push(format!("{}: {}", f.name, value.unwrap_or_else(|| "(missing)".into())));
     }

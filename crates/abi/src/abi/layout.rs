@@ -176,9 +176,15 @@ pub trait Args: Copy {
     /// Decodes arguments from the bytes that follow the answer slot, zero-extended to the
     /// full size this ABI knows. Fails with `EINVAL` on a non-zero padding field.
     fn decode(bytes: &[u8]) -> Result<Self, Errno>;
-    /// The call as its legacy twin would be made (see [`Op::twin`]): the system call number
-    /// and its arguments, or `None` for an operation without a twin.
-    fn twin_call(&self) -> Option<(u32, TwinArgs)>;
+    /// For an operation whose twin takes a struct by pointer, that struct's offset in the
+    /// arguments and its size ([`ByRef::span`](super::ops::ByRef::span)); `None` otherwise.
+    const BY_REF: Option<(usize, usize)>;
+    /// The call, of a request at `addr`, as its legacy twin would be made (see [`Op::twin`]):
+    /// the system call number and its arguments, or `None` for an operation without a twin.
+    fn twin_call(&self, addr: u64) -> Option<(u32, TwinArgs)>;
+    /// The arguments of the operation's decoded presentation ([`Op::decoded_layout`]): its
+    /// number, then its fields.
+    fn decoded_args(&self) -> TwinArgs;
 }
 
 /// What the ABI says about one field of an operation's arguments.
@@ -209,6 +215,8 @@ pub enum FieldType {
     UserBuf,
     /// A user buffer the kernel writes: address then length, 16 bytes.
     UserBufMut,
+    /// A NUL-terminated path in user memory, read once by the kernel: its address, 8 bytes.
+    UserPath,
 }
 
 impl FieldType {
@@ -216,7 +224,7 @@ impl FieldType {
     pub const fn size(self) -> usize {
         match self {
             FieldType::U32 | FieldType::I32 | FieldType::Pad32 => 4,
-            FieldType::U64 | FieldType::I64 => 8,
+            FieldType::U64 | FieldType::I64 | FieldType::UserPath => 8,
             FieldType::UserBuf | FieldType::UserBufMut => 16,
         }
     }
@@ -231,15 +239,19 @@ impl FieldType {
             FieldType::Pad32 => "pad32",
             FieldType::UserBuf => "userbuf",
             FieldType::UserBufMut => "userbuf_mut",
+            FieldType::UserPath => "userpath",
         }
     }
 }
 
-/// Whether any of `fields` is a user buffer.
+/// Whether any of `fields` names user memory: a buffer or a path.
 pub const fn has_buffers(fields: &[FieldInfo]) -> bool {
     let mut rest = fields;
     while let [first, tail @ ..] = rest {
-        if matches!(first.ty, FieldType::UserBuf | FieldType::UserBufMut) {
+        if matches!(
+            first.ty,
+            FieldType::UserBuf | FieldType::UserBufMut | FieldType::UserPath
+        ) {
             return true;
         }
         rest = tail;
@@ -421,6 +433,37 @@ impl Field for UserBufMut {
     }
 }
 
+/// A NUL-terminated path in user memory, given by its address. The kernel reads it once,
+/// into its own memory, with the function the legacy calls use (`getname()`): a path of
+/// `PATH_MAX` bytes or more is `ENAMETOOLONG`, an empty one `ENOENT`, a bad address
+/// `EFAULT`, as for `openat2()`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UserPath {
+    /// The user address of the path's first byte.
+    pub addr: u64,
+}
+
+impl UserPath {
+    /// The path a C string occupies.
+    pub fn from_c_str(path: &core::ffi::CStr) -> UserPath {
+        UserPath {
+            addr: path.as_ptr() as u64,
+        }
+    }
+}
+
+impl Field for UserPath {
+    const TYPE: FieldType = FieldType::UserPath;
+    type Buffers = HasBuffers;
+    #[inline]
+    fn decode(bytes: &[u8], offset: usize) -> Result<Self, Errno> {
+        Ok(UserPath {
+            addr: u64::decode(bytes, offset)?,
+        })
+    }
+}
+
 const _: () = {
     assert!(size_of::<Header>() == 16);
     assert!(offset_of!(Header, size) == 0);
@@ -437,4 +480,5 @@ const _: () = {
     assert!(size_of::<UserBuf>() == FieldType::UserBuf.size());
     assert!(size_of::<UserBufMut>() == FieldType::UserBufMut.size());
     assert!(size_of::<Pad32>() == FieldType::Pad32.size());
+    assert!(size_of::<UserPath>() == FieldType::UserPath.size());
 };

@@ -21,7 +21,7 @@ use core::mem::{offset_of, size_of};
 use super::errno::Errno;
 use super::layout::{
     has_buffers, Args, BufferFlag, Field, FieldInfo, FieldType, NoBuffers, Pad32, Request, UserBuf,
-    UserBufMut,
+    UserBufMut, UserPath,
 };
 
 /// `HasBuffers` if any of the field types is a user buffer, else [`NoBuffers`].
@@ -39,18 +39,34 @@ macro_rules! twin {
     () => {
         None
     };
-    ($nr:literal $name:ident($($arg:ident),*)) => {
-        Some(Twin { nr: $nr, name: stringify!($name), args: &[$(stringify!($arg)),*] })
+    ($nr:literal $name:ident($($arg:ident),*) $($sname:ident($($sfield:ident),*))?) => {
+        Some(Twin {
+            nr: $nr,
+            name: stringify!($name),
+            args: &[$(stringify!($arg)),*],
+            by_ref: by_ref!($($sname($($sfield),*))?),
+        })
     };
 }
 
-/// The twin call of decoded arguments `$args`: `None` when the entry names no twin.
-macro_rules! twin_call {
-    ($args:expr;) => {
+/// The [`ByRef`] of a twin: `None` when it takes no struct by pointer.
+macro_rules! by_ref {
+    () => {
         None
     };
-    ($args:expr; $nr:literal ($($arg:ident),*)) => {
-        Some(($nr, TwinArgs::default()$(.with(&$args.$arg))*))
+    ($name:ident($($field:ident),*)) => {
+        Some(ByRef { name: stringify!($name), fields: &[$(stringify!($field)),*] })
+    };
+}
+
+/// The twin call of decoded arguments `$args` of a request at `$addr`: `None` when the
+/// entry names no twin.
+macro_rules! twin_call {
+    ($args:expr, $addr:expr;) => {
+        None
+    };
+    ($args:expr, $addr:expr; $nr:literal ($($arg:ident),*) $($sname:ident($($sfield:ident),*))?) => {
+        Some(($nr, TwinArgs::default()$(.with(&$args.$arg))*.by_ref($addr, Self::BY_REF)))
     };
 }
 
@@ -59,7 +75,8 @@ macro_rules! operations {
         $(#[doc = $doc:literal])*
         $num:literal => $name:ident($args:ident {
             $( $(#[doc = $fdoc:literal])* $field:ident : $fty:ty ),* $(,)?
-        }) fn $method:ident $(, twin $tnr:literal $tname:ident($($targ:ident),*))?;
+        }) fn $method:ident $(, twin $tnr:literal $tname:ident($($targ:ident),*)
+            $(+ &$sname:ident($($sfield:ident),*))?)?;
     )*) => {
         /// An operation number.
         ///
@@ -145,7 +162,7 @@ macro_rules! operations {
             /// The legacy system call this operation stands for, if it has one.
             pub const fn twin(self) -> Option<Twin> {
                 match self {
-                    $(Op::$name => twin!($($tnr $tname($($targ),*))?),)*
+                    $(Op::$name => twin!($($tnr $tname($($targ),*) $($sname($($sfield),*))?)?),)*
                 }
             }
         }
@@ -194,11 +211,24 @@ macro_rules! operations {
                 }
             }
 
-            /// The call as its legacy twin would be made: the system call number and its
-            /// arguments, or `None` for an operation without a twin.
-            pub fn twin_call(&self) -> Option<(u32, TwinArgs)> {
+            /// The call, of a request at `addr`, as its legacy twin would be made: the
+            /// system call number and its arguments, or `None` for an operation without a
+            /// twin. (`addr` matters only to a twin that takes a struct by pointer,
+            /// [`Twin::by_ref`]: it points into the request.)
+            pub fn twin_call(&self, addr: u64) -> Option<(u32, TwinArgs)> {
                 match self {
-                    $(Call::$name(args) => args.twin_call(),)*
+                    $(Call::$name(args) => args.twin_call(addr),)*
+                }
+            }
+
+            /// The call's decoded presentation to seccomp ([`Op::decoded_layout`]):
+            /// `ferrocall(op, fields…)`, or `None` for an operation that has none.
+            pub fn decoded_args(&self) -> Option<TwinArgs> {
+                match self {
+                    $(Call::$name(args) if Op::$name.has_decoded_presentation() => {
+                        Some(args.decoded_args())
+                    })*
+                    _ => None,
                 }
             }
         }
@@ -224,9 +254,20 @@ macro_rules! operations {
                     },
                 )*];
 
+                const BY_REF: Option<(usize, usize)> = match Op::$name.twin() {
+                    Some(Twin { by_ref: Some(by_ref), .. }) => by_ref.span(Self::FIELDS),
+                    _ => None,
+                };
+
                 #[inline]
-                fn twin_call(&self) -> Option<(u32, TwinArgs)> {
-                    twin_call!(self; $($tnr ($($targ),*))?)
+                fn twin_call(&self, addr: u64) -> Option<(u32, TwinArgs)> {
+                    let _ = addr;
+                    twin_call!(self, addr; $($tnr ($($targ),*) $($sname($($sfield),*))?)?)
+                }
+
+                #[inline]
+                fn decoded_args(&self) -> TwinArgs {
+                    TwinArgs::default().with(&Op::$name.raw())$(.with(&self.$field))*
                 }
 
                 #[inline]
@@ -245,8 +286,17 @@ macro_rules! operations {
                 }
             }
 
-            // No implicit padding, and a size that keeps the next request aligned.
+            // No implicit padding, and a size that keeps the next request aligned; a struct
+            // a twin takes by pointer is made of contiguous fields.
             const _: () = {
+                assert!(match Op::$name.twin() {
+                    Some(Twin { by_ref: Some(_), .. }) => <$args as Args>::BY_REF.is_some(),
+                    _ => true,
+                });
+                assert!(
+                    !Op::$name.has_decoded_presentation()
+                        || decoded_arguments(<$args as Args>::FIELDS) <= 5
+                );
                 assert!(0 $(+ <$fty as Field>::TYPE.size())* == size_of::<$args>());
                 assert!(
                     <<$args as Args>::Buffers as BufferFlag>::HAS_BUFFERS
@@ -361,6 +411,27 @@ operations! {
     /// The caller's real user id, as `getuid()`: in the caller's user namespace, with the
     /// overflow id for one that has no mapping there.
     11 => GetUid(GetUidArgs {}) fn getuid, twin 102 getuid();
+    /// Opens `path`, relative to `dirfd`, as `openat2(dirfd, path, &how, sizeof(how))`
+    /// with `how` made of `flags`, `mode` and `resolve` (`struct open_how`): answers the new
+    /// file descriptor. Unknown `flags` or `resolve` bits, a `mode` without `O_CREAT` or
+    /// `O_TMPFILE` and the other refusals of `openat2()` are its errnos. The kernel runs it
+    /// from its own copy of the request, never from the `how` its twin is shown with, so a
+    /// seccomp filter on its decoded fields ([`Op::decoded_layout`]) judges the values that
+    /// run; the path is read once, into the kernel's memory, before anything looks at it.
+    12 => Open(OpenArgs {
+        /// The directory a relative path starts from, or `AT_FDCWD` (-100).
+        dirfd: i32,
+        /// Padding, zero.
+        pad0: Pad32,
+        /// The path, NUL-terminated.
+        path: UserPath,
+        /// `O_*` flags, as `open_how.flags`.
+        flags: u64,
+        /// The mode of a file it creates, as `open_how.mode`.
+        mode: u64,
+        /// `RESOLVE_*` flags, as `open_how.resolve`.
+        resolve: u64,
+    }) fn open, twin 437 openat2(dirfd, path) + &how(flags, mode, resolve);
 }
 
 /// The legacy system call an operation stands for: how a policy written for legacy calls
@@ -372,8 +443,96 @@ pub struct Twin {
     /// Its name, as in `man 2`.
     pub name: &'static str,
     /// The fields that become its arguments, in order: a scalar field is one argument, a
-    /// buffer two (its address, then its length).
+    /// buffer two (its address, then its length), a path one (its address).
     pub args: &'static [&'static str],
+    /// A struct the twin takes by pointer (`openat2()`'s `struct open_how`), if any: its next
+    /// two arguments, after [`Twin::args`].
+    pub by_ref: Option<ByRef>,
+}
+
+/// A struct that a legacy twin takes by pointer, made of request fields laid out as that
+/// struct: the twin is presented with the struct's address *inside the request* and its
+/// size, so a tracer or a seccomp supervisor reading it reads the caller's request. The
+/// kernel never runs such an operation through that pointer: it runs it from its own copy
+/// of the request ([`Op::runs_from_copy`]), so the values it was shown and checked are the
+/// values it runs, whatever the caller's memory holds by then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByRef {
+    /// The struct's name, as the twin's manual page calls the argument.
+    pub name: &'static str,
+    /// Its fields, in order: contiguous fields of the operation's arguments.
+    pub fields: &'static [&'static str],
+}
+
+impl ByRef {
+    /// The offset, in the arguments, and the size of the struct made of these of `fields`;
+    /// `None` unless they are all there, in order, with no gap.
+    pub const fn span(&self, fields: &[FieldInfo]) -> Option<(usize, usize)> {
+        let mut start = None;
+        let mut end = 0;
+        let mut names = self.fields;
+        while let [name, rest @ ..] = names {
+            let Some(field) = find_field(fields, name) else {
+                return None;
+            };
+            match start {
+                None => start = Some(field.offset),
+                Some(_) if field.offset != end => return None,
+                Some(_) => {}
+            }
+            end = match field.offset.checked_add(field.ty.size()) {
+                Some(end) => end,
+                None => return None,
+            };
+            names = rest;
+        }
+        match start {
+            Some(start) if end > start => Some((start, end - start)),
+            _ => None,
+        }
+    }
+}
+
+/// The field named `name` of `fields`, at compile time.
+const fn find_field(fields: &[FieldInfo], name: &str) -> Option<FieldInfo> {
+    let mut rest = fields;
+    while let [field, tail @ ..] = rest {
+        if str_eq(field.name, name) {
+            return Some(*field);
+        }
+        rest = tail;
+    }
+    None
+}
+
+/// How many arguments `fields` take in a decoded presentation ([`Op::decoded_layout`]).
+const fn decoded_arguments(fields: &[FieldInfo]) -> usize {
+    let mut n = 0;
+    let mut rest = fields;
+    while let [field, tail @ ..] = rest {
+        n += match field.ty {
+            FieldType::Pad32 => 0,
+            FieldType::UserBuf | FieldType::UserBufMut => 2,
+            _ => 1,
+        };
+        rest = tail;
+    }
+    n
+}
+
+/// `a == b`, at compile time.
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a, b) {
+            ([], []) => return true,
+            ([x, ra @ ..], [y, rb @ ..]) if *x == *y => {
+                a = ra;
+                b = rb;
+            }
+            _ => return false,
+        }
+    }
 }
 
 /// The arguments of a twin call, as its registers hold them (`rdi`, `rsi`, `rdx`, `r10`,
@@ -390,6 +549,17 @@ impl TwinArgs {
     /// These arguments followed by `field`'s.
     fn with<T: TwinArg>(mut self, field: &T) -> Self {
         field.push(&mut self);
+        self
+    }
+
+    /// These arguments followed by the address and size of the struct at `span` (offset in
+    /// the arguments, size) of the request at `addr`; unchanged for `None`.
+    fn by_ref(mut self, addr: u64, span: Option<(usize, usize)>) -> Self {
+        if let Some((offset, size)) = span {
+            let offset = (Request::<()>::ARGS_OFFSET as u64).saturating_add(offset as u64);
+            self.push(addr.wrapping_add(offset));
+            self.push(size as u64);
+        }
         self
     }
 
@@ -446,6 +616,40 @@ impl TwinArg for UserBufMut {
     }
 }
 
+impl TwinArg for UserPath {
+    fn push(&self, regs: &mut TwinArgs) {
+        regs.push(self.addr);
+    }
+}
+
+impl TwinArg for Pad32 {
+    /// Padding is no argument.
+    fn push(&self, _: &mut TwinArgs) {}
+}
+
+/// One argument of an operation's decoded presentation to seccomp ([`Op::decoded_layout`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shown {
+    /// Its index in `seccomp_data.args`.
+    pub arg: usize,
+    /// The field it shows.
+    pub field: FieldInfo,
+    /// What of the field it is: the whole value, or for a buffer its address or its length.
+    pub part: ShownPart,
+}
+
+/// What of a field an argument of the decoded presentation holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShownPart {
+    /// The value: an integer (a signed one sign-extended to 64 bits, as the C ABI passes
+    /// it), or a path's address.
+    Value,
+    /// A buffer's address.
+    Addr,
+    /// A buffer's length.
+    Len,
+}
+
 impl Op {
     /// Whether this is one of the batch operations, which a batch may not hold.
     pub const fn is_batch(self) -> bool {
@@ -461,7 +665,57 @@ impl Op {
             Some(f) if matches!(f.ty, FieldType::UserBuf | FieldType::UserBufMut) => 2,
             _ => 1,
         };
-        Some(twin.args.iter().map(registers).sum())
+        let by_ref = if twin.by_ref.is_some() { 2 } else { 0 };
+        Some(twin.args.iter().map(registers).sum::<usize>() + by_ref)
+    }
+
+    /// Whether the kernel runs a lone call of this operation from its own copy of the
+    /// request rather than through its twin's system call: an operation whose twin takes a
+    /// struct by pointer ([`Twin::by_ref`]), which the twin would read again from user
+    /// memory after seccomp saw it.
+    pub const fn runs_from_copy(self) -> bool {
+        matches!(
+            self.twin(),
+            Some(Twin {
+                by_ref: Some(_),
+                ..
+            })
+        )
+    }
+
+    /// Whether seccomp also sees the call decoded, as `ferrocall(op, fields…)`
+    /// ([`Op::decoded_layout`]): the operations that run from the kernel's copy
+    /// ([`Op::runs_from_copy`]), whose fields a filter on the twin cannot see.
+    pub const fn has_decoded_presentation(self) -> bool {
+        self.runs_from_copy()
+    }
+
+    /// The layout of the operation's decoded presentation to seccomp, the one rule for every
+    /// operation: the system call number is [`SYSCALL_NR`](crate::SYSCALL_NR), `args[0]` the
+    /// operation's number, then each field in table order, padding skipped: an integer or a
+    /// path one argument (its value, or the path's address), a buffer two (its address,
+    /// then its length). Fields past `args[5]` are not shown; the operations with a decoded
+    /// presentation are checked to show them all. Empty for an operation without one.
+    pub fn decoded_layout(self) -> impl Iterator<Item = Shown> {
+        let fields = if self.has_decoded_presentation() {
+            self.fields()
+        } else {
+            &[]
+        };
+        fields
+            .iter()
+            .filter(|f| f.ty != FieldType::Pad32)
+            .flat_map(|&field| {
+                let parts: &[ShownPart] = match field.ty {
+                    FieldType::UserBuf | FieldType::UserBufMut => {
+                        &[ShownPart::Addr, ShownPart::Len]
+                    }
+                    _ => &[ShownPart::Value],
+                };
+                parts.iter().map(move |&part| (field, part))
+            })
+            .zip(1..6)
+            .map(|((field, part), arg)| Shown { arg, field, part })
     }
 }
 

@@ -24,7 +24,11 @@ pub fn snapshot() -> String {
             s.push_str(&format!("  field {}@{}:{}\n", f.name, f.offset, f.ty.name()));
         }
         if let Some(twin) = op.twin() {
-            s.push_str(&format!("  twin {} {}({})\n", twin.nr, twin.name, twin.args.join(",")));
+            s.push_str(&format!("  twin {} {}({})", twin.nr, twin.name, twin.args.join(",")));
+            if let Some(by_ref) = twin.by_ref {
+                s.push_str(&format!("+&{}({})", by_ref.name, by_ref.fields.join(",")));
+            }
+            s.push('\n');
         }
     }
     s
@@ -45,6 +49,9 @@ pub fn ops_table() -> String {
                     FieldType::UserBuf => "user buffer, read (addr: u64, len: u64)".to_string(),
                     FieldType::UserBufMut => {
                         "user buffer, written (addr: u64, len: u64)".to_string()
+                    }
+                    FieldType::UserPath => {
+                        "user path, NUL-terminated, read once (addr: u64)".to_string()
                     }
                     ty => ty.name().to_string(),
                 };
@@ -111,7 +118,7 @@ pub fn twin_text(op: Op) -> String {
     let Some(twin) = op.twin() else {
         return "—".to_string();
     };
-    let args: Vec<String> = twin
+    let mut args: Vec<String> = twin
         .args
         .iter()
         .map(|name| {
@@ -122,6 +129,9 @@ pub fn twin_text(op: Op) -> String {
             }
         })
         .collect();
+    if let Some(by_ref) = twin.by_ref {
+        args.push(format!("&{0}, sizeof({0})", by_ref.name));
+    }
     format!("`{}({})` ({})", twin.name, args.join(", "), twin.nr)
 }
 
@@ -139,6 +149,38 @@ pub fn twin_table() -> String {
     let mut s = String::from("| operation | legacy twin (x86_64 number) |\n|---|---|\n");
     for op in Op::ALL {
         s.push_str(&format!("| `{}` | {} |\n", op.name(), twin_text(*op)));
+    }
+    s
+}
+
+/// The layout of each decoded presentation to seccomp, for `docs/abi.md`: one row per
+/// operation that has one, `ferrocall(op, ...)` with each argument's field.
+pub fn decoded_table() -> String {
+    let mut s = String::from(
+        "| operation | `nr` | `args[0]` | `args[1]` | `args[2]` | `args[3]` | `args[4]` | `args[5]` |\n\
+         |---|---:|---:|---|---|---|---|---|\n",
+    );
+    for op in Op::ALL.iter().filter(|op| op.has_decoded_presentation()) {
+        let mut cells = vec!["—".to_string(); 5];
+        for shown in op.decoded_layout() {
+            let what = match (shown.field.ty, shown.part) {
+                (_, ferrocall_abi::ShownPart::Len) => format!("`{}.len`", shown.field.name),
+                (_, ferrocall_abi::ShownPart::Addr) => format!("`{}.addr`", shown.field.name),
+                (FieldType::UserPath, _) => format!("`{}` (its address)", shown.field.name),
+                (FieldType::I32 | FieldType::I64, _) => {
+                    format!("`{}` ({}, sign-extended)", shown.field.name, shown.field.ty.name())
+                }
+                (ty, _) => format!("`{}` ({})", shown.field.name, ty.name()),
+            };
+            cells[shown.arg - 1] = what;
+        }
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            op.name(),
+            ferrocall_abi::SYSCALL_NR,
+            op.raw(),
+            cells.join(" | ")
+        ));
     }
     s
 }
@@ -221,7 +263,7 @@ pub fn uapi_section() -> String {
             let ty = match f.ty {
                 FieldType::U32 | FieldType::Pad32 => "__u32",
                 FieldType::I32 => "__s32",
-                FieldType::U64 => "__u64",
+                FieldType::U64 | FieldType::UserPath => "__u64",
                 FieldType::I64 => "__s64",
                 FieldType::UserBuf | FieldType::UserBufMut => "struct ferrocall_buf",
             };
@@ -229,6 +271,7 @@ pub fn uapi_section() -> String {
                 FieldType::Pad32 => "\t/* zero */",
                 FieldType::UserBuf => "\t/* read by the kernel */",
                 FieldType::UserBufMut => "\t/* written by the kernel */",
+                FieldType::UserPath => "\t/* a NUL-terminated path, read by the kernel */",
                 _ => "",
             };
             s.push_str(&format!("\t{ty} {};{note}\n", f.name));
@@ -262,6 +305,10 @@ pub struct TwinSource {
 /// the bits of each argument word that must be zero (padding). `None` without a twin.
 pub fn twin_sources(op: Op) -> Option<(Vec<TwinSource>, Vec<u64>)> {
     let twin = op.twin()?;
+    // The fast path presents only operations that run as their twin.
+    if op.runs_from_copy() {
+        return None;
+    }
     let words = op.args_size() / 8;
     let mut zero = vec![0u64; words];
     for f in op.fields() {
@@ -284,6 +331,7 @@ pub fn twin_sources(op: Op) -> Option<(Vec<TwinSource>, Vec<u64>)> {
                 sources.push(TwinSource { word: word + 1, kind: "U64" });
                 continue;
             }
+            (FieldType::UserPath, _) => "U64",
             (FieldType::Pad32, _) => panic!("padding is never a twin argument"),
         };
         sources.push(TwinSource { word, kind });
@@ -334,7 +382,13 @@ pub fn twins_section() -> String {
     let ops = Op::ALL.iter().map(|op| op.raw()).max().unwrap_or(0) + 1;
     let max_words = Op::ALL
         .iter()
-        .filter(|op| op.twin().is_some())
+        .filter(|op| op.twin().is_some() && !op.runs_from_copy())
+        .map(|op| op.args_size() / 8)
+        .max()
+        .unwrap_or(0);
+    let held_words = Op::ALL
+        .iter()
+        .filter(|op| op.runs_from_copy())
         .map(|op| op.args_size() / 8)
         .max()
         .unwrap_or(0);
@@ -344,11 +398,29 @@ pub fn twins_section() -> String {
          /* The most argument words of an operation with a twin. */\n\
          #define FERROCALL_TWIN_WORDS\t{max_words}\n\
          static_assert(FERROCALL_TWIN_WORDS <= FERROCALL_TWIN_WORDS_MAX);\n\n\
+         /* The most argument words of an operation run from the copy. */\n\
+         static_assert({held_words} <= FERROCALL_HELD_WORDS);\n\n\
          static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {{\n"
     );
     let mut cases = String::new();
     for op in Op::ALL {
-        let (Some(twin), Some((sources, zero))) = (op.twin(), twin_sources(*op)) else {
+        let Some(twin) = op.twin() else {
+            continue;
+        };
+        let upper = c_name(*op).to_uppercase();
+        if op.runs_from_copy() {
+            let by_ref = twin.by_ref.map(|b| format!(", &{}", b.name)).unwrap_or_default();
+            s.push_str(&format!(
+                "\t[FERROCALL_OP_{upper}] = {{\t/* {}({}{by_ref}), run from the copy */\n\
+                 \t\t.nr = {}, .size = {}, .held = 1,\n\t}},\n",
+                twin.name,
+                twin.args.join(", "),
+                twin.nr,
+                op.request_size(),
+            ));
+            continue;
+        }
+        let Some((sources, zero)) = twin_sources(*op) else {
             continue;
         };
         // The table holds sizes in a u8, and the function reads the words w0..w2.
@@ -357,7 +429,6 @@ pub fn twins_section() -> String {
             sources.iter().all(|s| s.word < 3),
             "{op:?}: ferrocall_twin_arguments() takes the argument words w0..w2"
         );
-        let upper = c_name(*op).to_uppercase();
         let call = format!("{}({})", twin.name, twin.args.join(", "));
         s.push_str(&format!(
             "\t[FERROCALL_OP_{upper}] = {{\t/* {call} */\n\t\t.nr = {}, .size = {}, .words = {},\n",

@@ -101,8 +101,9 @@ pub(crate) fn one_of_each(fd: i32, scratch: u64) -> Vec<(Op, Vec<u8>)> {
 /// from the ABI's field metadata, so that a new operation needs no edit here when its
 /// fields are plain scalars and buffers: a buffer points at `scratch` ([`SCRATCH_LEN`]
 /// bytes; empty for the buffers of a batch operation, which would name more requests), an
-/// `i32` field named `fd` is `fd` (pass `/dev/null`'s), padding is zero and any other
-/// integer is 7 (`Useless(7)`).
+/// `i32` field named `fd` is `fd` (pass `/dev/null`'s), a path is `/dev/null`, padding and
+/// the `flags`, `mode` and `resolve` of a path operation are zero, and any other integer is
+/// 7 (`Useless(7)`).
 pub(crate) fn normal_request(op: Op, fd: i32, scratch: u64) -> Vec<u8> {
     let mut args = vec![0u8; op.args_size()];
     for field in op.fields() {
@@ -112,6 +113,8 @@ pub(crate) fn normal_request(op: Op, fd: i32, scratch: u64) -> Vec<u8> {
                 [scratch.to_le_bytes(), len.to_le_bytes()].concat()
             }
             (FieldType::I32, "fd") => fd.to_le_bytes().to_vec(),
+            (FieldType::UserPath, _) => (c"/dev/null".as_ptr() as u64).to_le_bytes().to_vec(),
+            (FieldType::U64, "flags" | "mode" | "resolve") => vec![0; 8],
             (FieldType::Pad32, _) => vec![0; 4],
             (FieldType::U32 | FieldType::I32, _) => 7u32.to_le_bytes().to_vec(),
             (FieldType::U64 | FieldType::I64, _) => 7u64.to_le_bytes().to_vec(),

@@ -21,6 +21,7 @@ mod common;
 mod fallback;
 mod legacy;
 mod malformed;
+mod open;
 mod operations;
 mod pointers;
 mod processes;
@@ -43,6 +44,7 @@ fn main_tests() -> Vec<Test> {
         malformed::TESTS,
         pointers::TESTS,
         operations::TESTS,
+        open::TESTS,
         seccomp::TESTS,
         batches::TESTS,
         tracing::TESTS,

@@ -2,37 +2,50 @@
 #ifndef _LINUX_FERROCALL_H
 #define _LINUX_FERROCALL_H
 
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/coredump.h>
 #include <uapi/linux/ferrocall.h>
+#include <uapi/linux/openat2.h>
 
 #ifdef CONFIG_FERROCALL
+
+/* The most argument words of an operation the handler runs from its copy. */
+#define FERROCALL_HELD_WORDS	5
 
 /**
  * struct ferrocall_entry - a typed call between the entry and the exit work
  * @kind: FERROCALL_ENTRY_NONE for any other system call (the one field set on
- *        every entry), FERROCALL_ENTRY_TWIN for a typed call presented as its
- *        legacy twin, FERROCALL_ENTRY_REFUSED for a request refused at entry
+ *        every entry), FERROCALL_ENTRY_REFUSED for a request refused at
+ *        entry, FERROCALL_ENTRY_TWIN for a typed call presented as its legacy
+ *        twin and run as it, FERROCALL_ENTRY_HELD for one presented as its
+ *        twin and run by the handler from @held
+ * @op: the operation, for FERROCALL_ENTRY_HELD
  * @flags: the request's header flags (FERROCALL_ANSWER_IN_REGISTERS)
  * @error: for FERROCALL_ENTRY_REFUSED, its -errno
  * @addr: the request's user address
  * @regs: the caller's RDI, RSI, RDX, R10, R8 and R9, kept for a call
- *        answered in place and put back after it
+ *        answered in place or run from @held, and put back after it
+ * @held: for FERROCALL_ENTRY_HELD, the request's arguments as copied in and
+ *        checked at entry: what runs, whatever user memory holds by then
  *
  * Lives on the stack of do_syscall_64() for one system call.
  */
 struct ferrocall_entry {
 	u8 kind;
+	u16 op;
 	u32 flags;
 	long error;
 	unsigned long addr;
 	unsigned long regs[6];
+	u64 held[FERROCALL_HELD_WORDS];
 };
 
 #define FERROCALL_ENTRY_NONE	0
-#define FERROCALL_ENTRY_TWIN	1
-#define FERROCALL_ENTRY_REFUSED	2
+#define FERROCALL_ENTRY_REFUSED	1
+#define FERROCALL_ENTRY_TWIN	2
+#define FERROCALL_ENTRY_HELD	3
 
 /**
  * ferrocall_syscall - run ferrocall(op, size, request)
@@ -55,10 +68,22 @@ long ferrocall_syscall(unsigned long op, unsigned long size,
  * Implemented in Rust: copies in and decodes a lone request of an operation
  * with a legacy twin (the entry code calls it for no other). Returns the
  * twin's number with its arguments in @args and the request's flags in
- * @flags, or -errno for a request that does not decode.
+ * @flags, or -errno for a request that does not decode. For an operation the
+ * handler runs from its copy, also its argument words in @held.
  */
 long ferrocall_twin(unsigned long op, unsigned long size, unsigned long addr,
-		    unsigned long *args, u32 *flags);
+		    unsigned long *args, u32 *flags, u64 *held);
+
+/*
+ * Implemented in Rust, for a call held at entry (FERROCALL_ENTRY_HELD):
+ * ferrocall_held_unchanged() says whether @nr and @args are still the twin
+ * it was presented as; ferrocall_run_held() shows it to seccomp decoded and
+ * runs it from @held, returning what its twin would (a value or -errno).
+ */
+bool ferrocall_held_unchanged(unsigned long op, unsigned long addr,
+			      const u64 *held, unsigned long nr,
+			      const unsigned long *args);
+long ferrocall_run_held(unsigned long op, unsigned long addr, const u64 *held);
 
 /*
  * Puts the six arguments of a system call in the registers the x86_64 entry
@@ -77,32 +102,35 @@ static __always_inline void ferrocall_set_arguments(struct pt_regs *regs,
 }
 
 /* Implemented in kernel/ferrocall/entry.c. */
-long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc);
+bool ferrocall_enter_work(struct pt_regs *regs, long *nr,
+			  struct ferrocall_entry *fc);
 void ferrocall_answer_in_place(struct pt_regs *regs,
 			       struct ferrocall_entry *fc, bool ran);
 
 /**
  * ferrocall_syscall_done - finish a typed call that ran as its twin
  * @regs: the task's registers, the twin's result in regs->ax
- * @fc:   what ferrocall_enter() recorded
+ * @fc:   what ferrocall_enter_work() recorded
  * @ran:  false if the entry work skipped the call
  *
- * A call that asked for its answer in registers has it: nothing to do. One
- * that did not gets it written into its request, and its registers back.
+ * A call that asked for its answer in registers has it: nothing to do, but
+ * for a restart of a call run from its copy. One that did not gets it
+ * written into its request, and its registers back.
  */
 static __always_inline void ferrocall_syscall_done(struct pt_regs *regs,
 						   struct ferrocall_entry *fc,
 						   bool ran)
 {
-	if (unlikely(fc->kind == FERROCALL_ENTRY_TWIN) &&
-	    !(fc->flags & FERROCALL_ANSWER_IN_REGISTERS))
+	if (unlikely(fc->kind >= FERROCALL_ENTRY_TWIN) &&
+	    (fc->kind == FERROCALL_ENTRY_HELD ||
+	     !(fc->flags & FERROCALL_ANSWER_IN_REGISTERS)))
 		ferrocall_answer_in_place(regs, fc, ran);
 }
 
 /* Implemented in kernel/ferrocall/batch.c, out of line for the Rust side. */
 bool ferrocall_batch_observed(void);
 int ferrocall_batch_next(unsigned long ran);
-int ferrocall_batch_filter(unsigned long nr, const unsigned long *args);
+int ferrocall_seccomp_filter(unsigned long nr, const unsigned long *args);
 
 /*
  * Typed calls are enabled per address space, see PR_FERROCALL. Since mm->flags

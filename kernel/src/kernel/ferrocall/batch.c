@@ -54,24 +54,26 @@ static __always_inline bool ferrocall_seccomp_permit(void)
 }
 
 /**
- * ferrocall_batch_filter - run the seccomp filters on one call of a batch
+ * ferrocall_seccomp_filter - run the seccomp filters on a typed call
  * @nr:   the system call it is presented as: its legacy twin, or
  *        __NR_ferrocall
  * @args: the six arguments it is presented with, decoded from the request
  *        that runs
  *
- * The filters see the call as it would be presented alone, and so do a
- * SECCOMP_RET_TRACE tracer and a SECCOMP_RET_TRAP signal: the call's
- * registers stand in the task's pt_regs while the filters run, and the
- * batch's are put back afterwards. A filter that kills does so. Called only
- * when ferrocall_batch_next() says the task has filters.
+ * For one call of a batch, the filters see the call as it would be presented
+ * alone; for a call the handler runs from its copy, they also see it decoded,
+ * ferrocall(op, fields...). So do a SECCOMP_RET_TRACE tracer and a
+ * SECCOMP_RET_TRAP signal: the call's registers stand in the task's pt_regs
+ * while the filters run, and the task's are put back afterwards. A filter
+ * that kills does so. Called only when ferrocall_batch_next() says the task
+ * has filters.
  *
  * Return: 0 if the call may run; otherwise the filters' negative errno, or
  * -EPERM when they gave none, or when they skipped the call or a tracer
  * changed it (a call inside a batch is run as it was asked for or not at
  * all).
  */
-int ferrocall_batch_filter(unsigned long nr, const unsigned long *args)
+int ferrocall_seccomp_filter(unsigned long nr, const unsigned long *args)
 {
 	struct pt_regs *regs = current_pt_regs();
 	struct pt_regs saved = *regs;
@@ -96,7 +98,7 @@ int ferrocall_batch_filter(unsigned long nr, const unsigned long *args)
 	return -EPERM;
 }
 #else
-int ferrocall_batch_filter(unsigned long nr, const unsigned long *args)
+int ferrocall_seccomp_filter(unsigned long nr, const unsigned long *args)
 {
 	return 0;
 }
@@ -109,7 +111,7 @@ int ferrocall_batch_filter(unsigned long nr, const unsigned long *args)
  * A pending signal ends a batch between two calls, as it would interrupt a
  * loop of lone calls there. Both checks are a flag test: this runs for every
  * call of every batch, and only a task with seccomp filters has the call
- * presented to them (ferrocall_batch_filter()).
+ * presented to them (ferrocall_seccomp_filter()).
  *
  * Return: -EINTR if a signal is pending and @ran calls ran; 1 if the task's
  * seccomp filters must judge the call; otherwise 0, the call may run.

@@ -9,8 +9,17 @@
  * system call table runs, exactly the legacy call, so every policy written
  * for the twin applies unchanged. The other typed calls are presented as
  * ferrocall(op, size, request), __NR_ferrocall.
+ *
+ * An operation whose twin takes a struct by pointer (Open: openat2() and its
+ * struct open_how) is presented as its twin too, the pointer aimed at the
+ * struct inside the request, but the twin would read that struct again from
+ * user memory after seccomp judged the call. So the table does not run it:
+ * its arguments, as copied in and checked, are held in the entry record, and
+ * the handler runs them (ferrocall_run_held()), after showing them decoded
+ * to seccomp as well.
  */
 
+#include <linux/entry-common.h>
 #include <linux/errno.h>
 #include <linux/ferrocall.h>
 #include <linux/nospec.h>
@@ -76,6 +85,7 @@ static __always_inline bool ferrocall_twin_fast(struct pt_regs *regs,
 		return false;
 
 	fc->flags = flags;
+	fc->kind = FERROCALL_ENTRY_TWIN;
 	ferrocall_keep_arguments(regs, fc);
 	ferrocall_twin_arguments(regs, op, w0, w1, w2);
 	return true;
@@ -94,23 +104,34 @@ static long ferrocall_present(struct pt_regs *regs)
 
 /*
  * The slow path of ferrocall_enter_twin(): any request the table does not
- * take is decided by the Rust decoder. Returns the twin's number with its
- * arguments in @regs, or -errno for a request refused here (recorded in @fc).
+ * take, and every request of an operation run from its copy (@t->held), is
+ * decided by the Rust decoder. Returns the twin's number with its arguments
+ * in @regs, or -errno for a request refused here (recorded in @fc).
  */
 static noinline long ferrocall_enter_decoded(struct pt_regs *regs,
 					     struct ferrocall_entry *fc,
+					     const struct ferrocall_twin *t,
 					     unsigned long op)
 {
 	unsigned long args[6];
 	long nr;
 
-	nr = ferrocall_twin(op, regs->si, regs->orig_ax, args, &fc->flags);
+	nr = ferrocall_twin(op, regs->si, regs->orig_ax, args, &fc->flags,
+			    fc->held);
 	if (nr < 0) {
 		fc->kind = FERROCALL_ENTRY_REFUSED;
 		fc->error = nr;
 		return nr;
 	}
-	ferrocall_keep_arguments(regs, fc);
+	if (t->held) {
+		/* A restart must make the typed call again: keep its registers. */
+		fc->kind = FERROCALL_ENTRY_HELD;
+		fc->op = op;
+		syscall_get_arguments(current, regs, fc->regs);
+	} else {
+		fc->kind = FERROCALL_ENTRY_TWIN;
+		ferrocall_keep_arguments(regs, fc);
+	}
 	ferrocall_set_arguments(regs, args);
 	return nr;
 }
@@ -127,29 +148,25 @@ static noinline long ferrocall_enter_twin(struct pt_regs *regs,
 	unsigned long addr = regs->orig_ax;
 	long nr = t->nr;
 
-	if (unlikely(regs->si != t->size ||
+	if (unlikely(t->held || regs->si != t->size ||
 		     !ferrocall_twin_fast(regs, fc, t, op))) {
-		nr = ferrocall_enter_decoded(regs, fc, op);
+		nr = ferrocall_enter_decoded(regs, fc, t, op);
 		if (nr < 0)
 			return ferrocall_present(regs);
 	}
-	fc->kind = FERROCALL_ENTRY_TWIN;
 	fc->addr = addr;
 	regs->orig_ax = nr;
 	return nr;
 }
 
-/**
- * ferrocall_enter - present a typed call to the syscall entry work
- * @regs: the task's registers; orig_ax holds the request address
- * @fc:   where to record what the exit needs
- *
- * Return: the system call number the entry work and the table see: the
- * twin's, or __NR_ferrocall for an operation without one and for a request
- * refused here (the entry work sees it; do_syscall_64() answers the refusal
- * without running anything).
+/*
+ * Presents a typed call to the syscall entry work. Returns the system call
+ * number the entry work and the table see: the twin's, or __NR_ferrocall for
+ * an operation without one and for a request refused here (the entry work
+ * sees it; do_syscall_64() answers the refusal without running anything).
  */
-long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
+static __always_inline long ferrocall_enter(struct pt_regs *regs,
+					    struct ferrocall_entry *fc)
 {
 	unsigned long op = regs->di;
 	const struct ferrocall_twin *t;
@@ -163,6 +180,62 @@ long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 	return ferrocall_present(regs);
 }
 
+/*
+ * A call held at entry runs only as the call the entry work was shown. A
+ * tracer that changed its number or arguments gets what it asked for: the
+ * table runs that legacy call, and the typed call is answered as a twin.
+ */
+static noinline long ferrocall_hold(struct pt_regs *regs,
+				    struct ferrocall_entry *fc, long nr)
+{
+	unsigned long now[6];
+
+	syscall_get_arguments(current, regs, now);
+	if (ferrocall_held_unchanged(fc->op, fc->addr, fc->held, nr, now))
+		return __NR_ferrocall;
+	fc->kind = FERROCALL_ENTRY_TWIN;
+	return nr;
+}
+
+/*
+ * The syscall entry work (ptrace, seccomp, audit, tracepoints) on the call in
+ * @regs: false if it skipped the call, else true with the number to run in
+ * @nr. Linux 6.12's returns that number, or -1 to skip.
+ */
+static __always_inline bool ferrocall_entry_work(struct pt_regs *regs,
+						 long *nr)
+{
+#ifdef FERROCALL_LINUX_6_12
+	*nr = syscall_enter_from_user_mode_work(regs, *nr);
+	return *nr != -1;
+#else
+	return syscall_enter_from_user_mode_work(regs, nr);
+#endif
+}
+
+/**
+ * ferrocall_enter_work - present a typed call and run the entry work on it
+ * @regs: the task's registers; orig_ax holds the request address
+ * @nr:   where to put the system call number to run
+ * @fc:   where to record what the dispatch and the exit need
+ *
+ * The entry work sees the call as ferrocall_enter() presents it. A call held
+ * for the handler is then dispatched as __NR_ferrocall, if the entry work
+ * left it as it was presented.
+ *
+ * Return: false if the entry work skipped the call, else true.
+ */
+bool ferrocall_enter_work(struct pt_regs *regs, long *nr,
+			  struct ferrocall_entry *fc)
+{
+	*nr = ferrocall_enter(regs, fc);
+	if (!ferrocall_entry_work(regs, nr))
+		return false;
+	if (unlikely(fc->kind == FERROCALL_ENTRY_HELD))
+		*nr = ferrocall_hold(regs, fc, *nr);
+	return true;
+}
+
 /**
  * ferrocall_answer_in_place - answer a twin call as ABI version 1 did
  * @regs: the task's registers, the twin's result in regs->ax
@@ -174,27 +247,34 @@ long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
  * the entry work skipped (a seccomp filter or a tracer) has no answer: RAX
  * keeps the refusal. A call that ends with a restart code gets the typed
  * call's registers back entirely, so that the signal code restarts the typed
- * call, not its twin with the caller's registers.
+ * call, not its twin with the caller's registers. A call run from its copy
+ * that asked for its answer in registers comes here only for that restart:
+ * its twin would read the request again.
  */
 void ferrocall_answer_in_place(struct pt_regs *regs,
 			       struct ferrocall_entry *fc, bool ran)
 {
 	struct ferrocall_answer answer = { .state = FERROCALL_ANSWER_DONE };
 	long ret = regs->ax;
+	bool restart = ret == -ERESTARTSYS || ret == -ERESTARTNOINTR ||
+		       ret == -ERESTARTNOHAND;
 
+	if (fc->flags & FERROCALL_ANSWER_IN_REGISTERS) {
+		if (ran && restart) {
+			ferrocall_set_arguments(regs, fc->regs);
+			regs->orig_ax = fc->addr;
+		}
+		return;
+	}
 	ferrocall_set_arguments(regs, fc->regs);
 	if (!ran)
 		return;
-	switch (ret) {
-	case -ERESTARTSYS:
-	case -ERESTARTNOINTR:
-	case -ERESTARTNOHAND:
+	if (restart) {
 		regs->orig_ax = fc->addr;
 		return;
-	case -ERESTART_RESTARTBLOCK:
-		ret = -EINTR;
-		break;
 	}
+	if (ret == -ERESTART_RESTARTBLOCK)
+		ret = -EINTR;
 	if (ret < 0)
 		answer.error = -ret;
 	else

@@ -85,13 +85,16 @@ pub extern "C" fn ferrocall_syscall(op: c_ulong, size: c_ulong, addr: c_ulong) -
 /// For an operation with a legacy twin (the entry code's table calls it for no other),
 /// copies the request in once, decodes it with the ABI's checked decoder and returns the
 /// twin's number, its six argument registers in `args` and the request's flags in `flags`:
-/// the entry code puts them in `pt_regs`, and the call runs as that legacy call, seen as it
-/// by every hook. A request that does not decode is `-errno`, and so is an operation without
-/// a twin (`ENOSYS`).
+/// the entry code puts them in `pt_regs`, and the call is seen as that legacy call by every
+/// hook. For an operation the handler runs from its copy ([`abi::Op::runs_from_copy`]), the
+/// decoded arguments also go to `held`, which the entry code keeps for
+/// [`ferrocall_run_held`]. A request that does not decode is `-errno`, and so is an
+/// operation without a twin (`ENOSYS`).
 ///
 /// # Safety
 ///
-/// `args` must be valid for writes of six `c_ulong`s and `flags` of one `u32`.
+/// `args` must be valid for writes of six `c_ulong`s, `flags` of one `u32` and `held` of
+/// `FERROCALL_HELD_WORDS` `u64`s.
 #[no_mangle]
 pub unsafe extern "C" fn ferrocall_twin(
     op: c_ulong,
@@ -99,14 +102,19 @@ pub unsafe extern "C" fn ferrocall_twin(
     addr: c_ulong,
     args: *mut c_ulong,
     flags: *mut u32,
+    held: *mut u64,
 ) -> c_long {
     match twin(op as u64, size as u64, addr as u64) {
-        Ok((nr, twin_args, request_flags)) => {
+        Ok((nr, twin_args, request_flags, words)) => {
             // SAFETY: the caller's guarantee: `args` holds six `c_ulong`s, `flags` one `u32`.
             unsafe {
                 args.cast::<[c_ulong; 6]>()
                     .write(twin_args.regs.map(|r| r as c_ulong));
                 flags.write(request_flags);
+            }
+            if let Some(words) = words {
+                // SAFETY: the caller's guarantee: `held` holds `HELD_WORDS` `u64`s.
+                unsafe { held.cast::<[u64; HELD_WORDS]>().write(words) };
             }
             nr as c_long
         }
@@ -114,15 +122,148 @@ pub unsafe extern "C" fn ferrocall_twin(
     }
 }
 
+/// What [`twin`] returns: the twin's number and arguments, the request's flags, and for an
+/// operation run from the copy the argument words to hold.
+type Twin = (u32, abi::TwinArgs, u32, Option<[u64; HELD_WORDS]>);
+
 /// Copies in and decodes the lone request `ferrocall(op, size, addr)` of an operation with a
-/// twin: the twin's number and arguments, and the request's flags.
+/// twin.
 #[inline(always)]
-fn twin(op: u64, size: u64, addr: u64) -> Result<(u32, abi::TwinArgs, u32), Errno> {
+fn twin(op: u64, size: u64, addr: u64) -> Result<Twin, Errno> {
     let (plan, _, bytes) = copy_in(op, size, addr)?;
     let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
     let (call, flags) = abi::decode::decode_lone(&plan, known)?;
-    let (nr, args) = call.twin_call().ok_or(Errno::ENOSYS)?;
-    Ok((nr, args, flags))
+    let (nr, args) = call.twin_call(addr).ok_or(Errno::ENOSYS)?;
+    let held = if plan.op.runs_from_copy() {
+        Some(held_words(known)?)
+    } else {
+        None
+    };
+    Ok((nr, args, flags, held))
+}
+
+/// Room for the arguments of any operation run from the copy (`FERROCALL_HELD_WORDS`).
+const HELD_WORDS: usize = bindings::FERROCALL_HELD_WORDS as usize;
+
+const _: () = {
+    let mut i = 0;
+    while i < abi::Op::ALL.len() {
+        let op = abi::Op::ALL[i];
+        assert!(!op.runs_from_copy() || op.args_size() <= HELD_WORDS * 8);
+        i += 1;
+    }
+};
+
+/// The argument words of a request the handler runs from its copy, from the part of its one
+/// copy that [`abi::decode::decode_lone`] accepted: what the entry code holds, and what
+/// [`held_call`] decodes again, with the same result.
+fn held_words(known: &[u8]) -> Result<[u64; HELD_WORDS], Errno> {
+    let args = known
+        .get(Request::<()>::ARGS_OFFSET..)
+        .ok_or(Errno::EINVAL)?;
+    let mut words = [0u64; HELD_WORDS];
+    for (word, chunk) in words.iter_mut().zip(args.chunks_exact(8)) {
+        *word = u64::from_le_bytes(chunk.try_into().map_err(|_| Errno::EINVAL)?);
+    }
+    Ok(words)
+}
+
+/// The call the entry code held: decoded again from the held words, which are in the
+/// kernel's memory.
+fn held_call(op: c_ulong, held: &[u64; HELD_WORDS]) -> Result<Call, Errno> {
+    let op = abi::Op::from_raw(op as u64)
+        .filter(|op| op.runs_from_copy())
+        .ok_or(Errno::EINVAL)?;
+    let mut bytes = [0u8; HELD_WORDS * 8];
+    for (chunk, word) in bytes.chunks_exact_mut(8).zip(held) {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    Call::decode_args(op, &bytes)
+}
+
+/// Whether a call held at entry is still, after the entry work, the twin it was presented
+/// as: system call `nr` with arguments `args`. A tracer may have changed either.
+///
+/// # Safety
+///
+/// `held` must be valid for reads of `FERROCALL_HELD_WORDS` `u64`s and `args` of six
+/// `c_ulong`s.
+#[no_mangle]
+pub unsafe extern "C" fn ferrocall_held_unchanged(
+    op: c_ulong,
+    addr: c_ulong,
+    held: *const u64,
+    nr: c_ulong,
+    args: *const c_ulong,
+) -> bool {
+    // SAFETY: the caller's guarantee.
+    let (held, args) = unsafe {
+        (
+            held.cast::<[u64; HELD_WORDS]>().read(),
+            args.cast::<[c_ulong; 6]>().read(),
+        )
+    };
+    match held_call(op, &held).map(|call| call.twin_call(addr as u64)) {
+        Ok(Some((twin_nr, twin))) => {
+            u64::from(twin_nr) == nr as u64 && twin.regs == args.map(|a| a as u64)
+        }
+        _ => false,
+    }
+}
+
+/// Runs a call held at entry, from the held words: first shown to seccomp decoded
+/// ([`abi::Op::decoded_layout`]), then run. Returns what its twin would return: the value,
+/// or `-errno` (a restart code included: the exit code restarts the typed call).
+///
+/// # Safety
+///
+/// `held` must be valid for reads of `FERROCALL_HELD_WORDS` `u64`s.
+#[no_mangle]
+pub unsafe extern "C" fn ferrocall_run_held(op: c_ulong, addr: c_ulong, held: *const u64) -> c_long {
+    let _ = addr;
+    // SAFETY: the caller's guarantee.
+    let held = unsafe { held.cast::<[u64; HELD_WORDS]>().read() };
+    let result = held_call(op, &held).and_then(|call| {
+        filter_decoded(&call)?;
+        match run(call).result() {
+            Some(result) => result,
+            None => Err(Errno::EINVAL),
+        }
+    });
+    match result {
+        Ok(value) => value as c_long,
+        Err(errno) => errno.to_syscall_return() as c_long,
+    }
+}
+
+/// Shows a call to the task's seccomp filters decoded, as `ferrocall(op, fields…)`, if its
+/// operation has that presentation and the task has filters: `Err` with their answer when
+/// they refuse it.
+fn filter_decoded(call: &Call) -> Result<(), Errno> {
+    let Some(decoded) = call.decoded_args() else {
+        return Ok(());
+    };
+    // SAFETY: the check only reads the current task's syscall work flags (no signal check
+    // for the first call).
+    if unsafe { bindings::ferrocall_batch_next(0) } == 0 {
+        return Ok(());
+    }
+    seccomp_filter(abi::SYSCALL_NR, decoded.regs)
+}
+
+/// Runs the task's seccomp filters on system call `nr` with arguments `args`, as
+/// `ferrocall_seccomp_filter()` presents it: `Err` with their answer when they refuse it.
+fn seccomp_filter(nr: u32, args: [u64; 6]) -> Result<(), Errno> {
+    let args = args.map(|a| a as c_ulong);
+    // SAFETY: `args` holds the six registers the check reads. The check runs the task's
+    // seccomp filters on these registers, putting the task's back afterwards; it may sleep,
+    // signal or end the task (SECCOMP_RET_KILL), and the caller holds no value that needs
+    // dropping on that path.
+    let verdict = unsafe { bindings::ferrocall_seccomp_filter(nr as c_ulong, args.as_ptr()) };
+    if verdict < 0 {
+        return Err(errno_of(verdict));
+    }
+    Ok(())
 }
 
 /// The part of a request this ABI knows, as the kernel copies it in.
@@ -319,6 +460,11 @@ impl abi::Handler for Kernel {
     fn getuid(&mut self, _: ops::GetUidArgs) -> Answer {
         Answer::done(Ok(getuid()))
     }
+
+    #[inline(always)]
+    fn open(&mut self, args: ops::OpenArgs) -> Answer {
+        Answer::done(open(args))
+    }
 }
 
 /// The seed's demonstration: `value + 15`, or `EOVERFLOW` past `u32::MAX`.
@@ -382,6 +528,24 @@ fn read(fd: i32, buf: UserBufMut) -> Result<u64, Errno> {
     // SAFETY: as in `write`: `ksys_read()` treats `addr` as a user pointer.
     let ret = unsafe { bindings::ksys_read(fd as c_uint, addr as *mut c_char, len) };
     from_c_ret(ret)
+}
+
+/// `openat2(dirfd, path, &how)` from the decoded fields, through `do_openat2_how()`, the
+/// function the legacy `openat2` runs once it has copied its `struct open_how` in: `how` is
+/// built here, in the kernel's memory, and the path is read once by `getname()` there.
+#[inline(never)]
+fn open(args: ops::OpenArgs) -> Result<u64, Errno> {
+    let mut how = bindings::open_how {
+        flags: args.flags,
+        mode: args.mode,
+        resolve: args.resolve,
+    };
+    let path = usize::try_from(args.path.addr).map_err(|_| Errno::EFAULT)?;
+    // SAFETY: `how` is a valid `open_how` in kernel memory for the call; `path` is passed as
+    // a user pointer, which `getname()` reads only through the checked user-copy functions
+    // (a bad address is `EFAULT`).
+    let ret = unsafe { bindings::do_openat2_how(args.dirfd, path as *const c_char, &mut how) };
+    from_c_ret(ret as isize)
 }
 
 /// `exit_group(code)`: ends every thread of the caller.
@@ -514,21 +678,17 @@ fn batch_next(call: &Call, plan: &abi::decode::Plan, at: u64, ran: u64) -> Resul
         verdict if verdict < 0 => return Err(errno_of(verdict)),
         _ => {}
     }
-    let (nr, args) = call.twin_call().map_or(
+    let (nr, args) = call.twin_call(at).map_or(
         (
             abi::SYSCALL_NR,
             [plan.op.raw().into(), plan.size as u64, at, 0, 0, 0],
         ),
         |(nr, args)| (nr, args.regs),
     );
-    let args = args.map(|a| a as c_ulong);
-    // SAFETY: `args` holds the six registers the check reads. The check runs the task's
-    // seccomp filters on these registers, putting the task's back afterwards; it may sleep,
-    // signal or end the task (SECCOMP_RET_KILL), and the caller holds no value that needs
-    // dropping on that path.
-    let verdict = unsafe { bindings::ferrocall_batch_filter(nr as c_ulong, args.as_ptr()) };
-    if verdict < 0 {
-        return Err(errno_of(verdict));
+    seccomp_filter(nr, args)?;
+    // An operation run from the copy is also shown decoded, as when made alone.
+    if let Some(decoded) = call.decoded_args() {
+        seccomp_filter(abi::SYSCALL_NR, decoded.regs)?;
     }
     Ok(())
 }

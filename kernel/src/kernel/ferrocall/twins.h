@@ -25,12 +25,15 @@
  * @size:  the size of a request of this ABI; 0 for an operation without a
  *         twin, which is presented as __NR_ferrocall
  * @words: how many 8-byte words its arguments are
+ * @held:  1 for an operation the handler runs from its copy: always decoded
+ *         by the Rust decoder, never by the fast path
  * @zero:  per argument word, the bits that must be zero (padding)
  */
 struct ferrocall_twin {
 	u16 nr;
 	u8 size;
 	u8 words;
+	u8 held;
 	u64 zero[FERROCALL_TWIN_WORDS_MAX];
 };
 
@@ -47,11 +50,14 @@ ferrocall_set_twin_arguments(struct pt_regs *regs, unsigned long a0,
 
 /* BEGIN GENERATED from the ABI table: FERROCALL_BLESS=1 cargo test */
 /* Operation numbers are below this. */
-#define FERROCALL_OPS		12
+#define FERROCALL_OPS		13
 
 /* The most argument words of an operation with a twin. */
 #define FERROCALL_TWIN_WORDS	3
 static_assert(FERROCALL_TWIN_WORDS <= FERROCALL_TWIN_WORDS_MAX);
+
+/* The most argument words of an operation run from the copy. */
+static_assert(5 <= FERROCALL_HELD_WORDS);
 
 static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 	[FERROCALL_OP_GETPID] = {	/* getpid() */
@@ -77,6 +83,9 @@ static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 	},
 	[FERROCALL_OP_GETUID] = {	/* getuid() */
 		.nr = 102, .size = 32, .words = 0,
+	},
+	[FERROCALL_OP_OPEN] = {	/* openat2(dirfd, path, &how), run from the copy */
+		.nr = 437, .size = 72, .held = 1,
 	},
 };
 

@@ -31,7 +31,7 @@
 # define PR_FERROCALL_STATUS		2
 
 /* The ABI version that PR_FERROCALL_ENABLE returns. */
-#define FERROCALL_ABI_VERSION		2
+#define FERROCALL_ABI_VERSION		3
 
 /*
  * The system call number that ptrace, seccomp, audit and the syscall
@@ -56,6 +56,7 @@
 #define FERROCALL_OP_BATCH	9
 #define FERROCALL_OP_PACKED_BATCH	10
 #define FERROCALL_OP_GETUID	11
+#define FERROCALL_OP_OPEN	12
 
 /* The size of a whole request of each operation in this ABI: RSI. */
 #define FERROCALL_SIZE_USELESS	40
@@ -69,6 +70,7 @@
 #define FERROCALL_SIZE_BATCH	48
 #define FERROCALL_SIZE_PACKED_BATCH	64
 #define FERROCALL_SIZE_GETUID	32
+#define FERROCALL_SIZE_OPEN	72
 
 /* Every request starts with a header, then the answer slot. */
 struct ferrocall_header {
@@ -141,6 +143,15 @@ struct ferrocall_batch_args {
 struct ferrocall_packed_batch_args {
 	struct ferrocall_buf requests;	/* read by the kernel */
 	struct ferrocall_buf answers;	/* written by the kernel */
+};
+
+struct ferrocall_open_args {
+	__s32 dirfd;
+	__u32 pad0;	/* zero */
+	__u64 path;	/* a NUL-terminated path, read by the kernel */
+	__u64 flags;
+	__u64 mode;
+	__u64 resolve;
 };
 
 /* One call of a batch: the registers of a lone typed call. */
