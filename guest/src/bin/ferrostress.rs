@@ -715,7 +715,7 @@ fn open_race() -> i32 {
         );
         let legacy = race(&fx, OPEN_RACE_LEGACY_CALLS, false)?;
         println!(
-            "stats: open race, contrast: {OPEN_RACE_LEGACY_CALLS} legacy openat2() under the              same filter, which cannot see its how: {} writable, {} outside, {} opened read-only inside",
+            "stats: open race, contrast: {OPEN_RACE_LEGACY_CALLS} legacy openat2() under the same filter, which cannot see its how: {} writable, {} outside, {} opened read-only inside",
             legacy.writable, legacy.escaped, legacy.opened
         );
         let held = typed.writable == 0 && typed.escaped == 0 && typed.other == 0;

@@ -65,7 +65,10 @@ macro_rules! twin_call {
     ($args:expr, $addr:expr;) => {
         None
     };
-    ($args:expr, $addr:expr; $nr:literal ($($arg:ident),*) $($sname:ident($($sfield:ident),*))?) => {
+    (
+        $args:expr, $addr:expr;
+        $nr:literal ($($arg:ident),*) $($sname:ident($($sfield:ident),*))?
+    ) => {
         Some(($nr, TwinArgs::default()$(.with(&$args.$arg))*.by_ref($addr, Self::BY_REF)))
     };
 }

@@ -83,7 +83,7 @@ long ferrocall_twin(unsigned long op, unsigned long size, unsigned long addr,
 bool ferrocall_held_unchanged(unsigned long op, unsigned long addr,
 			      const u64 *held, unsigned long nr,
 			      const unsigned long *args);
-long ferrocall_run_held(unsigned long op, unsigned long addr, const u64 *held);
+long ferrocall_run_held(unsigned long op, const u64 *held);
 
 /*
  * Puts the six arguments of a system call in the registers the x86_64 entry

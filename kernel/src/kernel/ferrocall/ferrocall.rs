@@ -219,8 +219,7 @@ pub unsafe extern "C" fn ferrocall_held_unchanged(
 ///
 /// `held` must be valid for reads of `FERROCALL_HELD_WORDS` `u64`s.
 #[no_mangle]
-pub unsafe extern "C" fn ferrocall_run_held(op: c_ulong, addr: c_ulong, held: *const u64) -> c_long {
-    let _ = addr;
+pub unsafe extern "C" fn ferrocall_run_held(op: c_ulong, held: *const u64) -> c_long {
     // SAFETY: the caller's guarantee.
     let held = unsafe { held.cast::<[u64; HELD_WORDS]>().read() };
     let result = held_call(op, &held).and_then(|call| {
