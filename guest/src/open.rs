@@ -123,7 +123,7 @@ pub fn read_only_beneath_filter() -> Result<Vec<ferrocall_seccomp::bpf::SockFilt
                 .when(field("flags").masked(O_ACCMODE).eq(O_RDONLY))
                 .when(field("resolve").masked(RESOLVE_BENEATH).eq(RESOLVE_BENEATH)),
         )
-        .rule(deny(Op::Open, Action::Errno(Errno::EPERM.raw() as u16)))
+        .rule(deny(Op::Open, Action::errno(Errno::EPERM)))
         .compile()
         .map_err(|e| e.to_string())
 }

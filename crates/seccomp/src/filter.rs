@@ -215,6 +215,11 @@ pub fn syscall(nr: u32) -> Match {
 /// (conditions use [`field`] or [`arg`]) or, for an operation without a twin,
 /// `ferrocall(op, size, request)` (conditions use [`arg`]). An operation shown only as its
 /// legacy twin is a [`BuildError::ShownAsTwin`]: write that rule with [`syscall`].
+///
+/// An operation with a decoded presentation is shown as its twin first (`Open` as
+/// `openat2`, number 437), and runs only if the filter allows both: a filter whose
+/// default refuses must also allow the twin (`syscall(437)`, possibly with [`arg`]
+/// conditions on what the twin shows), and a rule on the twin also judges typed calls.
 pub fn typed(op: Op) -> Match {
     Match { target: Target::Typed(op), conds: Vec::new() }
 }

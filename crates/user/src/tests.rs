@@ -314,14 +314,11 @@ impl FakeKernel {
                 ret(Err(Errno::EPERM))
             }
             437 if args[3] == 24 => {
-                // SAFETY: openat2's path and `struct open_how`, which the library points at
-                // the request's own fields.
-                let (path, how) = unsafe {
-                    (
-                        std::ffi::CStr::from_ptr(args[1] as *const _),
-                        (args[2] as *const [u64; 3]).read_unaligned(),
-                    )
-                };
+                // SAFETY: openat2's path, a C string the wrapper borrows for the call.
+                let path = unsafe { std::ffi::CStr::from_ptr(args[1] as *const _) };
+                // SAFETY: its `struct open_how`, which the library points at the request's
+                // own fields.
+                let how = unsafe { (args[2] as *const [u64; 3]).read_unaligned() };
                 ret(fake_open(args[0] as i32, path, how))
             }
             _ => ret(Err(Errno::ENOSYS)),

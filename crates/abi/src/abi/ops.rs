@@ -490,7 +490,7 @@ impl ByRef {
             names = rest;
         }
         match start {
-            Some(start) if end > start => Some((start, end - start)),
+            Some(start) if end > start => Some((start, end.saturating_sub(start))),
             _ => None,
         }
     }
@@ -510,14 +510,14 @@ const fn find_field(fields: &[FieldInfo], name: &str) -> Option<FieldInfo> {
 
 /// How many arguments `fields` take in a decoded presentation ([`Op::decoded_layout`]).
 const fn decoded_arguments(fields: &[FieldInfo]) -> usize {
-    let mut n = 0;
+    let mut n: usize = 0;
     let mut rest = fields;
     while let [field, tail @ ..] = rest {
-        n += match field.ty {
+        n = n.saturating_add(match field.ty {
             FieldType::Pad32 => 0,
             FieldType::UserBuf | FieldType::UserBufMut => 2,
             _ => 1,
-        };
+        });
         rest = tail;
     }
     n
@@ -669,7 +669,12 @@ impl Op {
             _ => 1,
         };
         let by_ref = if twin.by_ref.is_some() { 2 } else { 0 };
-        Some(twin.args.iter().map(registers).sum::<usize>() + by_ref)
+        Some(
+            twin.args
+                .iter()
+                .map(registers)
+                .fold(by_ref, usize::saturating_add),
+        )
     }
 
     /// Whether the kernel runs a lone call of this operation from its own copy of the

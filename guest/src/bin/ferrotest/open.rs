@@ -124,7 +124,23 @@ fn open_refuses_what_openat2_refuses() -> Outcome {
         hostile(&format!("Open with {what}"), (typed, legacy), (Ok(Some(Err(errno))), Err(errno)))?;
     }
     let fd = open(fx.dir, INSIDE, O_RDONLY | O_DIRECTORY, 0, 0);
-    expect_eq("O_DIRECTORY on a file", fd, Err(Errno::ENOTDIR))
+    expect_eq("O_DIRECTORY on a file", fd, Err(Errno::ENOTDIR))?;
+    // The size of `how`: openat2() refuses a larger struct whose unknown part is not zero
+    // with E2BIG; so does Open for a larger request (the same rule, copy_struct_from_user's),
+    // and leaves its answer pending: it was refused before it ran.
+    let size = Op::Open.request_size();
+    let mut newer = ferrocall_guest::open::open_request(fx.dir, INSIDE.as_ptr() as u64, 0, 0, 0);
+    newer.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1]);
+    newer[0..4].copy_from_slice(&((size + 8) as u32).to_le_bytes());
+    let (typed, slot) = crate::common::call_at(8, &newer, Op::Open as u64, (size + 8) as u64);
+    let how = [O_RDONLY, 0, 0, 1u64 << 56];
+    let legacy =
+        syscall(OPENAT2, [fx.dir as u64, INSIDE.as_ptr() as u64, how.as_ptr() as u64, 32, 0, 0]);
+    hostile(
+        "Open with a longer request whose tail is not zero",
+        (typed, crate::common::answer_of(&slot).state, legacy),
+        (Err(Errno::E2BIG), ferrocall::abi::Answer::PENDING, Err(Errno::E2BIG)),
+    )
 }
 
 /// What the filter child reports: 0 when every check held, else the number of the first
@@ -133,7 +149,8 @@ fn filtered_child(fx: &Fixture, filter: &[ferrocall_seccomp::bpf::SockFilter]) -
     if install(filter).is_err() {
         return 100;
     }
-    let checks: [(Result<i32, Errno>, fn(&Result<i32, Errno>) -> bool); 4] = [
+    type Check = (Result<i32, Errno>, fn(&Result<i32, Errno>) -> bool);
+    let checks: [Check; 4] = [
         // Read-only and beneath: admitted, and it opens.
         (open(fx.dir, INSIDE, O_RDONLY, 0, RESOLVE_BENEATH), |r| r.is_ok()),
         // Writable, or not confined: refused by the filter, as it asked.
@@ -195,7 +212,7 @@ fn a_rule_on_openat2_applies_to_open() -> Outcome {
     let filter = ferrocall_seccomp::Filter::new(ferrocall_seccomp::Action::Allow)
         .rule(
             ferrocall_seccomp::syscall(OPENAT2 as u32)
-                .then(ferrocall_seccomp::Action::Errno(Errno::EROFS.raw() as u16)),
+                .then(ferrocall_seccomp::Action::errno(Errno::EROFS)),
         )
         .compile()
         .map_err(|e| e.to_string())?;
