@@ -268,7 +268,7 @@ wrappers! {
         resolve: u64,
     ) -> Result<OwnedFd, Errno> {
         let dirfd = dirfd.as_fd().as_raw_fd();
-        let path = abi::UserPath::from_c_str(path);
+        let path = abi::UserPath { addr: path.as_ptr() as u64 };
         let args = ops::OpenArgs { dirfd, path, flags, mode, resolve, ..Default::default() };
         // SAFETY: the one buffer is `path`, borrowed for the call, NUL-terminated; the kernel
         // only reads it.

@@ -494,6 +494,10 @@ const OPEN_LEGAL: &[Errno] = &[
     Errno::ENOMEM,
 ];
 
+/// `EFTYPE` (134), new in Linux 7.x (openat2() finding a file of the wrong type); the ABI's
+/// errno table follows the kernel headers of the build machine, which may not name it.
+const EFTYPE: u16 = 134;
+
 /// The paths the fuzzer gives `Open` (besides bad pointers and random memory): a device, a
 /// directory, a file it may create, nothing, and a name too long.
 fn fuzz_paths() -> Vec<std::ffi::CString> {

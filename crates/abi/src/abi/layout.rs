@@ -444,15 +444,6 @@ pub struct UserPath {
     pub addr: u64,
 }
 
-impl UserPath {
-    /// The path a C string occupies.
-    pub fn from_c_str(path: &core::ffi::CStr) -> UserPath {
-        UserPath {
-            addr: path.as_ptr() as u64,
-        }
-    }
-}
-
 impl Field for UserPath {
     const TYPE: FieldType = FieldType::UserPath;
     type Buffers = HasBuffers;

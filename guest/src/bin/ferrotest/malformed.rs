@@ -7,7 +7,8 @@ use ferrocall::abi::{Answer, Errno, Op};
 use ferrocall_guest::{check, expect_eq, request_bytes, Outcome, Pages, Test};
 
 use crate::common::{
-    answer_of, call_at, hostile, hostile_raw, one_of_each, useless_args, useless_request, USELESS,
+    answer_of, call_at, close, hostile, hostile_raw, one_of_each, useless_args, useless_request,
+    USELESS,
 };
 
 fn unknown_operations() -> Outcome {
@@ -94,16 +95,25 @@ fn every_operation_accepts_older_and_newer_sizes() -> Outcome {
         .map_err(|e| e.to_string())?;
     let fd = std::os::fd::AsRawFd::as_raw_fd(&devnull);
     let scratch = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    // An operation that answers a new descriptor (Open) has it closed after each call, so
+    // that the next one answers the same number.
+    let release = |op: Op, answer: &Answer| {
+        if op == Op::Open && answer.errno == 0 && answer.state == Answer::DONE {
+            close(answer.value as i32);
+        }
+    };
     for (op, normal) in one_of_each(fd, scratch.addr(0)) {
         let size = normal.len() as u64;
         let (want, answer) = call_at(8, &normal, op as u64, size);
         let want_answer = answer_of(&answer);
+        release(op, &want_answer);
         check(want.is_ok(), || format!("{op:?}: the normal request failed: {want:?}"))?;
         // Newer: 16 more bytes this kernel does not know, all zero: the same answer.
         let mut newer = normal.clone();
         newer.extend_from_slice(&[0; 16]);
         newer[0..4].copy_from_slice(&((size + 16) as u32).to_le_bytes());
         let (got, answer) = call_at(8, &newer, op as u64, size + 16);
+        release(op, &answer_of(&answer));
         hostile(
             &format!("{op:?}, newer size, zero tail"),
             (got, answer_of(&answer)),
@@ -124,6 +134,7 @@ fn every_operation_accepts_older_and_newer_sizes() -> Outcome {
         older[0..4].copy_from_slice(&32u32.to_le_bytes());
         let (got, answer) = call_at(8, &older, op as u64, 32);
         let answer = answer_of(&answer);
+        release(op, &answer);
         check(got.is_ok() || answer.state == Answer::DONE, || {
             format!("{op:?}, 32-byte request: {got:?}, {answer:?}")
         })?;

@@ -173,7 +173,7 @@ fn filtered_child(fx: &Fixture, filter: &[ferrocall_seccomp::bpf::SockFilter]) -
     for (flags, resolve) in [(O_RDONLY, RESOLVE_BENEATH), (O_RDWR, RESOLVE_BENEATH)] {
         let args = OpenArgs {
             dirfd: fx.dir,
-            path: UserPath::from_c_str(INSIDE),
+            path: UserPath { addr: INSIDE.as_ptr() as u64 },
             flags,
             resolve,
             ..Default::default()
@@ -223,8 +223,11 @@ fn a_rule_on_openat2_applies_to_open() -> Outcome {
         let lone = open(fx.dir, INSIDE, O_RDONLY, 0, RESOLVE_BENEATH);
         let legacy = openat2(fx.dir, INSIDE.as_ptr() as u64, O_RDONLY, 0, 0);
         let mut batch = PackedBatch::<1>::new();
-        let args =
-            OpenArgs { dirfd: fx.dir, path: UserPath::from_c_str(INSIDE), ..Default::default() };
+        let args = OpenArgs {
+            dirfd: fx.dir,
+            path: UserPath { addr: INSIDE.as_ptr() as u64 },
+            ..Default::default()
+        };
         // SAFETY: the path is a static C string, which outlives the batch.
         let _ = unsafe { batch.push_unchecked(args) };
         let batched = ferrocall::packed_batch(&mut batch).map_err(|e| e.errno);
