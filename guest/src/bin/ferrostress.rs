@@ -663,7 +663,9 @@ fn fuzz() -> Outcome {
             Err(e) if LEGAL.contains(&e) => {
                 counts[LEGAL.iter().position(|&l| l == e).unwrap_or(0)] += 1
             }
-            Err(e) if op == Op::Open as u32 && OPEN_LEGAL.contains(&e) => counts[LEGAL.len()] += 1,
+            Err(e) if op == Op::Open as u32 && (OPEN_LEGAL.contains(&e) || e.raw() == EFTYPE) => {
+                counts[LEGAL.len()] += 1
+            }
             Err(e) => {
                 unknown =
                     Some(format!("call {i}: op {op} rdi {rdi:#x} rsi {rsi} at {addr:#x}: {e}"));
