@@ -5,7 +5,7 @@
 //! These programs are static musl binaries; they talk to the kernel through the
 //! `ferrocall` crate's `syscall` instruction only.
 
-use ferrocall::abi::{Errno, FieldType, Op, Request};
+use ferrocall::abi::{Args, Errno, FieldType, Op, Request};
 use ferrocall::arch::{syscall6, typed_call_raw};
 
 pub mod open;
@@ -114,15 +114,7 @@ pub fn in_child(child: impl FnOnce() -> i32) -> Result<(Ended, Vec<u8>), Errno> 
 
 /// `execve(path, [path], [])` with a NUL-terminated `path`; returns only on failure.
 pub fn exec(path: &[u8]) -> Errno {
-    let argv = [path.as_ptr(), core::ptr::null()];
-    let envp = [core::ptr::null::<u8>()];
-    match syscall(
-        nr::EXECVE,
-        [path.as_ptr() as u64, argv.as_ptr() as u64, envp.as_ptr() as u64, 0, 0, 0],
-    ) {
-        Err(e) => e,
-        Ok(_) => Errno::EIO,
-    }
+    exec_argv(&[path.as_ptr(), core::ptr::null()])
 }
 
 /// `execve(argv[0], argv, [])`: `argv` holds pointers to NUL-terminated strings and ends
@@ -265,6 +257,21 @@ pub fn request_bytes(size: u32, op: u32, flags: u32, reserved: u32, args: &[u8])
     out.extend_from_slice(&[0; 16]);
     out.extend_from_slice(args);
     out
+}
+
+/// The bytes of `request`, as the kernel reads them.
+pub fn request_as_bytes<A: Args>(request: &Request<A>) -> &[u8] {
+    // SAFETY: `Request<A>` is `#[repr(C)]` of a header, an answer and `A`, and the only
+    // `Args` types are the operation table's argument structs, whose fields add up to their
+    // size and to a multiple of 8 (compile-time assertions in `ops.rs`): the request has no
+    // padding, so each of its bytes is initialised; `u8` has no alignment, and the slice
+    // borrows `request` for its lifetime.
+    unsafe {
+        core::slice::from_raw_parts(
+            (request as *const Request<A>).cast::<u8>(),
+            core::mem::size_of::<Request<A>>(),
+        )
+    }
 }
 
 /// Where the buffers and file descriptors of an operation's request lie, from the ABI's

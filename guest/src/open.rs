@@ -11,7 +11,7 @@ use ferrocall::abi::{self, ops::OpenArgs, Errno, Op, Request, UserPath};
 use ferrocall_seccomp::open::{O_ACCMODE, O_RDONLY, O_RDWR, RESOLVE_BENEATH};
 use ferrocall_seccomp::{allow, deny, field, Action, Filter};
 
-use crate::{syscall, typed_raw, Pages};
+use crate::{request_as_bytes, syscall, typed_raw, Pages};
 
 /// The directory the tests open beneath.
 pub const DIR: &str = "/tmp/ferro-open/dir";
@@ -22,8 +22,11 @@ pub const OUTSIDE_RELATIVE: &std::ffi::CStr = c"../outside";
 /// The same file, by its absolute path.
 pub const OUTSIDE_ABSOLUTE: &std::ffi::CStr = c"/tmp/ferro-open/outside";
 
-/// `openat2()`'s number.
-pub const OPENAT2: u64 = 437;
+/// `openat2()`'s number: `Open`'s twin, from the ABI table.
+pub const OPENAT2: u64 = match Op::Open.twin() {
+    Some(twin) => twin.nr as u64,
+    None => panic!("Open has a twin"),
+};
 /// `fcntl()`'s number and its `F_GETFL`.
 const FCNTL: u64 = 72;
 const F_GETFL: u64 = 3;
@@ -54,11 +57,8 @@ impl Fixture {
         std::fs::write(outside, b"outside\n").map_err(|e| format!("{outside}: {e}"))?;
         let ino = |p: &str| std::fs::metadata(p).map(|m| m.ino()).map_err(|e| format!("{p}: {e}"));
         let path = std::ffi::CString::new(DIR).map_err(|e| e.to_string())?;
-        let dir = syscall(
-            OPENAT2,
-            [(-100i64) as u64, path.as_ptr() as u64, [O_DIRECTORY, 0, 0].as_ptr() as u64, 24, 0, 0],
-        )
-        .map_err(|e| format!("open {DIR}: {e}"))? as i32;
+        let dir = openat2(-100, path.as_ptr() as u64, O_DIRECTORY, 0, 0)
+            .map_err(|e| format!("open {DIR}: {e}"))? as i32;
         Ok(Fixture { dir, inside: ino(&inside)?, outside: ino(outside)? })
     }
 }
@@ -75,35 +75,20 @@ pub fn access_mode(fd: i32) -> Result<u64, Errno> {
     Ok(syscall(FCNTL, [fd as u64, F_GETFL, 0, 0, 0, 0])? & O_ACCMODE)
 }
 
+/// The arguments of a typed `Open`.
+pub fn open_args(dirfd: i32, path: u64, flags: u64, mode: u64, resolve: u64) -> OpenArgs {
+    OpenArgs { dirfd, path: UserPath { addr: path }, flags, mode, resolve, ..Default::default() }
+}
+
 /// The bytes of a typed `Open` request.
 pub fn open_request(dirfd: i32, path: u64, flags: u64, mode: u64, resolve: u64) -> Vec<u8> {
-    let args = OpenArgs {
-        dirfd,
-        path: UserPath { addr: path },
-        flags,
-        mode,
-        resolve,
-        ..Default::default()
-    };
-    let request = Request::new(args);
-    let mut bytes = vec![0u8; Op::Open.request_size()];
-    let h = &request.header;
-    bytes[0..4].copy_from_slice(&h.size.to_le_bytes());
-    bytes[4..8].copy_from_slice(&h.op.to_le_bytes());
-    for f in Op::Open.fields() {
-        let at = Request::<()>::ARGS_OFFSET + f.offset;
-        let word: u64 = match f.name {
-            "dirfd" => u64::from(dirfd as u32),
-            "path" => path,
-            "flags" => flags,
-            "mode" => mode,
-            "resolve" => resolve,
-            _ => 0,
-        };
-        let size = f.ty.size();
-        bytes[at..at + size].copy_from_slice(&word.to_le_bytes()[..size]);
-    }
-    bytes
+    request_as_bytes(&Request::new(open_args(dirfd, path, flags, mode, resolve))).to_vec()
+}
+
+/// Legacy `openat2(dirfd, path, &{flags, mode, resolve}, 24)`.
+pub fn openat2(dirfd: i32, path: u64, flags: u64, mode: u64, resolve: u64) -> Result<u64, Errno> {
+    let how = [flags, mode, resolve];
+    syscall(OPENAT2, [dirfd as u64, path, how.as_ptr() as u64, 24, 0, 0])
 }
 
 /// The offset of an `Open` field in a request, from the ABI table.
@@ -126,21 +111,6 @@ pub fn read_only_beneath_filter() -> Result<Vec<ferrocall_seccomp::bpf::SockFilt
         .rule(deny(Op::Open, Action::errno(Errno::EPERM)))
         .compile()
         .map_err(|e| e.to_string())
-}
-
-/// Installs `program` in the calling thread (after `PR_SET_NO_NEW_PRIVS`).
-pub fn install(program: &[ferrocall_seccomp::bpf::SockFilter]) -> Result<(), Errno> {
-    #[repr(C)]
-    struct Fprog {
-        len: u16,
-        filter: *const ferrocall_seccomp::bpf::SockFilter,
-    }
-    let prog = Fprog { len: program.len() as u16, filter: program.as_ptr() };
-    const PR_SET_NO_NEW_PRIVS: u64 = 38;
-    const SECCOMP: u64 = 317;
-    const SECCOMP_SET_MODE_FILTER: u64 = 1;
-    syscall(crate::nr::PRCTL, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0])?;
-    syscall(SECCOMP, [SECCOMP_SET_MODE_FILTER, 0, &prog as *const Fprog as u64, 0, 0, 0]).map(drop)
 }
 
 /// What the race saw, call by call.
@@ -218,19 +188,15 @@ pub fn race(fx: &Fixture, calls: u64, typed: bool) -> Result<RaceCounts, String>
             page.write(8, &flags.to_le_bytes());
             match typed_raw(addr, Op::Open as u64, Op::Open.request_size() as u64, addr) {
                 Ok(v) if in_registers => Ok(v),
-                Ok(_) => {
-                    let slot = page.read(Request::<()>::ANSWER_OFFSET, 16);
-                    let answer = abi::Answer {
-                        value: u64::from_le_bytes(slot[0..8].try_into().unwrap_or_default()),
-                        errno: u32::from_le_bytes(slot[8..12].try_into().unwrap_or_default()),
-                        state: u32::from_le_bytes(slot[12..16].try_into().unwrap_or_default()),
-                    };
-                    answer.result().unwrap_or(Err(Errno::EIO))
-                }
+                Ok(_) => abi::Answer::from_bytes(&page.read(Request::<()>::ANSWER_OFFSET, 16))
+                    .and_then(|answer| answer.result())
+                    .unwrap_or(Err(Errno::EIO)),
                 Err(e) => Err(e),
             }
         } else {
             let path = u64::from_le_bytes(page.read(path_at, 8).try_into().unwrap_or_default());
+            // openat2() with its `how` pointed at the request's fields, which the mutator
+            // rewrites: they are read after any filter could look.
             syscall(OPENAT2, [fx.dir as u64, path, addr + flags_at as u64, 24, 0, 0])
         };
         match result {

@@ -1,39 +1,30 @@
 //! Minimal seccomp-BPF filters for the guest tests: build a program of a few checks on the
-//! system call number and its first argument, and install it in the calling thread.
+//! system call number and its first argument, and install it, or one built with
+//! `ferrocall-seccomp`, in the calling thread.
 
 use ferrocall::abi::Errno;
 
 use crate::{nr, syscall};
 
-/// One classic-BPF instruction (`struct sock_filter`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct Insn {
-    code: u16,
-    jt: u8,
-    jf: u8,
-    k: u32,
-}
+/// One classic-BPF instruction (`struct sock_filter`), as `ferrocall-seccomp` builds them.
+pub use ferrocall_seccomp::SockFilter as Insn;
 
-/// `SECCOMP_RET_ALLOW`.
-pub const ALLOW: u32 = 0x7fff_0000;
-/// `SECCOMP_RET_KILL_PROCESS`.
-pub const KILL_PROCESS: u32 = 0x8000_0000;
-/// `SECCOMP_RET_TRAP`.
-pub const TRAP: u32 = 0x0003_0000;
-/// `SECCOMP_RET_TRACE`.
-pub const TRACE: u32 = 0x7ff0_0000;
+pub use ferrocall_seccomp::bpf::{
+    SECCOMP_RET_ALLOW as ALLOW, SECCOMP_RET_KILL_PROCESS as KILL_PROCESS,
+    SECCOMP_RET_TRACE as TRACE, SECCOMP_RET_TRAP as TRAP,
+};
+/// `seccomp_data.arch` (and `si_arch` of a SECCOMP_RET_TRAP signal) on x86_64.
+pub use ferrocall_seccomp::AUDIT_ARCH_X86_64;
 
 /// `SECCOMP_RET_ERRNO | errno`.
 pub const fn errno(e: Errno) -> u32 {
-    0x0005_0000 | e.raw() as u32
+    ferrocall_seccomp::Action::errno(e).to_ret()
 }
 
-const LD_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
-const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
-const RET: u16 = 0x06; // BPF_RET | BPF_K
-/// `seccomp_data.arch` (and `si_arch` of a SECCOMP_RET_TRAP signal) on x86_64.
-pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+use ferrocall_seccomp::bpf::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+const LD_ABS: u16 = BPF_LD | BPF_W | BPF_ABS;
+const JEQ: u16 = BPF_JMP | BPF_JEQ | BPF_K;
+const RET: u16 = BPF_RET | BPF_K;
 
 /// A rule: what to answer for system call `nr` (and, if given, first argument `arg0`).
 #[derive(Clone, Copy, Debug)]

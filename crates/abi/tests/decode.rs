@@ -103,6 +103,8 @@ fn answers_round_trip() {
             state: u32::from_le_bytes(bytes[12..16].try_into().unwrap()),
         };
         assert_eq!(back.result(), Some(r));
+        assert_eq!(Answer::from_bytes(&bytes), Some(back));
+        assert_eq!(Answer::from_bytes(&bytes[..15]), None);
         let [value, status] = a.to_words();
         let mut from_words = value.to_le_bytes().to_vec();
         from_words.extend_from_slice(&status.to_le_bytes());

@@ -58,12 +58,7 @@ fn useless_request(value: u32) -> Vec<u8> {
 }
 
 fn answer_at(pages: &Pages, offset: usize) -> Answer {
-    let b = pages.read(offset + 16, 16);
-    Answer {
-        value: u64::from_le_bytes(b[0..8].try_into().unwrap()),
-        errno: u32::from_le_bytes(b[8..12].try_into().unwrap()),
-        state: u32::from_le_bytes(b[12..16].try_into().unwrap()),
-    }
+    Answer::from_bytes(&pages.read(offset + 16, 16)).unwrap_or_default()
 }
 
 // ---- concurrency -------------------------------------------------------------------------
@@ -275,14 +270,7 @@ fn mutator_on_packed_batch() -> Outcome {
         let result = typed_raw(at, u64::from(op), 64, at);
         let batch = answer_at(&batch_request, 0);
         let raw = pages.read(PAGE, PACKED * 16);
-        let answer = |k: usize| {
-            let b = &raw[16 * k..16 * k + 16];
-            Answer {
-                value: u64::from_le_bytes(b[0..8].try_into().unwrap()),
-                errno: u32::from_le_bytes(b[8..12].try_into().unwrap()),
-                state: u32::from_le_bytes(b[12..16].try_into().unwrap()),
-            }
-        };
+        let answer = |k: usize| Answer::from_bytes(&raw[16 * k..]).unwrap_or_default();
         let done = match (result, batch.result()) {
             (Ok(0), Some(Ok(n))) if n == PACKED as u64 => {
                 complete += 1;
@@ -708,7 +696,8 @@ fn open_under_a_mutator_never_escapes_its_filter() -> Outcome {
 
 /// `ferrostress --open-race`: the race itself, in this process, which it filters.
 fn open_race() -> i32 {
-    use ferrocall_guest::open::{install, race, read_only_beneath_filter, Fixture};
+    use ferrocall_guest::open::{race, read_only_beneath_filter, Fixture};
+    use ferrocall_guest::seccomp::install;
     let run = || -> Result<bool, String> {
         ferrocall::enable().map_err(|e| e.to_string())?;
         let fx = Fixture::new()?;

@@ -363,11 +363,7 @@ fn typed_result(pid: libc::pid_t, args: &[u64; 6], is_error: bool, raw: &str) ->
     let Some(slot) = peek(pid, addr + Request::<()>::ANSWER_OFFSET as u64, 16) else {
         return raw.to_string();
     };
-    let answer = Answer {
-        value: word(&slot, 0, 8).unwrap_or(0),
-        errno: word(&slot, 8, 4).unwrap_or(0) as u32,
-        state: word(&slot, 12, 4).unwrap_or(0) as u32,
-    };
+    let answer = Answer::from_bytes(&slot).unwrap_or_default();
     match (answer.result(), is_error) {
         (Some(Ok(v)), false) => {
             let filled = Op::from_raw(args[0]).and_then(|op| {

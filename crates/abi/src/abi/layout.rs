@@ -111,6 +111,16 @@ impl Answer {
         [self.value, self.errno as u64 | (self.state as u64) << 32]
     }
 
+    /// The answer in `bytes`, the 16 bytes of an answer slot as the kernel writes them (the
+    /// inverse of [`Answer::to_bytes`]); `None` if `bytes` is shorter.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Answer> {
+        Some(Answer {
+            value: Field::decode(bytes, 0).ok()?,
+            errno: Field::decode(bytes, 8).ok()?,
+            state: Field::decode(bytes, 12).ok()?,
+        })
+    }
+
     /// The bytes the kernel copies to user memory, at [`Request::ANSWER_OFFSET`].
     pub const fn to_bytes(&self) -> [u8; Request::<()>::ANSWER_SIZE] {
         let v = self.value.to_le_bytes();

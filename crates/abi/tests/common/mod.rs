@@ -386,20 +386,12 @@ pub fn twins_section() -> String {
         .map(|op| op.args_size() / 8)
         .max()
         .unwrap_or(0);
-    let held_words = Op::ALL
-        .iter()
-        .filter(|op| op.runs_from_copy())
-        .map(|op| op.args_size() / 8)
-        .max()
-        .unwrap_or(0);
     let mut s = format!(
         "/* Operation numbers are below this. */\n\
          #define FERROCALL_OPS\t\t{ops}\n\n\
          /* The most argument words of an operation with a twin. */\n\
          #define FERROCALL_TWIN_WORDS\t{max_words}\n\
          static_assert(FERROCALL_TWIN_WORDS <= FERROCALL_TWIN_WORDS_MAX);\n\n\
-         /* The most argument words of an operation run from the copy. */\n\
-         static_assert({held_words} <= FERROCALL_HELD_WORDS);\n\n\
          static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {{\n"
     );
     let mut cases = String::new();

@@ -45,9 +45,7 @@ pub(crate) fn call_at(
 
 /// The answer slot in `bytes` (16 bytes, as the kernel writes it).
 pub(crate) fn answer_of(bytes: &[u8]) -> Answer {
-    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap());
-    let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
-    Answer { value: u64_at(0), errno: u32_at(8), state: u32_at(12) }
+    Answer::from_bytes(bytes).expect("an answer slot is 16 bytes")
 }
 
 /// How many hostile cases ran: each `hostile*` check is one case of the matrix.

@@ -4,23 +4,17 @@
 //! read-only and beneath its directory — lone or in a batch — which no filter on
 //! `openat2` can express. The race of a thread rewriting the request is in `ferrostress`.
 
-use ferrocall::abi::ops::OpenArgs;
-use ferrocall::abi::{Errno, Op, UserPath};
+use ferrocall::abi::{Errno, Op};
 use ferrocall::PackedBatch;
 use ferrocall_guest::open::{
-    access_mode, inode_of, install, read_only_beneath_filter, Fixture, INSIDE, OPENAT2,
+    access_mode, inode_of, open_args, openat2, read_only_beneath_filter, Fixture, INSIDE, OPENAT2,
     OUTSIDE_RELATIVE, O_DIRECTORY,
 };
+use ferrocall_guest::seccomp::install;
 use ferrocall_guest::{check, expect_eq, in_child, nr, syscall, Ended, Outcome, Pages, Test};
 use ferrocall_seccomp::open::{O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, RESOLVE_BENEATH};
 
 use crate::common::hostile;
-
-/// Legacy `openat2(dirfd, path, &{flags, mode, resolve}, 24)`.
-fn openat2(dirfd: i32, path: u64, flags: u64, mode: u64, resolve: u64) -> Result<u64, Errno> {
-    let how = [flags, mode, resolve];
-    syscall(OPENAT2, [dirfd as u64, path, how.as_ptr() as u64, 24, 0, 0])
-}
 
 /// Typed `Open` through the library, the descriptor given up (the caller closes it).
 fn open(
@@ -106,15 +100,7 @@ fn open_refuses_what_openat2_refuses() -> Outcome {
         ),
     ];
     for (what, dirfd, path, flags, mode, resolve, errno) in cases {
-        let args = OpenArgs {
-            dirfd,
-            path: UserPath { addr: path },
-            flags,
-            mode,
-            resolve,
-            ..Default::default()
-        };
-        let mut request = ferrocall::Request::new(args);
+        let mut request = ferrocall::Request::new(open_args(dirfd, path, flags, mode, resolve));
         // SAFETY: the path is a C string that outlives the call, or an address meant to be
         // refused, which the kernel only passes to its user-copy functions.
         let typed = unsafe { ferrocall::TypedCalls::call_answer(&ferrocall::Native, &mut request) }
@@ -145,7 +131,7 @@ fn open_refuses_what_openat2_refuses() -> Outcome {
 
 /// What the filter child reports: 0 when every check held, else the number of the first
 /// that failed.
-fn filtered_child(fx: &Fixture, filter: &[ferrocall_seccomp::bpf::SockFilter]) -> i32 {
+fn filtered_child(fx: &Fixture, filter: &[ferrocall_seccomp::SockFilter]) -> i32 {
     if install(filter).is_err() {
         return 100;
     }
@@ -171,13 +157,7 @@ fn filtered_child(fx: &Fixture, filter: &[ferrocall_seccomp::bpf::SockFilter]) -
     // In a batch, each Open is judged decoded as when made alone.
     let mut batch = PackedBatch::<2>::new();
     for (flags, resolve) in [(O_RDONLY, RESOLVE_BENEATH), (O_RDWR, RESOLVE_BENEATH)] {
-        let args = OpenArgs {
-            dirfd: fx.dir,
-            path: UserPath { addr: INSIDE.as_ptr() as u64 },
-            flags,
-            resolve,
-            ..Default::default()
-        };
+        let args = open_args(fx.dir, INSIDE.as_ptr() as u64, flags, 0, resolve);
         // SAFETY: the path is a static C string, which outlives the batch.
         if unsafe { batch.push_unchecked(args) }.is_err() {
             return 50;
@@ -223,11 +203,7 @@ fn a_rule_on_openat2_applies_to_open() -> Outcome {
         let lone = open(fx.dir, INSIDE, O_RDONLY, 0, RESOLVE_BENEATH);
         let legacy = openat2(fx.dir, INSIDE.as_ptr() as u64, O_RDONLY, 0, 0);
         let mut batch = PackedBatch::<1>::new();
-        let args = OpenArgs {
-            dirfd: fx.dir,
-            path: UserPath { addr: INSIDE.as_ptr() as u64 },
-            ..Default::default()
-        };
+        let args = open_args(fx.dir, INSIDE.as_ptr() as u64, O_RDONLY, 0, 0);
         // SAFETY: the path is a static C string, which outlives the batch.
         let _ = unsafe { batch.push_unchecked(args) };
         let batched = ferrocall::packed_batch(&mut batch).map_err(|e| e.errno);

@@ -56,9 +56,6 @@ ferrocall_set_twin_arguments(struct pt_regs *regs, unsigned long a0,
 #define FERROCALL_TWIN_WORDS	3
 static_assert(FERROCALL_TWIN_WORDS <= FERROCALL_TWIN_WORDS_MAX);
 
-/* The most argument words of an operation run from the copy. */
-static_assert(5 <= FERROCALL_HELD_WORDS);
-
 static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 	[FERROCALL_OP_GETPID] = {	/* getpid() */
 		.nr = 39, .size = 32, .words = 0,
