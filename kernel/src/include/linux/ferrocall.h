@@ -102,15 +102,15 @@ static __always_inline void ferrocall_set_arguments(struct pt_regs *regs,
 }
 
 /* Implemented in kernel/ferrocall/entry.c. */
-bool ferrocall_enter_work(struct pt_regs *regs, long *nr,
-			  struct ferrocall_entry *fc);
+long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc);
+long ferrocall_hold(struct pt_regs *regs, struct ferrocall_entry *fc, long nr);
 void ferrocall_answer_in_place(struct pt_regs *regs,
 			       struct ferrocall_entry *fc, bool ran);
 
 /**
  * ferrocall_syscall_done - finish a typed call that ran as its twin
  * @regs: the task's registers, the twin's result in regs->ax
- * @fc:   what ferrocall_enter_work() recorded
+ * @fc:   what ferrocall_enter() recorded
  * @ran:  false if the entry work skipped the call
  *
  * A call that asked for its answer in registers has it: nothing to do, but

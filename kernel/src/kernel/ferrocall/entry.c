@@ -19,7 +19,6 @@
  * to seccomp as well.
  */
 
-#include <linux/entry-common.h>
 #include <linux/errno.h>
 #include <linux/ferrocall.h>
 #include <linux/nospec.h>
@@ -159,14 +158,17 @@ static noinline long ferrocall_enter_twin(struct pt_regs *regs,
 	return nr;
 }
 
-/*
- * Presents a typed call to the syscall entry work. Returns the system call
- * number the entry work and the table see: the twin's, or __NR_ferrocall for
- * an operation without one and for a request refused here (the entry work
- * sees it; do_syscall_64() answers the refusal without running anything).
+/**
+ * ferrocall_enter - present a typed call to the syscall entry work
+ * @regs: the task's registers; orig_ax holds the request address
+ * @fc:   where to record what the dispatch and the exit need
+ *
+ * Return: the system call number the entry work and the table see: the
+ * twin's, or __NR_ferrocall for an operation without one and for a request
+ * refused here (the entry work sees it; do_syscall_64() answers the refusal
+ * without running anything).
  */
-static __always_inline long ferrocall_enter(struct pt_regs *regs,
-					    struct ferrocall_entry *fc)
+long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 {
 	unsigned long op = regs->di;
 	const struct ferrocall_twin *t;
@@ -180,13 +182,19 @@ static __always_inline long ferrocall_enter(struct pt_regs *regs,
 	return ferrocall_present(regs);
 }
 
-/*
+/**
+ * ferrocall_hold - dispatch a call held at entry, if it is still as presented
+ * @regs: the task's registers after the entry work
+ * @fc:   what ferrocall_enter() recorded (FERROCALL_ENTRY_HELD)
+ * @nr:   the system call number the entry work left
+ *
  * A call held at entry runs only as the call the entry work was shown. A
  * tracer that changed its number or arguments gets what it asked for: the
  * table runs that legacy call, and the typed call is answered as a twin.
+ *
+ * Return: __NR_ferrocall, for do_syscall_64() to run the held call, or @nr.
  */
-static noinline long ferrocall_hold(struct pt_regs *regs,
-				    struct ferrocall_entry *fc, long nr)
+long ferrocall_hold(struct pt_regs *regs, struct ferrocall_entry *fc, long nr)
 {
 	unsigned long now[6];
 
@@ -195,45 +203,6 @@ static noinline long ferrocall_hold(struct pt_regs *regs,
 		return __NR_ferrocall;
 	fc->kind = FERROCALL_ENTRY_TWIN;
 	return nr;
-}
-
-/*
- * The syscall entry work (ptrace, seccomp, audit, tracepoints) on the call in
- * @regs: false if it skipped the call, else true with the number to run in
- * @nr. Linux 6.12's returns that number, or -1 to skip.
- */
-static __always_inline bool ferrocall_entry_work(struct pt_regs *regs,
-						 long *nr)
-{
-#ifdef FERROCALL_LINUX_6_12
-	*nr = syscall_enter_from_user_mode_work(regs, *nr);
-	return *nr != -1;
-#else
-	return syscall_enter_from_user_mode_work(regs, nr);
-#endif
-}
-
-/**
- * ferrocall_enter_work - present a typed call and run the entry work on it
- * @regs: the task's registers; orig_ax holds the request address
- * @nr:   where to put the system call number to run
- * @fc:   where to record what the dispatch and the exit need
- *
- * The entry work sees the call as ferrocall_enter() presents it. A call held
- * for the handler is then dispatched as __NR_ferrocall, if the entry work
- * left it as it was presented.
- *
- * Return: false if the entry work skipped the call, else true.
- */
-bool ferrocall_enter_work(struct pt_regs *regs, long *nr,
-			  struct ferrocall_entry *fc)
-{
-	*nr = ferrocall_enter(regs, fc);
-	if (!ferrocall_entry_work(regs, nr))
-		return false;
-	if (unlikely(fc->kind == FERROCALL_ENTRY_HELD))
-		*nr = ferrocall_hold(regs, fc, *nr);
-	return true;
 }
 
 /**
