@@ -70,6 +70,14 @@ pub fn program(rules: &[Rule], default: u32) -> Vec<Insn> {
 /// Installs `program` in the calling thread (after `PR_SET_NO_NEW_PRIVS`). Uses only raw
 /// system calls, so it is safe between `fork()` and `execve()`.
 pub fn install(program: &[Insn]) -> Result<(), Errno> {
+    install_with_flags(program, 0)
+}
+
+/// `SECCOMP_FILTER_FLAG_TSYNC`: install the filter in every thread of the process.
+pub const FILTER_FLAG_TSYNC: u64 = 1;
+
+/// [`install`] with `SECCOMP_FILTER_FLAG_*` `flags`, such as [`FILTER_FLAG_TSYNC`].
+pub fn install_with_flags(program: &[Insn], flags: u64) -> Result<(), Errno> {
     #[repr(C)]
     struct Fprog {
         len: u16,
@@ -80,5 +88,6 @@ pub fn install(program: &[Insn]) -> Result<(), Errno> {
     const SECCOMP: u64 = 317;
     const SECCOMP_SET_MODE_FILTER: u64 = 1;
     syscall(nr::PRCTL, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0])?;
-    syscall(SECCOMP, [SECCOMP_SET_MODE_FILTER, 0, &prog as *const Fprog as u64, 0, 0, 0]).map(drop)
+    syscall(SECCOMP, [SECCOMP_SET_MODE_FILTER, flags, &prog as *const Fprog as u64, 0, 0, 0])
+        .map(drop)
 }

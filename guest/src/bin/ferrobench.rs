@@ -60,9 +60,10 @@ pub extern "C" fn ferrobench_profile_anchor() {}
 
 /// Runs each case once between markers (after a warm-up, so no first-touch page faults or
 /// lazy set-up are counted).
-fn profile(cases: &mut [Case]) {
-    println!("profile-anchor: {:#x}", ferrobench_profile_anchor as *const () as usize);
+/// `first` is the index of the first case, so that later calls number theirs after it.
+fn profile(cases: &mut [Case], first: usize) {
     for (i, c) in cases.iter_mut().enumerate() {
+        let i = first + i;
         println!("profile-case: {i} {}", c.name);
         (c.run)(5);
         let _ = syscall(MARK_NR, [MARK_START, i as u64, 0, 0, 0, 0]);
@@ -217,11 +218,72 @@ fn main() {
         ));
     }
 
-    if std::env::args().any(|a| a == "--profile") {
-        profile(&mut cases);
-        return;
-    }
+    cases.push(packed_getppid("packed batch of 32 GetPpid"));
 
+    // The same batch under a seccomp filter, which cannot be taken back: measured last, after
+    // every other case, in the same boot.
+    let mut filtered = vec![
+        packed_getppid(FILTERED_PACKED),
+        case("legacy getppid, one-rule filter", "filter", 1, |n| {
+            for _ in 0..n {
+                let _ = black_box(syscall(nr::GETPPID, [0; 6]));
+            }
+        }),
+    ];
+
+    let profiling = std::env::args().any(|a| a == "--profile");
+    if profiling {
+        println!("profile-anchor: {:#x}", ferrobench_profile_anchor as *const () as usize);
+        profile(&mut cases, 0);
+    } else {
+        measure(&mut cases, rounds, iters);
+    }
+    if let Err(e) = install_one_rule_filter() {
+        eprintln!("ferrobench: cannot install the one-rule seccomp filter: {e}");
+        std::process::exit(1);
+    }
+    if profiling {
+        profile(&mut filtered, cases.len());
+    } else {
+        measure(&mut filtered, rounds, iters);
+    }
+    let _ = abi::ABI_VERSION;
+}
+
+/// The name of the filtered packed case; `cargo xtask bench` reads it.
+const FILTERED_PACKED: &str = "packed batch of 32 GetPpid, one-rule filter";
+
+/// A `PackedBatch` of 32 `GetPpid`: the calls have a legacy twin, so under a filter each is
+/// judged as `getppid`.
+fn packed_getppid(name: &str) -> Case {
+    let group = if name == FILTERED_PACKED { "filter" } else { "twin" };
+    case(name, group, 32, |n| {
+        for _ in 0..n {
+            let mut batch = PackedBatch::<32>::new();
+            for _ in 0..32 {
+                let _ = batch.push(ferrocall::abi::ops::GetPpidArgs {});
+            }
+            let _ = black_box(ferrocall::packed_batch(&mut batch).ok());
+        }
+    })
+}
+
+/// Installs a filter of one rule, as a service manager's might: `ptrace` fails with
+/// `EPERM`, everything else runs. It allows `getppid` (so the typed `GetPpid` inside a
+/// batch) whatever its arguments, which the kernel's action cache records.
+fn install_one_rule_filter() -> Result<(), String> {
+    use ferrocall_seccomp::{Action, Filter};
+    const PTRACE: u32 = 101;
+    let program = Filter::new(Action::Allow)
+        .rule(ferrocall_seccomp::syscall(PTRACE).then(Action::errno(abi::Errno::EPERM)))
+        .compile()
+        .map_err(|e| e.to_string())?;
+    ferrocall_guest::seccomp::install(&program).map_err(|e| e.to_string())
+}
+
+/// Runs each case for `rounds` rounds, the cases alternating within each round, and prints
+/// one `bench:` line per case.
+fn measure(cases: &mut [Case], rounds: u64, iters: u64) {
     // Warm up once, then alternate the cases round by round.
     for c in cases.iter_mut() {
         (c.run)(iters / 10 + 1);
@@ -247,5 +309,4 @@ fn main() {
             list.join(", ")
         );
     }
-    let _ = abi::ABI_VERSION;
 }

@@ -77,6 +77,39 @@ pub fn packed_plan(bytes: &[u8], addr: u64, left: usize) -> Result<Plan, Errno> 
     Ok(plan)
 }
 
+/// The request at the start of `bytes` (a packed batch's requests as copied in, from one
+/// request on) when it takes the common path: its header names a known, non-batch operation
+/// and exactly the size this ABI knows for it, sets no flag and no reserved bit, and the
+/// whole request is in `bytes`. (The request's alignment is the caller's: every size this
+/// ABI knows is a multiple of [`REQUEST_ALIGN`], so requests that follow an aligned one at
+/// those sizes are aligned.) Returns the operation, the request's argument bytes, which
+/// [`Call::decode_args`] then checks field by field as [`decode`] does, and the bytes after
+/// the request.
+///
+/// `None` says only "not the common path": an older or newer size, a bad header, or a
+/// request cut by the end of `bytes`. The caller then takes [`packed_plan`] and [`decode`],
+/// which give the errno. For every request it accepts, `packed_plan` and [`decode`] accept
+/// it too and decode the same call (a host test checks this over random requests), so the
+/// two paths never disagree.
+#[inline(always)]
+pub fn fast_path(bytes: &[u8]) -> Option<(Op, &[u8], &[u8])> {
+    let head: &[u8; Header::SIZE] = bytes.first_chunk()?;
+    // Two words: `size | op << 32`, then `flags | reserved << 32`, which must be zero.
+    let (size_op, flags) = head.split_at(8);
+    let size_op = u64::from_le_bytes(size_op.try_into().ok()?);
+    if u64::from_le_bytes(flags.try_into().ok()?) != 0 {
+        return None;
+    }
+    let size = usize::try_from(size_op & u64::from(u32::MAX)).ok()?;
+    let op = Op::from_raw(size_op >> 32).filter(|op| !op.is_batch())?;
+    if op.request_size() != size {
+        return None;
+    }
+    let (request, rest) = bytes.split_at_checked(size)?;
+    let args = request.get(Request::<()>::ARGS_OFFSET..)?;
+    Some((op, args, rest))
+}
+
 /// Decodes the request `bytes` that the kernel copied in for `plan`: exactly
 /// `plan.known` bytes, the first `plan.copy_len` from the caller and the rest
 /// zero. For the calls the kernel answers in place: the handler of `ferrocall(op, size,

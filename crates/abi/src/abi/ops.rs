@@ -199,6 +199,21 @@ macro_rules! operations {
                 }
             }
 
+            /// Decodes the arguments of `op` from `bytes`, as [`Call::decode_args`], and runs
+            /// them with `handler`'s method for `op`, as [`Call::dispatch`], without building
+            /// the `Call`: one `match` on the operation, for a call that nothing has to see
+            /// decoded before it runs (the fast path of a batch's calls).
+            #[inline(always)]
+            pub fn decode_dispatch<H: Handler + ?Sized>(
+                op: Op,
+                bytes: &[u8],
+                handler: &mut H,
+            ) -> Result<H::Answer, Errno> {
+                match op {
+                    $(Op::$name => Ok(handler.$method(<$args as Args>::decode(bytes)?)),)*
+                }
+            }
+
             /// The operation of this call.
             pub const fn op(&self) -> Op {
                 match self {

@@ -153,6 +153,124 @@ fn batches_obey_seccomp_per_call() -> Outcome {
     Ok(())
 }
 
+/// A filter another thread installs with `SECCOMP_FILTER_FLAG_TSYNC` while a batch runs
+/// judges the batch's later calls. The batch starts under a filter whose action cache allows
+/// `getpid` (so its `GetPid`s take the kernel's common path, which asks that cache), signals
+/// the thread with a `Write`, and blocks in a `Read` until the thread has installed a filter
+/// that fails `getpid` with `EACCES`: every `GetPid` before the `Read` runs, the first one
+/// after it is refused.
+fn batches_see_a_filter_installed_mid_batch() -> Outcome {
+    for packed in [false, true] {
+        let (ended, out) = in_child(move || mid_batch_child(packed)).map_err(|e| e.to_string())?;
+        let what = if packed { "PackedBatch" } else { "Batch" };
+        let out = String::from_utf8_lossy(&out);
+        expect_eq(&format!("{what}: the child ({out})"), ended, Ended::Exited(0))?;
+    }
+    Ok(())
+}
+
+/// The child of [`batches_see_a_filter_installed_mid_batch`]: 0 when the batch ran as it
+/// should, otherwise a number saying what went wrong (printed details on stdout).
+fn mid_batch_child(packed: bool) -> i32 {
+    use ferrocall::abi::ops::{GetPidArgs, ReadArgs, WriteArgs};
+    use ferrocall::{Batch, BatchError, PackedBatch};
+    use ferrocall_seccomp::{Action, Filter};
+    const PTRACE: u32 = 101;
+    let Ok(first) = Filter::new(Action::Allow)
+        .rule(ferrocall_seccomp::syscall(PTRACE).then(Action::errno(Errno::EPERM)))
+        .compile()
+    else {
+        return 101;
+    };
+    let getpid = Op::GetPid.twin().map_or(0, |t| t.nr);
+    let Ok(second) = Filter::new(Action::Allow)
+        .rule(ferrocall_seccomp::syscall(getpid).then(Action::errno(Errno::EACCES)))
+        .compile()
+    else {
+        return 102;
+    };
+    // The process id from the legacy call, before the second filter refuses it (this child
+    // was forked by a raw system call, so the C library's view of it is the parent's).
+    let pid = Some(syscall(nr::GETPID, [0; 6]));
+    if seccomp::install(&first).is_err() {
+        return 103;
+    }
+    let (mut started, mut data) = ([0i32; 2], [0i32; 2]);
+    for fds in [&mut started, &mut data] {
+        if syscall(nr::PIPE, [fds.as_mut_ptr() as u64, 0, 0, 0, 0, 0]).is_err() {
+            return 104;
+        }
+    }
+    let thread = std::thread::spawn(move || {
+        let mut byte = [0u8; 1];
+        // Blocks until the batch's Write: the calls before it have run.
+        let _ = syscall(nr::READ, [started[0] as u64, byte.as_mut_ptr() as u64, 1, 0, 0, 0]);
+        let installed = seccomp::install_with_flags(&second, seccomp::FILTER_FLAG_TSYNC);
+        // Lets the batch's Read return.
+        let _ = syscall(nr::WRITE, [data[1] as u64, byte.as_ptr() as u64, 1, 0, 0, 0]);
+        installed
+    });
+    let (signal, mut into) = (*b"s", [0u8; 1]);
+    let write =
+        WriteArgs { fd: started[1], buf: abi::UserBuf::from_slice(&signal), ..Default::default() };
+    let read = ReadArgs {
+        fd: data[0],
+        buf: abi::UserBufMut::from_mut_slice(&mut into),
+        ..Default::default()
+    };
+    const BEFORE: usize = 4;
+    let (result, answers) = if packed {
+        let mut batch = PackedBatch::<16>::new();
+        for _ in 0..BEFORE {
+            let _ = batch.push(GetPidArgs {});
+        }
+        // SAFETY: `signal` and `into` outlive the batch and are not touched while it runs.
+        unsafe {
+            let _ = batch.push_unchecked(write);
+            let _ = batch.push_unchecked(read);
+        }
+        for _ in 0..BEFORE {
+            let _ = batch.push(GetPidArgs {});
+        }
+        let r = ferrocall::packed_batch(&mut batch);
+        (r, (0..batch.len()).map(|i| batch.answer(i)).collect::<Vec<_>>())
+    } else {
+        let mut reqs: Vec<Request<GetPidArgs>> =
+            (0..2 * BEFORE).map(|_| Request::new(GetPidArgs {})).collect();
+        let (mut w, mut r) = (Request::new(write), Request::new(read));
+        let (head, tail) = reqs.split_at_mut(BEFORE);
+        let mut batch = Batch::<16>::new();
+        for req in head.iter_mut() {
+            let _ = batch.push(req);
+        }
+        // SAFETY: as above.
+        unsafe {
+            let _ = batch.push_unchecked(&mut w);
+            let _ = batch.push_unchecked(&mut r);
+        }
+        for req in tail.iter_mut() {
+            let _ = batch.push(req);
+        }
+        let result = ferrocall::batch(&mut batch);
+        drop(batch);
+        let mut answers: Vec<_> = head.iter().map(|q| q.answer.result()).collect();
+        answers.extend([w.answer.result(), r.answer.result()]);
+        answers.extend(tail.iter().map(|q| q.answer.result()));
+        (result, answers)
+    };
+    let installed = thread.join().ok();
+    let mut want = vec![pid; BEFORE];
+    want.extend([Some(Ok(1)), Some(Ok(1))]);
+    // The refused call has no answer, and no call after it runs.
+    want.extend(vec![None; BEFORE]);
+    let want_result = Err(BatchError { errno: Errno::EACCES, completed: BEFORE + 2 });
+    if installed != Some(Ok(())) || result != want_result || answers != want {
+        println!("installed {installed:?}, batch {result:?}, answers {answers:?}");
+        return 1;
+    }
+    0
+}
+
 fn packed_batch_runs_every_call() -> Outcome {
     use ferrocall::abi::ops::{GetPidArgs, GetPpidArgs, ReadArgs, WriteArgs};
     use ferrocall::PackedBatch;
@@ -335,6 +453,7 @@ pub const TESTS: &[Test] = &[
     ("batch_stops_at_the_first_failure", batch_stops_at_the_first_failure),
     ("hostile_batches", hostile_batches),
     ("batches_obey_seccomp_per_call", batches_obey_seccomp_per_call),
+    ("batches_see_a_filter_installed_mid_batch", batches_see_a_filter_installed_mid_batch),
     ("packed_batch_runs_every_call", packed_batch_runs_every_call),
     ("packed_batch_stops_at_the_first_failure", packed_batch_stops_at_the_first_failure),
     ("hostile_packed_batches", hostile_packed_batches),

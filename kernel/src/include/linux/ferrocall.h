@@ -127,10 +127,29 @@ static __always_inline void ferrocall_syscall_done(struct pt_regs *regs,
 		ferrocall_answer_in_place(regs, fc, ran);
 }
 
+/**
+ * struct ferrocall_watch - the flag words a batch tests before each call
+ * @flags: the current task's thread flags
+ * @work: the current task's syscall work flags
+ * @flags_mask: the thread flags that send a call to ferrocall_batch_next():
+ *              a pending signal, a reschedule
+ * @work_mask: the syscall work that does: seccomp filters
+ */
+struct ferrocall_watch {
+	const unsigned long *flags;
+	const unsigned long *work;
+	unsigned long flags_mask;
+	unsigned long work_mask;
+};
+
 /* Implemented in kernel/ferrocall/batch.c, out of line for the Rust side. */
 bool ferrocall_batch_observed(void);
+void ferrocall_batch_watch(struct ferrocall_watch *watch);
 int ferrocall_batch_next(unsigned long ran);
 int ferrocall_seccomp_filter(unsigned long nr, const unsigned long *args);
+
+/* In kernel/seccomp.c, beside the action cache it reads (batch.c without filters). */
+bool ferrocall_seccomp_cache_allows(int nr);
 
 /*
  * Typed calls are enabled per address space, see PR_FERROCALL. Since mm->flags

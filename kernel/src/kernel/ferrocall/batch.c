@@ -102,24 +102,56 @@ int ferrocall_seccomp_filter(unsigned long nr, const unsigned long *args)
 {
 	return 0;
 }
+
+bool ferrocall_seccomp_cache_allows(int nr)
+{
+	return false;
+}
 #endif
+
+/**
+ * ferrocall_batch_watch - what a batch tests before each call
+ * @watch: filled with the current task's flag words, and the bits of them
+ *         that send a call to ferrocall_batch_next()
+ *
+ * A batch reads both words before each of its calls (READ_ONCE()): while
+ * none of those bits is set, ferrocall_batch_next() would answer 0, and the
+ * call runs without calling it, for a load and a test. The words are the
+ * running task's own, valid for its whole system call; a filter that another
+ * thread installs with SECCOMP_FILTER_FLAG_TSYNC sets the work bit, which the
+ * next call of the batch sees.
+ */
+void ferrocall_batch_watch(struct ferrocall_watch *watch)
+{
+	struct thread_info *ti = current_thread_info();
+
+	watch->flags = &ti->flags;
+	watch->work = &ti->syscall_work;
+	watch->flags_mask = _TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL |
+			    _TIF_NEED_RESCHED;
+	watch->work_mask = SYSCALL_WORK_SECCOMP;
+}
 
 /**
  * ferrocall_batch_next - may the next call of a batch run?
  * @ran:  how many calls of the batch have run before it
  *
- * A pending signal ends a batch between two calls, as it would interrupt a
- * loop of lone calls there. Both checks are a flag test: this runs for every
- * call of every batch, and only a task with seccomp filters has the call
- * presented to them (ferrocall_seccomp_filter()).
+ * Between two calls a batch yields the CPU if it should, as a loop of lone
+ * calls would on each return to user mode, and a pending signal ends the
+ * batch there, as it would interrupt such a loop. Only a task with seccomp
+ * filters has the call presented to them (ferrocall_seccomp_filter()). A
+ * batch calls this only when a bit of ferrocall_batch_watch() is set.
  *
  * Return: -EINTR if a signal is pending and @ran calls ran; 1 if the task's
  * seccomp filters must judge the call; otherwise 0, the call may run.
  */
 int ferrocall_batch_next(unsigned long ran)
 {
-	if (ran && signal_pending(current))
-		return -EINTR;
+	if (ran) {
+		cond_resched();
+		if (signal_pending(current))
+			return -EINTR;
+	}
 #ifdef CONFIG_SECCOMP_FILTER
 	if (unlikely(test_syscall_work(SECCOMP)))
 		return 1;

@@ -314,16 +314,33 @@ fn copy_request(addr: usize, plan: &abi::decode::Plan, bytes: &mut [u8]) -> Resu
 }
 
 /// Copies in, decodes and runs the request `ferrocall(op, size, addr)`, and writes its
-/// answer slot. `batch` is, for a call of a [`batch`], how many calls of it ran before: the
-/// decoded call is then checked as if made alone ([`batch_next`]) before it runs.
-fn handle(op: u64, size: u64, addr: u64, batch: Option<u64>) -> Result<(), Errno> {
+/// answer slot. `batch` is, for a call of a [`batch`], how many calls of it ran before and
+/// what the batch watches: unless the [`Watch`] clears it, the decoded call is then checked
+/// as if made alone ([`batch_next`]) before it runs.
+fn handle(op: u64, size: u64, addr: u64, batch: Option<(u64, &Watch)>) -> Result<(), Errno> {
     let (plan, addr, bytes) = copy_in(op, size, addr)?;
     let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
-    let call = abi::decode(&plan, known)?;
-    if let Some(ran) = batch {
-        batch_next(&call, &plan, addr as u64, ran)?;
-    }
-    let answer = execute(call)?;
+    // The common path: a request of the size this ABI knows, and, in a batch, nothing for
+    // `batch_next` to do. It decodes and runs the call in one `match` (the checks of
+    // `abi::decode`, see `abi::decode::fast_path`).
+    let quiet = batch.is_none_or(|(_, watch)| watch.clear_for(plan.op));
+    let fast = if quiet && plan.size == plan.known {
+        abi::decode::fast_path(known)
+            .filter(|&(op, _, _)| op == plan.op)
+            .map(|(op, args, _)| (op, args))
+    } else {
+        None
+    };
+    let answer = match fast {
+        Some((op, args)) => finish(Call::decode_dispatch(op, args, &mut Kernel)?)?,
+        None => {
+            let call = abi::decode(&plan, known)?;
+            if let Some((ran, _)) = batch {
+                batch_next(&call, &plan, addr as u64, ran)?;
+            }
+            execute(call)?
+        }
+    };
     write_answer(addr, &answer)?;
     match answer.result() {
         Some(Ok(_)) => Ok(()),
@@ -336,10 +353,17 @@ fn handle(op: u64, size: u64, addr: u64, batch: Option<u64>) -> Result<(), Errno
 /// restart code (the signal code restarts it or makes it `EINTR`).
 #[inline(always)]
 fn execute(call: Call) -> Result<Answer, Errno> {
-    let answer = run(call);
-    if let Some(Err(errno)) = answer.result() {
-        if is_restart(errno) {
-            return Err(errno);
+    finish(run(call))
+}
+
+/// A call's answer, or `Err` when it ended with a restart code (no answer to write).
+#[inline(always)]
+fn finish(answer: Answer) -> Result<Answer, Errno> {
+    if answer.errno != 0 {
+        if let Some(Err(errno)) = answer.result() {
+            if is_restart(errno) {
+                return Err(errno);
+            }
         }
     }
     Ok(answer)
@@ -627,6 +651,7 @@ fn batch(entries: UserBuf) -> Answer {
     if len / BatchEntry::SIZE > MAX_BATCH {
         return Answer::done(Err(Errno::E2BIG));
     }
+    let watch = Watch::current();
     let mut reader = compat::user_slice(addr, len).reader();
     // The entries are copied in chunks, each entry exactly once.
     let mut chunk = [0u8; 16 * BatchEntry::SIZE];
@@ -649,7 +674,7 @@ fn batch(entries: UserBuf) -> Answer {
             }
             // The failed call's own slot holds the error if the call ran; either way the
             // batch's answer names it and how many calls succeeded before it.
-            if let Err(errno) = handle(op, size, at, Some(done)) {
+            if let Err(errno) = handle(op, size, at, Some((done, &watch))) {
                 return batch_stopped(errno, done);
             }
             done += 1;
@@ -663,6 +688,62 @@ fn batch(entries: UserBuf) -> Answer {
 fn batch_observed() -> bool {
     // SAFETY: the check only reads the current task's syscall work flags.
     unsafe { bindings::ferrocall_batch_observed() }
+}
+
+/// The current task's flag words that a batch tests before each call
+/// (`ferrocall_batch_watch()`): while none of their watched bits is set (no pending signal,
+/// no reschedule, no seccomp filter), [`batch_next`] would let the call run, and the call
+/// runs without it, for two loads and a test ([`Watch::clear_for`]).
+struct Watch(bindings::ferrocall_watch);
+
+impl Watch {
+    fn current() -> Watch {
+        let mut watch = MaybeUninit::<bindings::ferrocall_watch>::uninit();
+        // SAFETY: the helper writes every field of the struct it is given.
+        unsafe {
+            bindings::ferrocall_batch_watch(watch.as_mut_ptr());
+            Watch(watch.assume_init())
+        }
+    }
+
+    /// Whether the next call, of operation `op`, may skip [`batch_next`]: no signal or
+    /// reschedule pending, and either no seccomp filter or one whose action cache allows
+    /// `op`'s legacy twin whatever its arguments (the test the filters' own run makes first).
+    /// Read afresh before every call, so that a signal, or a filter another thread installs
+    /// mid-batch, is seen by the next one.
+    #[inline(always)]
+    fn clear_for(&self, op: abi::Op) -> bool {
+        let w = &self.0;
+        // SAFETY: both pointers are to the running task's `thread_info`, which lives as long
+        // as the task, so for the whole of its system call; the words are aligned
+        // `unsigned long`s that other CPUs only change atomically, and a volatile read is the
+        // kernel's `READ_ONCE()`.
+        let (flags, work) = unsafe {
+            (
+                core::ptr::read_volatile(w.flags),
+                core::ptr::read_volatile(w.work),
+            )
+        };
+        if flags & w.flags_mask != 0 {
+            return false;
+        }
+        work & w.work_mask == 0 || cache_allows(op)
+    }
+}
+
+/// Whether the task's seccomp filters allow `op`'s calls without running: an operation
+/// presented to them only as its legacy twin, whose number their action cache allows on the
+/// native architecture whatever the arguments. Never an operation without a twin (its
+/// number, `__NR_ferrocall`, is past the cache) or one also shown decoded.
+fn cache_allows(op: abi::Op) -> bool {
+    match op.twin() {
+        Some(twin) if !op.has_decoded_presentation() => {
+            // SAFETY: the function only reads the current task's filter, under the same
+            // rules as the filters' own run.
+            unsafe { bindings::ferrocall_seccomp_cache_allows(twin.nr as c_int) }
+        }
+        _ => false,
+    }
 }
 
 /// Whether the call `call` of a batch (request `plan` at `at`) may run after `ran` others:
@@ -771,6 +852,8 @@ impl Chunks {
         let part = self.chunk.get_mut(..n).ok_or(Errno::EINVAL)?;
         // A failed read may leave the chunk partly written: it holds nothing until it succeeds.
         self.filled = 0;
+        // The generic copy: for a chunk of many words it is cheaper than a loop of
+        // single-word user accesses (the profile).
         compat::user_slice(at, n)
             .reader()
             .read_raw(part)
@@ -780,7 +863,29 @@ impl Chunks {
         Ok(())
     }
 
+    /// The requests' bytes in the chunk from `offset` on; first reads the next chunk, from
+    /// `offset`, when fewer than the largest request this ABI knows are left in this one and
+    /// the requests go on. `EINVAL` if none are left.
+    fn ahead(&mut self, offset: usize) -> Result<&[u8], Errno> {
+        const MAX_KNOWN: usize = abi::ops::MAX_KNOWN_REQUEST_SIZE;
+        let left = self
+            .len
+            .checked_sub(offset)
+            .filter(|&n| n > 0)
+            .ok_or(Errno::EINVAL)?;
+        let have = offset
+            .checked_sub(self.start)
+            .and_then(|from| self.filled.checked_sub(from))
+            .unwrap_or(0);
+        if have < left.min(MAX_KNOWN) {
+            self.refill(offset, left)?;
+        }
+        let from = offset.checked_sub(self.start).ok_or(Errno::EINVAL)?;
+        self.initialised().get(from..).ok_or(Errno::EINVAL)
+    }
+
     /// The bytes the last read put in the chunk.
+    #[inline(always)]
     fn initialised(&self) -> &[u8] {
         let init = self.chunk.get(..self.filled).unwrap_or(&[]);
         // SAFETY: `refill` sets `filled` only after `read_raw` has initialised that many bytes
@@ -795,32 +900,31 @@ struct Answers {
     at: usize,
     /// How many answers the group holds.
     n: usize,
-    group: [u8; abi::ops::PACKED_ANSWERS * Request::<()>::ANSWER_SIZE],
+    group: [[u8; Request::<()>::ANSWER_SIZE]; abi::ops::PACKED_ANSWERS],
 }
 
 impl Answers {
+    #[inline(always)]
     fn push(&mut self, answer: &Answer) -> Result<(), Errno> {
-        const SIZE: usize = Request::<()>::ANSWER_SIZE;
-        let slot = self
-            .group
-            .get_mut(self.n * SIZE..(self.n + 1) * SIZE)
-            .ok_or(Errno::EINVAL)?;
-        slot.copy_from_slice(&answer.to_bytes());
-        self.n += 1;
+        let n = self.n;
+        let slot = self.group.get_mut(n).ok_or(Errno::EINVAL)?;
+        *slot = answer.to_bytes();
+        // `n` indexes the group, so `n + 1` does not overflow.
+        self.n = n + 1;
         if self.n == abi::ops::PACKED_ANSWERS {
             self.flush()?;
         }
         Ok(())
     }
 
+    /// Writes the group's answers after those already written.
     fn flush(&mut self) -> Result<(), Errno> {
-        let len = self.n * Request::<()>::ANSWER_SIZE;
-        let bytes = self.group.get(..len).ok_or(Errno::EINVAL)?;
-        compat::user_slice(self.at, len)
+        let bytes = self.group.get(..self.n).ok_or(Errno::EINVAL)?.as_flattened();
+        compat::user_slice(self.at, bytes.len())
             .writer()
             .write_slice(bytes)
             .map_err(|_| Errno::EFAULT)?;
-        self.at = self.at.checked_add(len).ok_or(Errno::EFAULT)?;
+        self.at = self.at.checked_add(bytes.len()).ok_or(Errno::EFAULT)?;
         self.n = 0;
         Ok(())
     }
@@ -849,16 +953,63 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
     let mut out = Answers {
         at,
         n: 0,
-        group: [0; abi::ops::PACKED_ANSWERS * ANSWER_SIZE],
+        group: [[0; ANSWER_SIZE]; abi::ops::PACKED_ANSWERS],
     };
+    let watch = Watch::current();
+    // Requests of the sizes this ABI knows, all multiples of the alignment, follow an
+    // aligned first one aligned: the common path checks the alignment once.
+    let aligned = base % abi::REQUEST_ALIGN as usize == 0;
     let mut offset = 0;
-    let mut done = 0u64;
+    let mut done = 0usize;
     let mut failure = None;
-    while (done as usize) < count {
-        match packed_call(&mut chunks, offset, done) {
+    'calls: while done < count {
+        // The common path, for as many calls as the chunk holds: a request of the size this
+        // ABI knows, whole in the chunk, and nothing (a signal, a reschedule, a filter to
+        // run) for `batch_next` to do. Each call is decoded and run in one `match`, with
+        // the checks of `packed_call`; the chunk is read ahead when a request may cross it.
+        let bytes = match chunks.ahead(offset) {
+            Ok(bytes) => bytes,
+            Err(errno) => {
+                failure = Some(errno);
+                break;
+            }
+        };
+        let first = done;
+        let mut rest = bytes;
+        while done < count {
+            let Some((op, args, after)) = abi::decode::fast_path(rest) else {
+                break;
+            };
+            if !aligned || !watch.clear_for(op) {
+                break;
+            }
+            let answer = match abi::Call::decode_dispatch(op, args, &mut Kernel).and_then(finish) {
+                Ok(answer) => answer,
+                Err(errno) => {
+                    failure = Some(errno);
+                    break 'calls;
+                }
+            };
+            if let Err(errno) = out.push(&answer) {
+                return Answer::error_with(errno, done as u64);
+            }
+            if answer.errno != 0 {
+                failure = Some(Errno::new(answer.errno.into()).unwrap_or(Errno::EINVAL));
+                break 'calls;
+            }
+            done += 1;
+            rest = after;
+        }
+        // The requests run are the bytes between `bytes` and `rest`.
+        offset += bytes.len() - rest.len();
+        if done > first {
+            continue;
+        }
+        // Any other call: the full path, for this one call.
+        match packed_call(&mut chunks, offset, done as u64) {
             Ok((answer, size)) => {
                 if let Err(errno) = out.push(&answer) {
-                    return Answer::error_with(errno, done);
+                    return Answer::error_with(errno, done as u64);
                 }
                 // The handler's own answer: done, and its errno is 0 or a valid one.
                 if answer.errno != 0 {
@@ -875,6 +1026,7 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
             }
         }
     }
+    let done = done as u64;
     if out.flush().is_err() {
         return Answer::error_with(Errno::EFAULT, done);
     }
