@@ -239,20 +239,21 @@ fn mid_batch_child(packed: bool) -> i32 {
             (0..2 * BEFORE).map(|_| Request::new(GetPidArgs {})).collect();
         let (mut w, mut r) = (Request::new(write), Request::new(read));
         let (head, tail) = reqs.split_at_mut(BEFORE);
-        let mut batch = Batch::<16>::new();
-        for req in head.iter_mut() {
-            let _ = batch.push(req);
-        }
-        // SAFETY: as above.
-        unsafe {
-            let _ = batch.push_unchecked(&mut w);
-            let _ = batch.push_unchecked(&mut r);
-        }
-        for req in tail.iter_mut() {
-            let _ = batch.push(req);
-        }
-        let result = ferrocall::batch(&mut batch);
-        drop(batch);
+        let result = {
+            let mut batch = Batch::<16>::new();
+            for req in head.iter_mut() {
+                let _ = batch.push(req);
+            }
+            // SAFETY: as above.
+            unsafe {
+                let _ = batch.push_unchecked(&mut w);
+                let _ = batch.push_unchecked(&mut r);
+            }
+            for req in tail.iter_mut() {
+                let _ = batch.push(req);
+            }
+            ferrocall::batch(&mut batch)
+        };
         let mut answers: Vec<_> = head.iter().map(|q| q.answer.result()).collect();
         answers.extend([w.answer.result(), r.answer.result()]);
         answers.extend(tail.iter().map(|q| q.answer.result()));
