@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use ferrocall::abi::{self, Answer, Errno, Op};
 use ferrocall_guest::{
-    check, expect_eq, fd, list_tests, request_bytes, run_tests, syscall, typed_raw, Outcome, Pages,
-    RequestShape, Selection, Test, PAGE, PROT_NONE, PROT_READ,
+    check, expect_eq, fd, list_tests, nr, request_bytes, run_tests, syscall, typed_raw, Outcome,
+    Pages, RequestShape, Selection, Test, PAGE, PROT_NONE, PROT_READ,
 };
 
 /// A small, fast, seedable generator (xorshift64*).
@@ -220,6 +220,83 @@ fn mutator_on_useless() -> Outcome {
     check(outcomes[0] > 0 && outcomes[1] > 0, || format!("the race never happened: {outcomes:?}"))
 }
 
+/// One thread makes a typed `Write` of a request in a shared page, answered in registers or
+/// in place as the request's header says, while another flips that header flag and the
+/// buffer's length (3 or 5 bytes, one aligned word each). The kernel reads the request once
+/// and answers by what it read: `rax` = the bytes written and the answer slot untouched (in
+/// registers), or `rax` = 0 and the slot holding them (in place), and the pipe gets exactly
+/// those bytes. Never a mix: an answer form the flag did not ask for at entry, a count the
+/// pipe does not hold, or a slot written in the registers form.
+fn mutator_on_answer_in_registers() -> Outcome {
+    const DATA: usize = 256;
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let mut page = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    let (r, w) = pipe_nonblocking()?;
+    page.write(DATA, b"aaaaaaaa");
+    let mut args = (w as u32).to_le_bytes().to_vec();
+    args.extend_from_slice(&[0; 4]);
+    args.extend_from_slice(&page.addr(DATA).to_le_bytes());
+    args.extend_from_slice(&3u64.to_le_bytes());
+    let size = Op::Write.request_size() as u32;
+    page.write(
+        0,
+        &request_bytes(size, Op::Write as u32, abi::Header::ANSWER_IN_REGISTERS, 0, &args),
+    );
+    let addr = page.addr(0);
+    let len_at = 32 + 8 + 8; // fd, padding, then the buffer's address and length
+    let mutator = Rewriter::start(addr, 0x5eed_f1a9, 200, move |rng, write| {
+        if rng.below(2) == 0 {
+            write(8, rng.pick(&[0, abi::Header::ANSWER_IN_REGISTERS]));
+        } else {
+            write(len_at, rng.pick(&[3, 5]));
+        }
+    });
+    let (mut in_registers, mut in_place) = (0u64, 0u64);
+    let mut bad = None;
+    let mut drained = [0u8; 16];
+    for _ in 0..MUTATOR_CALLS {
+        page.write(16, &[0; 16]);
+        let result = typed_raw(addr, Op::Write as u64, u64::from(size), addr);
+        let got = syscall(nr::READ, [r as u64, drained.as_mut_ptr() as u64, 16, 0, 0, 0]);
+        let slot = answer_at(&page, 0);
+        let pipe = got.unwrap_or(0);
+        let ok = match result {
+            Ok(0) => {
+                in_place += 1;
+                matches!(slot.result(), Some(Ok(n)) if (n == 3 || n == 5) && n == pipe)
+            }
+            Ok(n) if n == 3 || n == 5 => {
+                in_registers += 1;
+                slot.result().is_none() && n == pipe
+            }
+            _ => false,
+        };
+        if !ok || drained[..pipe as usize].iter().any(|&b| b != b'a') {
+            bad = Some(format!("rax {result:?}, slot {slot:?}, pipe got {got:?}"));
+            break;
+        }
+    }
+    let rewrites = mutator.stop()?;
+    let _ = syscall(nr::CLOSE, [r as u64, 0, 0, 0, 0, 0]);
+    let _ = syscall(nr::CLOSE, [w as u64, 0, 0, 0, 0, 0]);
+    println!(
+        "stats: answer-form mutator {MUTATOR_CALLS} calls against {rewrites} rewrites: {in_registers} in registers, {in_place} in place"
+    );
+    check(bad.is_none(), || format!("a mixed answer: {}", bad.unwrap_or_default()))?;
+    check(in_registers > 0 && in_place > 0, || {
+        format!("the race never happened: {in_registers} in registers, {in_place} in place")
+    })
+}
+
+/// A pipe whose ends do not block (`pipe2(O_NONBLOCK)`).
+fn pipe_nonblocking() -> Result<(i32, i32), String> {
+    const O_NONBLOCK: u64 = 0o4000;
+    let mut fds = [0i32; 2];
+    syscall(293, [fds.as_mut_ptr() as u64, O_NONBLOCK, 0, 0, 0, 0])
+        .map_err(|e| format!("pipe2: {e}"))?;
+    Ok((fds[0], fds[1]))
+}
+
 /// The number of requests in the mutated packed batch.
 const PACKED: usize = 8;
 
@@ -423,8 +500,8 @@ fn interrupted_read(typed: bool, then_write: bool) -> Result<(Result<usize, Errn
         syscall(0, [r as u64, buf.as_mut_ptr() as u64, 8, 0, 0, 0]).map(|n| n as usize)
     };
     helper.join().map_err(|_| "helper panicked")?;
-    let _ = syscall(3, [r as u64, 0, 0, 0, 0, 0]);
-    let _ = syscall(3, [w as u64, 0, 0, 0, 0, 0]);
+    let _ = syscall(nr::CLOSE, [r as u64, 0, 0, 0, 0, 0]);
+    let _ = syscall(nr::CLOSE, [w as u64, 0, 0, 0, 0, 0]);
     Ok((result, SIGNALS.load(Ordering::SeqCst) - before))
 }
 
@@ -735,6 +812,7 @@ const TESTS: &[Test] = &[
     ("stress/mutator_on_useless", mutator_on_useless),
     ("stress/mutator_on_read_buffer", mutator_on_read_buffer),
     ("stress/mutator_on_packed_batch", mutator_on_packed_batch),
+    ("stress/mutator_on_answer_in_registers", mutator_on_answer_in_registers),
     ("stress/signal_interrupts_a_blocking_read", signal_interrupts_a_blocking_read),
     ("stress/signal_restarts_a_blocking_read", signal_restarts_a_blocking_read),
     (
