@@ -70,6 +70,12 @@ fn parse(lines: &[String]) -> Vec<Case> {
     cases
 }
 
+/// Whether `ferrobench` refused to measure because the guest's clock was too coarse (it
+/// checks the clock's resolution first and prints this line instead of any case).
+fn clock_refused(lines: &[String]) -> bool {
+    lines.iter().any(|l| l.trim_end() == "bench-clock: too coarse")
+}
+
 fn find<'a>(cases: &'a [Case], name: &str) -> Option<&'a Case> {
     cases.iter().find(|c| c.name == name)
 }
@@ -235,6 +241,32 @@ pub fn run(ws: &Workspace, line: crate::series::Line) -> Result<bool> {
     ] {
         util::step("bench", &format!("booting the patched kernel ({key}), running /bin/ferrobench"));
         let boot = qemu::boot_with(ws, &image, &initrd, "/bin/ferrobench", qemu::Show::Nothing, 1200, mode)?;
+        let coarse = clock_refused(&boot.lines);
+        if coarse {
+            // Why: the guest's own words and the kernel's clock lines.
+            for line in boot.lines.iter().filter(|l| {
+                l.contains("ferrobench:") || l.contains("tsc:") || l.contains("clocksource:")
+            }) {
+                println!("  | {line}");
+            }
+        }
+        if coarse && mode == Mode::Tcg {
+            // The guest refused to time anything with a clock too coarse for the ratios
+            // (it printed why); the instruction counts above are the benchmark.
+            util::step("bench", "wall-clock half skipped: the guest's clock was too coarse (see above)");
+            let _ = writeln!(
+                report,
+                "\n## {title}\n\nNot measured: the guest's clock was too coarse for ratios \
+                 (its `bench-clock:` line and the boot log say why).\n"
+            );
+            continue;
+        }
+        if coarse {
+            bail!(
+                "the guest's clock under -icount was too coarse to count instructions; see the \
+                 ferrobench lines above and the boot log in target/vm/"
+            );
+        }
         if !boot.report() {
             bail!("the benchmark run failed");
         }
@@ -425,7 +457,7 @@ fn svg(cases: &[Case], base: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{fit, parse, targets, targets_table};
+    use super::{clock_refused, fit, parse, targets, targets_table};
 
     #[test]
     fn targets_are_ratios_of_one_run_held_to_their_bounds() {
@@ -455,6 +487,15 @@ mod tests {
         assert!(!row("packed32_filter_extra").met_goal());
         let table = targets_table(&rows);
         assert!(table.contains("| 1.25 | 1.3 | 1.1 | yes | no |"), "{table}");
+    }
+
+    #[test]
+    fn a_coarse_guest_clock_is_a_refusal_not_a_result() {
+        let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(clock_refused(&lines(&["bench-clock: 4000000 ns", "bench-clock: too coarse\r"])));
+        assert!(!clock_refused(&lines(&["bench-clock: 72 ns"])));
+        // Nothing to measure from a refused run.
+        assert!(parse(&lines(&["bench-clock: too coarse"])).is_empty());
     }
 
     #[test]

@@ -151,7 +151,16 @@ pub fn boot_with(
 /// The QEMU command that boots `image` with `initrd` on `cpus` CPUs in `mode`, with
 /// `program` as the guest's job.
 pub fn command(image: &Path, initrd: &Path, program: &str, mode: Mode, cpus: u32) -> Command {
-    let append = format!("console=ttyS0 panic=-1 loglevel=7 -- {program}");
+    // Under plain TCG the guest's TSC is the host's, but the guest calibrates it against an
+    // emulated PIT, which fails now and then ("Unable to calibrate against PIT", "No
+    // reference (HPET/PMTIMER) available") and leaves it on the jiffies clock: tell it the
+    // host's frequency instead, and trust it. Under icount the TSC follows the instruction
+    // count, and the kernel calibrates it deterministically.
+    let clock = match (mode, host_tsc_khz()) {
+        (Mode::Tcg, Some(khz)) => format!("tsc_early_khz={khz} tsc=reliable "),
+        _ => String::new(),
+    };
+    let append = format!("console=ttyS0 panic=-1 loglevel=7 {clock}-- {program}");
     // Under icount, `rep movsb` counts one instruction per byte, which says nothing about its
     // cost on hardware: hide fast-string support so the kernel's user-copy routines move
     // words, as on CPUs without it. The TCG runs keep `-cpu max` as is.
@@ -167,6 +176,35 @@ pub fn command(image: &Path, initrd: &Path, program: &str, mode: Mode, cpus: u32
         .arg("-append")
         .arg(append);
     cmd
+}
+
+/// The host's TSC frequency in kHz, measured once against the monotonic clock over 50 ms;
+/// `None` when the host's TSC does not tick at a constant rate (its `/proc/cpuinfo` lacks
+/// `constant_tsc` or `nonstop_tsc`) or the measure is implausible.
+fn host_tsc_khz() -> Option<u64> {
+    static KHZ: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *KHZ.get_or_init(|| {
+        let cpuinfo = fs::read_to_string("/proc/cpuinfo").ok()?;
+        let flags = cpuinfo.lines().find(|l| l.starts_with("flags"))?;
+        let constant = ["constant_tsc", "nonstop_tsc"]
+            .iter()
+            .all(|f| flags.split_whitespace().any(|w| w == *f));
+        if !constant {
+            return None;
+        }
+        let (start, cycles) = (Instant::now(), rdtsc());
+        std::thread::sleep(Duration::from_millis(50));
+        let (cycles, elapsed) = (rdtsc().wrapping_sub(cycles), start.elapsed());
+        let khz = u128::from(cycles) * 1_000_000 / elapsed.as_nanos().max(1);
+        u64::try_from(khz).ok().filter(|khz| (100_000..=10_000_000).contains(khz))
+    })
+}
+
+/// The host's time-stamp counter.
+#[cfg(target_arch = "x86_64")]
+fn rdtsc() -> u64 {
+    // SAFETY: `rdtsc` reads a counter and has no precondition; every x86_64 CPU has it.
+    unsafe { core::arch::x86_64::_rdtsc() }
 }
 
 /// The error for a QEMU that does not start.

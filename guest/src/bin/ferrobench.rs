@@ -85,6 +85,19 @@ fn main() {
         eprintln!("ferrobench: the kernel has no ferrocall");
         std::process::exit(1);
     }
+    let resolution = clock_resolution();
+    println!("bench-clock: {} ns", resolution.as_nanos());
+    if resolution > COARSEST_CLOCK {
+        eprintln!(
+            "ferrobench: the guest clock moves in steps of {resolution:?} (coarser than {COARSEST_CLOCK:?}): \
+             its clocksource is probably jiffies, the kernel having failed to calibrate its TSC \
+             (see the boot log). Ratios from such a clock would be noise, so none are measured; \
+             boot with a reliable clock (cargo xtask passes the host's TSC frequency as \
+             tsc_early_khz=)."
+        );
+        println!("bench-clock: too coarse");
+        std::process::exit(3);
+    }
     let devnull = std::fs::OpenOptions::new().write(true).open("/dev/null").expect("/dev/null");
     let fd = std::os::fd::AsRawFd::as_raw_fd(&devnull);
     let page = vec![7u8; 4096];
@@ -248,6 +261,25 @@ fn main() {
         measure(&mut filtered, rounds, iters);
     }
     let _ = abi::ABI_VERSION;
+}
+
+/// The coarsest clock the measurements accept: a null system call takes a few hundred
+/// nanoseconds, and a case's measurement a few milliseconds.
+const COARSEST_CLOCK: std::time::Duration = std::time::Duration::from_micros(1);
+
+/// The smallest step the guest's monotonic clock is seen to take, over 100 steps (each
+/// waited for over at most a million readings: a jiffies clock moves every few ms, and a
+/// clock that never moves must not hang the bench). `Duration::MAX` if it never moved.
+fn clock_resolution() -> std::time::Duration {
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..100 {
+        let start = Instant::now();
+        let moved = (0..1_000_000).map(|_| Instant::now()).find(|&now| now > start);
+        if let Some(now) = moved {
+            best = best.min(now - start);
+        }
+    }
+    best
 }
 
 /// The name of the filtered packed case; `cargo xtask bench` reads it.
