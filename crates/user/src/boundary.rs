@@ -74,6 +74,10 @@ pub struct Support {
     /// registers and the backend allows them, else [`Support::FAST_NONE`] (the slow path
     /// decides). Derived from `version` and `choice` whenever either changes.
     fast: AtomicU8,
+    /// Why typed calls are off once `version` is [`Support::UNSUPPORTED`]: `EPERM` when the
+    /// kernel has them but refused this process (its `kernel.ferrocall_enabled`), `ENOSYS`
+    /// for any other answer. Written before `version` (which publishes it).
+    refusal: AtomicU32,
 }
 
 impl Support {
@@ -87,7 +91,14 @@ impl Support {
             choice: AtomicU8::new(0),
             offered: AtomicU64::new(0),
             fast: AtomicU8::new(Support::FAST_NONE),
+            refusal: AtomicU32::new(0),
         }
+    }
+
+    /// Why typed calls are off (see `refusal`).
+    fn refusal(&self) -> Errno {
+        let raw = self.refusal.load(Ordering::Relaxed);
+        Errno::new(u64::from(raw)).unwrap_or(Errno::ENOSYS)
     }
 
     /// No fast path: the support check and the backend choice are made on each call.
@@ -234,20 +245,25 @@ const PRCTL: u64 = 157;
 #[cold]
 #[inline(never)]
 pub(crate) fn enable_now<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno> {
-    let version = match Errno::from_syscall_return(kernel.prctl_enable()) {
+    let (version, refusal) = match Errno::from_syscall_return(kernel.prctl_enable()) {
         Ok(v) if v >= u64::from(abi::MIN_ABI_VERSION) && v < u64::from(Support::UNSUPPORTED) => {
-            v as u32
+            (v as u32, None)
         }
-        _ => Support::UNSUPPORTED,
+        // The kernel has typed calls, but its administrator does not let this process opt in
+        // (or a seccomp filter answered EPERM): say so, rather than "no such call".
+        Err(Errno::EPERM) => (Support::UNSUPPORTED, Some(Errno::EPERM)),
+        _ => (Support::UNSUPPORTED, Some(Errno::ENOSYS)),
     };
     #[cfg(feature = "std")]
     choose_from_environment(kernel.support());
+    if let Some(errno) = refusal {
+        kernel.support().refusal.store(u32::from(errno.raw()), Ordering::Relaxed);
+    }
     kernel.support().version.store(version, Ordering::Release);
     kernel.support().refresh_fast();
-    if version == Support::UNSUPPORTED {
-        Err(Errno::ENOSYS)
-    } else {
-        Ok(version)
+    match refusal {
+        Some(errno) => Err(errno),
+        None => Ok(version),
     }
 }
 
@@ -270,7 +286,7 @@ fn choose_from_environment(support: &Support) {
 pub(crate) fn typed_enabled<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno> {
     match kernel.support().version.load(Ordering::Acquire) {
         Support::UNKNOWN => enable_now(kernel),
-        Support::UNSUPPORTED => Err(Errno::ENOSYS),
+        Support::UNSUPPORTED => Err(kernel.support().refusal()),
         version => Ok(version),
     }
 }

@@ -116,7 +116,10 @@ pub fn set_backend(backend: Backend) {
 }
 
 /// Enables typed calls for this process if the kernel supports them, and returns the
-/// kernel's ABI version; `ENOSYS` if it does not. Every wrapper does this on first use.
+/// kernel's ABI version; `ENOSYS` if it does not, `EPERM` if it does but refuses this process
+/// (the administrator's sysctl `kernel.ferrocall_enabled`: 0 nobody, 1 privileged tasks
+/// only). Every wrapper does this on first use, and with the default [`Backend::Auto`] uses
+/// the legacy calls when it fails.
 pub fn enable() -> Result<u32, Errno> {
     Native.enable()
 }

@@ -389,6 +389,20 @@ fn stock_kernel_gets_no_typed_call() {
 }
 
 #[test]
+fn a_refused_opt_in_says_eperm_and_falls_back() {
+    // A kernel with ferrocall whose kernel.ferrocall_enabled refuses this process.
+    let k = FakeKernel::new(Errno::EPERM.to_syscall_return() as u64);
+    assert_eq!(k.enable(), Err(Errno::EPERM));
+    assert_eq!(k.enable(), Err(Errno::EPERM), "the reason is kept, not asked again");
+    assert_eq!(k.prctl_calls.get(), 1);
+    assert_eq!(k.backend(), Backend::Legacy);
+    assert_eq!(k.getpid(), Ok(4242));
+    assert_eq!(k.typed_calls.get(), 0);
+    // A kernel without ferrocall is still ENOSYS.
+    assert_eq!(FakeKernel::stock().enable(), Err(Errno::ENOSYS));
+}
+
+#[test]
 fn odd_prctl_answers_are_not_support() {
     // A seccomp filter may answer the prctl with any errno, or with 0 (SECCOMP_RET_ERRNO
     // with data 0); a future kernel with an unrelated prctl may answer anything.

@@ -12,6 +12,7 @@ const VERDICT: &str = "ferrocall-guest-exit:";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    mount_proc();
     let mut code = 0;
     if args.is_empty() {
         eprintln!("init: no program to run; put it after `--` on the kernel command line");
@@ -40,6 +41,23 @@ fn run(command: &[String]) -> i32 {
             eprintln!("init: cannot run {program}: {e}");
             127
         }
+    }
+}
+
+/// Mounts procfs on `/proc`, as a system's init does: the tests read `/proc/PID/status` and
+/// `/proc/sys`. A failure is reported and the programs still run (the tests that need
+/// `/proc` then say what is missing).
+fn mount_proc() {
+    if let Err(e) = std::fs::create_dir_all("/proc") {
+        eprintln!("init: cannot create /proc: {e}");
+        return;
+    }
+    // SAFETY: plain C strings; mounting procfs touches no memory of ours afterwards.
+    let mounted = unsafe {
+        libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), 0, core::ptr::null())
+    };
+    if mounted != 0 {
+        eprintln!("init: cannot mount /proc: {}", std::io::Error::last_os_error());
     }
 }
 

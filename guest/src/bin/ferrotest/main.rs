@@ -65,7 +65,7 @@ enum Suite {
 
 const USAGE: &str = "use no argument (the main suite), --legacy, --stock, --list, \
                      --only NAME [--allow-no-match] (with --legacy or --stock: in that suite), \
-                     --status or --trace-target";
+                     --status, --try-enable or --trace-target";
 
 fn main() {
     // The suites test the kernel's typed path: a wrapper must never quietly make its legacy
@@ -79,6 +79,7 @@ fn main() {
         ["--stock"] => Suite::Stock,
         ["--trace-target"] => return tracing::trace_target(),
         ["--status"] => return println!("{}", ferrocall_status().unwrap_or(u64::MAX)),
+        ["--try-enable"] => return processes::try_enable(),
         other => usage_error(&format!("unknown arguments {other:?}")),
     };
     if selection.list {

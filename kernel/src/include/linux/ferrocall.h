@@ -156,13 +156,18 @@ bool ferrocall_seccomp_cache_allows(int nr);
  * became the bitmap mm_flags_t (NUM_MM_FLAG_BITS), it is read through
  * mm_flags_test(); before, it was a plain unsigned long.
  */
-static __always_inline bool ferrocall_enabled(struct task_struct *tsk)
+static __always_inline bool ferrocall_mm_enabled(struct mm_struct *mm)
 {
 #ifdef NUM_MM_FLAG_BITS
-	return tsk->mm && mm_flags_test(MMF_FERROCALL, tsk->mm);
+	return mm_flags_test(MMF_FERROCALL, mm);
 #else
-	return tsk->mm && test_bit(MMF_FERROCALL, &tsk->mm->flags);
+	return test_bit(MMF_FERROCALL, &mm->flags);
 #endif
+}
+
+static __always_inline bool ferrocall_enabled(struct task_struct *tsk)
+{
+	return tsk->mm && ferrocall_mm_enabled(tsk->mm);
 }
 
 #else /* !CONFIG_FERROCALL */
