@@ -201,6 +201,12 @@ fn configure(ws: &Workspace, line: Line, variant: Variant, src: &Path, out: &Pat
         fs::read(&path).map_err(|e| Error(format!("{}: {e}", path.display())))?.hash(&mut hasher);
         fragments.push(path);
     }
+    // Options whose name differs between the lines (kernel/config/linux-<line>.config).
+    let per_line = ws.root.join(format!("kernel/config/linux-{}.config", line.name));
+    if let Ok(bytes) = fs::read(&per_line) {
+        bytes.hash(&mut hasher);
+        fragments.push(per_line);
+    }
     if variant.patched() {
         for p in series::committed(ws, line)? {
             fs::read(&p)?.hash(&mut hasher);

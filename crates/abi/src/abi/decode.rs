@@ -105,9 +105,8 @@ pub fn fast_path(bytes: &[u8]) -> Option<(Op, &[u8], &[u8])> {
     if op.request_size() != size {
         return None;
     }
-    let (request, rest) = bytes.split_at_checked(size)?;
-    let args = request.get(Request::<()>::ARGS_OFFSET..)?;
-    Some((op, args, rest))
+    let args = bytes.get(Request::<()>::ARGS_OFFSET..size)?;
+    Some((op, args, bytes.get(size..)?))
 }
 
 /// Decodes the request `bytes` that the kernel copied in for `plan`: exactly

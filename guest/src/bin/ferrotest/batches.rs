@@ -351,6 +351,75 @@ fn raw_packed(
     (r, answer_of(&answer))
 }
 
+/// A packed batch runs each request from the one copy its checks judged (issue 10, M1): an
+/// earlier `Read` of the same batch that rewrites a later request in user memory does not
+/// change what runs. The filter refuses `write` to fd 1; the batch's `Write` is checked as a
+/// write to `/dev/null`, then its `Read` turns that request's fd into 1 in user memory. The
+/// `Write` still writes to `/dev/null`: nothing reaches fd 1 (the child's captured output),
+/// and the rewritten request, made alone, is refused.
+fn packed_batch_runs_the_bytes_it_checked() -> Outcome {
+    use ferrocall_seccomp::{arg, Action, Filter};
+    let (ended, out) = in_child(|| {
+        let Ok(filter) = Filter::new(Action::Allow)
+            .rule(
+                ferrocall_seccomp::syscall(nr::WRITE as u32)
+                    .when(arg(0).eq(1u64))
+                    .then(Action::errno(Errno::EPERM)),
+            )
+            .compile()
+        else {
+            return 100;
+        };
+        let Ok(devnull) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
+            return 101;
+        };
+        let devnull = std::os::fd::AsRawFd::as_raw_fd(&devnull);
+        let mut fds = [0i32; 2];
+        if syscall(nr::PIPE, [fds.as_mut_ptr() as u64, 0, 0, 0, 0, 0]).is_err() {
+            return 102;
+        }
+        // What the Read will put over the Write's fd: 1.
+        let one = 1u32.to_le_bytes();
+        if syscall(nr::WRITE, [fds[1] as u64, one.as_ptr() as u64, 4, 0, 0, 0]) != Ok(4) {
+            return 103;
+        }
+        let Ok(mut pages) = Pages::map(2, 0) else {
+            return 104;
+        };
+        let (req, ans, data) = (pages.addr(0), pages.addr(PAGE), pages.addr(PAGE + 256));
+        pages.write(PAGE + 256, b"x");
+        let size = Op::Write.request_size();
+        // The second request's fd field, 32 bytes into it (after its header and answer).
+        let write_fd_at = req + size as u64 + 32;
+        let request = |op: Op, fd: i32, addr: u64, len: u64| {
+            let mut args = (fd as u32).to_le_bytes().to_vec();
+            args.extend_from_slice(&[0; 4]);
+            args.extend_from_slice(&addr.to_le_bytes());
+            args.extend_from_slice(&len.to_le_bytes());
+            request_bytes(size as u32, op as u32, 0, 0, &args)
+        };
+        let read = request(Op::Read, fds[0], write_fd_at, 4);
+        let write = request(Op::Write, devnull, data, 1);
+        pages.write(0, &[read, write].concat());
+        if seccomp::install(&filter).is_err() {
+            return 105;
+        }
+        let (r, a) = raw_packed(req, 2 * size as u64, ans, 32);
+        let answers = (answer_of(&pages.read(PAGE, 16)), answer_of(&pages.read(PAGE + 16, 16)));
+        let rewritten = u32::from_le_bytes(pages.read(size + 32, 4).try_into().unwrap_or([0; 4]));
+        // The rewritten request alone: a write to fd 1, which the filter refuses.
+        let alone = call_at(8, &pages.read(size, size), Op::Write as u64, size as u64).0;
+        i32::from((r, a.result()) != (Ok(0), Some(Ok(2))))
+            | i32::from(answers.0.result() != Some(Ok(4))) << 1
+            | i32::from(answers.1.result() != Some(Ok(1))) << 2
+            | i32::from(rewritten != 1) << 3
+            | i32::from(alone != Err(Errno::EPERM)) << 4
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("the child's failure bits", ended, Ended::Exited(0))?;
+    expect_eq("what reached fd 1", String::from_utf8_lossy(&out).to_string(), String::new())
+}
+
 fn hostile_packed_batches() -> Outcome {
     let mut pages = Pages::map(3, 0).map_err(|e| e.to_string())?;
     let (req, ans) = (pages.addr(0), pages.addr(PAGE));
@@ -458,5 +527,6 @@ pub const TESTS: &[Test] = &[
     ("packed_batch_runs_every_call", packed_batch_runs_every_call),
     ("packed_batch_stops_at_the_first_failure", packed_batch_stops_at_the_first_failure),
     ("hostile_packed_batches", hostile_packed_batches),
+    ("packed_batch_runs_the_bytes_it_checked", packed_batch_runs_the_bytes_it_checked),
     ("exit_inside_a_batch", exit_inside_a_batch),
 ];

@@ -323,7 +323,10 @@ fn handle(op: u64, size: u64, addr: u64, batch: Option<(u64, &Watch)>) -> Result
     // The common path: a request of the size this ABI knows, and, in a batch, nothing for
     // `batch_next` to do. It decodes and runs the call in one `match` (the checks of
     // `abi::decode`, see `abi::decode::fast_path`).
-    let quiet = batch.is_none_or(|(_, watch)| watch.clear_for(plan.op));
+    let quiet = match batch {
+        None => true,
+        Some((_, watch)) => watch.clear_for(plan.op),
+    };
     let fast = if quiet && plan.size == plan.known {
         abi::decode::fast_path(known)
             .filter(|&(op, _, _)| op == plan.op)
@@ -900,16 +903,24 @@ struct Answers {
     at: usize,
     /// How many answers the group holds.
     n: usize,
-    group: [[u8; Request::<()>::ANSWER_SIZE]; abi::ops::PACKED_ANSWERS],
+    group: [u8; abi::ops::PACKED_ANSWERS * ANSWER_SIZE],
 }
+
+/// The size of one answer.
+const ANSWER_SIZE: usize = Request::<()>::ANSWER_SIZE;
 
 impl Answers {
     #[inline(always)]
     fn push(&mut self, answer: &Answer) -> Result<(), Errno> {
         let n = self.n;
-        let slot = self.group.get_mut(n).ok_or(Errno::EINVAL)?;
+        let slot = self
+            .group
+            .get_mut(n.wrapping_mul(ANSWER_SIZE)..)
+            .and_then(<[u8]>::first_chunk_mut::<ANSWER_SIZE>)
+            .ok_or(Errno::EINVAL)?;
         *slot = answer.to_bytes();
-        // `n` indexes the group, so `n + 1` does not overflow.
+        // The slot is in the group, so `n` is below `PACKED_ANSWERS`: `n + 1` does not
+        // overflow.
         self.n = n + 1;
         if self.n == abi::ops::PACKED_ANSWERS {
             self.flush()?;
@@ -919,7 +930,8 @@ impl Answers {
 
     /// Writes the group's answers after those already written.
     fn flush(&mut self) -> Result<(), Errno> {
-        let bytes = self.group.get(..self.n).ok_or(Errno::EINVAL)?.as_flattened();
+        let len = self.n.wrapping_mul(ANSWER_SIZE);
+        let bytes = self.group.get(..len).ok_or(Errno::EINVAL)?;
         compat::user_slice(self.at, bytes.len())
             .writer()
             .write_slice(bytes)
@@ -934,7 +946,6 @@ impl Answers {
 /// answer each in `answers`, with [`batch`]'s checks and failure policy.
 #[inline(never)]
 fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
-    const ANSWER_SIZE: usize = Request::<()>::ANSWER_SIZE;
     if batch_observed() {
         return Answer::error_with(Errno::EOPNOTSUPP, abi::ops::BATCH_REFUSED);
     }
@@ -953,7 +964,7 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
     let mut out = Answers {
         at,
         n: 0,
-        group: [[0; ANSWER_SIZE]; abi::ops::PACKED_ANSWERS],
+        group: [0; abi::ops::PACKED_ANSWERS * ANSWER_SIZE],
     };
     let watch = Watch::current();
     // Requests of the sizes this ABI knows, all multiples of the alignment, follow an
