@@ -360,6 +360,9 @@ fn raw_packed(
 fn packed_batch_runs_the_bytes_it_checked() -> Outcome {
     use ferrocall_seccomp::{arg, Action, Filter};
     let (ended, out) = in_child(|| {
+        if ferrocall::enable().is_err() {
+            return 99;
+        }
         let Ok(filter) = Filter::new(Action::Allow)
             .rule(
                 ferrocall_seccomp::syscall(nr::WRITE as u32)
