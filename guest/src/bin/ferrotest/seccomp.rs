@@ -286,6 +286,61 @@ fn seccomp_kill_and_trace_actions() -> Outcome {
     Ok(())
 }
 
+/// Syscall User Dispatch's selector byte: `SYSCALL_DISPATCH_FILTER_BLOCK` (1) sends the
+/// thread's system calls to its SIGSYS handler, `..._ALLOW` (0) lets them run.
+static SUD_SELECTOR: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// The SIGSYS handler under Syscall User Dispatch: emulates the call as `on_sigsys` does,
+/// then lets the thread's calls through (its `rt_sigreturn` among them).
+extern "C" fn on_sud(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+    on_sigsys(sig, info, uc);
+    SUD_SELECTOR.store(0, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Syscall User Dispatch (issue 10, M3) keeps working in a process that opted in: a typed
+/// call is dispatched to the thread's SIGSYS handler as its legacy twin, as the seccomp
+/// TRAP above is: `si_syscall` is `write`, the `ucontext` holds the twin's registers, and the
+/// value the emulator leaves in `rax` is the typed call's answer.
+fn syscall_user_dispatch_sees_the_twin() -> Outcome {
+    const PR_SET_SYSCALL_USER_DISPATCH: u64 = 59;
+    const PR_SYS_DISPATCH_ON: u64 = 1;
+    const PR_SYS_DISPATCH_OFF: u64 = 0;
+    let (ended, _) = in_child(|| {
+        if ferrocall::enable().is_err() {
+            return 100;
+        }
+        // SAFETY: all-zero bytes are a valid sigaction; the handler only stores atomics and
+        // the interrupted context's registers.
+        let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
+        sa.sa_sigaction =
+            on_sud as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) as usize;
+        sa.sa_flags = libc::SA_SIGINFO;
+        // SAFETY: a valid action for SIGSYS.
+        if unsafe { libc::sigaction(libc::SIGSYS, &sa, core::ptr::null_mut()) } != 0 {
+            return 101;
+        }
+        let selector = SUD_SELECTOR.as_ptr() as u64;
+        let on = [PR_SYS_DISPATCH_ON, 0, 0, selector, 0];
+        if syscall(nr::PRCTL, [PR_SET_SYSCALL_USER_DISPATCH, on[0], on[1], on[2], on[3], 0])
+            .is_err()
+        {
+            return 102;
+        }
+        SUD_SELECTOR.store(1, std::sync::atomic::Ordering::SeqCst);
+        let r = ferrocall::write(fd(2), b"abcde");
+        // The handler let the calls through again: dispatch off.
+        let off =
+            syscall(nr::PRCTL, [PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0, 0]);
+        let info = sigsys_info();
+        let want = [libc::SIGSYS as u64, nr::WRITE, seccomp::AUDIT_ARCH_X86_64.into(), 2, 5];
+        i32::from(r != Ok(EMULATED as usize))
+            | i32::from(info != want) << 1
+            | i32::from(off.is_err()) << 2
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq("child's failure bits", ended, Ended::Exited(0))
+}
+
 /// This module's tests, in the order the main suite runs them.
 pub const TESTS: &[Test] = &[
     ("a_profile_for_the_twins_admits_typed_calls", a_profile_for_the_twins_admits_typed_calls),
@@ -297,4 +352,5 @@ pub const TESTS: &[Test] = &[
     ("seccomp_trap_on_a_twin_is_the_twins", seccomp_trap_on_a_twin_is_the_twins),
     ("seccomp_trap_reports_1023", seccomp_trap_reports_1023),
     ("seccomp_kill_and_trace_actions", seccomp_kill_and_trace_actions),
+    ("syscall_user_dispatch_sees_the_twin", syscall_user_dispatch_sees_the_twin),
 ];
