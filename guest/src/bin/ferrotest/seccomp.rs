@@ -297,18 +297,24 @@ extern "C" fn on_sud(sig: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc
     SUD_SELECTOR.store(0, std::sync::atomic::Ordering::SeqCst);
 }
 
-/// Syscall User Dispatch (issue 10, M3) keeps working in a process that opted in: a typed
-/// call is dispatched to the thread's SIGSYS handler as its legacy twin, as the seccomp
-/// TRAP above is: `si_syscall` is `write`, the `ucontext` holds the twin's registers, and the
-/// value the emulator leaves in `rax` is the typed call's answer.
-fn syscall_user_dispatch_sees_the_twin() -> Outcome {
+/// Syscall User Dispatch keeps its meaning in a process that opted in (issue 10, M3): a
+/// thread that armed it makes no typed calls, so its SIGSYS handler sees every call as the
+/// thread made it — a dispatcher's own number that looks like a request address (0x1008) is
+/// that number, with the thread's `rdx` — and the library, refused, makes the legacy twins
+/// (a typed-only operation is `ENOSYS`). Disarmed, typed calls work again.
+fn syscall_user_dispatch_sees_what_the_thread_passed() -> Outcome {
     const PR_SET_SYSCALL_USER_DISPATCH: u64 = 59;
     const PR_SYS_DISPATCH_ON: u64 = 1;
     const PR_SYS_DISPATCH_OFF: u64 = 0;
-    let (ended, _) = in_child(|| {
+    const NUMBER: u64 = 0x1008;
+    let (ended, out) = in_child(|| {
         if ferrocall::enable().is_err() {
             return 100;
         }
+        ferrocall::set_backend(ferrocall::Backend::Auto);
+        let Ok(devnull) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
+            return 101;
+        };
         // SAFETY: all-zero bytes are a valid sigaction; the handler only stores atomics and
         // the interrupted context's registers.
         let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
@@ -317,28 +323,35 @@ fn syscall_user_dispatch_sees_the_twin() -> Outcome {
         sa.sa_flags = libc::SA_SIGINFO;
         // SAFETY: a valid action for SIGSYS.
         if unsafe { libc::sigaction(libc::SIGSYS, &sa, core::ptr::null_mut()) } != 0 {
-            return 101;
-        }
-        let selector = SUD_SELECTOR.as_ptr() as u64;
-        let on = [PR_SYS_DISPATCH_ON, 0, 0, selector, 0];
-        if syscall(nr::PRCTL, [PR_SET_SYSCALL_USER_DISPATCH, on[0], on[1], on[2], on[3], 0])
-            .is_err()
-        {
             return 102;
         }
+        let selector = SUD_SELECTOR.as_ptr() as u64;
+        let arm = [PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, 0, 0, selector, 0];
+        if syscall(nr::PRCTL, arm).is_err() {
+            return 103;
+        }
+        // Blocked: the dispatcher's own call reaches the handler as the thread made it.
         SUD_SELECTOR.store(1, std::sync::atomic::Ordering::SeqCst);
-        let r = ferrocall::write(fd(2), b"abcde");
-        // The handler let the calls through again: dispatch off.
+        let own = syscall(NUMBER, [7, 0, 0x1234, 0, 0, 0]);
+        let info = sigsys_info();
+        // Allowed again (the handler said so): typed calls stay off while armed.
+        let write = ferrocall::write(fd(std::os::fd::AsRawFd::as_raw_fd(&devnull)), b"abcde");
+        let typed_only = ferrocall::useless(1);
         let off =
             syscall(nr::PRCTL, [PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0, 0, 0, 0]);
-        let info = sigsys_info();
-        let want = [libc::SIGSYS as u64, nr::WRITE, seccomp::AUDIT_ARCH_X86_64.into(), 2, 5];
-        i32::from(r != Ok(EMULATED as usize))
+        let typed_again = ferrocall::useless(1);
+        let want = [libc::SIGSYS as u64, NUMBER, seccomp::AUDIT_ARCH_X86_64.into(), 7, 0x1234];
+        println!("{own:?} {info:?} {write:?} {typed_only:?} {off:?} {typed_again:?}");
+        i32::from(own != Ok(EMULATED))
             | i32::from(info != want) << 1
-            | i32::from(off.is_err()) << 2
+            | i32::from(write != Ok(5)) << 2
+            | i32::from(typed_only != Err(Errno::ENOSYS)) << 3
+            | i32::from(off.is_err()) << 4
+            | i32::from(typed_again != Ok(16)) << 5
     })
     .map_err(|e| e.to_string())?;
-    expect_eq("child's failure bits", ended, Ended::Exited(0))
+    let out = String::from_utf8_lossy(&out);
+    expect_eq(&format!("child's failure bits ({})", out.trim()), ended, Ended::Exited(0))
 }
 
 /// This module's tests, in the order the main suite runs them.
@@ -352,5 +365,8 @@ pub const TESTS: &[Test] = &[
     ("seccomp_trap_on_a_twin_is_the_twins", seccomp_trap_on_a_twin_is_the_twins),
     ("seccomp_trap_reports_1023", seccomp_trap_reports_1023),
     ("seccomp_kill_and_trace_actions", seccomp_kill_and_trace_actions),
-    ("syscall_user_dispatch_sees_the_twin", syscall_user_dispatch_sees_the_twin),
+    (
+        "syscall_user_dispatch_sees_what_the_thread_passed",
+        syscall_user_dispatch_sees_what_the_thread_passed,
+    ),
 ];

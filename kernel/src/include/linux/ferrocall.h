@@ -170,6 +170,20 @@ static __always_inline bool ferrocall_enabled(struct task_struct *tsk)
 	return tsk->mm && ferrocall_mm_enabled(tsk->mm);
 }
 
+/*
+ * Whether the current task's SYSCALL with a request address in RAX is a typed
+ * call: in an address space that opted in, and not in a thread that armed
+ * Syscall User Dispatch. A dispatcher's handler must see the registers as the
+ * thread passed them (its own numbers may look like request addresses), so
+ * such a thread gets the stock meaning of every RAX value, and the library
+ * its legacy calls.
+ */
+static __always_inline bool ferrocall_takes_typed_calls(void)
+{
+	return ferrocall_enabled(current) &&
+	       !test_syscall_work(SYSCALL_USER_DISPATCH);
+}
+
 #else /* !CONFIG_FERROCALL */
 
 struct ferrocall_entry {
