@@ -143,6 +143,16 @@ pub fn syscall(nr: u64, args: [u64; 6]) -> Result<u64, Errno> {
     Errno::from_syscall_return(ret)
 }
 
+/// A pipe whose ends do not block (`pipe2(O_NONBLOCK)`): `(read end, write end)`.
+pub fn nonblocking_pipe() -> Result<(i32, i32), String> {
+    const O_NONBLOCK: u64 = 0o4000;
+    const PIPE2: u64 = 293;
+    let mut fds = [0i32; 2];
+    syscall(PIPE2, [fds.as_mut_ptr() as u64, O_NONBLOCK, 0, 0, 0, 0])
+        .map_err(|e| format!("pipe2: {e}"))?;
+    Ok((fds[0], fds[1]))
+}
+
 /// The raw typed-call register set: `rax` = `rax`, `rdi` = `op`, `rsi` = `size`,
 /// `rdx` = `rdx`, decoded.
 pub fn typed_raw(rax: u64, op: u64, size: u64, rdx: u64) -> Result<u64, Errno> {

@@ -67,6 +67,18 @@ pub fn program(rules: &[Rule], default: u32) -> Vec<Insn> {
     p
 }
 
+/// A filter of one rule, as a service manager's might: `ptrace` fails with `EPERM`,
+/// everything else runs. It allows every legacy twin whatever its arguments, which the
+/// kernel's action cache records (the bench's filtered case, the mid-batch TSYNC test).
+pub fn one_rule_filter() -> Result<Vec<Insn>, String> {
+    use ferrocall_seccomp::{Action, Filter};
+    const PTRACE: u32 = 101;
+    Filter::new(Action::Allow)
+        .rule(ferrocall_seccomp::syscall(PTRACE).then(Action::errno(Errno::EPERM)))
+        .compile()
+        .map_err(|e| e.to_string())
+}
+
 /// Installs `program` in the calling thread (after `PR_SET_NO_NEW_PRIVS`). Uses only raw
 /// system calls, so it is safe between `fork()` and `execve()`.
 pub fn install(program: &[Insn]) -> Result<(), Errno> {

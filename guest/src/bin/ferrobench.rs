@@ -231,12 +231,12 @@ fn main() {
         ));
     }
 
-    cases.push(packed_getppid("packed batch of 32 GetPpid"));
+    cases.push(packed_getppid("packed batch of 32 GetPpid", "twin"));
 
     // The same batch under a seccomp filter, which cannot be taken back: measured last, after
     // every other case, in the same boot.
     let mut filtered = vec![
-        packed_getppid(FILTERED_PACKED),
+        packed_getppid("packed batch of 32 GetPpid, one-rule filter", "filter"),
         case("legacy getppid, one-rule filter", "filter", 1, |n| {
             for _ in 0..n {
                 let _ = black_box(syscall(nr::GETPPID, [0; 6]));
@@ -282,13 +282,9 @@ fn clock_resolution() -> std::time::Duration {
     best
 }
 
-/// The name of the filtered packed case; `cargo xtask bench` reads it.
-const FILTERED_PACKED: &str = "packed batch of 32 GetPpid, one-rule filter";
-
 /// A `PackedBatch` of 32 `GetPpid`: the calls have a legacy twin, so under a filter each is
 /// judged as `getppid`.
-fn packed_getppid(name: &str) -> Case {
-    let group = if name == FILTERED_PACKED { "filter" } else { "twin" };
+fn packed_getppid(name: &str, group: &'static str) -> Case {
     case(name, group, 32, |n| {
         for _ in 0..n {
             let mut batch = PackedBatch::<32>::new();
@@ -300,16 +296,10 @@ fn packed_getppid(name: &str) -> Case {
     })
 }
 
-/// Installs a filter of one rule, as a service manager's might: `ptrace` fails with
-/// `EPERM`, everything else runs. It allows `getppid` (so the typed `GetPpid` inside a
-/// batch) whatever its arguments, which the kernel's action cache records.
+/// Installs the one-rule filter (`ptrace` fails): it allows `getppid` (so the typed
+/// `GetPpid` inside a batch) whatever its arguments, which the kernel's action cache records.
 fn install_one_rule_filter() -> Result<(), String> {
-    use ferrocall_seccomp::{Action, Filter};
-    const PTRACE: u32 = 101;
-    let program = Filter::new(Action::Allow)
-        .rule(ferrocall_seccomp::syscall(PTRACE).then(Action::errno(abi::Errno::EPERM)))
-        .compile()
-        .map_err(|e| e.to_string())?;
+    let program = ferrocall_guest::seccomp::one_rule_filter()?;
     ferrocall_guest::seccomp::install(&program).map_err(|e| e.to_string())
 }
 

@@ -231,7 +231,7 @@ fn mutator_on_answer_in_registers() -> Outcome {
     const DATA: usize = 256;
     ferrocall::enable().map_err(|e| e.to_string())?;
     let mut page = Pages::map(1, 0).map_err(|e| e.to_string())?;
-    let (r, w) = pipe_nonblocking()?;
+    let (r, w) = ferrocall_guest::nonblocking_pipe()?;
     page.write(DATA, b"aaaaaaaa");
     let mut args = (w as u32).to_le_bytes().to_vec();
     args.extend_from_slice(&[0; 4]);
@@ -286,15 +286,6 @@ fn mutator_on_answer_in_registers() -> Outcome {
     check(in_registers > 0 && in_place > 0, || {
         format!("the race never happened: {in_registers} in registers, {in_place} in place")
     })
-}
-
-/// A pipe whose ends do not block (`pipe2(O_NONBLOCK)`).
-fn pipe_nonblocking() -> Result<(i32, i32), String> {
-    const O_NONBLOCK: u64 = 0o4000;
-    let mut fds = [0i32; 2];
-    syscall(293, [fds.as_mut_ptr() as u64, O_NONBLOCK, 0, 0, 0, 0])
-        .map_err(|e| format!("pipe2: {e}"))?;
-    Ok((fds[0], fds[1]))
 }
 
 /// The number of requests in the mutated packed batch.

@@ -8,14 +8,14 @@ use ferrocall_guest::{
 };
 
 use crate::common::{
-    answer_of, call_at, close, hostile, kill_on_typed, nonblocking_pipe, rule_for, useless_request,
+    answer_of, call_at, close, hostile, kill_on_typed, rule_for, useless_request,
     useless_then_getpid,
 };
 
 fn batch_runs_every_call() -> Outcome {
     use ferrocall::abi::ops::{GetPidArgs, ReadArgs, WriteArgs};
     use ferrocall::Batch;
-    let (r, w) = nonblocking_pipe()?;
+    let (r, w) = ferrocall_guest::nonblocking_pipe()?;
     let data = b"batched";
     let mut into = [0u8; 16];
     let mut a = Request::new(UselessArgs { value: 5, ..Default::default() });
@@ -175,11 +175,7 @@ fn mid_batch_child(packed: bool) -> i32 {
     use ferrocall::abi::ops::{GetPidArgs, ReadArgs, WriteArgs};
     use ferrocall::{Batch, BatchError, PackedBatch};
     use ferrocall_seccomp::{Action, Filter};
-    const PTRACE: u32 = 101;
-    let Ok(first) = Filter::new(Action::Allow)
-        .rule(ferrocall_seccomp::syscall(PTRACE).then(Action::errno(Errno::EPERM)))
-        .compile()
-    else {
+    let Ok(first) = seccomp::one_rule_filter() else {
         return 101;
     };
     let getpid = Op::GetPid.twin().map_or(0, |t| t.nr);
@@ -275,7 +271,7 @@ fn mid_batch_child(packed: bool) -> i32 {
 fn packed_batch_runs_every_call() -> Outcome {
     use ferrocall::abi::ops::{GetPidArgs, GetPpidArgs, ReadArgs, WriteArgs};
     use ferrocall::PackedBatch;
-    let (r, w) = nonblocking_pipe()?;
+    let (r, w) = ferrocall_guest::nonblocking_pipe()?;
     let data = b"packed";
     let mut into = [0u8; 16];
     let mut batch = PackedBatch::<200>::new();

@@ -1,5 +1,5 @@
 //! Helpers shared by the test modules: raw requests placed in fresh pages, the
-//! hostile-caller matrix's counter, pipes, the normal request of every operation, a
+//! hostile-caller matrix's counter, closing descriptors, the normal request of every operation, a
 //! two-call batch, a seccomp filter on one operation, and a traced child.
 
 use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, FieldType, Op, Request};
@@ -68,15 +68,6 @@ pub(crate) fn hostile_raw(
 ) -> Outcome {
     let (r, _) = call_at(8, bytes, op, size);
     hostile(what, r, want)
-}
-
-/// A pipe whose ends do not block: `(read end, write end)`.
-pub(crate) fn nonblocking_pipe() -> Result<(i32, i32), String> {
-    const O_NONBLOCK: u64 = 0o4000;
-    let mut fds = [0i32; 2];
-    syscall(293, [fds.as_mut_ptr() as u64, O_NONBLOCK, 0, 0, 0, 0])
-        .map_err(|e| format!("pipe2: {e}"))?;
-    Ok((fds[0], fds[1]))
 }
 
 /// `close(fd)`, ignoring the result.

@@ -11,7 +11,7 @@ use ferrocall_guest::{
     check, expect_eq, fd, ferrocall_status, in_child, nr, syscall, Ended, Outcome, Test,
 };
 
-use crate::common::{close, getcwd_answers_as_legacy, nonblocking_pipe};
+use crate::common::{close, getcwd_answers_as_legacy};
 
 /// Runs `test` with `backend` chosen, then goes back to typed calls only.
 fn with_backend(backend: Backend, test: impl FnOnce() -> Outcome) -> Outcome {
@@ -27,7 +27,7 @@ fn every_wrapper_answers_as_its_twin() -> Outcome {
     expect_eq("getpid", ferrocall::getpid(), legacy(nr::GETPID))?;
     expect_eq("getppid", ferrocall::getppid(), legacy(nr::GETPPID))?;
     expect_eq("getuid", ferrocall::getuid(), legacy(nr::GETUID))?;
-    let (r, w) = nonblocking_pipe()?;
+    let (r, w) = ferrocall_guest::nonblocking_pipe()?;
     expect_eq("write", ferrocall::write(fd(w), b"through the pipe"), Ok(16))?;
     let mut buf = [0u8; 32];
     let got = ferrocall::read(fd(r), &mut buf).map(|n| buf[..n].to_vec());

@@ -9,9 +9,7 @@ use ferrocall_guest::{
     Test, PAGE, PROT_READ,
 };
 
-use crate::common::{
-    answer_of, call_at, close, getcwd_answers_as_legacy, hostile, nonblocking_pipe,
-};
+use crate::common::{answer_of, call_at, close, getcwd_answers_as_legacy, hostile};
 
 fn getpid_and_getppid_match_legacy() -> Outcome {
     expect_eq("getpid", ferrocall::getpid().map(u64::from), syscall(nr::GETPID, [0; 6]))?;
@@ -40,7 +38,7 @@ fn getuid_matches_legacy() -> Outcome {
 }
 
 fn write_and_read_through_a_pipe() -> Outcome {
-    let (r, w) = nonblocking_pipe()?;
+    let (r, w) = ferrocall_guest::nonblocking_pipe()?;
     expect_eq("typed write", ferrocall::write(fd(w), b"typed bytes"), Ok(11))?;
     expect_eq("typed write of nothing", ferrocall::write(fd(w), b""), Ok(0))?;
     let mut buf = [0u8; 32];
@@ -63,9 +61,9 @@ fn write_and_read_through_a_pipe() -> Outcome {
 fn partial_write_like_legacy() -> Outcome {
     // A non-blocking pipe takes 64 KiB: both paths report the same short count.
     let data = vec![7u8; 100_000];
-    let (r1, w1) = nonblocking_pipe()?;
+    let (r1, w1) = ferrocall_guest::nonblocking_pipe()?;
     let legacy = syscall(nr::WRITE, [w1 as u64, data.as_ptr() as u64, data.len() as u64, 0, 0, 0]);
-    let (r2, w2) = nonblocking_pipe()?;
+    let (r2, w2) = ferrocall_guest::nonblocking_pipe()?;
     let typed = ferrocall::write(fd(w2), &data).map(|n| n as u64);
     for fd in [r1, w1, r2, w2] {
         close(fd);
@@ -84,7 +82,7 @@ fn io_request(op: Op, fd: i32, addr: u64, len: u64) -> Vec<u8> {
 }
 
 fn bad_io_buffers() -> Outcome {
-    let (r, w) = nonblocking_pipe()?;
+    let (r, w) = ferrocall_guest::nonblocking_pipe()?;
     let cases: Vec<(&str, Op, i32, u64, u64, Errno)> = vec![
         ("write from NULL", Op::Write, w, 0, 8, Errno::EFAULT),
         ("write from a kernel address", Op::Write, w, 0xffff_ffff_8100_0000, 8, Errno::EFAULT),
@@ -134,7 +132,7 @@ fn bad_io_buffers() -> Outcome {
 
 fn older_write_request() -> Outcome {
     // A caller that knows only `fd`: the missing buffer reads as empty.
-    let (r, w) = nonblocking_pipe()?;
+    let (r, w) = ferrocall_guest::nonblocking_pipe()?;
     let mut bytes = io_request(Op::Write, w, 0x1000, 8);
     bytes.truncate(40);
     bytes[0..4].copy_from_slice(&40u32.to_le_bytes());

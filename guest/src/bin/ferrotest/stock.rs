@@ -7,7 +7,7 @@ use ferrocall_guest::{
     check, expect_eq, fd, ferrocall_status, nr, syscall, Outcome, Pages, Test, PAGE,
 };
 
-use crate::common::{answer_of, close, nonblocking_pipe, normal_request, NR, SCRATCH_LEN};
+use crate::common::{answer_of, close, normal_request, NR, SCRATCH_LEN};
 use crate::legacy::{
     legacy_calls_common, legacy_seccomp_and_ptrace, legacy_tracer_cannot_make_typed_calls,
     legacy_upper_bits_ignored,
@@ -24,7 +24,7 @@ fn stock_opt_in_fails() -> Outcome {
 }
 
 fn stock_every_wrapper_is_enosys() -> Outcome {
-    let (r, w) = nonblocking_pipe()?;
+    let (r, w) = ferrocall_guest::nonblocking_pipe()?;
     expect_eq("useless", ferrocall::useless(15), Err(Errno::ENOSYS))?;
     expect_eq("getpid", ferrocall::getpid(), Err(Errno::ENOSYS))?;
     expect_eq("getppid", ferrocall::getppid(), Err(Errno::ENOSYS))?;

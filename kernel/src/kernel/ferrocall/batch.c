@@ -140,7 +140,8 @@ void ferrocall_batch_watch(struct ferrocall_watch *watch)
  * calls would on each return to user mode, and a pending signal ends the
  * batch there, as it would interrupt such a loop. Only a task with seccomp
  * filters has the call presented to them (ferrocall_seccomp_filter()). A
- * batch calls this only when a bit of ferrocall_batch_watch() is set.
+ * batch calls this only when a bit of ferrocall_batch_watch() is set; a call
+ * held at entry asks it (@ran 0) before it is shown decoded.
  *
  * Return: -EINTR if a signal is pending and @ran calls ran; 1 if the task's
  * seccomp filters must judge the call; otherwise 0, the call may run.

@@ -817,37 +817,6 @@ impl Chunks {
         }
     }
 
-    /// Bytes `offset..offset + want` of the requests, or fewer where the requests end;
-    /// `EINVAL` if none are left. Reads the next chunk, from `offset`, when they are not
-    /// all in this one.
-    #[inline]
-    fn get(&mut self, offset: usize, want: usize) -> Result<&[u8], Errno> {
-        let left = self
-            .len
-            .checked_sub(offset)
-            .filter(|&n| n > 0)
-            .ok_or(Errno::EINVAL)?;
-        let want = want.min(left);
-        let from = match offset.checked_sub(self.start) {
-            Some(from)
-                if self
-                    .filled
-                    .checked_sub(from)
-                    .is_some_and(|room| room >= want) =>
-            {
-                from
-            }
-            _ => {
-                self.refill(offset, left)?;
-                0
-            }
-        };
-        self.initialised()
-            .get(from..)
-            .and_then(|rest| rest.get(..want))
-            .ok_or(Errno::EINVAL)
-    }
-
     /// Reads the next chunk, starting at `offset`, `left` bytes before the end.
     fn refill(&mut self, offset: usize, left: usize) -> Result<(), Errno> {
         let n = left.min(self.chunk.len());
@@ -1050,11 +1019,10 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
 /// Checks and runs the request at `offset` of a packed batch, after `ran` calls; returns
 /// its answer and size.
 fn packed_call(chunks: &mut Chunks, offset: usize, ran: u64) -> Result<(Answer, usize), Errno> {
-    const MAX_KNOWN: usize = abi::ops::MAX_KNOWN_REQUEST_SIZE;
     let at = chunks.base.checked_add(offset).ok_or(Errno::EFAULT)?;
     let left = chunks.len.checked_sub(offset).ok_or(Errno::EINVAL)?;
     // The header and the known part come from one copy (the largest known request fits).
-    let head = chunks.get(offset, MAX_KNOWN)?;
+    let head = chunks.ahead(offset)?;
     let plan = abi::decode::packed_plan(head, at as u64, left)?;
     // A newer, longer request's unknown part is only checked, never used: it is read apart
     // from the chunk.
@@ -1064,7 +1032,7 @@ fn packed_call(chunks: &mut Chunks, offset: usize, ran: u64) -> Result<(Answer, 
         abi::decode(&plan, head.get(..plan.known).ok_or(Errno::EINVAL)?)?
     } else {
         // An older, shorter request: zero-extend it to the size this ABI knows.
-        let mut bytes = [0u8; MAX_KNOWN];
+        let mut bytes: Known = [0; abi::ops::MAX_KNOWN_REQUEST_SIZE];
         let part = bytes.get_mut(..plan.copy_len).ok_or(Errno::EINVAL)?;
         part.copy_from_slice(head.get(..plan.copy_len).ok_or(Errno::EINVAL)?);
         abi::decode(&plan, bytes.get(..plan.known).ok_or(Errno::EINVAL)?)?
