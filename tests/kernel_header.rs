@@ -18,6 +18,7 @@ fn header_defines() -> BTreeMap<String, u64> {
         let Some(def) = def.trim_start().strip_prefix("define") else { continue };
         let mut words = def.split_whitespace();
         if let (Some(name), Some(value)) = (words.next(), words.next()) {
+            let value = value.trim_end_matches(['U', 'L']);
             let value = match value.strip_prefix("0x") {
                 Some(hex) => u64::from_str_radix(hex, 16),
                 None => value.parse(),

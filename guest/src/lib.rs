@@ -41,6 +41,8 @@ pub mod nr {
     pub const CLOSE: u64 = 3;
     /// `pipe`.
     pub const PIPE: u64 = 22;
+    /// `dup`.
+    pub const DUP: u64 = 32;
     /// `dup2`.
     pub const DUP2: u64 = 33;
     /// `execve`.

@@ -40,7 +40,10 @@ pub use ops::{
 ///   answer in registers ([`Header::ANSWER_IN_REGISTERS`]).
 /// - 3: [`Op::Open`], the first operation the kernel runs from its own copy
 ///   ([`Op::runs_from_copy`]), also shown to seccomp decoded ([`Op::decoded_layout`]).
-pub const ABI_VERSION: u32 = 3;
+/// - 4: a request address is taken only above 4 GiB ([`MIN_ADDR`]); below, `rax` is a
+///   legacy number in every process. A library of an earlier version that sends a request
+///   from below 4 GiB gets `ENOSYS` with its answer slot pending, and makes the twin.
+pub const ABI_VERSION: u32 = 4;
 
 /// The oldest ABI version a library built from this crate works with.
 pub const MIN_ABI_VERSION: u32 = 1;
@@ -65,12 +68,22 @@ pub const PR_FERROCALL_STATUS: u64 = 2;
 /// an interrupted typed call restarts), but only in a process that opted in.
 pub const SYSCALL_NR: u32 = 1023;
 
-/// `rax` values below this are legacy syscall numbers, never request addresses.
-pub const MIN_ADDR: u64 = 1024;
+/// `rax` values below this are legacy syscall numbers, never request addresses: the kernel
+/// takes a `rax` for a request address only above 4 GiB (and below `TASK_SIZE_MAX`, in a
+/// process that opted in), so every value a 32-bit load into `eax` can give — each legacy
+/// number, each x32 number, each negative `int` zero-extended — keeps its stock meaning
+/// (since ABI version 4; versions 1 to 3 took any address from 1024, outside the x32 range).
+pub const MIN_ADDR: u64 = 1 << 32;
 
-/// The bit that marks x32 syscall numbers; `X32_SYSCALL_BIT + n` for `n < MIN_ADDR` is
-/// never a request address.
+/// The bit that marks x32 syscall numbers (`nr | X32_SYSCALL_BIT`): for seccomp filters,
+/// which see such numbers from x32 processes.
 pub const X32_SYSCALL_BIT: u64 = 0x4000_0000;
+
+/// The bit of a request address that the library always sends set: bit 31, so that the
+/// address's low 32 bits, which a kernel without typed calls (or a process whose opt-in was
+/// lost) reads as the syscall number, are a negative `int` there: `ENOSYS`, never a legacy
+/// call ([`is_request_address`]).
+pub const FAIL_CLOSED_BIT: u64 = 1 << 31;
 
 /// The end of user addresses with 4-level paging (`TASK_SIZE_MAX`). The kernel accepts
 /// requests below its own `TASK_SIZE_MAX`; the library sends only requests below this.
@@ -83,10 +96,16 @@ pub const REQUEST_ALIGN: u64 = 8;
 pub const MAX_REQUEST_SIZE: u64 = 4096;
 
 /// Whether `addr` may be sent as a request address in `rax`: an aligned user address that
-/// the kernel cannot take for a legacy (or x32) syscall number.
+/// a ferrocall kernel takes for a request (at least [`MIN_ADDR`]) and whose low 32 bits,
+/// read as an `int`, are negative ([`FAIL_CLOSED_BIT`] set). The second half makes the
+/// call fail closed: any kernel that does not take it for a request — one without
+/// ferrocall, or a process whose opt-in was lost behind the library's back (a checkpoint
+/// restored elsewhere, a supervisor that faked the `prctl`) — answers `ENOSYS` and runs
+/// nothing. The library sends a request from anywhere else through a copy at such an
+/// address.
 pub const fn is_request_address(addr: u64) -> bool {
     addr >= MIN_ADDR
         && addr < USER_ADDR_END
-        && addr.wrapping_sub(X32_SYSCALL_BIT) >= MIN_ADDR
+        && addr & FAIL_CLOSED_BIT != 0
         && addr % REQUEST_ALIGN == 0
 }

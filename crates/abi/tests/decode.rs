@@ -80,16 +80,25 @@ fn sizes_follow_copy_struct_from_user() {
 #[test]
 fn request_addresses() {
     assert!(!is_request_address(0));
-    assert!(!is_request_address(1016));
-    assert!(is_request_address(1024));
-    assert!(!is_request_address(1025), "misaligned");
-    assert!(!is_request_address(0x4000_0000), "x32 range");
-    assert!(!is_request_address(0x4000_0000 + 1016), "x32 range");
-    assert!(is_request_address(0x4000_0000 + 1024));
+    assert!(!is_request_address(1024), "below 4 GiB: a legacy number on every kernel");
+    assert!(!is_request_address(0xffff_fff8), "a negative int, zero-extended");
+    assert!(!is_request_address(0x4000_0000 + 1024), "x32 range");
+    assert!(!is_request_address(0x1_0000_0000), "low 32 bits 0: read");
+    assert!(!is_request_address(0x7f00_0000_0020), "low 32 bits 32: dup");
+    assert!(!is_request_address(0x7f00_7fff_fff8), "low 32 bits a positive int");
+    assert!(is_request_address(0x1_8000_0000));
+    assert!(is_request_address(0x7f00_8000_0020));
+    assert!(!is_request_address(0x7f00_8000_0021), "misaligned");
     assert!(is_request_address(0x7fff_ffff_e000));
     assert!(!is_request_address(0x7fff_ffff_f000));
-    assert!(!is_request_address(0xffff_8000_0000_0000));
+    assert!(!is_request_address(0xffff_8000_8000_0000));
     assert!(!is_request_address(!7));
+    for addr in [0x1_8000_0000u64, 0x7f12_fedc_ba98, 0x5555_8000_0008] {
+        if is_request_address(addr) {
+            // What a kernel that does not take it for a request reads: `int nr`.
+            assert!((addr as u32 as i32) < 0, "{addr:#x} would be legacy call {}", addr as u32);
+        }
+    }
 }
 
 #[test]

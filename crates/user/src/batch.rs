@@ -248,9 +248,6 @@ pub(crate) unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
         let request = base.wrapping_add(start);
         // SAFETY: its header (the first 16 bytes, aligned) is initialised.
         let header = unsafe { request.cast::<abi::Header>().read() };
-        if !abi::is_request_address(request as u64) {
-            return fail(Errno::EFAULT);
-        }
         // SAFETY: a whole request of `header.size` bytes that the batch owns and borrows
         // mutably, naming buffers under `push_unchecked`'s guarantee.
         let ret = unsafe { crate::boundary::make_call(kernel, request, header.op, header.size) };

@@ -10,6 +10,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use ferrocall_abi::{self as abi, ops, Answer, Args, Call, Errno, Op, Request};
 
+use crate::slots::Slot;
+
 /// The raw system call boundary, as in libtock-rs' `RawSyscalls`: the real kernel
 /// ([`Native`]) or a fake one in tests.
 ///
@@ -309,9 +311,10 @@ pub(crate) fn backend_of<K: Kernel + ?Sized>(kernel: &K) -> Backend {
 ///
 /// # Safety
 ///
-/// As [`Kernel::typed_call`], but typed calls need not be enabled; `request` must be a
-/// request address ([`abi::is_request_address`]), and the buffers the request's arguments
-/// name must be valid for what the operation does with them.
+/// As [`Kernel::typed_call`], but typed calls need not be enabled and `request` may be at
+/// any address (one that may not be sent in `rax`, [`abi::is_request_address`], is sent
+/// from a copy); the buffers the request's arguments name must be valid for what the
+/// operation does with them.
 #[inline]
 pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
     kernel: &K,
@@ -323,6 +326,10 @@ pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
     let may_fall_back = !matches!(choice, Backend::TypedOnly | Backend::Typed);
     let typed = if choice == Backend::Legacy { Err(Errno::ENOSYS) } else { typed_enabled(kernel) };
     if let Ok(version) = typed {
+        if !abi::is_request_address(request as u64) {
+            // SAFETY: the caller's guarantee.
+            return unsafe { make_call_from_slot(kernel, request, op, size, may_fall_back) };
+        }
         let op_known = Op::from_raw(op.into());
         let twin = op_known.and_then(Op::twin);
         let in_registers = twin.filter(|_| version >= abi::ANSWER_IN_REGISTERS_SINCE);
@@ -594,8 +601,9 @@ fn getcwd_range<K: Kernel + ?Sized>(kernel: &K) -> Answer {
     Answer::error_with(Errno::ERANGE, getcwd_len(kernel, nr))
 }
 
-/// The kernel would read `request`'s address as a legacy syscall number: sends a copy
-/// from the stack instead, and takes its answer.
+/// `request`'s address may not be sent in `rax` ([`abi::is_request_address`]): sends a
+/// copy from a slot that may ([`Slot`]), and takes its answer; without a free slot,
+/// [`make_call`] decides (the twin, or an error).
 ///
 /// # Safety
 ///
@@ -606,13 +614,68 @@ pub(crate) unsafe fn issue_from_copy<K: Kernel + ?Sized, A: Args>(
     kernel: &K,
     request: &mut Request<A>,
 ) -> Result<Answer, Errno> {
-    let mut copy = *request;
-    if !abi::is_request_address(core::ptr::from_mut(&mut copy) as u64) {
-        return Err(Errno::EFAULT);
-    }
-    // SAFETY: the copy names the same buffers, which the caller's guarantee covers, and
-    // its address is a request address.
-    let result = unsafe { issue(kernel, &mut copy) };
+    let Ok(slot) = Slot::claim_for::<A>() else {
+        let size = size_of::<Request<A>>() as u32;
+        request.answer = Answer::default();
+        // SAFETY: the caller's guarantee, for a whole request of `size` bytes.
+        let ret =
+            unsafe { make_call(kernel, core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
+        return answer_of(ret, request.answer);
+    };
+    let copy = slot.as_mut_ptr().cast::<Request<A>>();
+    // SAFETY: the slot is this thread's until `slot` drops, 8-aligned and large enough for
+    // a `Request<A>` (`claim_for`); the copy names the same buffers as `request`.
+    unsafe { copy.write(*request) };
+    // SAFETY: the copy is initialised, aligned and this thread's alone until `slot` drops.
+    let copy = unsafe { &mut *copy };
+    // SAFETY: the copy's address is a request address; the caller guarantees the buffers.
+    let result = unsafe { issue(kernel, copy) };
     request.answer = copy.answer;
     result
+}
+
+/// [`make_call`] for a request whose address may not be sent in `rax`: the same call, sent
+/// from a copy in a [`Slot`] whose answer slot is copied back; without a slot, the legacy
+/// twin where the backend allows it, else `-errno` (`EAGAIN` while every slot is taken,
+/// `ENOMEM` if none could be mapped).
+///
+/// # Safety
+///
+/// As [`make_call`].
+#[cold]
+#[inline(never)]
+unsafe fn make_call_from_slot<K: Kernel + ?Sized>(
+    kernel: &K,
+    request: *mut u8,
+    op: u32,
+    size: u32,
+    may_fall_back: bool,
+) -> u64 {
+    let slot = match Slot::claim(size as usize) {
+        Ok(slot) => slot,
+        // SAFETY: the caller's guarantee.
+        Err(_) if may_fall_back => return unsafe { emulate(kernel, request, op, size) },
+        Err(errno) => return errno.to_syscall_return() as u64,
+    };
+    let copy = slot.as_mut_ptr();
+    // SAFETY: `request` is valid for reads of `size` bytes (the caller's guarantee) and the
+    // slot, this thread's until `slot` drops, holds at least `size` bytes; they are
+    // different memory.
+    unsafe { core::ptr::copy_nonoverlapping(request, copy, size as usize) };
+    // SAFETY: the copy is a whole request at a request address, naming the buffers the
+    // caller's guarantee covers.
+    let ret = unsafe { make_call(kernel, copy, op, size) };
+    let answer = Request::<()>::ANSWER_OFFSET;
+    // A request shorter than its header and answer was refused before it ran.
+    if size as usize >= Request::<()>::ARGS_OFFSET {
+        // SAFETY: the answer slot lies within both requests, `size` bytes each.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                copy.wrapping_add(answer),
+                request.wrapping_add(answer),
+                Request::<()>::ANSWER_SIZE,
+            );
+        }
+    }
+    ret
 }

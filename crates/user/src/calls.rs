@@ -335,9 +335,6 @@ wrappers! {
             // A tracer or audit watches this process: the kernel wants the calls one by one.
             Some(Err(Errno::EOPNOTSUPP)) if answer.value == ops::BATCH_REFUSED => {
                 for (done, entry) in entries.iter().enumerate() {
-                    if !abi::is_request_address(entry.addr) {
-                        return Err(fail(Errno::EFAULT, done));
-                    }
                     // SAFETY: each entry was made by `push` or `push_unchecked` from a
                     // `&'a mut Request<A>` the batch still borrows, with that request's exact
                     // size and operation, under their guarantee about its buffers.

@@ -24,8 +24,9 @@
 //! each wrapper makes its *legacy twin*, the system call the ABI table names for it, with the
 //! same answer; see [`Backend`] to tell which is in use, or to insist on typed calls. The
 //! library never lets a request address reach a kernel that would take it for a legacy
-//! syscall number: addresses the kernel would read as one (below 1024, the x32 range) are
-//! never sent; such a request is copied to the stack first.
+//! syscall number: it sends only addresses above 4 GiB whose low 32 bits, read as the
+//! `int` such a kernel reads, are negative (`ENOSYS` there, whatever the opt-in state); a
+//! request anywhere else is sent from a copy at such an address.
 //!
 //! # Crate features and support
 //!
@@ -60,6 +61,7 @@ mod calls;
 mod error;
 pub mod fd;
 mod seed;
+mod slots;
 #[cfg(test)]
 mod tests;
 

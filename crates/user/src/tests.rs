@@ -795,3 +795,59 @@ fn supports_probes_once() {
     assert!(!stock.supports(Op::GetPid));
     assert_eq!(stock.support.offered.load(core::sync::atomic::Ordering::Relaxed), 0);
 }
+
+/// A page of this test process at an address whose low 32 bits are 0: a request there, sent
+/// in `rax`, would be the legacy `read` on a kernel that does not take it for a request.
+fn misplaced_page() -> &'static mut [u64; 512] {
+    const MAP_FIXED_NOREPLACE_PRIVATE_ANONYMOUS: u64 = 0x10_0022;
+    for block in 0x7e00u64..0x7f00 {
+        let hint = block << 32;
+        // SAFETY: a fresh anonymous mapping that replaces nothing.
+        let got = unsafe {
+            crate::arch::syscall6(9, hint, 4096, 3, MAP_FIXED_NOREPLACE_PRIVATE_ANONYMOUS, !0, 0)
+        };
+        if got == hint {
+            // SAFETY: the page is ours from now on, zeroed and page-aligned; it is never
+            // unmapped.
+            return unsafe { &mut *(hint as *mut [u64; 512]) };
+        }
+    }
+    panic!("no free page at a 4 GiB boundary");
+}
+
+/// A request at an address that may not be sent in `rax` is sent from a slot (the fake
+/// kernel asserts that every address it gets fails closed) and answered in place, lone or
+/// as a refused batch's calls one by one.
+#[test]
+fn a_request_anywhere_is_sent_from_an_address_that_fails_closed() {
+    use crate::Batch;
+    use abi::ops::{GetPidArgs, UselessArgs};
+    #[repr(C)]
+    struct Two {
+        useless: Request<UselessArgs>,
+        getpid: Request<GetPidArgs>,
+    }
+    // SAFETY: the page is ours, zeroed (a valid `Two`: every field an integer) and aligned;
+    // it is reached only through this reference.
+    let two = unsafe { &mut *misplaced_page().as_mut_ptr().cast::<Two>() };
+    for observed in [false, true] {
+        let mut k = FakeKernel::patched();
+        k.observed = observed;
+        two.useless = Request::new(UselessArgs { value: 15, ..Default::default() });
+        two.getpid = Request::new(GetPidArgs {});
+        assert!(!abi::is_request_address(&two.useless as *const _ as u64));
+        // SAFETY: the request names no buffer.
+        let answer = unsafe { k.call_answer(&mut two.useless) };
+        assert_eq!(answer.map(|x| x.result()), Ok(Some(Ok(30))));
+        assert_eq!(two.useless.answer.result(), Some(Ok(30)), "answered in the caller's request");
+        two.useless.answer = Answer::default();
+        let mut batch = Batch::<2>::new();
+        batch.push(&mut two.useless).unwrap();
+        batch.push(&mut two.getpid).unwrap();
+        assert_eq!(k.batch(&mut batch), Ok(2), "observed: {observed}");
+        let sent = if observed { 4 } else { 2 };
+        assert_eq!(k.typed_calls.get(), sent, "observed: {observed}");
+        assert_eq!(two.useless.answer.result(), Some(Ok(30)));
+        assert_eq!(two.getpid.answer.result(), Some(Ok(4242)));
+    }
+}

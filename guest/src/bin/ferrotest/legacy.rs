@@ -6,6 +6,7 @@
 use std::process::Command;
 
 use ferrocall::abi::{self, Answer, Errno, Op, Request};
+use ferrocall::Kernel;
 use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{
     check, expect_eq, ferrocall_status, in_child, nr, syscall, typed_raw, Ended, Outcome, Pages,
@@ -22,7 +23,39 @@ fn legacy_calls_after_opt_in() -> Outcome {
     // Documented change: a user address with the upper bits set is a typed call here, not
     // getpid. This one is odd, so the handler rejects it as misaligned.
     let rax = (1 << 32) | nr::GETPID;
-    expect_eq("(1<<32)|39", syscall(rax, [1, 40, rax, 0, 0, 0]), Err(Errno::EINVAL))
+    expect_eq("(1<<32)|39", syscall(rax, [1, 40, rax, 0, 0, 0]), Err(Errno::EINVAL))?;
+    below_4_gib_keeps_its_meaning()
+}
+
+/// Every `rax` a 32-bit load into `eax` gives keeps its stock meaning after the opt-in
+/// (review L3): a negative `int`, zero-extended, is `ENOSYS` with every other register as
+/// the caller left it, as on a kernel without ferrocall — not a typed call that writes `rdx`.
+fn below_4_gib_keeps_its_meaning() -> Outcome {
+    for rax in [0xffff_ffffu64, 0xffff_fffe, 0x8000_1000, 0x8000_0000, 0x7fff_f000, 0x1000] {
+        let (ret, rdx) = syscall_keeping_rdx(rax, 0x1234);
+        expect_eq(&format!("rax {rax:#x}"), Errno::from_syscall_return(ret), Err(Errno::ENOSYS))?;
+        expect_eq(&format!("rdx after rax {rax:#x}"), rdx, 0x1234)?;
+    }
+    Ok(())
+}
+
+/// `syscall` with `rax` and `rdx` chosen, the other argument registers 0: `rax` and `rdx`
+/// after it.
+fn syscall_keeping_rdx(rax: u64, rdx: u64) -> (u64, u64) {
+    let (ret, rdx_after): (u64, u64);
+    // SAFETY: the numbers passed are unused legacy numbers (ENOSYS) and touch no memory;
+    // the kernel clobbers only rcx and r11.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            inlateout("rax") rax => ret,
+            inlateout("rdx") rdx => rdx_after,
+            in("rdi") 0u64, in("rsi") 0u64, in("r10") 0u64, in("r8") 0u64, in("r9") 0u64,
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack),
+        );
+    }
+    (ret, rdx_after)
 }
 
 /// Legacy behaviour that is the same whether or not the process opted in.
@@ -135,6 +168,77 @@ fn legacy_request_address_is_a_number() -> Outcome {
     expect_eq("answer untouched", answer_of(&pages.read(16, 16)).state, Answer::PENDING)
 }
 
+/// A [`Kernel`](ferrocall::Kernel) that says typed calls are enabled without asking: what
+/// the library meets when the opt-in is lost behind its back (a checkpoint restored into a
+/// new process, a supervisor that answers unknown `prctl`s with success).
+struct LostOptIn;
+
+static LOST_OPT_IN: ferrocall::Support = ferrocall::Support::new();
+
+// SAFETY: the contract is broken on purpose (the opt-in "succeeds" but `rax` stays a
+// legacy number): the test checks that the library's address rule keeps this harmless.
+// Everything else is `Native`'s.
+unsafe impl ferrocall::Kernel for LostOptIn {
+    fn prctl_enable(&self) -> u64 {
+        u64::from(abi::ABI_VERSION)
+    }
+
+    unsafe fn typed_call(&self, request: *mut u8, op: u32, size: u32) -> u64 {
+        // SAFETY: the caller's guarantee.
+        unsafe { ferrocall::Native.typed_call(request, op, size) }
+    }
+
+    unsafe fn legacy_call(&self, nr: u32, args: &[u64; 6]) -> u64 {
+        // SAFETY: the caller's guarantee.
+        unsafe { ferrocall::Native.legacy_call(nr, args) }
+    }
+
+    fn support(&self) -> &ferrocall::Support {
+        &LOST_OPT_IN
+    }
+}
+
+/// Review H2: the library's typed calls fail closed when its opt-in was lost. In this
+/// process, which never opted in, a library that believes it did sends only addresses whose
+/// low 32 bits are a negative `int`: every typed call is `ENOSYS`, never a legacy call, and
+/// the wrappers make their twins. A request placed where its low 32 bits are `dup`'s number
+/// is sent from a copy: sent from where it is, it would duplicate a descriptor (shown first).
+fn legacy_lost_opt_in_fails_closed() -> Outcome {
+    use ferrocall::TypedCalls;
+    let pid = u64::from(std::process::id());
+    expect_eq("status", ferrocall_status(), Ok(0))?;
+    expect_eq("getpid", LostOptIn.getpid().map(u64::from), Ok(pid))?;
+    expect_eq("useless (no twin)", LostOptIn.useless(15), Err(Errno::ENOSYS))?;
+    let pages = Pages::map(1, 0x7d00_0000_0000).map_err(|e| format!("mmap: {e}"))?;
+    let at = pages.addr(0) + nr::DUP;
+    let request = Request::new(abi::ops::GetPidArgs {});
+    let op = Op::GetPid as u64;
+    // What the rule prevents: this address in `rax` here is dup(2).
+    let free = lowest_free_fd()?;
+    let dup = typed_raw(at, op, 32, at);
+    expect_eq("the request's address as a legacy number: dup(op)", dup, Ok(free))?;
+    syscall(nr::CLOSE, [free, 0, 0, 0, 0, 0]).map_err(|e| format!("close: {e}"))?;
+    // SAFETY: `at` lies in the page, 8-aligned, and is reached only through this reference.
+    let placed = unsafe {
+        (at as *mut Request<abi::ops::GetPidArgs>).write(request);
+        &mut *(at as *mut Request<abi::ops::GetPidArgs>)
+    };
+    // SAFETY: the request names no buffer.
+    let answer = unsafe { LostOptIn.call_answer(placed) };
+    expect_eq("the library's call", answer.map(|a| a.result()), Ok(Some(Ok(pid))))?;
+    expect_eq("no descriptor duplicated", lowest_free_fd(), Ok(free))?;
+    LostOptIn.support().choose(ferrocall::Backend::TypedOnly);
+    expect_eq("typed only: getpid", LostOptIn.getpid(), Err(Errno::ENOSYS))?;
+    expect_eq("typed only: no descriptor duplicated", lowest_free_fd(), Ok(free))
+}
+
+/// The descriptor number the next `dup` gives.
+fn lowest_free_fd() -> Result<u64, String> {
+    let fd = syscall(nr::DUP, [0, 0, 0, 0, 0, 0]).map_err(|e| format!("dup: {e}"))?;
+    syscall(nr::CLOSE, [fd, 0, 0, 0, 0, 0]).map_err(|e| format!("close: {e}"))?;
+    Ok(fd)
+}
+
 fn legacy_thread_started_before_opt_in() -> Outcome {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let worker = std::thread::spawn(move || {
@@ -218,6 +322,7 @@ pub const LEGACY_TESTS: &[Test] = &[
     ("legacy_tracer_cannot_make_typed_calls", legacy_tracer_cannot_make_typed_calls),
     ("legacy_seccomp_and_ptrace", legacy_seccomp_and_ptrace),
     ("legacy_backend_never_opts_in", crate::fallback::legacy_backend_never_opts_in),
+    ("lost_opt_in_fails_closed", legacy_lost_opt_in_fails_closed),
     // Last: it opts this process in.
     ("thread_started_before_opt_in", legacy_thread_started_before_opt_in),
 ];

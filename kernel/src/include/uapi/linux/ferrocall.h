@@ -31,7 +31,7 @@
 # define PR_FERROCALL_STATUS		2
 
 /* The ABI version that PR_FERROCALL_ENABLE returns. */
-#define FERROCALL_ABI_VERSION		3
+#define FERROCALL_ABI_VERSION		4
 
 /*
  * The system call number that ptrace, seccomp, audit and the syscall
@@ -40,8 +40,13 @@
  */
 #define __NR_ferrocall			1023
 
-/* RAX values below this are always legacy system call numbers. */
-#define FERROCALL_MIN_ADDR		1024
+/*
+ * RAX values below this (4 GiB) are always legacy system call numbers: every
+ * value a 32-bit load into EAX gives, legacy, x32 or a negative int, keeps its
+ * meaning. A library sends only request addresses whose low 32 bits are a
+ * negative int, so that a kernel that does not take them answers ENOSYS.
+ */
+#define FERROCALL_MIN_ADDR		0x100000000ULL
 
 /* BEGIN GENERATED from the ABI table: FERROCALL_BLESS=1 cargo test */
 /* Operation numbers: RDI, and the header's op. */
