@@ -8,6 +8,7 @@
 use ferrocall::abi::{Args, Errno, FieldType, Op, Request};
 use ferrocall::arch::{syscall6, typed_call_raw};
 
+pub mod audit;
 pub mod open;
 pub mod seccomp;
 

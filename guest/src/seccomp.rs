@@ -10,7 +10,7 @@ use crate::{nr, syscall};
 pub use ferrocall_seccomp::SockFilter as Insn;
 
 pub use ferrocall_seccomp::bpf::{
-    SECCOMP_RET_ALLOW as ALLOW, SECCOMP_RET_KILL_PROCESS as KILL_PROCESS,
+    SECCOMP_RET_ALLOW as ALLOW, SECCOMP_RET_KILL_PROCESS as KILL_PROCESS, SECCOMP_RET_LOG as LOG,
     SECCOMP_RET_TRACE as TRACE, SECCOMP_RET_TRAP as TRAP,
 };
 /// `seccomp_data.arch` (and `si_arch` of a SECCOMP_RET_TRAP signal) on x86_64.

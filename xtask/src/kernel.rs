@@ -410,7 +410,107 @@ pub fn rust_checks(ws: &Workspace, line: Line) -> Result<std::result::Result<(),
     if !clippy.status.success() || text.contains("warning:") {
         report.push_str(&format!("make CLIPPY=1 {object}:\n{text}\n"));
     }
+    // The clippy build is the same code: measure the handler's stack frames in it (kbuild's
+    // CONFIG_FRAME_WARN does not look at Rust).
+    let listing = Command::new("objdump")
+        .args(["-d", "--no-show-raw-insn"])
+        .arg(out.join(object))
+        .output()?;
+    let frames = frame_sizes(&String::from_utf8_lossy(&listing.stdout));
+    if let Err(why) = check_frames(&frames) {
+        report.push_str(&format!("stack frames of {object}: {why}\n"));
+    }
     Ok(if report.is_empty() { Ok(()) } else { Err(report) })
+}
+
+/// The most stack one function of the handler may reserve in its prologue.
+const FRAME_LIMIT: u64 = 1024;
+
+/// The functions of the deepest path through the handler before it calls into the rest of
+/// the kernel (a packed batch's call that the seccomp filters judge), and the most stack
+/// they may reserve together: the C side (`ferrocall_seccomp_filter()`'s saved registers,
+/// the filters' run) and the call itself need the rest of the 16 KiB stack.
+const DEEPEST_PATH: &[&str] = &["packed_batch", "packed_call", "batch_next", "seccomp_filter"];
+const DEEPEST_PATH_LIMIT: u64 = 1536;
+
+/// The bytes each function of an `objdump -d` listing reserves with `sub $N,%rsp` among its
+/// first instructions, by (demangled enough) name: the last identifier of a Rust symbol.
+fn frame_sizes(listing: &str) -> std::collections::BTreeMap<String, u64> {
+    let mut frames = std::collections::BTreeMap::new();
+    let mut current: Option<(String, usize)> = None;
+    for line in listing.lines() {
+        if let Some(symbol) = line.strip_suffix(">:").and_then(|l| l.split_once(" <")) {
+            current = Some((short_name(symbol.1), 0));
+            continue;
+        }
+        let Some((name, seen)) = current.as_mut() else { continue };
+        *seen += 1;
+        if *seen > 12 {
+            continue;
+        }
+        if let Some(imm) = line.split("sub    $0x").nth(1).and_then(|r| r.strip_suffix(",%rsp")) {
+            if let Ok(bytes) = u64::from_str_radix(imm, 16) {
+                frames.entry(name.clone()).or_insert(bytes);
+            }
+        }
+    }
+    frames
+}
+
+/// The last identifier of a v0-mangled Rust symbol (`_RNvCs..._9ferrocall12packed_batch`
+/// is `packed_batch`), or a C symbol as it is.
+fn short_name(symbol: &str) -> String {
+    let Some(mangled) = symbol.strip_prefix("_R") else { return symbol.to_string() };
+    // The last `<decimal length><identifier>` of the symbol.
+    let bytes = mangled.as_bytes();
+    let mut i = 0;
+    let mut last = symbol.to_string();
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()) {
+            let digits = mangled[i..].chars().take_while(char::is_ascii_digit).count();
+            if let Ok(len) = mangled[i..i + digits].parse::<usize>() {
+                let start = i + digits;
+                let start = start + usize::from(mangled[start..].starts_with('_'));
+                if let Some(ident) = mangled.get(start..start + len) {
+                    last = ident.to_string();
+                    i = start + len;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    last
+}
+
+/// Checks the frames against [`FRAME_LIMIT`] and [`DEEPEST_PATH_LIMIT`], and prints them.
+fn check_frames(
+    frames: &std::collections::BTreeMap<String, u64>,
+) -> std::result::Result<(), String> {
+    let path: u64 = DEEPEST_PATH.iter().filter_map(|f| frames.get(*f)).sum();
+    let largest = frames.iter().max_by_key(|(_, bytes)| **bytes);
+    println!(
+        "    handler stack: deepest path ({}) {path} bytes; largest frame {largest:?}",
+        DEEPEST_PATH.join(" > ")
+    );
+    if frames.get("packed_batch").is_none() {
+        return Err("no frame found for packed_batch: did the listing's format change?".into());
+    }
+    let over: Vec<String> = frames
+        .iter()
+        .filter(|(_, bytes)| **bytes > FRAME_LIMIT)
+        .map(|(name, bytes)| format!("{name} reserves {bytes} bytes"))
+        .collect();
+    if !over.is_empty() {
+        return Err(format!("{} (at most {FRAME_LIMIT} each)", over.join(", ")));
+    }
+    if path > DEEPEST_PATH_LIMIT {
+        return Err(format!(
+            "the path {} reserves {path} bytes (at most {DEEPEST_PATH_LIMIT})",
+            DEEPEST_PATH.join(" > ")
+        ));
+    }
+    Ok(())
 }
 
 /// `make bindeb-pkg` in the patched build of `line` (built first), as docs/install.md tells
@@ -459,6 +559,30 @@ pub fn debian_package(ws: &Workspace, line: Line) -> Result<std::result::Result<
 #[cfg(test)]
 mod tests {
     use super::is_build_step;
+
+    #[test]
+    fn measures_frames_from_an_objdump_listing() {
+        let listing = "\
+0000000000000c30 <_RNvCshcmy4MjV4Is_9ferrocall12packed_batch>:
+     c30:\tpush   %rbp
+     c3e:\tsub    $0x3c8,%rsp
+0000000000000170 <_RNvCshcmy4MjV4Is_9ferrocall11packed_call>:
+     17a:\tsub    $0x118,%rsp
+0000000000000000 <ferrocall_twin>:
+     5efe:\tsub    $0xf8,%rsp
+";
+        let frames = super::frame_sizes(listing);
+        assert_eq!(frames.get("packed_batch"), Some(&0x3c8));
+        assert_eq!(frames.get("packed_call"), Some(&0x118));
+        assert_eq!(frames.get("ferrocall_twin"), Some(&0xf8));
+        assert!(super::check_frames(&frames).is_ok());
+        let mut big = frames.clone();
+        big.insert("packed_batch".into(), 2048);
+        assert!(super::check_frames(&big).unwrap_err().contains("packed_batch reserves 2048"));
+        big.insert("packed_batch".into(), 1000);
+        big.insert("batch_next".into(), 600);
+        assert!(super::check_frames(&big).unwrap_err().contains("the path"));
+    }
 
     #[test]
     fn recognises_kbuild_steps() {

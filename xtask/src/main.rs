@@ -156,18 +156,23 @@ const GUEST_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[
         "/bin/ferrotest :: /bin/ferrostress --fuzz-calls 3000000 :: /bin/ferrocall_test",
         900,
     ),
+    // Audit, enabled for the rest of a boot once enabled: its suite has a boot of its own.
+    (kernel::Variant::Ferrocall, "the patched kernel with audit", "/bin/ferrotest --audit", 300),
     // The same programs on the same kernel without ferrocall: every typed call must be
     // ENOSYS, and nothing else may happen.
     (kernel::Variant::Stock, "the kernel without ferrocall", "/bin/ferrotest --stock", 300),
 ];
 
 /// The guest runs on the debug kernel, after the others (skipped by `test --quick`).
-const DEBUG_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[(
-    kernel::Variant::Debug,
-    "the debug kernel (KASAN, lockdep)",
-    "/bin/ferrotest :: /bin/ferrostress --fuzz-calls 1000000",
-    1800,
-)];
+const DEBUG_RUNS: &[(kernel::Variant, &str, &str, u64)] = &[
+    (
+        kernel::Variant::Debug,
+        "the debug kernel (KASAN, lockdep)",
+        "/bin/ferrotest :: /bin/ferrostress --fuzz-calls 1000000",
+        1800,
+    ),
+    (kernel::Variant::Debug, "the debug kernel with audit", "/bin/ferrotest --audit", 600),
+];
 
 /// `cargo xtask test`: host tests and the guest suite; ends with `N passed, N failed`.
 /// `--quick` skips the debug kernel; `--filter NAME` runs only the guest tests whose name
@@ -287,14 +292,17 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
 /// host tests, no other kernel. Ends with `N passed, N failed`; a name no test has is an
 /// error.
 fn test_filtered(ws: &Workspace, line: Line, name: &str) -> Result<bool> {
-    let Some((variant, what, command, timeout)) =
-        GUEST_RUNS.iter().find(|run| run.0 == kernel::Variant::Ferrocall)
-    else {
+    let runs: Vec<_> =
+        GUEST_RUNS.iter().filter(|run| run.0 == kernel::Variant::Ferrocall).collect();
+    let Some((variant, what, _, timeout)) = runs.first() else {
         util::bail!("no guest run on the patched kernel");
     };
-    // A name may belong to one program only: each may find nothing, as long as one does.
-    let command = command
-        .split(" :: ")
+    // The programs of every run on the patched kernel, in one boot, in their order (the audit
+    // suite, which leaves audit enabled, last). A name may belong to one program only: each
+    // may find nothing, as long as one does.
+    let command = runs
+        .iter()
+        .flat_map(|run| run.2.split(" :: "))
         .filter(|program| program.starts_with("/bin/ferro") && !program.contains("ferrocall_test"))
         .map(|program| format!("{program} --only {name} --allow-no-match"))
         .collect::<Vec<_>>()

@@ -41,7 +41,8 @@ pub use ops::{
 /// - 3: [`Op::Open`], the first operation the kernel runs from its own copy
 ///   ([`Op::runs_from_copy`]), also shown to seccomp decoded ([`Op::decoded_layout`]).
 /// - 4: a request address is taken only above 4 GiB ([`MIN_ADDR`]); below, `rax` is a
-///   legacy number in every process. A library of an earlier version that sends a request
+///   legacy number in every process. Batches may stop before a call for the caller to make
+///   it alone ([`ops::BATCH_RESUMABLE`]). A library of an earlier version that sends a request
 ///   from below 4 GiB gets `ENOSYS` with its answer slot pending, and makes the twin.
 pub const ABI_VERSION: u32 = 4;
 
@@ -50,6 +51,9 @@ pub const MIN_ABI_VERSION: u32 = 1;
 
 /// The first ABI version whose kernels take [`Header::ANSWER_IN_REGISTERS`].
 pub const ANSWER_IN_REGISTERS_SINCE: u32 = 2;
+
+/// The first ABI version whose kernels take [`ops::BATCH_RESUMABLE`].
+pub const BATCH_RESUMABLE_SINCE: u32 = 4;
 
 /// The `prctl()` option that enables typed calls for the calling address space.
 ///

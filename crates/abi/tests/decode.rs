@@ -377,3 +377,20 @@ fn the_packed_fast_path_decodes_what_the_general_path_decodes() {
     // The fast path decoded many requests and refused many (a non-zero padding field).
     assert!(decoded > 30_000 && refused > 10_000, "{decoded} {refused}");
 }
+
+/// Review L2: the table index from a raw operation number is masked without a branch.
+#[test]
+fn table_indexes_are_masked() {
+    use ferrocall_abi::ops::index_nospec;
+    for len in [1usize, 2, 12, 64] {
+        for index in 0..len {
+            assert_eq!(index_nospec(index, len), index);
+        }
+        for index in [len, len + 1, usize::MAX / 2, usize::MAX, 0x8000_0000_0000_0000] {
+            assert_eq!(index_nospec(index, len), 0, "{index:#x} of {len}");
+        }
+    }
+    for op in Op::ALL {
+        assert!(op.request_size() >= Request::<()>::ARGS_OFFSET);
+    }
+}

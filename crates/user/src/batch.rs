@@ -225,29 +225,63 @@ impl<const N: usize> Default for PackedBatch<'_, N> {
     }
 }
 
-/// Makes the calls of `batch` one by one, in place, and copies each answer out: what
-/// [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch) does when the kernel refuses batches.
+/// Makes the calls of `batch` from call `first`, at byte `start` of its requests, one by
+/// one, in place, and copies each answer out: what
+/// [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch) does when the kernel refuses
+/// batches.
 ///
 /// # Safety
 ///
-/// As for [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch).
+/// As for [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch); `start` is where
+/// call `first` begins.
 #[cold]
 pub(crate) unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
     kernel: &K,
     batch: &mut PackedBatch<'_, N>,
+    first: usize,
+    start: usize,
 ) -> Result<usize, BatchError> {
+    let (mut done, mut start) = (first, start);
+    while done < batch.len {
+        // SAFETY: the caller's guarantee, for call `done` at `start`.
+        (done, start) = unsafe { packed_alone(kernel, batch, done, start, 0) }?;
+    }
+    Ok(batch.len)
+}
+
+/// Makes call `first + skip` of `batch` alone, in place, and copies its answer out, where
+/// call `first` begins at byte `start` of the requests (the calls before it ran in a batch
+/// the kernel stopped there): returns the call after it and where that begins.
+///
+/// # Safety
+///
+/// As for [`TypedCalls::packed_batch`](crate::TypedCalls::packed_batch); `start` is where
+/// call `first` begins.
+pub(crate) unsafe fn packed_alone<K: Kernel + ?Sized, const N: usize>(
+    kernel: &K,
+    batch: &mut PackedBatch<'_, N>,
+    first: usize,
+    start: usize,
+    skip: usize,
+) -> Result<(usize, usize), BatchError> {
     let base = batch.buf.as_mut_ptr().cast::<u8>();
-    let mut start = 0;
-    for done in 0..batch.len {
+    let mut start = start;
+    let mut done = first;
+    loop {
         let fail = |errno| Err(BatchError { errno, completed: done });
-        if start >= batch.used {
+        if start >= batch.used || done >= batch.len {
             return fail(Errno::EIO);
         }
         // `push_unchecked` wrote whole requests back to back from the start of `buf`, and
-        // `start < used` is where the next one begins.
+        // `start < used` is where call `done` begins.
         let request = base.wrapping_add(start);
         // SAFETY: its header (the first 16 bytes, aligned) is initialised.
         let header = unsafe { request.cast::<abi::Header>().read() };
+        start += header.size as usize;
+        if done < first + skip {
+            done += 1;
+            continue;
+        }
         // SAFETY: a whole request of `header.size` bytes that the batch owns and borrows
         // mutably, naming buffers under `push_unchecked`'s guarantee.
         let ret = unsafe { crate::boundary::make_call(kernel, request, header.op, header.size) };
@@ -260,9 +294,8 @@ pub(crate) unsafe fn packed_one_by_one<K: Kernel + ?Sized, const N: usize>(
         if let Err(errno) = Errno::from_syscall_return(ret) {
             return fail(errno);
         }
-        start += header.size as usize;
+        return Ok((done + 1, start));
     }
-    Ok(batch.len)
 }
 
 /// The arguments of a call that names the caller's buffers, borrowed for `'buf` (mutably

@@ -293,6 +293,15 @@ pub(crate) fn typed_enabled<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno
     }
 }
 
+/// The `flags` of a batch request: [`ops::BATCH_RESUMABLE`] on a kernel that takes it
+/// (the library then makes a stopped batch's call alone and goes on), else 0.
+pub(crate) fn resumable_flags<K: Kernel + ?Sized>(kernel: &K) -> u32 {
+    match typed_enabled(kernel) {
+        Ok(version) if version >= abi::BATCH_RESUMABLE_SINCE => ops::BATCH_RESUMABLE,
+        _ => 0,
+    }
+}
+
 /// The backend in use on `kernel` (opting in first if no call has yet).
 pub(crate) fn backend_of<K: Kernel + ?Sized>(kernel: &K) -> Backend {
     let typed = typed_enabled(kernel).is_ok();

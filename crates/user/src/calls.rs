@@ -12,10 +12,10 @@ use ferrocall_abi::{
     self as abi, ops, Answer, Args, BatchEntry, Errno, Op, Request, UserBuf, UserBufMut,
 };
 
-use crate::batch::{packed_one_by_one, Batch, BufferFree, PackedBatch};
+use crate::batch::{packed_alone, packed_one_by_one, Batch, BufferFree, PackedBatch};
 use crate::boundary::{
-    backend_of, call_in_registers, issue, issue_from_copy, make_call, typed_enabled, Backend,
-    Kernel, Native,
+    backend_of, call_in_registers, issue, issue_from_copy, make_call, resumable_flags,
+    typed_enabled, Backend, Kernel, Native,
 };
 use crate::error::{BatchError, FillError};
 use crate::fd::{AsFd, OwnedFd};
@@ -301,8 +301,11 @@ wrappers! {
     /// Runs the calls of `batch` in one kernel entry; each answers in its own request.
     /// `Ok(n)` when all `n` succeeded; otherwise the first failure and how many succeeded
     /// before it (the failed request's slot holds the error if it ran, later ones are
-    /// pending). While a tracer or audit watches the process, the kernel refuses batches
+    /// pending). While a ptrace tracer watches the process, the kernel refuses batches
     /// and the calls are made one by one, with the same results (as on the legacy backend).
+    /// Where the kernel stops a batch before a call (a signal handler to run, a job-control
+    /// stop, a seccomp verdict that needs a lone call: `SIGSYS`, a tracer or a supervisor),
+    /// that call is made alone and the rest go on in a new batch: no call runs twice.
     ///
     /// ```
     /// use ferrocall::abi::ops::{GetPidArgs, GetUidArgs};
@@ -320,41 +323,53 @@ wrappers! {
     /// ```
     fn batch<const N: usize>(&self, batch: &mut Batch<'_, N>) -> Result<usize, BatchError> {
         let entries = batch.entries();
-        let bytes = UserBuf {
-            addr: entries.as_ptr() as u64,
-            len: (entries.len() * BatchEntry::SIZE) as u64,
-        };
         let fail = |errno, completed| BatchError { errno, completed };
-        // SAFETY: the entries are the batch's own array, only read; each names a request the
-        // batch borrows, pushed under `push`'s or `push_unchecked`'s guarantee.
-        let answer =
-            unsafe { self.call_answer(&mut Request::new(ops::BatchArgs { entries: bytes })) }
-                .map_err(|e| fail(e, 0))?;
-        match answer.result() {
-            Some(Ok(n)) if n as usize == entries.len() => Ok(entries.len()),
-            // A tracer or audit watches this process: the kernel wants the calls one by one.
-            Some(Err(Errno::EOPNOTSUPP)) if answer.value == ops::BATCH_REFUSED => {
-                for (done, entry) in entries.iter().enumerate() {
-                    // SAFETY: each entry was made by `push` or `push_unchecked` from a
-                    // `&'a mut Request<A>` the batch still borrows, with that request's exact
-                    // size and operation, under their guarantee about its buffers.
-                    let ret =
-                        unsafe { make_call(self, entry.addr as *mut u8, entry.op, entry.size) };
-                    if let Err(errno) = Errno::from_syscall_return(ret) {
-                        return Err(fail(errno, done));
-                    }
+        let flags = resumable_flags(self);
+        // Where the kernel stopped the batch: the calls from here are still to make.
+        let mut first = 0;
+        loop {
+            let rest = entries.get(first..).unwrap_or_default();
+            let bytes = UserBuf {
+                addr: rest.as_ptr() as u64,
+                len: (rest.len() * BatchEntry::SIZE) as u64,
+            };
+            let args = ops::BatchArgs { entries: bytes, flags, ..Default::default() };
+            // SAFETY: the entries are the batch's own array, only read; each names a request
+            // the batch borrows, pushed under `push`'s or `push_unchecked`'s guarantee.
+            let answer = unsafe { self.call_answer(&mut Request::new(args)) }
+                .map_err(|e| fail(e, first))?;
+            let value = usize::try_from(answer.value).unwrap_or(usize::MAX);
+            let alone = match answer.result() {
+                Some(Ok(n)) if n as usize == rest.len() => return Ok(entries.len()),
+                // Stopped before call `first + n`, which must be made alone.
+                Some(Ok(_)) if flags != 0 && value < rest.len() => first + value,
+                // A tracer watches this process: the kernel wants the calls one by one.
+                Some(Err(Errno::EOPNOTSUPP)) if answer.value == ops::BATCH_REFUSED => first,
+                Some(Err(errno)) => return Err(fail(errno, first.saturating_add(value))),
+                _ => return Err(fail(Errno::EIO, first)),
+            };
+            let refused = answer.result().is_some_and(|r| r.is_err());
+            let last = if refused { entries.len() } else { alone + 1 };
+            for (done, entry) in entries.iter().enumerate().take(last).skip(alone) {
+                // SAFETY: each entry was made by `push` or `push_unchecked` from a
+                // `&'a mut Request<A>` the batch still borrows, with that request's exact
+                // size and operation, under their guarantee about its buffers.
+                let ret = unsafe { make_call(self, entry.addr as *mut u8, entry.op, entry.size) };
+                if let Err(errno) = Errno::from_syscall_return(ret) {
+                    return Err(fail(errno, done));
                 }
-                Ok(entries.len())
             }
-            Some(Err(errno)) => Err(fail(errno, usize::try_from(answer.value).unwrap_or(0))),
-            _ => Err(fail(Errno::EIO, 0)),
+            first = last;
+            if first >= entries.len() {
+                return Ok(entries.len());
+            }
         }
     }
 
     /// Runs the calls of `batch` in one kernel entry, their requests read from the batch's
     /// own buffer; the answers come back in order ([`PackedBatch::answer`]). `Ok(n)` when
     /// all `n` succeeded; otherwise the first failure and how many succeeded before it. As
-    /// for [`TypedCalls::batch`], while a tracer or audit watches the process the calls are
+    /// for [`TypedCalls::batch`], while a ptrace tracer watches the process the calls are
     /// made one by one, with the same results.
     ///
     /// ```
@@ -376,27 +391,47 @@ wrappers! {
         for answer in batch.answers.iter_mut().take(count) {
             answer.write(Answer::default());
         }
-        let args = ops::PackedBatchArgs {
-            requests: UserBuf { addr: batch.buf.as_ptr() as u64, len: batch.used as u64 },
-            answers: UserBufMut {
-                addr: batch.answers.as_mut_ptr() as u64,
-                len: (count * size_of::<Answer>()) as u64,
-            },
-        };
-        // SAFETY: both buffers are the batch's own, borrowed mutably for the call: the
-        // requests are read, `count` answers written. Each request was pushed under
-        // `push`'s or `push_unchecked`'s guarantee about the buffers it names.
-        let answer =
-            unsafe { self.call_answer(&mut Request::new(args)) }.map_err(|e| fail(e, 0))?;
-        match answer.result() {
-            Some(Ok(n)) if n as usize == count => Ok(count),
-            // A tracer or audit watches this process: the kernel wants the calls one by one.
-            Some(Err(Errno::EOPNOTSUPP)) if answer.value == ops::BATCH_REFUSED => {
-                // SAFETY: as above; each request is made alone, in place.
-                unsafe { packed_one_by_one(self, batch) }
+        let flags = resumable_flags(self);
+        // Where the kernel stopped the batch: call `first`, at byte `start` of the requests.
+        let (mut first, mut start) = (0, 0);
+        loop {
+            let base = batch.buf.as_ptr().cast::<u8>();
+            let args = ops::PackedBatchArgs {
+                requests: UserBuf {
+                    addr: base.wrapping_add(start) as u64,
+                    len: (batch.used - start) as u64,
+                },
+                answers: UserBufMut {
+                    addr: batch.answers.as_mut_ptr().wrapping_add(first) as u64,
+                    len: ((count - first) * size_of::<Answer>()) as u64,
+                },
+                flags,
+                ..Default::default()
+            };
+            // SAFETY: both buffers are the batch's own, borrowed mutably for the call: the
+            // requests from `start` are read, the answers from `first` written. Each request
+            // was pushed under `push`'s or `push_unchecked`'s guarantee about its buffers.
+            let answer = unsafe { self.call_answer(&mut Request::new(args)) }
+                .map_err(|e| fail(e, first))?;
+            let value = usize::try_from(answer.value).unwrap_or(usize::MAX);
+            match answer.result() {
+                Some(Ok(n)) if n as usize == count - first => return Ok(count),
+                // Stopped before call `first + n`: make it alone, then go on after it.
+                Some(Ok(_)) if flags != 0 && value < count - first => {
+                    // SAFETY: as above; the one request is made alone, in place.
+                    (first, start) = unsafe { packed_alone(self, batch, first, start, value) }?;
+                    if first >= count {
+                        return Ok(count);
+                    }
+                }
+                // A tracer watches this process: the kernel wants the calls one by one.
+                Some(Err(Errno::EOPNOTSUPP)) if answer.value == ops::BATCH_REFUSED => {
+                    // SAFETY: as above; each request is made alone, in place.
+                    return unsafe { packed_one_by_one(self, batch, first, start) };
+                }
+                Some(Err(errno)) => return Err(fail(errno, first.saturating_add(value))),
+                _ => return Err(fail(Errno::EIO, first)),
             }
-            Some(Err(errno)) => Err(fail(errno, usize::try_from(answer.value).unwrap_or(0))),
-            _ => Err(fail(Errno::EIO, 0)),
         }
     }
 

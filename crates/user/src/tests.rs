@@ -33,6 +33,9 @@ struct FakeKernel {
     observed: bool,
     /// The legacy system calls made, by number.
     legacy_calls: RefCell<Vec<u32>>,
+    /// Stop a resumable batch before its call at this index (of that batch), once, as the
+    /// kernel does for a pending signal or a seccomp verdict that needs a lone call.
+    stop_before: Cell<Option<usize>>,
 }
 
 /// The bytes of a user buffer the wrapper passed.
@@ -61,6 +64,7 @@ impl FakeKernel {
             exit_code: Cell::new(None),
             observed: false,
             legacy_calls: RefCell::new(Vec::new()),
+            stop_before: Cell::new(None),
         }
     }
 
@@ -167,6 +171,9 @@ impl abi::Handler for FakeCalls<'_> {
         let raw = unsafe { user_bytes(args.entries) };
         let mut done = 0;
         for entry in raw.chunks_exact(abi::BatchEntry::SIZE) {
+            if self.0.stops_before(done, args.flags) {
+                return Ok(Answer::done(Ok(done)));
+            }
             let e = abi::BatchEntry::decode(entry).unwrap();
             // SAFETY: each entry names a request the batch borrows.
             let req = unsafe { std::slice::from_raw_parts_mut(e.addr as *mut u8, e.size as usize) };
@@ -189,6 +196,9 @@ impl abi::Handler for FakeCalls<'_> {
         let mut done = 0;
         let mut offset = 0;
         for slot in out.chunks_exact_mut(abi::Request::<()>::ANSWER_SIZE) {
+            if self.0.stops_before(done, args.flags) {
+                return Ok(Answer::done(Ok(done)));
+            }
             let rest = &raw[offset..];
             let plan = match abi::decode::packed_plan(rest, rest.as_ptr() as u64, rest.len()) {
                 Ok(plan) => plan,
@@ -248,6 +258,16 @@ unsafe impl Kernel for FakeKernel {
 }
 
 impl FakeKernel {
+    /// Whether a batch with `flags` stops before its call `index` (see `stop_before`).
+    fn stops_before(&self, index: u64, flags: u32) -> bool {
+        let stop =
+            flags & ops::BATCH_RESUMABLE != 0 && self.stop_before.get() == Some(index as usize);
+        if stop {
+            self.stop_before.set(None);
+        }
+        stop
+    }
+
     /// A lone typed call of an operation with a twin, as a kernel of ABI version 2 makes it:
     /// decoded, run as its twin, answered in `rax` if the request asks, else in place.
     /// `None` for an operation without a twin.
@@ -850,4 +870,62 @@ fn a_request_anywhere_is_sent_from_an_address_that_fails_closed() {
         assert_eq!(two.useless.answer.result(), Some(Ok(30)));
         assert_eq!(two.getpid.answer.result(), Some(Ok(4242)));
     }
+}
+
+/// A kernel that stops a resumable batch before a call (a pending signal, a seccomp verdict
+/// that needs a lone call): the library makes that call alone, then the rest in a new batch,
+/// and the answers are those of an uninterrupted batch.
+#[test]
+fn a_stopped_batch_goes_on_after_its_call_made_alone() {
+    use crate::{Batch, BatchError, PackedBatch};
+    use abi::ops::{GetPidArgs, UselessArgs};
+    for at in 0..3 {
+        let k = FakeKernel::patched();
+        k.stop_before.set(Some(at));
+        let mut a = Request::new(UselessArgs { value: 1, ..Default::default() });
+        let mut b = Request::new(GetPidArgs {});
+        let mut c = Request::new(UselessArgs { value: 2, ..Default::default() });
+        let mut batch = Batch::<3>::new();
+        batch.push(&mut a).unwrap();
+        batch.push(&mut b).unwrap();
+        batch.push(&mut c).unwrap();
+        assert_eq!(k.batch(&mut batch), Ok(3), "stopped before call {at}");
+        let sent = if at == 2 { 2 } else { 3 };
+        assert_eq!(k.typed_calls.get(), sent, "batch, the call alone, the rest (if any)");
+        assert_eq!(a.answer.result(), Some(Ok(16)));
+        assert_eq!(b.answer.result(), Some(Ok(4242)));
+        assert_eq!(c.answer.result(), Some(Ok(17)));
+
+        let k = FakeKernel::patched();
+        k.stop_before.set(Some(at));
+        let mut packed = PackedBatch::<3>::new();
+        packed.push(UselessArgs { value: 1, ..Default::default() }).unwrap();
+        packed.push(GetPidArgs {}).unwrap();
+        packed.push(UselessArgs { value: 2, ..Default::default() }).unwrap();
+        assert_eq!(k.packed_batch(&mut packed), Ok(3), "stopped before call {at}");
+        assert_eq!(k.typed_calls.get(), sent);
+        assert_eq!(
+            [packed.answer(0), packed.answer(1), packed.answer(2)],
+            [Some(Ok(16)), Some(Ok(4242)), Some(Ok(17))]
+        );
+    }
+    // The call made alone fails: the batch ends there, as if it had failed inside.
+    let k = FakeKernel::patched();
+    k.stop_before.set(Some(1));
+    let mut packed = PackedBatch::<3>::new();
+    packed.push(UselessArgs { value: 1, ..Default::default() }).unwrap();
+    packed.push(UselessArgs { value: u32::MAX, ..Default::default() }).unwrap();
+    packed.push(GetPidArgs {}).unwrap();
+    let failed = BatchError { errno: Errno::EOVERFLOW, completed: 1 };
+    assert_eq!(k.packed_batch(&mut packed), Err(failed));
+    assert_eq!(packed.answer(1), Some(Err(Errno::EOVERFLOW)));
+    assert_eq!(packed.answer(2), None);
+    // A kernel of version 3 is never asked to stop (it would refuse the flag).
+    let k = FakeKernel::new(3);
+    k.stop_before.set(Some(1));
+    let mut packed = PackedBatch::<2>::new();
+    packed.push(GetPidArgs {}).unwrap();
+    packed.push(GetPidArgs {}).unwrap();
+    assert_eq!(k.packed_batch(&mut packed), Ok(2));
+    assert_eq!(k.typed_calls.get(), 1);
 }

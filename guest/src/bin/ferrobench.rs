@@ -72,7 +72,29 @@ fn profile(cases: &mut [Case], first: usize) {
     }
 }
 
+/// Re-executes this program with address-space randomisation off (as `setarch -R`), once:
+/// the stack's address decides whether the library sends a request from where it is or from
+/// a copy (`abi::is_request_address`, bit 31), and a benchmark must not change with it. The
+/// copy's cost has a case of its own ("sent from a slot").
+fn without_aslr() {
+    const ADDR_NO_RANDOMIZE: libc::c_ulong = 0x0040000;
+    // SAFETY: 0xffffffff only queries the persona.
+    let persona = unsafe { libc::personality(0xffff_ffff) };
+    if persona < 0 || persona as libc::c_ulong & ADDR_NO_RANDOMIZE != 0 {
+        return;
+    }
+    // SAFETY: sets this process's persona, which the exec below inherits.
+    if unsafe { libc::personality(persona as libc::c_ulong | ADDR_NO_RANDOMIZE) } < 0 {
+        return;
+    }
+    let err = std::os::unix::process::CommandExt::exec(
+        std::process::Command::new("/proc/self/exe").args(std::env::args_os().skip(1)),
+    );
+    eprintln!("ferrobench: cannot re-execute without address randomisation: {err}");
+}
+
 fn main() {
+    without_aslr();
     let arg = |name: &str| -> Option<u64> {
         let args: Vec<String> = std::env::args().collect();
         args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)?.parse().ok())
@@ -157,6 +179,20 @@ fn main() {
             let addr = req.0.as_mut_ptr() as u64;
             for _ in 0..n {
                 let _ = black_box(ferrocall_guest::typed_raw(addr, 1, 40, addr));
+            }
+        }));
+        // The library's path for a request whose address it may not send (bit 31 clear, as
+        // for half of all stacks): a copy in a slot, sent from there.
+        let page = ferrocall_guest::Pages::map(1, 0x7e00_0000_0000).expect("a misplaced page");
+        let misplaced = page.addr(0) as *mut Request<abi::ops::GetPpidArgs>;
+        // SAFETY: the page is ours for the whole run (leaked below), aligned and zeroed.
+        unsafe { misplaced.write(Request::new(abi::ops::GetPpidArgs {})) };
+        core::mem::forget(page);
+        assert!(!abi::is_request_address(misplaced as u64));
+        cases.push(case("typed GetPpid, request sent from a slot", "breakdown", 1, move |n| {
+            for _ in 0..n {
+                // SAFETY: the request lies in the leaked page, used by this case alone.
+                let _ = black_box(Native.call(unsafe { &mut *misplaced }));
             }
         }));
         cases.push(case("legacy, unknown number (entry and exit only)", "breakdown", 1, |n| {

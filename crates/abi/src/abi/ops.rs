@@ -24,6 +24,18 @@ use super::layout::{
     UserBufMut, UserPath,
 };
 
+/// `index` if it is below `len`, else 0, computed without a branch: the kernel's
+/// `array_index_nospec()`, for a table indexed by a number that came from user memory. A
+/// mispredicted range check (here: the `match` that made an [`Op`] from a raw number)
+/// cannot then load from past the table (Spectre v1). Both must be below `isize::MAX`.
+#[inline(always)]
+pub const fn index_nospec(index: usize, len: usize) -> usize {
+    // All ones when `index < len` (then `len - 1 - index` does not wrap and neither value
+    // has its top bit set), else 0: the kernel's array_index_mask_nospec().
+    let mask = !((index | len.wrapping_sub(1).wrapping_sub(index)) as isize) >> (usize::BITS - 1);
+    index & mask as usize
+}
+
 /// `HasBuffers` if any of the field types is a user buffer, else [`NoBuffers`].
 macro_rules! any_buffers {
     () => {
@@ -137,7 +149,8 @@ macro_rules! operations {
                 reason = "operations are numbered from 1 without gaps, checked at compile time"
             )]
             pub const fn request_size(self) -> usize {
-                Op::REQUEST_SIZES[(self as usize).wrapping_sub(1)]
+                let index = (self as usize).wrapping_sub(1);
+                Op::REQUEST_SIZES[index_nospec(index, Op::REQUEST_SIZES.len())]
             }
 
             /// The operation's argument fields.
@@ -398,13 +411,27 @@ operations! {
     /// of calls that succeeded before it as the value; the failed call's slot holds the error
     /// if the call ran (it stays pending if it was refused or could not be decoded, as for a
     /// lone call), later slots stay pending. At most [`MAX_BATCH`] entries; a `Batch` inside
-    /// a batch is `EINVAL`. While a syscall tracer, audit or the syscall tracepoints watch
-    /// the process, a batch is refused with `EOPNOTSUPP` and the value [`BATCH_REFUSED`]:
-    /// they see one call per kernel entry, so the caller makes its calls one by one. A
-    /// pending signal ends a batch between calls with `EINTR`.
+    /// a batch is `EINVAL`. Audit and the syscall tracepoints see each call as it would be
+    /// presented alone (its twin, or `ferrocall`), between the batch's own entry and exit.
+    /// While a ptrace syscall tracer watches the process, a batch is refused with
+    /// `EOPNOTSUPP` and the value [`BATCH_REFUSED`]: it stops the process at each call's
+    /// entry and exit, so the caller makes its calls one by one. A
+    /// pending signal ends a batch between calls with `EINTR`, and so does a call
+    /// interrupted after the first. With [`BATCH_RESUMABLE`] in `flags` (since ABI version
+    /// 4) the batch may instead *stop* before a call, answering `Ok(n)` with `n` below the
+    /// number of calls: call `n` did not run, its slot is pending, and the caller makes it
+    /// alone and goes on with the rest. It stops where a lone call would leave the kernel:
+    /// a signal pending, or a call interrupted to run a handler (it is made again), and
+    /// before a call whose seccomp verdict acts on the task's registers or a watcher
+    /// (`TRAP`, `TRACE`, `USER_NOTIF`, `LOG`), which must see a lone call; without the flag
+    /// such a call is refused with `EPERM`, and nothing acts on the batch's registers.
     9 => Batch(BatchArgs {
         /// The entries, read by the kernel.
         entries: UserBuf,
+        /// [`BATCH_RESUMABLE`], or 0; any other bit is `EINVAL`.
+        flags: u32,
+        /// Padding, zero.
+        pad0: Pad32,
     }) fn batch;
     /// Runs several typed calls in one kernel entry, like [`Op::Batch`], from requests
     /// laid out back to back. The kernel reads `requests` with one copy per
@@ -425,6 +452,11 @@ operations! {
         requests: UserBuf,
         /// One answer per request, written by the kernel.
         answers: UserBufMut,
+        /// [`BATCH_RESUMABLE`], or 0; any other bit is `EINVAL`. A packed batch that stops
+        /// before call `n` has written the answers of calls `0..n`.
+        flags: u32,
+        /// Padding, zero.
+        pad0: Pad32,
     }) fn packed_batch;
     /// The caller's real user id, as `getuid()`: in the caller's user namespace, with the
     /// overflow id for one that has no mapping there.
@@ -778,6 +810,11 @@ impl BatchEntry {
 
 /// The most entries one [`Op::Batch`] may hold.
 pub const MAX_BATCH: usize = 1024;
+
+/// The flag of [`Op::Batch`] and [`Op::PackedBatch`] that lets the kernel stop a batch before
+/// a call, answering `Ok(n)` with `n` below the number of calls, for the caller to make call
+/// `n` alone and go on (since ABI version 4; an older kernel refuses it: `E2BIG`).
+pub const BATCH_RESUMABLE: u32 = 1;
 
 /// The answer value of a [`Op::Batch`] refused as a whole with `EOPNOTSUPP` because the
 /// process is observed (the calls must then be made one by one). Any other value with an

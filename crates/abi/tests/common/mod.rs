@@ -286,6 +286,11 @@ pub fn uapi_section() -> String {
          \t__u64 addr;\n\
          };\n\n",
     );
+    s.push_str(&format!(
+        "/* The flags of a batch (ABI 4): it may stop before a call, Ok(n) < calls. */\n\
+         #define FERROCALL_BATCH_RESUMABLE\t{}\n\n",
+        ferrocall_abi::ops::BATCH_RESUMABLE
+    ));
     s
 }
 

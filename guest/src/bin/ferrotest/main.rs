@@ -9,6 +9,7 @@
 //! ferrotest                  the main suite (on the patched kernel)
 //! ferrotest --legacy         the legacy suite, in a process that never opted in
 //! ferrotest --stock          the suite for a kernel without ferrocall
+//! ferrotest --audit          the audit suite, in a boot of its own (audit stays enabled)
 //! ferrotest --list           the names of every suite's tests
 //! ferrotest [--legacy | --stock] --only NAME [--allow-no-match]
 //!                            only the tests whose name contains NAME
@@ -16,6 +17,7 @@
 //!
 //! One module per concern, each with its table of tests; `common` holds what several use.
 
+mod audited;
 mod batches;
 mod common;
 mod fallback;
@@ -27,11 +29,13 @@ mod pointers;
 mod processes;
 mod seccomp;
 mod stock;
+mod stops;
 mod tracing;
 mod typed_path;
 
 use ferrocall_guest::{ferrocall_status, list_tests, run_tests, Selection, Test};
 
+use audited::AUDIT_TESTS;
 use legacy::{LEGACY_PREFIX, LEGACY_TESTS};
 use stock::STOCK_TESTS;
 
@@ -47,6 +51,7 @@ fn main_tests() -> Vec<Test> {
         open::TESTS,
         seccomp::TESTS,
         batches::TESTS,
+        stops::TESTS,
         tracing::TESTS,
         processes::TESTS,
         fallback::TESTS,
@@ -61,10 +66,12 @@ enum Suite {
     Main,
     Legacy,
     Stock,
+    Audit,
 }
 
-const USAGE: &str = "use no argument (the main suite), --legacy, --stock, --list, \
-                     --only NAME [--allow-no-match] (with --legacy or --stock: in that suite), \
+const USAGE: &str = "use no argument (the main suite), --legacy, --stock, --audit, --list, \
+                     --only NAME [--allow-no-match] (with --legacy, --stock or --audit: in that \
+                     suite), \
                      --status, --try-enable or --trace-target";
 
 fn main() {
@@ -77,6 +84,7 @@ fn main() {
         [] => Suite::Main,
         ["--legacy"] => Suite::Legacy,
         ["--stock"] => Suite::Stock,
+        ["--audit"] => Suite::Audit,
         ["--trace-target"] => return tracing::trace_target(),
         ["--status"] => return println!("{}", ferrocall_status().unwrap_or(u64::MAX)),
         ["--try-enable"] => return processes::try_enable(),
@@ -91,6 +99,7 @@ fn main() {
             LEGACY_TESTS,
         );
         list_tests("ferrotest --stock: on a kernel without ferrocall", "", STOCK_TESTS);
+        list_tests("ferrotest --audit: with audit enabled, in a boot of its own", "", AUDIT_TESTS);
         return;
     }
     if selection.only.is_some() {
@@ -101,6 +110,7 @@ fn main() {
         Suite::Main => &main_tests[..],
         Suite::Legacy => LEGACY_TESTS,
         Suite::Stock => STOCK_TESTS,
+        Suite::Audit => AUDIT_TESTS,
     };
     let failed = run_tests(tests);
     print_hostile_cases();
@@ -124,11 +134,11 @@ fn run_selected(suite: Suite, selection: &Selection) -> ! {
     };
     let name = selection.only.as_deref().unwrap_or_default();
     let failed = match suite {
-        Suite::Legacy | Suite::Stock => {
-            let (tests, prefix) = if suite == Suite::Legacy {
-                (LEGACY_TESTS, LEGACY_PREFIX)
-            } else {
-                (STOCK_TESTS, "")
+        Suite::Legacy | Suite::Stock | Suite::Audit => {
+            let (tests, prefix) = match suite {
+                Suite::Legacy => (LEGACY_TESTS, LEGACY_PREFIX),
+                Suite::Audit => (AUDIT_TESTS, ""),
+                _ => (STOCK_TESTS, ""),
             };
             let picked = pick(tests, prefix);
             if picked.is_empty() {

@@ -133,23 +133,53 @@ static __always_inline void ferrocall_syscall_done(struct pt_regs *regs,
  * @work: the current task's syscall work flags
  * @flags_mask: the thread flags that send a call to ferrocall_batch_next():
  *              a pending signal, a reschedule
- * @work_mask: the syscall work that does: seccomp filters
+ * @work_mask: the syscall work that does: seccomp filters, the syscall
+ *             tracepoints, and audit when it keeps records
+ * @seccomp_mask: the part of @work_mask that is seccomp's, whose action cache
+ *                may answer for the filters
  */
 struct ferrocall_watch {
 	const unsigned long *flags;
 	const unsigned long *work;
 	unsigned long flags_mask;
 	unsigned long work_mask;
+	unsigned long seccomp_mask;
 };
 
-/* Implemented in kernel/ferrocall/batch.c, out of line for the Rust side. */
+/*
+ * Implemented in kernel/ferrocall/batch.c, out of line for the Rust side.
+ * ferrocall_batch_next() and ferrocall_seccomp_filter() answer
+ * FERROCALL_BATCH_ALONE when a batch must stop before the call, for the
+ * caller to make it alone (FERROCALL_BATCH_RESUMABLE).
+ */
+#define FERROCALL_BATCH_FILTER	1
+#define FERROCALL_BATCH_ALONE	2
+#define FERROCALL_BATCH_WATCHED	4
 bool ferrocall_batch_observed(void);
 void ferrocall_batch_watch(struct ferrocall_watch *watch);
 int ferrocall_batch_next(unsigned long ran);
-int ferrocall_seccomp_filter(unsigned long nr, const unsigned long *args);
+void ferrocall_batch_enter_call(unsigned long nr, const unsigned long *args,
+				unsigned long audited);
+void ferrocall_batch_exit_call(unsigned long nr, const unsigned long *args,
+			       long ret);
+void ferrocall_batch_end(unsigned long audited);
+int ferrocall_seccomp_filter(unsigned long nr, const unsigned long *args,
+			     int how);
 
-/* In kernel/seccomp.c, beside the action cache it reads (batch.c without filters). */
+/* How ferrocall_seccomp_filter() applies a verdict. */
+#define FERROCALL_FILTER_LONE		0
+#define FERROCALL_FILTER_BATCH		1
+#define FERROCALL_FILTER_RESUMABLE	2
+
+/*
+ * In kernel/seccomp.c, beside the action cache and the filter run they use
+ * (batch.c without filters).
+ */
+#define FERROCALL_SECCOMP_ALLOW	0
+#define FERROCALL_SECCOMP_APPLY	1
+#define FERROCALL_SECCOMP_ALONE	2
 bool ferrocall_seccomp_cache_allows(int nr);
+int ferrocall_seccomp_batch_verdict(void);
 
 /*
  * Typed calls are enabled per address space, see PR_FERROCALL. Since mm->flags

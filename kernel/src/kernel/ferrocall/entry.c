@@ -93,9 +93,17 @@ fault:
 	return false;
 }
 
-/* A typed call presented as ferrocall(op, size, request). */
+/*
+ * A typed call presented as ferrocall(op, size, request). Its other three
+ * arguments are 0, as for a call inside a batch, so that a filter sees the
+ * same six values whoever made the call (the caller's R10, R8 and R9 are
+ * clobbered, as the ABI says).
+ */
 static long ferrocall_present(struct pt_regs *regs)
 {
+	regs->r10 = 0;
+	regs->r8 = 0;
+	regs->r9 = 0;
 	regs->dx = regs->orig_ax;
 	regs->orig_ax = __NR_ferrocall;
 	return __NR_ferrocall;

@@ -72,7 +72,7 @@ pub extern "C" fn ferrocall_syscall(op: c_ulong, size: c_ulong, addr: c_ulong) -
     // Checked before the plan: the cheaper order on every lone call (the profile).
     let result = match abi::Op::from_raw(op as u64) {
         Some(known) if known.twin().is_some() => Err(Errno::EINVAL),
-        _ => handle(op as u64, size as u64, addr as u64, None),
+        _ => handle(op as u64, size as u64, addr as u64, None).map_err(Halt::errno),
     };
     match result {
         Ok(()) => 0,
@@ -244,25 +244,103 @@ fn filter_decoded(call: &Call) -> Result<(), Errno> {
     };
     // SAFETY: the check only reads the current task's syscall work flags (no signal check
     // for the first call).
-    if unsafe { bindings::ferrocall_batch_next(0) } == 0 {
+    let next = unsafe { bindings::ferrocall_batch_next(0) };
+    if next & bindings::FERROCALL_BATCH_FILTER as c_int == 0 {
         return Ok(());
     }
-    seccomp_filter(abi::SYSCALL_NR, decoded.regs)
+    seccomp_filter(abi::SYSCALL_NR, decoded.regs, Filtered::Lone).map_err(Halt::errno)
 }
 
 /// Runs the task's seccomp filters on system call `nr` with arguments `args`, as
-/// `ferrocall_seccomp_filter()` presents it: `Err` with their answer when they refuse it.
-fn seccomp_filter(nr: u32, args: [u64; 6]) -> Result<(), Errno> {
+/// `ferrocall_seccomp_filter()` presents it: `Err` with their answer when they refuse it, or
+/// [`Halt::Alone`] when the call is in a batch that stops before a call whose verdict needs
+/// it made alone.
+fn seccomp_filter(nr: u32, args: [u64; 6], how: Filtered) -> Result<(), Halt> {
     let args = args.map(|a| a as c_ulong);
+    let how = match how {
+        Filtered::Lone => bindings::FERROCALL_FILTER_LONE,
+        Filtered::Batch => bindings::FERROCALL_FILTER_BATCH,
+        Filtered::Resumable => bindings::FERROCALL_FILTER_RESUMABLE,
+    };
     // SAFETY: `args` holds the six registers the check reads. The check runs the task's
     // seccomp filters on these registers, putting the task's back afterwards; it may sleep,
     // signal or end the task (SECCOMP_RET_KILL), and the caller holds no value that needs
     // dropping on that path.
-    let verdict = unsafe { bindings::ferrocall_seccomp_filter(nr as c_ulong, args.as_ptr()) };
-    if verdict < 0 {
-        return Err(errno_of(verdict));
+    let verdict =
+        unsafe { bindings::ferrocall_seccomp_filter(nr as c_ulong, args.as_ptr(), how as c_int) };
+    match verdict {
+        0 => Ok(()),
+        v if v < 0 => Err(Halt::Failed(errno_of(v))),
+        v if v == bindings::FERROCALL_BATCH_ALONE as c_int => Err(Halt::Alone),
+        _ => Err(Halt::Failed(Errno::EPERM)),
     }
-    Ok(())
+}
+
+/// Where a call the seccomp filters judge was made: alone (every verdict applies), in a
+/// batch (a call whose verdict needs it made alone is refused), or in a batch that may stop
+/// before such a call ([`ops::BATCH_RESUMABLE`]).
+#[derive(Clone, Copy)]
+enum Filtered {
+    Lone,
+    Batch,
+    Resumable,
+}
+
+/// A call of a batch shown to audit and the syscall tracepoints, which see its end too.
+struct Shown {
+    nr: u32,
+    args: [c_ulong; 6],
+}
+
+impl Shown {
+    /// The call ended with `result`: its value or errno, a restart code included.
+    fn exit(&self, result: &Result<Answer, Errno>) {
+        let outcome = match result {
+            Ok(answer) => answer.result().unwrap_or(Err(Errno::EINVAL)),
+            Err(errno) => Err(*errno),
+        };
+        let ret = match outcome {
+            Ok(value) => value as c_long,
+            Err(errno) => errno.to_syscall_return() as c_long,
+        };
+        // SAFETY: `args` holds six registers, as for `ferrocall_batch_enter_call()`.
+        unsafe { bindings::ferrocall_batch_exit_call(self.nr as c_ulong, self.args.as_ptr(), ret) };
+    }
+}
+
+/// Why a call of a batch did not succeed.
+enum Halt {
+    /// It was refused, or it failed, with this errno.
+    Failed(Errno),
+    /// The batch stops before it, for the caller to make it alone
+    /// ([`ops::BATCH_RESUMABLE`]): a signal is pending, or the seccomp filters' verdict on it
+    /// acts on a lone call's registers or watchers.
+    Alone,
+}
+
+impl Halt {
+    /// The errno of a lone call, which never stops: `Alone` cannot happen there.
+    fn errno(self) -> Errno {
+        match self {
+            Halt::Failed(errno) => errno,
+            Halt::Alone => Errno::EPERM,
+        }
+    }
+}
+
+impl From<Errno> for Halt {
+    fn from(errno: Errno) -> Halt {
+        Halt::Failed(errno)
+    }
+}
+
+/// Whether a batch whose request has `flags` may stop before a call
+/// ([`ops::BATCH_RESUMABLE`]); `EINVAL` for an unknown flag.
+fn stops(flags: u32) -> Result<bool, Errno> {
+    if flags & !ops::BATCH_RESUMABLE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(flags != 0)
 }
 
 /// The part of a request this ABI knows, as the kernel copies it in.
@@ -317,7 +395,7 @@ fn copy_request(addr: usize, plan: &abi::decode::Plan, bytes: &mut [u8]) -> Resu
 /// answer slot. `batch` is, for a call of a [`batch`], how many calls of it ran before and
 /// what the batch watches: unless the [`Watch`] clears it, the decoded call is then checked
 /// as if made alone ([`batch_next`]) before it runs.
-fn handle(op: u64, size: u64, addr: u64, batch: Option<(u64, &Watch)>) -> Result<(), Errno> {
+fn handle(op: u64, size: u64, addr: u64, batch: Option<(u64, &Watch)>) -> Result<(), Halt> {
     let (plan, addr, bytes) = copy_in(op, size, addr)?;
     let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
     // The common path: a request of the size this ABI knows, and, in a batch, nothing for
@@ -338,17 +416,22 @@ fn handle(op: u64, size: u64, addr: u64, batch: Option<(u64, &Watch)>) -> Result
         Some((op, args)) => finish(Call::decode_dispatch(op, args, &mut Kernel)?)?,
         None => {
             let call = abi::decode(&plan, known)?;
-            if let Some((ran, _)) = batch {
-                batch_next(&call, &plan, addr as u64, ran)?;
+            let shown = match batch {
+                Some((ran, watch)) => batch_next(&call, &plan, addr as u64, ran, watch)?,
+                None => None,
+            };
+            let result = execute(call);
+            if let Some(shown) = shown {
+                shown.exit(&result);
             }
-            execute(call)?
+            result?
         }
     };
     write_answer(addr, &answer)?;
     match answer.result() {
         Some(Ok(_)) => Ok(()),
-        Some(Err(errno)) => Err(errno),
-        None => Err(Errno::EINVAL),
+        Some(Err(errno)) => Err(errno.into()),
+        None => Err(Errno::EINVAL.into()),
     }
 }
 
@@ -474,12 +557,18 @@ impl abi::Handler for Kernel {
 
     #[inline(always)]
     fn batch(&mut self, args: ops::BatchArgs) -> Answer {
-        batch(args.entries)
+        match stops(args.flags) {
+            Ok(stops) => batch(args.entries, stops),
+            Err(errno) => Answer::done(Err(errno)),
+        }
     }
 
     #[inline(always)]
     fn packed_batch(&mut self, args: ops::PackedBatchArgs) -> Answer {
-        packed_batch(args.requests, args.answers)
+        match stops(args.flags) {
+            Ok(stops) => packed_batch(args.requests, args.answers, stops),
+            Err(errno) => Answer::done(Err(errno)),
+        }
     }
 
     #[inline(always)]
@@ -639,11 +728,20 @@ fn getcwd_inner(buf: UserBufMut) -> Result<u64, (Errno, u64)> {
 /// succeed; otherwise stops at the first failure and answers its errno, with the number of
 /// calls that succeeded before it as the value.
 #[inline(never)]
-fn batch(entries: UserBuf) -> Answer {
-    use abi::ops::{BatchEntry, MAX_BATCH};
+fn batch(entries: UserBuf, stops: bool) -> Answer {
     if batch_observed() {
         return Answer::error_with(Errno::EOPNOTSUPP, abi::ops::BATCH_REFUSED);
     }
+    let watch = Watch::current(stops);
+    let answer = batch_calls(entries, &watch);
+    watch.end();
+    answer
+}
+
+/// The calls of [`batch`], under `watch`.
+fn batch_calls(entries: UserBuf, watch: &Watch) -> Answer {
+    use abi::ops::{BatchEntry, MAX_BATCH};
+    let stops = watch.stops;
     let (addr, len) = match entries.check() {
         Ok(b) => b,
         Err(errno) => return Answer::done(Err(errno)),
@@ -654,7 +752,6 @@ fn batch(entries: UserBuf) -> Answer {
     if len / BatchEntry::SIZE > MAX_BATCH {
         return Answer::done(Err(Errno::E2BIG));
     }
-    let watch = Watch::current();
     let mut reader = compat::user_slice(addr, len).reader();
     // The entries are copied in chunks, each entry exactly once.
     let mut chunk = [0u8; 16 * BatchEntry::SIZE];
@@ -677,8 +774,8 @@ fn batch(entries: UserBuf) -> Answer {
             }
             // The failed call's own slot holds the error if the call ran; either way the
             // batch's answer names it and how many calls succeeded before it.
-            if let Err(errno) = handle(op, size, at, Some((done, &watch))) {
-                return batch_stopped(errno, done);
+            if let Err(halt) = handle(op, size, at, Some((done, watch))) {
+                return batch_halted(halt, done, stops);
             }
             done += 1;
         }
@@ -686,8 +783,10 @@ fn batch(entries: UserBuf) -> Answer {
     Answer::done(Ok(done))
 }
 
-/// Whether a tracer, audit or the syscall tracepoints watch this task: they must see each
-/// call alone, so batches are refused and the caller makes the calls one by one.
+/// Whether a ptrace tracer watches this task's system calls: it stops the task at each
+/// call's entry and exit, where it may change the registers, so it must see each call
+/// alone; batches are refused and the caller makes the calls one by one. (Audit and the
+/// syscall tracepoints are shown each call of a batch: [`Watch::enter`].)
 fn batch_observed() -> bool {
     // SAFETY: the check only reads the current task's syscall work flags.
     unsafe { bindings::ferrocall_batch_observed() }
@@ -697,16 +796,52 @@ fn batch_observed() -> bool {
 /// (`ferrocall_batch_watch()`): while none of their watched bits is set (no pending signal,
 /// no reschedule, no seccomp filter), [`batch_next`] would let the call run, and the call
 /// runs without it, for two loads and a test ([`Watch::clear_for`]).
-struct Watch(bindings::ferrocall_watch);
+/// It also says whether the batch may stop before a call ([`ops::BATCH_RESUMABLE`]).
+/// It also says whether the batch may stop before a call, and counts the calls shown to
+/// audit and the syscall tracepoints.
+struct Watch {
+    words: bindings::ferrocall_watch,
+    stops: bool,
+    shown: core::cell::Cell<u64>,
+}
 
 impl Watch {
-    fn current() -> Watch {
+    fn current(stops: bool) -> Watch {
         let mut watch = MaybeUninit::<bindings::ferrocall_watch>::uninit();
         // SAFETY: the helper writes every field of the struct it is given.
-        unsafe {
+        let words = unsafe {
             bindings::ferrocall_batch_watch(watch.as_mut_ptr());
-            Watch(watch.assume_init())
+            watch.assume_init()
+        };
+        Watch {
+            words,
+            stops,
+            shown: core::cell::Cell::new(0),
         }
+    }
+
+    /// The batch's calls are over: audit gets the batch's own record back, which its first
+    /// shown call ended (`ferrocall_batch_end()`).
+    fn end(&self) {
+        // SAFETY: the helper only opens the current task's audit record of this system call.
+        unsafe { bindings::ferrocall_batch_end(self.shown.get() as c_ulong) };
+    }
+
+    /// Shows the call `nr(args)` of the batch to audit and the syscall tracepoints, as the
+    /// entry work shows a lone call; returns what [`Shown::exit`] needs afterwards.
+    fn enter(&self, nr: u32, args: [u64; 6]) -> Shown {
+        let args = args.map(|a| a as c_ulong);
+        // SAFETY: `args` holds six registers; the helper puts them in the task's registers
+        // for the tracepoint, and puts the task's back.
+        unsafe {
+            bindings::ferrocall_batch_enter_call(
+                nr as c_ulong,
+                args.as_ptr(),
+                self.shown.get() as c_ulong,
+            )
+        };
+        self.shown.set(self.shown.get().wrapping_add(1));
+        Shown { nr, args }
     }
 
     /// Whether the next call, of operation `op`, may skip [`batch_next`]: no signal or
@@ -716,7 +851,7 @@ impl Watch {
     /// mid-batch, is seen by the next one.
     #[inline(always)]
     fn clear_for(&self, op: abi::Op) -> bool {
-        let w = &self.0;
+        let w = &self.words;
         // SAFETY: both pointers are to the running task's `thread_info`, which lives as long
         // as the task, so for the whole of its system call; the words are aligned
         // `unsigned long`s that other CPUs only change atomically, and a volatile read is the
@@ -730,7 +865,13 @@ impl Watch {
         if flags & w.flags_mask != 0 {
             return false;
         }
-        work & w.work_mask == 0 || cache_allows(op)
+        match work & w.work_mask {
+            0 => true,
+            // Only seccomp: its action cache may answer for the filters.
+            seccomp if seccomp & !w.seccomp_mask == 0 => cache_allows(op),
+            // Audit or the tracepoints must be shown the call.
+            _ => false,
+        }
     }
 }
 
@@ -754,12 +895,25 @@ fn cache_allows(op: abi::Op) -> bool {
 /// filters see the call as a lone call is presented: as its legacy twin with the values it
 /// will run, or as `ferrocall(op, size, request)` for an operation without a twin. Without
 /// filters (the common case) both checks are one call and two flag tests.
-fn batch_next(call: &Call, plan: &abi::decode::Plan, at: u64, ran: u64) -> Result<(), Errno> {
-    // SAFETY: the check only reads the current task's pending signals and syscall work flags.
-    match unsafe { bindings::ferrocall_batch_next(ran as c_ulong) } {
-        0 => return Ok(()),
-        verdict if verdict < 0 => return Err(errno_of(verdict)),
-        _ => {}
+fn batch_next(
+    call: &Call,
+    plan: &abi::decode::Plan,
+    at: u64,
+    ran: u64,
+    watch: &Watch,
+) -> Result<Option<Shown>, Halt> {
+    // SAFETY: the check yields the CPU if it should, and reads the current task's pending
+    // signals and syscall work flags.
+    let next = unsafe { bindings::ferrocall_batch_next(ran as c_ulong) };
+    if next == bindings::FERROCALL_BATCH_ALONE as c_int {
+        return Err(if watch.stops {
+            Halt::Alone
+        } else {
+            Errno::EINTR.into()
+        });
+    }
+    if next == 0 {
+        return Ok(None);
     }
     let (nr, args) = call.twin_call(at).map_or(
         (
@@ -768,12 +922,22 @@ fn batch_next(call: &Call, plan: &abi::decode::Plan, at: u64, ran: u64) -> Resul
         ),
         |(nr, args)| (nr, args.regs),
     );
-    seccomp_filter(nr, args)?;
-    // An operation run from the copy is also shown decoded, as when made alone.
-    if let Some(decoded) = call.decoded_args() {
-        seccomp_filter(abi::SYSCALL_NR, decoded.regs)?;
+    if next & bindings::FERROCALL_BATCH_FILTER as c_int != 0 {
+        let how = if watch.stops {
+            Filtered::Resumable
+        } else {
+            Filtered::Batch
+        };
+        seccomp_filter(nr, args, how)?;
+        // An operation run from the copy is also shown decoded, as when made alone.
+        if let Some(decoded) = call.decoded_args() {
+            seccomp_filter(abi::SYSCALL_NR, decoded.regs, how)?;
+        }
     }
-    Ok(())
+    if next & bindings::FERROCALL_BATCH_WATCHED as c_int != 0 {
+        return Ok(Some(watch.enter(nr, args)));
+    }
+    Ok(None)
 }
 
 /// The errno of a C function's negative return, `EPERM` if it is none.
@@ -781,16 +945,24 @@ fn errno_of(ret: c_int) -> Errno {
     Errno::new(u64::from(ret.unsigned_abs())).unwrap_or(Errno::EPERM)
 }
 
-/// The answer of a batch stopped by a call failing with `errno` after `done` calls
-/// succeeded. A restart code restarts the whole batch, which is right only while no call
-/// has completed: after that, the interrupted call ends the batch with `EINTR`.
-fn batch_stopped(errno: Errno, done: u64) -> Answer {
-    let errno = if done > 0 && is_restart(errno) {
-        Errno::EINTR
-    } else {
-        errno
-    };
-    Answer::error_with(errno, done)
+/// The answer of a batch that ended at call `done` (counted from 0) for `halt`. A batch that
+/// `stops` answers `Ok(done)`, below its number of calls, when call `done` must be made
+/// alone, and when it was interrupted to run a signal handler after other calls completed:
+/// the caller makes it again, as a restart would. Otherwise a restart code restarts the
+/// whole batch, which is right only while no call has completed; after that, the
+/// interrupted call ends the batch with `EINTR`.
+fn batch_halted(halt: Halt, done: u64, stops: bool) -> Answer {
+    match halt {
+        Halt::Alone => Answer::done(Ok(done)),
+        Halt::Failed(errno) if done > 0 && is_restart(errno) => {
+            if stops {
+                Answer::done(Ok(done))
+            } else {
+                Answer::error_with(Errno::EINTR, done)
+            }
+        }
+        Halt::Failed(errno) => Answer::error_with(errno, done),
+    }
 }
 
 /// The requests of a packed batch, read from user memory one chunk at a time: each byte
@@ -914,10 +1086,19 @@ impl Answers {
 /// `PackedBatch(requests, answers)`: the calls laid out back to back in `requests`, one
 /// answer each in `answers`, with [`batch`]'s checks and failure policy.
 #[inline(never)]
-fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
+fn packed_batch(requests: UserBuf, answers: UserBufMut, stops: bool) -> Answer {
     if batch_observed() {
         return Answer::error_with(Errno::EOPNOTSUPP, abi::ops::BATCH_REFUSED);
     }
+    let watch = Watch::current(stops);
+    let answer = packed_calls(requests, answers, &watch);
+    watch.end();
+    answer
+}
+
+/// The calls of [`packed_batch`], under `watch`.
+fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer {
+    let stops = watch.stops;
     let ((base, len), (at, answers_len)) = match (requests.check(), answers.check()) {
         (Ok(r), Ok(a)) => (r, a),
         (Err(errno), _) | (_, Err(errno)) => return Answer::done(Err(errno)),
@@ -935,13 +1116,12 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
         n: 0,
         group: [0; abi::ops::PACKED_ANSWERS * ANSWER_SIZE],
     };
-    let watch = Watch::current();
     // Requests of the sizes this ABI knows, all multiples of the alignment, follow an
     // aligned first one aligned: the common path checks the alignment once.
     let aligned = base % abi::REQUEST_ALIGN as usize == 0;
     let mut offset = 0;
     let mut done = 0usize;
-    let mut failure = None;
+    let mut failure: Option<Halt> = None;
     'calls: while done < count {
         // The common path, for as many calls as the chunk holds: a request of the size this
         // ABI knows, whole in the chunk, and nothing (a signal, a reschedule, a filter to
@@ -950,7 +1130,7 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
         let bytes = match chunks.ahead(offset) {
             Ok(bytes) => bytes,
             Err(errno) => {
-                failure = Some(errno);
+                failure = Some(errno.into());
                 break;
             }
         };
@@ -960,21 +1140,22 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
             let Some((op, args, after)) = abi::decode::fast_path(rest) else {
                 break;
             };
-            if !aligned || !watch.clear_for(op) {
+            // `Exit` takes the full path, which writes the answers of the calls before it.
+            if !aligned || op == abi::Op::Exit || !watch.clear_for(op) {
                 break;
             }
             let answer = match abi::Call::decode_dispatch(op, args, &mut Kernel).and_then(finish) {
                 Ok(answer) => answer,
                 Err(errno) => {
-                    failure = Some(errno);
+                    failure = Some(errno.into());
                     break 'calls;
                 }
             };
             if let Err(errno) = out.push(&answer) {
-                return Answer::error_with(errno, done as u64);
+                return answers_lost(errno, done);
             }
             if answer.errno != 0 {
-                failure = Some(Errno::new(answer.errno.into()).unwrap_or(Errno::EINVAL));
+                failure = Some(answered_error(&answer));
                 break 'calls;
             }
             done += 1;
@@ -986,22 +1167,23 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
             continue;
         }
         // Any other call: the full path, for this one call.
-        match packed_call(&mut chunks, offset, done as u64) {
+        match packed_call(&mut chunks, &mut out, watch, offset, done as u64) {
             Ok((answer, size)) => {
                 if let Err(errno) = out.push(&answer) {
-                    return Answer::error_with(errno, done as u64);
+                    return answers_lost(errno, done);
                 }
                 // The handler's own answer: done, and its errno is 0 or a valid one.
                 if answer.errno != 0 {
-                    failure = Some(Errno::new(answer.errno.into()).unwrap_or(Errno::EINVAL));
+                    failure = Some(answered_error(&answer));
                     break;
                 }
                 done += 1;
                 offset += size;
             }
-            // No answer: the request was refused before it ran, or it was interrupted.
-            Err(errno) => {
-                failure = Some(errno);
+            // No answer: the request was refused before it ran, or it was interrupted, or the
+            // batch stops before it.
+            Err(halt) => {
+                failure = Some(halt);
                 break;
             }
         }
@@ -1012,13 +1194,37 @@ fn packed_batch(requests: UserBuf, answers: UserBufMut) -> Answer {
     }
     match failure {
         None => Answer::done(Ok(done)),
-        Some(errno) => batch_stopped(errno, done),
+        Some(halt) => batch_halted(halt, done, stops),
     }
 }
 
+/// The failure of a call that answered an error: the handler's own answer, whose errno is
+/// a valid one.
+fn answered_error(answer: &Answer) -> Halt {
+    Halt::Failed(Errno::new(answer.errno.into()).unwrap_or(Errno::EINVAL))
+}
+
+/// A packed batch whose answers could not be written after call `done` (counted from 0)
+/// ran: `EFAULT` (or the group's error) with the number of calls that ran, that one
+/// included, so that a caller never runs them again.
+#[cold]
+fn answers_lost(errno: Errno, done: usize) -> Answer {
+    Answer::error_with(errno, done.wrapping_add(1) as u64)
+}
+
 /// Checks and runs the request at `offset` of a packed batch, after `ran` calls; returns
-/// its answer and size.
-fn packed_call(chunks: &mut Chunks, offset: usize, ran: u64) -> Result<(Answer, usize), Errno> {
+/// its answer and size. An `Exit` first writes the answers `out` holds: the calls before it
+/// ran, and the process that ends may share its memory with others that read them.
+///
+/// No frame on this path, nor on any path to [`exit`], holds a value with `Drop`:
+/// `do_group_exit()` does not return, and nothing would run it.
+fn packed_call(
+    chunks: &mut Chunks,
+    out: &mut Answers,
+    watch: &Watch,
+    offset: usize,
+    ran: u64,
+) -> Result<(Answer, usize), Halt> {
     let at = chunks.base.checked_add(offset).ok_or(Errno::EFAULT)?;
     let left = chunks.len.checked_sub(offset).ok_or(Errno::EINVAL)?;
     // The header and the known part come from one copy (the largest known request fits).
@@ -1038,9 +1244,15 @@ fn packed_call(chunks: &mut Chunks, offset: usize, ran: u64) -> Result<(Answer, 
         abi::decode(&plan, bytes.get(..plan.known).ok_or(Errno::EINVAL)?)?
     };
     // The decoded call, in the kernel's memory, is what the filters judge and what runs.
-    batch_next(&call, &plan, at as u64, ran)?;
-    let answer = execute(call)?;
-    Ok((answer, plan.size))
+    let shown = batch_next(&call, &plan, at as u64, ran, watch)?;
+    if let Call::Exit(_) = call {
+        out.flush()?;
+    }
+    let result = execute(call);
+    if let Some(shown) = shown {
+        shown.exit(&result);
+    }
+    Ok((result?, plan.size))
 }
 
 /// `Probe(buf)`: the ABI version and every operation with its request size.

@@ -72,8 +72,8 @@
 #define FERROCALL_SIZE_EXIT	40
 #define FERROCALL_SIZE_GETCWD	48
 #define FERROCALL_SIZE_PROBE	48
-#define FERROCALL_SIZE_BATCH	48
-#define FERROCALL_SIZE_PACKED_BATCH	64
+#define FERROCALL_SIZE_BATCH	56
+#define FERROCALL_SIZE_PACKED_BATCH	72
 #define FERROCALL_SIZE_GETUID	32
 #define FERROCALL_SIZE_OPEN	72
 
@@ -143,11 +143,15 @@ struct ferrocall_probe_args {
 
 struct ferrocall_batch_args {
 	struct ferrocall_buf entries;	/* read by the kernel */
+	__u32 flags;
+	__u32 pad0;	/* zero */
 };
 
 struct ferrocall_packed_batch_args {
 	struct ferrocall_buf requests;	/* read by the kernel */
 	struct ferrocall_buf answers;	/* written by the kernel */
+	__u32 flags;
+	__u32 pad0;	/* zero */
 };
 
 struct ferrocall_open_args {
@@ -165,6 +169,9 @@ struct ferrocall_batch_entry {
 	__u32 size;
 	__u64 addr;
 };
+
+/* The flags of a batch (ABI 4): it may stop before a call, Ok(n) < calls. */
+#define FERROCALL_BATCH_RESUMABLE	1
 
 /* END GENERATED */
 

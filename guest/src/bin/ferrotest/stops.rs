@@ -1,0 +1,308 @@
+//! Batches that stop before a call (`BATCH_RESUMABLE`, issue 10 point 3 and M4): where a
+//! lone call would leave the kernel — a seccomp verdict that acts on a lone call's registers
+//! or watchers (TRAP, TRACE, LOG), a signal to handle, a stop — a batch stops before the call,
+//! the library makes it alone and goes on, and the results are those of the calls made one
+//! by one.
+
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering::SeqCst};
+
+use ferrocall::abi::{ops, Answer, Errno, Op};
+use ferrocall::{BatchError, Borrowed, PackedBatch};
+use ferrocall_guest::seccomp::{self, Rule};
+use ferrocall_guest::{
+    expect_eq, in_child, nonblocking_pipe, nr, request_bytes, syscall, Ended, Outcome, Pages, Test,
+};
+
+use crate::common::{answer_of, call_at, close, useless_request};
+
+/// What the SIGSYS handler saw: how many signals, and the last one's `si_syscall` and the
+/// `rdi` and `rdx` of the trapped call in its `ucontext`.
+static SIGSYS_SEEN: [AtomicU64; 4] =
+    [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+/// What the handler answers in `rax`, as an emulator of the trapped call does.
+const EMULATED: u64 = 3;
+
+extern "C" fn on_sigsys(_: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo and ucontext; for SIGSYS, `_syscall` is at
+    // 24 of struct siginfo (its _sigsys member).
+    unsafe {
+        let base = info as *const u8;
+        SIGSYS_SEEN[0].fetch_add(1, SeqCst);
+        SIGSYS_SEEN[1]
+            .store(u64::from(core::ptr::read_unaligned(base.add(24) as *const u32)), SeqCst);
+        let regs = &mut (*(uc as *mut libc::ucontext_t)).uc_mcontext.gregs;
+        SIGSYS_SEEN[2].store(regs[libc::REG_RDI as usize] as u64, SeqCst);
+        SIGSYS_SEEN[3].store(regs[libc::REG_RDX as usize] as u64, SeqCst);
+        regs[libc::REG_RAX as usize] = EMULATED as i64;
+    }
+}
+
+/// Installs `handler` for `signal` with `flags`; false if it fails.
+fn handle_signal(signal: libc::c_int, handler: usize, flags: libc::c_int) -> bool {
+    // SAFETY: all-zero bytes are a valid sigaction.
+    let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
+    sa.sa_sigaction = handler;
+    sa.sa_flags = flags;
+    // SAFETY: a valid action; the handlers here only use atomics and async-signal-safe
+    // system calls.
+    unsafe { libc::sigaction(signal, &sa, core::ptr::null_mut()) == 0 }
+}
+
+/// A filter that answers `action` for `write` to `fd`, and allows everything else.
+fn on_write(fd: i32, action: u32) -> Vec<seccomp::Insn> {
+    let rule = Rule { nr: nr::WRITE as u32, arg0: Some(fd as u64), action };
+    seccomp::program(&[rule], seccomp::ALLOW)
+}
+
+/// A raw `PackedBatch` of `requests` with the flags `flags`: the batch's result and answer,
+/// and the calls' answers.
+fn raw_packed(requests: &[Vec<u8>], flags: u32) -> (Result<u64, Errno>, Answer, Vec<Answer>) {
+    let mut pages = Pages::map(2, 0).expect("mmap");
+    let bytes = requests.concat();
+    pages.write(0, &bytes);
+    let answers = pages.addr(4096);
+    let mut args = Vec::new();
+    for word in [pages.addr(0), bytes.len() as u64, answers, 16 * requests.len() as u64] {
+        args.extend_from_slice(&word.to_le_bytes());
+    }
+    args.extend_from_slice(&flags.to_le_bytes());
+    args.extend_from_slice(&[0; 4]);
+    let size = Op::PackedBatch.request_size() as u32;
+    let op = Op::PackedBatch as u32;
+    let (r, answer) = call_at(8, &request_bytes(size, op, 0, 0, &args), op.into(), size.into());
+    let each = (0..requests.len()).map(|i| answer_of(&pages.read(4096 + 16 * i, 16))).collect();
+    (r, answer_of(&answer), each)
+}
+
+/// A raw `Write(fd, data)` request; `data` must outlive its use.
+fn write_request(fd: i32, data: &[u8]) -> Vec<u8> {
+    let mut args = (fd as u32).to_le_bytes().to_vec();
+    args.extend_from_slice(&[0; 4]);
+    args.extend_from_slice(&(data.as_ptr() as u64).to_le_bytes());
+    args.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    request_bytes(Op::Write.request_size() as u32, Op::Write as u32, 0, 0, &args)
+}
+
+/// SECCOMP_RET_TRAP on `write` inside a batch: the batch stops before the `Write`, which the
+/// library makes alone, so the SIGSYS handler sees a lone `write` (its number, the fd in
+/// `rdi`, the length in `rdx`), once, and its emulated answer is the call's; the calls
+/// around it run in the batch. Raw: a resumable batch answers `Ok(1)` (stopped before call
+/// 1, nothing raised), an old-form one refuses the call with `EPERM`, also raising nothing.
+fn a_trap_verdict_stops_the_batch() -> Outcome {
+    let (ended, out) = in_child(|| {
+        let Ok((r, w)) = nonblocking_pipe() else { return 99 };
+        let handler = on_sigsys as extern "C" fn(_, _, _) as usize;
+        if ferrocall::enable().is_err()
+            || !handle_signal(libc::SIGSYS, handler, libc::SA_SIGINFO)
+            || seccomp::install(&on_write(w, seccomp::TRAP)).is_err()
+        {
+            return 100;
+        }
+        let data = *b"abcde";
+        let calls = [useless_request(1, 40), write_request(w, &data), useless_request(2, 40)];
+        let mut failed = 0;
+        let (ret, batch, each) = raw_packed(&calls, ops::BATCH_RESUMABLE);
+        println!("raw resumable: {ret:?} {batch:?}");
+        let stopped = ret == Ok(0) && batch.result() == Some(Ok(1));
+        let first_only = each[0].result() == Some(Ok(16)) && each[1].state == Answer::PENDING;
+        failed |= i32::from(!stopped || !first_only || SIGSYS_SEEN[0].load(SeqCst) != 0);
+        let (ret, batch, _) = raw_packed(&calls, 0);
+        println!("raw old form: {ret:?} {batch:?}");
+        let refused = ret == Err(Errno::EPERM) && batch.value == 1;
+        failed |= i32::from(!refused || SIGSYS_SEEN[0].load(SeqCst) != 0) << 1;
+        let pid = u64::from(std::process::id());
+        let writer = borrowed(w);
+        let mut packed = PackedBatch::<3>::new();
+        let _ = packed.push(ops::GetPidArgs {});
+        let _ = packed.push_borrowed(Borrowed::write(&writer, &data));
+        let _ = packed.push(ops::GetPidArgs {});
+        let ran = ferrocall::packed_batch(&mut packed);
+        let answers = [packed.answer(0), packed.answer(1), packed.answer(2)];
+        failed |=
+            i32::from(ran != Ok(3) || answers != [Some(Ok(pid)), Some(Ok(3)), Some(Ok(pid))]) << 2;
+        let seen: Vec<u64> = SIGSYS_SEEN.iter().map(|a| a.load(SeqCst)).collect();
+        failed |= i32::from(seen != [1, nr::WRITE, w as u64, 5]) << 3;
+        println!("batch {ran:?}, answers {answers:?}, SIGSYS seen {seen:?}");
+        close(r);
+        close(w);
+        failed
+    })
+    .map_err(|e| e.to_string())?;
+    expect_eq(
+        &format!("child's failure bits ({})", String::from_utf8_lossy(&out).trim()),
+        ended,
+        Ended::Exited(0),
+    )
+}
+
+/// SECCOMP_RET_LOG and SECCOMP_RET_TRACE (no tracer) on `write` inside a batch: the batch
+/// stops before the `Write`, made alone: logged and run (LOG), or `ENOSYS` (TRACE without a
+/// tracer), exactly as a lone `write`.
+fn log_and_trace_verdicts_stop_the_batch() -> Outcome {
+    for (action, want) in [
+        (seccomp::LOG, Ok(3)),
+        (seccomp::TRACE, Err(BatchError { errno: Errno::ENOSYS, completed: 1 })),
+    ] {
+        let (ended, out) = in_child(|| {
+            let Ok((r, w)) = nonblocking_pipe() else { return 99 };
+            if ferrocall::enable().is_err() || seccomp::install(&on_write(w, action)).is_err() {
+                return 100;
+            }
+            let data = *b"abc";
+            let calls = [useless_request(1, 40), write_request(w, &data)];
+            let (ret, batch, _) = raw_packed(&calls, ops::BATCH_RESUMABLE);
+            let mut failed = i32::from(ret != Ok(0) || batch.result() != Some(Ok(1)));
+            let mut packed = PackedBatch::<3>::new();
+            let _ = packed.push(ops::GetPidArgs {});
+            let writer = borrowed(w);
+            let _ = packed.push_borrowed(Borrowed::write(&writer, &data));
+            let _ = packed.push(ops::GetPidArgs {});
+            let ran = ferrocall::packed_batch(&mut packed);
+            failed |= i32::from(ran != want) << 1;
+            println!("batch {ran:?}");
+            close(r);
+            close(w);
+            failed
+        })
+        .map_err(|e| e.to_string())?;
+        expect_eq(
+            &format!("action {action:#x}: child ({})", String::from_utf8_lossy(&out).trim()),
+            ended,
+            Ended::Exited(0),
+        )?;
+    }
+    Ok(())
+}
+
+/// The write end of the pipe the SIGUSR1 handler writes one byte into.
+static HANDLER_PIPE: AtomicI32 = AtomicI32::new(-1);
+
+extern "C" fn on_sigusr1(_: libc::c_int) {
+    let byte = b'h';
+    // SAFETY: write(2) is async-signal-safe; the byte outlives the call.
+    unsafe { libc::write(HANDLER_PIPE.load(SeqCst), (&byte as *const u8).cast(), 1) };
+}
+
+/// M4: a batch interrupted by a signal whose handler has `SA_RESTART` goes on where it
+/// stopped and runs no call twice (the review's test). The batch writes `x` to pipe A, then
+/// reads pipe B, which is empty; the parent, on reading the `x`, sends the child SIGUSR1,
+/// whose handler writes one byte into B. Made one by one, both calls succeed (the read
+/// restarts and gets the handler's byte); so does the batch, and A held one `x`.
+fn a_batch_resumes_after_a_restarting_handler() -> Outcome {
+    let (Ok((a_read, a_write)), Ok((b_read, b_write))) = (blocking_pipe(), blocking_pipe()) else {
+        return Err("pipe".into());
+    };
+    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
+    // SAFETY: the child only makes system calls and exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: schedules SIGALRM, which ends this child if its batch never ends.
+        unsafe { libc::alarm(20) };
+        close(a_read);
+        HANDLER_PIPE.store(b_write, SeqCst);
+        let handler = on_sigusr1 as extern "C" fn(_) as usize;
+        if !handle_signal(libc::SIGUSR1, handler, libc::SA_RESTART) {
+            // SAFETY: ends the child.
+            unsafe { libc::_exit(100) };
+        }
+        let mut into = [0u8; 4];
+        let (a, b) = (borrowed(a_write), borrowed(b_read));
+        let mut packed = PackedBatch::<2>::new();
+        let _ = packed.push_borrowed(Borrowed::write(&a, b"x"));
+        let _ = packed.push_borrowed(Borrowed::read(&b, &mut into));
+        let ran = ferrocall::packed_batch(&mut packed);
+        let answers = (packed.answer(0), packed.answer(1));
+        let code = i32::from(ran != Ok(2))
+            | i32::from(answers != (Some(Ok(1)), Some(Ok(1)))) << 1
+            | i32::from(into[0] != b'h') << 2;
+        // SAFETY: ends the child.
+        unsafe { libc::_exit(code) };
+    }
+    close(a_write);
+    close(b_read);
+    let mut byte = [0u8; 4];
+    // SAFETY: reads into `byte`; signals and waits for the child; then reads what is left
+    // of A once the child, its only writer, has ended.
+    let steps = unsafe {
+        let got = libc::read(a_read, byte.as_mut_ptr().cast(), 1);
+        libc::kill(pid, libc::SIGUSR1);
+        let mut status = 0;
+        libc::waitpid(pid, &mut status, 0);
+        let rest = libc::read(a_read, byte.as_mut_ptr().cast(), byte.len());
+        (got, libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)), rest)
+    };
+    close(a_read);
+    close(b_write);
+    // One `x` read before the signal, then the end of A: nothing ran twice.
+    expect_eq("read x, the child's exit (failure bits), then A's end", steps, (1, Some(0), 0))
+}
+
+/// M4: a batch stopped by SIGSTOP and continued by SIGCONT while one of its calls blocks goes
+/// on where it stopped. The parent reads the batch's `x` from pipe A, stops the child, waits
+/// for the stop, continues it and writes one byte into pipe B, which the batch's `Read` then
+/// gets: `Ok(2)`, not `EINTR`.
+fn a_batch_resumes_after_sigstop_and_sigcont() -> Outcome {
+    let (Ok((a_read, a_write)), Ok((b_read, b_write))) = (blocking_pipe(), blocking_pipe()) else {
+        return Err("pipe".into());
+    };
+    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
+    // SAFETY: the child only makes system calls and exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: schedules SIGALRM, which ends this child if its batch never ends.
+        unsafe { libc::alarm(20) };
+        close(a_read);
+        close(b_write);
+        let mut into = [0u8; 4];
+        let (a, b) = (borrowed(a_write), borrowed(b_read));
+        let mut packed = PackedBatch::<2>::new();
+        let _ = packed.push_borrowed(Borrowed::write(&a, b"x"));
+        let _ = packed.push_borrowed(Borrowed::read(&b, &mut into));
+        let ran = ferrocall::packed_batch(&mut packed);
+        let code = i32::from(ran != Ok(2) || packed.answer(1) != Some(Ok(1)) || into[0] != b'p');
+        // SAFETY: ends the child.
+        unsafe { libc::_exit(code) };
+    }
+    // Only the child writes A and reads B: an A without writers reads as the end.
+    close(a_write);
+    close(b_read);
+    let mut byte = [0u8; 1];
+    // SAFETY: reads one byte; then signals and waits for the child.
+    let steps = unsafe {
+        let got = libc::read(a_read, byte.as_mut_ptr().cast(), 1);
+        // Give the child time to block in its `Read`.
+        libc::usleep(50_000);
+        libc::kill(pid, libc::SIGSTOP);
+        let mut status = 0;
+        let stopped =
+            libc::waitpid(pid, &mut status, libc::WUNTRACED) == pid && libc::WIFSTOPPED(status);
+        libc::kill(pid, libc::SIGCONT);
+        let wrote = libc::write(b_write, b"p".as_ptr().cast(), 1);
+        libc::waitpid(pid, &mut status, 0);
+        (got, stopped, wrote, libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)))
+    };
+    close(a_read);
+    close(b_write);
+    expect_eq("read x, stopped, wrote, child's exit", steps, (1, true, 1, Some(0)))
+}
+
+/// The raw descriptor `fd`, borrowed.
+fn borrowed(fd: i32) -> ferrocall::fd::BorrowedFd<'static> {
+    // SAFETY: the tests here close their descriptors only after the batches that use them.
+    unsafe { ferrocall::fd::BorrowedFd::borrow_raw(fd) }
+}
+
+/// A pipe whose ends block: `(read end, write end)`.
+fn blocking_pipe() -> Result<(i32, i32), Errno> {
+    let mut fds = [0i32; 2];
+    syscall(nr::PIPE, [fds.as_mut_ptr() as u64, 0, 0, 0, 0, 0])?;
+    Ok((fds[0], fds[1]))
+}
+
+pub const TESTS: &[Test] = &[
+    ("a_trap_verdict_stops_the_batch", a_trap_verdict_stops_the_batch),
+    ("log_and_trace_verdicts_stop_the_batch", log_and_trace_verdicts_stop_the_batch),
+    ("a_batch_resumes_after_a_restarting_handler", a_batch_resumes_after_a_restarting_handler),
+    ("a_batch_resumes_after_sigstop_and_sigcont", a_batch_resumes_after_sigstop_and_sigcont),
+];
