@@ -1,13 +1,66 @@
-//! `hello` has its own entry point and no libc: on the musl guest target, tell the linker
-//! to start it at `hello_start`, so musl's start code never runs, and link it as a plain
-//! static executable.
+//! Build steps of the guest programs, on the host:
+//!
+//! - `hello` has its own entry point and no libc: on the musl guest target, tell the linker
+//!   to start it at `hello_start`, so musl's start code never runs, and link it as a plain
+//!   static executable;
+//! - a container runtime's default seccomp profile (`crates/seccomp/profiles/`, JSON) is
+//!   compiled to classic BPF with `ferrocall_seccomp::oci`, for x86_64 numbers from the
+//!   build machine's kernel headers, into `$OUT_DIR/containers-common.bpf` (the guest test
+//!   `a_container_profile_judges_typed_calls_as_their_twins` installs it).
+
+use std::path::Path;
+
+use ferrocall_seccomp::oci;
+
+/// The profile, from this crate's folder.
+const PROFILE: &str = "../crates/seccomp/profiles/containers-common.json";
+
+/// Where Debian's `linux-libc-dev` puts the x86_64 system call numbers.
+const UNISTD_64: &str = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h";
+
+/// The capabilities the runtime gives a container by default (`default_capabilities` of
+/// containers.conf).
+const DEFAULT_CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SETFCAP",
+    "CAP_SETGID",
+    "CAP_SETPCAP",
+    "CAP_SETUID",
+    "CAP_SYS_CHROOT",
+];
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed={PROFILE}");
+    println!("cargo:rerun-if-changed={UNISTD_64}");
     if std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("musl") {
         // Not position-independent either: nothing may need relocating before it runs.
         for arg in ["-Wl,-e,hello_start", "-static", "-no-pie"] {
             println!("cargo:rustc-link-arg-bin=hello={arg}");
         }
     }
+    if let Err(why) = compile_profile() {
+        eprintln!("ferrocall-guest: {why}");
+        std::process::exit(1);
+    }
+}
+
+/// Compiles the profile into `$OUT_DIR/containers-common.bpf` (`struct sock_filter`s).
+fn compile_profile() -> Result<(), String> {
+    let json = std::fs::read_to_string(PROFILE).map_err(|e| format!("{PROFILE}: {e}"))?;
+    let header = std::fs::read_to_string(UNISTD_64).map_err(|e| {
+        format!("{UNISTD_64}: {e}: the x86_64 system call numbers come from the kernel's uapi headers (Debian package linux-libc-dev)")
+    })?;
+    let profile = oci::compile(&json, &oci::syscall_numbers(&header), DEFAULT_CAPS)
+        .map_err(|e| format!("{PROFILE}: {e}"))?;
+    let program = profile.filter([]).compile().map_err(|e| format!("{PROFILE}: {e:?}"))?;
+    let out = std::env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
+    let path = Path::new(&out).join("containers-common.bpf");
+    std::fs::write(&path, ferrocall_seccomp::to_bytes(&program))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }

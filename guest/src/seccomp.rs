@@ -11,7 +11,7 @@ pub use ferrocall_seccomp::SockFilter as Insn;
 
 pub use ferrocall_seccomp::bpf::{
     SECCOMP_RET_ALLOW as ALLOW, SECCOMP_RET_KILL_PROCESS as KILL_PROCESS, SECCOMP_RET_LOG as LOG,
-    SECCOMP_RET_TRACE as TRACE, SECCOMP_RET_TRAP as TRAP,
+    SECCOMP_RET_TRACE as TRACE, SECCOMP_RET_TRAP as TRAP, SECCOMP_RET_USER_NOTIF as USER_NOTIF,
 };
 /// `seccomp_data.arch` (and `si_arch` of a SECCOMP_RET_TRAP signal) on x86_64.
 pub use ferrocall_seccomp::AUDIT_ARCH_X86_64;
@@ -90,6 +90,18 @@ pub const FILTER_FLAG_TSYNC: u64 = 1;
 
 /// [`install`] with `SECCOMP_FILTER_FLAG_*` `flags`, such as [`FILTER_FLAG_TSYNC`].
 pub fn install_with_flags(program: &[Insn], flags: u64) -> Result<(), Errno> {
+    install_returning(program, flags).map(drop)
+}
+
+/// [`install`] with `SECCOMP_FILTER_FLAG_NEW_LISTENER`: returns the descriptor a supervisor
+/// receives the `SECCOMP_RET_USER_NOTIF` notifications of the calling thread on.
+pub fn install_with_listener(program: &[Insn]) -> Result<i32, Errno> {
+    const SECCOMP_FILTER_FLAG_NEW_LISTENER: u64 = 8;
+    install_returning(program, SECCOMP_FILTER_FLAG_NEW_LISTENER).map(|fd| fd as i32)
+}
+
+/// `seccomp(SECCOMP_SET_MODE_FILTER, flags, program)`: its value.
+fn install_returning(program: &[Insn], flags: u64) -> Result<u64, Errno> {
     #[repr(C)]
     struct Fprog {
         len: u16,
@@ -101,5 +113,4 @@ pub fn install_with_flags(program: &[Insn], flags: u64) -> Result<(), Errno> {
     const SECCOMP_SET_MODE_FILTER: u64 = 1;
     syscall(nr::PRCTL, [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0])?;
     syscall(SECCOMP, [SECCOMP_SET_MODE_FILTER, flags, &prog as *const Fprog as u64, 0, 0, 0])
-        .map(drop)
 }

@@ -24,6 +24,8 @@ const PACKAGES: &[&str] = &[
     "llvm",
     "cpio",
     "xz-utils",
+    // asm/unistd_64.h: the x86_64 system call numbers a container profile's names become.
+    "linux-libc-dev",
     "git",
     // Linux 7.3 from Debian's trixie-backports: its archive key, and the libclang 17 or
     // later its Rust support needs for bindgen (Debian 12's default is 14).

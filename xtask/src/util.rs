@@ -175,11 +175,12 @@ impl Counts {
     }
 }
 
-/// Runs `cargo test --workspace`, showing its output, and adds up its `test result:` lines.
+/// Runs `cargo test --workspace --all-features` (the seccomp crate's `oci` compiler has its
+/// tests), showing its output, and adds up its `test result:` lines.
 pub fn cargo_test(ws: &Workspace) -> Result<Counts> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut child = Command::new(cargo)
-        .args(["test", "--workspace", "--color", "never"])
+        .args(["test", "--workspace", "--all-features", "--color", "never"])
         .current_dir(&ws.root)
         .stdout(Stdio::piped())
         .spawn()?;

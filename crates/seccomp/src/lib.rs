@@ -49,10 +49,14 @@
 #![deny(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 extern crate alloc;
+#[cfg(feature = "oci")]
+extern crate std;
 
 pub mod bpf;
 mod filter;
 pub mod interp;
+#[cfg(feature = "oci")]
+pub mod oci;
 pub mod open;
 
 pub use bpf::{to_bytes, SeccompData, SockFilter};

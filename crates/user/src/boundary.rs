@@ -296,6 +296,10 @@ pub(crate) fn typed_enabled<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno
 /// The `flags` of a batch request: [`ops::BATCH_RESUMABLE`] on a kernel that takes it
 /// (the library then makes a stopped batch's call alone and goes on), else 0.
 pub(crate) fn resumable_flags<K: Kernel + ?Sized>(kernel: &K) -> u32 {
+    // As `make_call`: the legacy backend never asks the kernel (nor opts in).
+    if kernel.support().choice() == Backend::Legacy {
+        return 0;
+    }
     match typed_enabled(kernel) {
         Ok(version) if version >= abi::BATCH_RESUMABLE_SINCE => ops::BATCH_RESUMABLE,
         _ => 0,

@@ -929,3 +929,20 @@ fn a_stopped_batch_goes_on_after_its_call_made_alone() {
     assert_eq!(k.packed_batch(&mut packed), Ok(2));
     assert_eq!(k.typed_calls.get(), 1);
 }
+
+/// The legacy backend never asks the kernel anything, batches included: no opt-in.
+#[test]
+fn the_legacy_backend_batches_without_opting_in() {
+    use crate::{Batch, PackedBatch};
+    use abi::ops::GetPidArgs;
+    let k = FakeKernel::patched();
+    k.support().choose(Backend::Legacy);
+    let mut a = Request::new(GetPidArgs {});
+    let mut batch = Batch::<1>::new();
+    batch.push(&mut a).unwrap();
+    assert_eq!(k.batch(&mut batch), Ok(1));
+    let mut packed = PackedBatch::<1>::new();
+    packed.push(GetPidArgs {}).unwrap();
+    assert_eq!(k.packed_batch(&mut packed), Ok(1));
+    assert_eq!((k.prctl_calls.get(), k.typed_calls.get()), (0, 0));
+}

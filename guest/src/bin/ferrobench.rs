@@ -107,6 +107,9 @@ fn main() {
         eprintln!("ferrobench: the kernel has no ferrocall");
         std::process::exit(1);
     }
+    if std::env::args().any(|a| a == AUDIT_GROUP) {
+        return audit_group(rounds, iters);
+    }
     let resolution = clock_resolution();
     println!("bench-clock: {} ns", resolution.as_nanos());
     if resolution > COARSEST_CLOCK {
@@ -287,6 +290,14 @@ fn main() {
     } else {
         measure(&mut cases, rounds, iters);
     }
+    // Audit enabled with no rule (an audit daemon's default state), which cannot be taken
+    // back either: measured in a new process, which has an audit context.
+    if !profiling {
+        if let Err(e) = measure_under_audit(rounds, iters) {
+            eprintln!("ferrobench: cannot measure with audit enabled: {e}");
+            std::process::exit(1);
+        }
+    }
     if let Err(e) = install_one_rule_filter() {
         eprintln!("ferrobench: cannot install the one-rule seccomp filter: {e}");
         std::process::exit(1);
@@ -330,6 +341,39 @@ fn packed_getppid(name: &str, group: &'static str) -> Case {
             let _ = black_box(ferrocall::packed_batch(&mut batch).ok());
         }
     })
+}
+
+/// The argument that makes `ferrobench` measure only the cases of the "audit" group.
+const AUDIT_GROUP: &str = "--audit-group";
+
+/// Enables audit (with no rule) and measures the "audit" group in a new process of this
+/// program: a process has an audit context only if audit was enabled when it was made.
+fn measure_under_audit(rounds: u64, iters: u64) -> Result<(), String> {
+    let audit = ferrocall_guest::audit::Audit::enable()?;
+    let status = std::process::Command::new("/proc/self/exe")
+        .args([AUDIT_GROUP, "--rounds", &rounds.to_string(), "--iterations", &iters.to_string()])
+        .status()
+        .map_err(|e| e.to_string())?;
+    drop(audit);
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the audit group ended with {status}"))
+    }
+}
+
+/// The "audit" group, in a process made after audit was enabled: the packed batch of the
+/// "twin" group and the legacy call, each now paying for audit's entry and exit work.
+fn audit_group(rounds: u64, iters: u64) {
+    let mut cases = vec![
+        packed_getppid("packed batch of 32 GetPpid, audit on", "audit"),
+        case("legacy getppid, audit on", "audit", 1, |n| {
+            for _ in 0..n {
+                let _ = black_box(syscall(nr::GETPPID, [0; 6]));
+            }
+        }),
+    ];
+    measure(&mut cases, rounds, iters);
 }
 
 /// Installs the one-rule filter (`ptrace` fails): it allows `getppid` (so the typed

@@ -104,6 +104,7 @@ pub(crate) fn normal_request(op: Op, fd: i32, scratch: u64) -> Vec<u8> {
             (FieldType::I32, "fd") => fd.to_le_bytes().to_vec(),
             (FieldType::UserPath, _) => (c"/dev/null".as_ptr() as u64).to_le_bytes().to_vec(),
             (FieldType::U64, "flags" | "mode" | "resolve") => vec![0; 8],
+            (FieldType::U32, "flags") => vec![0; 4],
             (FieldType::Pad32, _) => vec![0; 4],
             (FieldType::U32 | FieldType::I32, _) => 7u32.to_le_bytes().to_vec(),
             (FieldType::U64 | FieldType::I64, _) => 7u64.to_le_bytes().to_vec(),

@@ -175,6 +175,101 @@ fn log_and_trace_verdicts_stop_the_batch() -> Outcome {
     Ok(())
 }
 
+/// SECCOMP_RET_USER_NOTIF on `write` to a pipe inside a batch: the batch stops before the
+/// `Write`, which the library makes alone, so the supervisor is notified once, of a lone
+/// `write` (its number, fd and length), and its reply is the call's answer; the calls
+/// around it run in the batch, and the pipe gets nothing (the supervisor did not let the
+/// call continue).
+fn a_user_notif_verdict_stops_the_batch() -> Outcome {
+    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
+    let (r, w) = nonblocking_pipe()?;
+    // SAFETY: the child only makes system calls, runs a thread and exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: schedules SIGALRM, which ends this child if a call never ends.
+        unsafe { libc::alarm(20) };
+        let code = user_notif_child(w);
+        // SAFETY: ends the child.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for our child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    let mut buf = [0u8; 8];
+    // SAFETY: reads into `buf`; the pipe does not block.
+    let left = unsafe { libc::read(r, buf.as_mut_ptr().cast(), buf.len()) };
+    close(r);
+    close(w);
+    let exit = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    expect_eq("the child's failure bits, then what the pipe got", (exit, left), (Some(0), -1))
+}
+
+/// The reply the supervisor gives to a notified `write`.
+const SUPERVISED: i64 = 7;
+
+/// The child of [`a_user_notif_verdict_stops_the_batch`]: installs the filter, starts the
+/// supervisor, makes the batch; its failure bits.
+fn user_notif_child(w: i32) -> i32 {
+    #[repr(C)]
+    struct Notif {
+        id: u64,
+        pid: u32,
+        flags: u32,
+        nr: i32,
+        arch: u32,
+        ip: u64,
+        args: [u64; 6],
+    }
+    #[repr(C)]
+    struct Resp {
+        id: u64,
+        val: i64,
+        error: i32,
+        flags: u32,
+    }
+    // SECCOMP_IOCTL_NOTIF_RECV and _SEND: _IOWR('!', 0 and 1, the structs above).
+    const RECV: u32 = 0xc050_2100;
+    const SEND: u32 = 0xc018_2101;
+    // The supervisor, started before the filter so that the filter is not its own: it
+    // answers one notification (a second would leave its call waiting until the alarm).
+    let (tx, rx) = std::sync::mpsc::channel::<i32>();
+    let supervisor = std::thread::spawn(move || {
+        let listener = rx.recv().ok()?;
+        // SAFETY: all-zero bytes are a valid notification to receive into.
+        let mut notif: Notif = unsafe { core::mem::zeroed() };
+        // SAFETY: receives one notification into `notif`, ours.
+        if unsafe { libc::ioctl(listener, RECV as libc::Ioctl, &mut notif) } != 0 {
+            return None;
+        }
+        let resp = Resp { id: notif.id, val: SUPERVISED, error: 0, flags: 0 };
+        // SAFETY: sends `resp`, ours.
+        unsafe { libc::ioctl(listener, SEND as libc::Ioctl, &resp) };
+        Some((notif.nr, notif.args[0], notif.args[2]))
+    });
+    let Ok(listener) = seccomp::install_with_listener(&on_write(w, seccomp::USER_NOTIF)) else {
+        return 100;
+    };
+    if tx.send(listener).is_err() {
+        return 101;
+    }
+    let data = *b"notified";
+    let writer = borrowed(w);
+    let pid = u64::from(std::process::id());
+    let mut packed = PackedBatch::<3>::new();
+    let _ = packed.push(ops::GetPidArgs {});
+    let _ = packed.push_borrowed(Borrowed::write(&writer, &data));
+    let _ = packed.push(ops::GetPidArgs {});
+    let ran = ferrocall::packed_batch(&mut packed);
+    let answers = [packed.answer(0), packed.answer(1), packed.answer(2)];
+    let seen = supervisor.join().ok().flatten();
+    let mut failed = i32::from(ran != Ok(3));
+    failed |=
+        i32::from(answers != [Some(Ok(pid)), Some(Ok(SUPERVISED as u64)), Some(Ok(pid))]) << 1;
+    failed |= i32::from(seen != Some((nr::WRITE as i32, w as u64, data.len() as u64))) << 2;
+    close(listener);
+    failed
+}
+
 /// The write end of the pipe the SIGUSR1 handler writes one byte into.
 static HANDLER_PIPE: AtomicI32 = AtomicI32::new(-1);
 
@@ -303,6 +398,7 @@ fn blocking_pipe() -> Result<(i32, i32), Errno> {
 pub const TESTS: &[Test] = &[
     ("a_trap_verdict_stops_the_batch", a_trap_verdict_stops_the_batch),
     ("log_and_trace_verdicts_stop_the_batch", log_and_trace_verdicts_stop_the_batch),
+    ("a_user_notif_verdict_stops_the_batch", a_user_notif_verdict_stops_the_batch),
     ("a_batch_resumes_after_a_restarting_handler", a_batch_resumes_after_a_restarting_handler),
     ("a_batch_resumes_after_sigstop_and_sigcont", a_batch_resumes_after_sigstop_and_sigcont),
 ];
