@@ -358,7 +358,104 @@ fn syscall_user_dispatch_sees_what_the_thread_passed() -> Outcome {
 }
 
 /// This module's tests, in the order the main suite runs them.
+/// The default seccomp profile of containers/common (Podman, CRI-O, Buildah), compiled to
+/// BPF on the host by the build script (`ferrocall_seccomp::oci`).
+const CONTAINER_PROFILE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/containers-common.bpf"));
+
+/// A real container runtime's default profile, written for legacy calls, judges every typed
+/// call with a twin exactly as that twin: each operation made typed and as its legacy call
+/// under it gives the same result. Calls without a twin and batches (1023, which it does not
+/// know) get its default answer, `ENOSYS`; the library's default backend then makes a
+/// batch's calls one by one.
+fn a_container_profile_judges_typed_calls_as_their_twins() -> Outcome {
+    let program: Vec<seccomp::Insn> = CONTAINER_PROFILE
+        .chunks_exact(8)
+        .map(|b| seccomp::Insn {
+            code: u16::from_le_bytes([b[0], b[1]]),
+            jt: b[2],
+            jf: b[3],
+            k: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        })
+        .collect();
+    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
+    let (r, w) = ferrocall_guest::nonblocking_pipe()?;
+    // SAFETY: the child makes system calls and exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let code = if seccomp::install(&program).is_err() { 100 } else { container_child(r, w) };
+        // SAFETY: ends the child.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for our child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    crate::common::close(r);
+    crate::common::close(w);
+    let exit = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    expect_eq("the child's failure bits (1 << operation)", exit, Some(0))
+}
+
+/// Under the profile: each operation typed and as its twin; a bit per operation that differs.
+fn container_child(r: i32, w: i32) -> i32 {
+    use ferrocall::abi::ops::{GetPidArgs, UselessArgs};
+    let legacy = |nr: u64, args: [u64; 6]| syscall(nr, args);
+    let mut failed = 0;
+    let mut differs = |op: Op, typed: Result<u64, Errno>, twin: Result<u64, Errno>| {
+        if typed != twin {
+            println!("{op:?}: typed {typed:?}, twin {twin:?}");
+            failed |= 1 << (op as u32);
+        }
+    };
+    let up = |r: Result<u32, Errno>| r.map(u64::from);
+    differs(Op::GetPid, up(ferrocall::getpid()), legacy(nr::GETPID, [0; 6]));
+    differs(Op::GetPpid, up(ferrocall::getppid()), legacy(nr::GETPPID, [0; 6]));
+    differs(Op::GetUid, up(ferrocall::getuid()), legacy(102, [0; 6]));
+    let data = b"container";
+    let typed = ferrocall::write(fd(w), data).map(|n| n as u64);
+    differs(Op::Write, typed, legacy(nr::WRITE, [w as u64, data.as_ptr() as u64, 9, 0, 0, 0]));
+    let mut buf = [0u8; 9];
+    let typed = ferrocall::read(fd(r), &mut buf).map(|n| n as u64);
+    let twin = legacy(nr::READ, [r as u64, buf.as_mut_ptr() as u64, 9, 0, 0, 0]);
+    differs(Op::Read, typed, twin);
+    let mut cwd = [0u8; 256];
+    let typed = ferrocall::getcwd(&mut cwd).map(|n| n as u64).map_err(|e| match e {
+        ferrocall::FillError::Errno(errno) => errno,
+        ferrocall::FillError::TooSmall(_) => Errno::ERANGE,
+    });
+    differs(Op::GetCwd, typed, legacy(nr::GETCWD, [cwd.as_mut_ptr() as u64, 256, 0, 0, 0, 0]));
+    let opened = ferrocall::open(ferrocall::fd::cwd(), c"/dev/null", 0, 0, 0);
+    let typed = opened.map(|f| {
+        crate::common::close(f.into_raw_fd());
+        0
+    });
+    let how = [0u64; 3];
+    let twin = legacy(437, [(-100i64) as u64, c"/dev/null".as_ptr() as u64, how.as_ptr() as u64, 24, 0, 0])
+        .map(|f| {
+            crate::common::close(f as i32);
+            0
+        });
+    differs(Op::Open, typed, twin);
+    // No twin: the profile's default answer, and no legacy call to fall back on.
+    differs(Op::Useless, ferrocall::useless(1).map(u64::from), Err(Errno::ENOSYS));
+    // A batch is 1023 too: refused typed-only; made call by call by the default backend.
+    let mut batch = ferrocall::PackedBatch::<2>::new();
+    let _ = batch.push(GetPidArgs {});
+    let _ = batch.push(UselessArgs { value: 1, ..Default::default() });
+    let refused = ferrocall::packed_batch(&mut batch).map_err(|e| e.errno);
+    differs(Op::PackedBatch, refused.map(|n| n as u64), Err(Errno::ENOSYS));
+    ferrocall::set_backend(ferrocall::Backend::Auto);
+    let mut batch = ferrocall::PackedBatch::<1>::new();
+    let _ = batch.push(GetPidArgs {});
+    let one_by_one = ferrocall::packed_batch(&mut batch).map(|n| n as u64).map_err(|e| e.errno);
+    differs(Op::Batch, one_by_one, Ok(1));
+    failed
+}
+
 pub const TESTS: &[Test] = &[
+    (
+        "a_container_profile_judges_typed_calls_as_their_twins",
+        a_container_profile_judges_typed_calls_as_their_twins,
+    ),
     ("a_profile_for_the_twins_admits_typed_calls", a_profile_for_the_twins_admits_typed_calls),
     ("the_same_profile_kills_other_legacy_calls", the_same_profile_kills_other_legacy_calls),
     ("a_rule_on_write_applies_to_typed_write", a_rule_on_write_applies_to_typed_write),
