@@ -429,11 +429,14 @@ fn container_child(r: i32, w: i32) -> i32 {
         0
     });
     let how = [0u64; 3];
-    let twin = legacy(437, [(-100i64) as u64, c"/dev/null".as_ptr() as u64, how.as_ptr() as u64, 24, 0, 0])
-        .map(|f| {
-            crate::common::close(f as i32);
-            0
-        });
+    let twin = legacy(
+        437,
+        [(-100i64) as u64, c"/dev/null".as_ptr() as u64, how.as_ptr() as u64, 24, 0, 0],
+    )
+    .map(|f| {
+        crate::common::close(f as i32);
+        0
+    });
     differs(Op::Open, typed, twin);
     // No twin: the profile's default answer, and no legacy call to fall back on.
     differs(Op::Useless, ferrocall::useless(1).map(u64::from), Err(Errno::ENOSYS));
