@@ -335,14 +335,31 @@ pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
     op: u32,
     size: u32,
 ) -> u64 {
+    if abi::is_request_address(request as u64) {
+        // SAFETY: the caller's guarantee, at a request address.
+        unsafe { make_call_at(kernel, request, op, size) }
+    } else {
+        // SAFETY: the caller's guarantee.
+        unsafe { make_call_from_slot(kernel, request, op, size) }
+    }
+}
+
+/// [`make_call`] for a request at a request address ([`abi::is_request_address`]).
+///
+/// # Safety
+///
+/// As [`make_call`], and `request` is a request address.
+#[inline]
+unsafe fn make_call_at<K: Kernel + ?Sized>(
+    kernel: &K,
+    request: *mut u8,
+    op: u32,
+    size: u32,
+) -> u64 {
     let choice = kernel.support().choice();
     let may_fall_back = !matches!(choice, Backend::TypedOnly | Backend::Typed);
     let typed = if choice == Backend::Legacy { Err(Errno::ENOSYS) } else { typed_enabled(kernel) };
     if let Ok(version) = typed {
-        if !abi::is_request_address(request as u64) {
-            // SAFETY: the caller's guarantee.
-            return unsafe { make_call_from_slot(kernel, request, op, size, may_fall_back) };
-        }
         let op_known = Op::from_raw(op.into());
         let twin = op_known.and_then(Op::twin);
         let in_registers = twin.filter(|_| version >= abi::ANSWER_IN_REGISTERS_SINCE);
@@ -649,8 +666,8 @@ pub(crate) unsafe fn issue_from_copy<K: Kernel + ?Sized, A: Args>(
 
 /// [`make_call`] for a request whose address may not be sent in `rax`: the same call, sent
 /// from a copy in a [`Slot`] whose answer slot is copied back; without a slot, the legacy
-/// twin where the backend allows it, else `-errno` (`EAGAIN` while every slot is taken,
-/// `ENOMEM` if none could be mapped).
+/// twin where the backend allows it (the legacy backend makes it anyway), else `-errno`
+/// (`EAGAIN` while every slot is taken, `ENOMEM` if none could be mapped).
 ///
 /// # Safety
 ///
@@ -662,8 +679,17 @@ unsafe fn make_call_from_slot<K: Kernel + ?Sized>(
     request: *mut u8,
     op: u32,
     size: u32,
-    may_fall_back: bool,
 ) -> u64 {
+    let choice = kernel.support().choice();
+    let may_fall_back = !matches!(choice, Backend::TypedOnly | Backend::Typed);
+    // No typed call to make (the legacy backend, or a kernel without them): no slot either.
+    if choice == Backend::Legacy || typed_enabled(kernel).is_err() {
+        if !may_fall_back {
+            return Errno::ENOSYS.to_syscall_return() as u64;
+        }
+        // SAFETY: the caller's guarantee; the twin takes the request from anywhere.
+        return unsafe { emulate(kernel, request, op, size) };
+    }
     let slot = match Slot::claim(size as usize) {
         Ok(slot) => slot,
         // SAFETY: the caller's guarantee.
@@ -677,7 +703,7 @@ unsafe fn make_call_from_slot<K: Kernel + ?Sized>(
     unsafe { core::ptr::copy_nonoverlapping(request, copy, size as usize) };
     // SAFETY: the copy is a whole request at a request address, naming the buffers the
     // caller's guarantee covers.
-    let ret = unsafe { make_call(kernel, copy, op, size) };
+    let ret = unsafe { make_call_at(kernel, copy, op, size) };
     let answer = Request::<()>::ANSWER_OFFSET;
     // A request shorter than its header and answer was refused before it ran.
     if size as usize >= Request::<()>::ARGS_OFFSET {
