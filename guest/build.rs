@@ -15,29 +15,10 @@ use ferrocall_seccomp::oci;
 /// The profile, from this crate's folder.
 const PROFILE: &str = "../crates/seccomp/profiles/containers-common.json";
 
-/// Where Debian's `linux-libc-dev` puts the x86_64 system call numbers.
-const UNISTD_64: &str = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h";
-
-/// The capabilities the runtime gives a container by default (`default_capabilities` of
-/// containers.conf).
-const DEFAULT_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SETFCAP",
-    "CAP_SETGID",
-    "CAP_SETPCAP",
-    "CAP_SETUID",
-    "CAP_SYS_CHROOT",
-];
-
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed={PROFILE}");
-    println!("cargo:rerun-if-changed={UNISTD_64}");
+    println!("cargo:rerun-if-changed={}", oci::UNISTD_64);
     if std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("musl") {
         // Not position-independent either: nothing may need relocating before it runs.
         for arg in ["-Wl,-e,hello_start", "-static", "-no-pie"] {
@@ -53,11 +34,9 @@ fn main() {
 /// Compiles the profile into `$OUT_DIR/containers-common.bpf` (`struct sock_filter`s).
 fn compile_profile() -> Result<(), String> {
     let json = std::fs::read_to_string(PROFILE).map_err(|e| format!("{PROFILE}: {e}"))?;
-    let header = std::fs::read_to_string(UNISTD_64).map_err(|e| {
-        format!("{UNISTD_64}: {e}: the x86_64 system call numbers come from the kernel's uapi headers (Debian package linux-libc-dev)")
-    })?;
-    let profile = oci::compile(&json, &oci::syscall_numbers(&header), DEFAULT_CAPS)
-        .map_err(|e| format!("{PROFILE}: {e}"))?;
+    let numbers = oci::system_syscall_numbers().map_err(|e| e.to_string())?;
+    let profile =
+        oci::compile(&json, &numbers, oci::DEFAULT_CAPS).map_err(|e| format!("{PROFILE}: {e}"))?;
     let program = profile.filter([]).compile().map_err(|e| format!("{PROFILE}: {e:?}"))?;
     let out = std::env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
     let path = Path::new(&out).join("containers-common.bpf");

@@ -106,6 +106,38 @@ pub fn compile(
     Ok(Profile { default, rules, skipped })
 }
 
+/// The capabilities a container runtime gives a container by default (`default_capabilities`
+/// of containers.conf, Docker's defaults less `CAP_MKNOD`, `CAP_NET_RAW` and
+/// `CAP_AUDIT_WRITE`): what [`compile`] is given for a default container.
+pub const DEFAULT_CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SETFCAP",
+    "CAP_SETGID",
+    "CAP_SETPCAP",
+    "CAP_SETUID",
+    "CAP_SYS_CHROOT",
+];
+
+/// Where Debian's `linux-libc-dev` puts the x86_64 system call numbers.
+pub const UNISTD_64: &str = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h";
+
+/// The numbers of the x86_64 system calls, by name, from this machine's kernel headers
+/// ([`UNISTD_64`]); the error says which package provides them.
+pub fn system_syscall_numbers() -> Result<BTreeMap<String, u32>, OciError> {
+    let header = std::fs::read_to_string(UNISTD_64).map_err(|e| {
+        OciError(format!(
+            "{UNISTD_64}: {e}: the x86_64 system call numbers come from the kernel's uapi \
+             headers (Debian package linux-libc-dev)"
+        ))
+    })?;
+    Ok(syscall_numbers(&header))
+}
+
 /// The numbers of the x86_64 system calls, by name, from the kernel's uapi header
 /// `asm/unistd_64.h` (`#define __NR_read 0`).
 pub fn syscall_numbers(unistd_64_h: &str) -> BTreeMap<String, u32> {

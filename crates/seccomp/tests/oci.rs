@@ -7,33 +7,13 @@
 use std::collections::BTreeMap;
 
 use ferrocall_abi::{Errno, Op, SYSCALL_NR};
-use ferrocall_seccomp::oci::{compile, syscall_numbers, Profile};
+use ferrocall_seccomp::oci::{compile, system_syscall_numbers, Profile, DEFAULT_CAPS};
 use ferrocall_seccomp::{arg, interp, syscall, Action, SeccompData};
 
 const PROFILE: &str = include_str!("../profiles/containers-common.json");
 
-/// Where Debian's `linux-libc-dev` puts the x86_64 syscall numbers.
-const UNISTD_64: &str = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h";
-
-/// The capabilities a container gets by default (containers.conf's `default_capabilities`).
-const DEFAULT_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SETFCAP",
-    "CAP_SETGID",
-    "CAP_SETPCAP",
-    "CAP_SETUID",
-    "CAP_SYS_CHROOT",
-];
-
 fn numbers() -> BTreeMap<String, u32> {
-    let header = std::fs::read_to_string(UNISTD_64)
-        .unwrap_or_else(|e| panic!("{UNISTD_64}: {e} (install the linux-libc-dev package)"));
-    syscall_numbers(&header)
+    system_syscall_numbers().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn profile() -> Profile {

@@ -344,6 +344,11 @@ pub(crate) unsafe fn make_call<K: Kernel + ?Sized>(
     }
 }
 
+/// Whether a program that chose `choice` lets a call fall back to its legacy twin.
+fn falls_back(choice: Backend) -> bool {
+    !matches!(choice, Backend::TypedOnly | Backend::Typed)
+}
+
 /// [`make_call`] for a request at a request address ([`abi::is_request_address`]).
 ///
 /// # Safety
@@ -357,7 +362,7 @@ unsafe fn make_call_at<K: Kernel + ?Sized>(
     size: u32,
 ) -> u64 {
     let choice = kernel.support().choice();
-    let may_fall_back = !matches!(choice, Backend::TypedOnly | Backend::Typed);
+    let may_fall_back = falls_back(choice);
     let typed = if choice == Backend::Legacy { Err(Errno::ENOSYS) } else { typed_enabled(kernel) };
     if let Ok(version) = typed {
         let op_known = Op::from_raw(op.into());
@@ -681,7 +686,7 @@ unsafe fn make_call_from_slot<K: Kernel + ?Sized>(
     size: u32,
 ) -> u64 {
     let choice = kernel.support().choice();
-    let may_fall_back = !matches!(choice, Backend::TypedOnly | Backend::Typed);
+    let may_fall_back = falls_back(choice);
     // No typed call to make (the legacy backend, or a kernel without them): no slot either.
     if choice == Backend::Legacy || typed_enabled(kernel).is_err() {
         if !may_fall_back {
