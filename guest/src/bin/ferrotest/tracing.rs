@@ -38,9 +38,15 @@ fn ferrotrace_decodes_hello() -> Outcome {
     expect_line(&trace, "] exit_group(0x0) = ?")?;
     expect_line(&trace, "+++ exited with 0 +++")?;
     // After the exec, every call but the opt-in is one the tracer names from the ABI table
-    // (a typed call with a twin and its legacy twin look alike, by design).
+    // (a typed call with a twin and its legacy twin look alike, by design), or the library's
+    // mapping of its request slots (`mmap`, `munmap`), made when hello's stack lies where a
+    // request may not be sent from (bit 31 of the address clear: half of all stacks).
     let after_exec = trace.split("] syscall 59(").nth(1).unwrap_or_default();
-    let unnamed = after_exec.lines().filter(|l| l.contains("] syscall ")).count();
+    let unnamed = after_exec
+        .lines()
+        .filter(|l| l.contains("] syscall "))
+        .filter(|l| !l.contains("] syscall 9(") && !l.contains("] syscall 11("))
+        .count();
     expect_eq("calls after hello's execve not named by the ABI table (just the opt-in)", unnamed, 1)
 }
 
