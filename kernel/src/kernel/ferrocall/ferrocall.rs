@@ -34,7 +34,7 @@ const _: () = {
     assert!(abi::PR_FERROCALL_ENABLE == bindings::PR_FERROCALL_ENABLE as u64);
     assert!(abi::PR_FERROCALL_STATUS == bindings::PR_FERROCALL_STATUS as u64);
     assert!(abi::ABI_VERSION == bindings::FERROCALL_ABI_VERSION);
-    assert!(abi::MIN_ADDR == bindings::FERROCALL_MIN_ADDR as u64);
+    assert!(abi::MIN_ADDR == bindings::FERROCALL_MIN_ADDR);
     assert!(abi::X32_SYSCALL_BIT == bindings::__X32_SYSCALL_BIT as u64);
 };
 
