@@ -149,11 +149,57 @@ pub fn syscall(nr: u64, args: [u64; 6]) -> Result<u64, Errno> {
 /// A pipe whose ends do not block (`pipe2(O_NONBLOCK)`): `(read end, write end)`.
 pub fn nonblocking_pipe() -> Result<(i32, i32), String> {
     const O_NONBLOCK: u64 = 0o4000;
+    pipe2(O_NONBLOCK)
+}
+
+/// A pipe whose ends block: `(read end, write end)`.
+pub fn pipe() -> Result<(i32, i32), String> {
+    pipe2(0)
+}
+
+/// `pipe2(flags)`: `(read end, write end)`.
+fn pipe2(flags: u64) -> Result<(i32, i32), String> {
     const PIPE2: u64 = 293;
     let mut fds = [0i32; 2];
-    syscall(PIPE2, [fds.as_mut_ptr() as u64, O_NONBLOCK, 0, 0, 0, 0])
+    syscall(PIPE2, [fds.as_mut_ptr() as u64, flags, 0, 0, 0, 0])
         .map_err(|e| format!("pipe2: {e}"))?;
     Ok((fds[0], fds[1]))
+}
+
+/// Installs `handler` (a `sa_sigaction` or `sa_handler`, as `flags` says) for `signal`;
+/// false if it fails.
+pub fn handle_signal(signal: libc::c_int, handler: usize, flags: libc::c_int) -> bool {
+    // SAFETY: all-zero bytes are a valid sigaction.
+    let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
+    sa.sa_sigaction = handler;
+    sa.sa_flags = flags;
+    // SAFETY: a valid action; the tests' handlers only use atomics, the interrupted
+    // context's registers and async-signal-safe system calls.
+    unsafe { libc::sigaction(signal, &sa, core::ptr::null_mut()) == 0 }
+}
+
+/// Forks with libc's `fork()` — so that, unlike [`in_child`]'s, the child may start threads
+/// and take locks — and runs `child` there under a 20-second alarm (a call that never ends
+/// fails the test instead of hanging it), exiting with its status. Returns the child's pid.
+pub fn fork_child(child: impl FnOnce() -> i32) -> libc::pid_t {
+    // SAFETY: the child runs `child` and exits without returning here.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: SIGALRM's default action ends this child.
+        unsafe { libc::alarm(20) };
+        let code = child();
+        // SAFETY: ends the child.
+        unsafe { libc::_exit(code) };
+    }
+    pid
+}
+
+/// Waits for child `pid`: its exit status, or `None` if a signal ended it.
+pub fn wait_exit(pid: libc::pid_t) -> Option<i32> {
+    let mut status = 0;
+    // SAFETY: waits for our child; `status` is ours.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status))
 }
 
 /// The raw typed-call register set: `rax` = `rax`, `rdi` = `op`, `rsi` = `size`,

@@ -293,14 +293,20 @@ pub(crate) fn typed_enabled<K: Kernel + ?Sized>(kernel: &K) -> Result<u32, Errno
     }
 }
 
+/// The kernel's ABI version if typed calls are to be made: enabled (opting in first if no
+/// call has yet), and not the legacy backend's choice, which never asks the kernel.
+#[inline]
+fn typed_version<K: Kernel + ?Sized>(kernel: &K, choice: Backend) -> Result<u32, Errno> {
+    if choice == Backend::Legacy {
+        return Err(Errno::ENOSYS);
+    }
+    typed_enabled(kernel)
+}
+
 /// The `flags` of a batch request: [`ops::BATCH_RESUMABLE`] on a kernel that takes it
 /// (the library then makes a stopped batch's call alone and goes on), else 0.
 pub(crate) fn resumable_flags<K: Kernel + ?Sized>(kernel: &K) -> u32 {
-    // As `make_call`: the legacy backend never asks the kernel (nor opts in).
-    if kernel.support().choice() == Backend::Legacy {
-        return 0;
-    }
-    match typed_enabled(kernel) {
+    match typed_version(kernel, kernel.support().choice()) {
         Ok(version) if version >= abi::BATCH_RESUMABLE_SINCE => ops::BATCH_RESUMABLE,
         _ => 0,
     }
@@ -363,8 +369,7 @@ unsafe fn make_call_at<K: Kernel + ?Sized>(
 ) -> u64 {
     let choice = kernel.support().choice();
     let may_fall_back = falls_back(choice);
-    let typed = if choice == Backend::Legacy { Err(Errno::ENOSYS) } else { typed_enabled(kernel) };
-    if let Ok(version) = typed {
+    if let Ok(version) = typed_version(kernel, choice) {
         let op_known = Op::from_raw(op.into());
         let twin = op_known.and_then(Op::twin);
         let in_registers = twin.filter(|_| version >= abi::ANSWER_IN_REGISTERS_SINCE);
@@ -688,7 +693,7 @@ unsafe fn make_call_from_slot<K: Kernel + ?Sized>(
     let choice = kernel.support().choice();
     let may_fall_back = falls_back(choice);
     // No typed call to make (the legacy backend, or a kernel without them): no slot either.
-    if choice == Backend::Legacy || typed_enabled(kernel).is_err() {
+    if typed_version(kernel, choice).is_err() {
         if !may_fall_back {
             return Errno::ENOSYS.to_syscall_return() as u64;
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use ferrocall::abi::{ops, Op};
 use ferrocall::{Borrowed, PackedBatch};
 use ferrocall_guest::audit::{field, Audit};
-use ferrocall_guest::{check, expect_eq, in_child, nonblocking_pipe, nr, Ended, Outcome, Test};
+use ferrocall_guest::{check, expect_eq, fd, in_child, nonblocking_pipe, nr, Ended, Outcome, Test};
 
 use crate::common::close;
 
@@ -26,7 +26,7 @@ fn records_of_a_child() -> Result<(Vec<Record>, Ended), String> {
     // A child made after audit was enabled has an audit context (this process has none).
     let (ended, _) = in_child(|| {
         let Ok((r, w)) = nonblocking_pipe() else { return 99 };
-        let writer = borrowed(w);
+        let writer = fd(w);
         let lone = ferrocall::write(writer, b"lone");
         let mut packed = PackedBatch::<3>::new();
         let _ = packed.push(ops::GetPidArgs {});
@@ -74,12 +74,6 @@ fn audit_records_typed_calls_as_their_twins() -> Outcome {
         format!("ferrocall(op {}) = 0", op(Op::PackedBatch)),
     ];
     check(shown == want, || format!("audit recorded {shown:#?}, want {want:#?}"))
-}
-
-/// The raw descriptor `fd`, borrowed.
-fn borrowed(fd: i32) -> ferrocall::fd::BorrowedFd<'static> {
-    // SAFETY: the child closes its descriptors only after the calls that use them.
-    unsafe { ferrocall::fd::BorrowedFd::borrow_raw(fd) }
 }
 
 /// The `--audit` suite.

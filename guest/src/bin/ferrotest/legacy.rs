@@ -68,7 +68,7 @@ pub(crate) fn legacy_calls_common() -> Outcome {
         syscall(nr::WRITE, [1, msg.as_ptr() as u64, 0, 0, 0, 0]),
         Ok(0),
     )?;
-    let (r, w) = pipe()?;
+    let (r, w) = ferrocall_guest::pipe().map(|(r, w)| (r as u64, w as u64))?;
     let data = b"typed";
     expect_eq("write(pipe)", syscall(nr::WRITE, [w, data.as_ptr() as u64, 5, 0, 0, 0]), Ok(5))?;
     let mut buf = [0u8; 8];
@@ -83,12 +83,6 @@ pub(crate) fn legacy_calls_common() -> Outcome {
     check(syscall(3, [r, 0, 0, 0, 0, 0]).is_ok() && syscall(3, [w, 0, 0, 0, 0, 0]).is_ok(), || {
         "close failed".into()
     })
-}
-
-fn pipe() -> Result<(u64, u64), String> {
-    let mut fds = [0i32; 2];
-    syscall(22, [fds.as_mut_ptr() as u64, 0, 0, 0, 0, 0]).map_err(|e| format!("pipe: {e}"))?;
-    Ok((fds[0] as u64, fds[1] as u64))
 }
 
 fn legacy_process_suite() -> Outcome {

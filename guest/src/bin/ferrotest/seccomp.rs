@@ -6,7 +6,8 @@
 use ferrocall::abi::{self, Errno, Op, Request};
 use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{
-    check, exec, expect_eq, fd, in_child, nr, syscall, typed_raw, Ended, Outcome, Pages, Test,
+    check, exec, expect_eq, fd, fork_child, handle_signal, in_child, nr, syscall, typed_raw,
+    wait_exit, Ended, Outcome, Pages, Test,
 };
 
 use crate::common::{answer_of, kill_on_typed, rule_for};
@@ -171,12 +172,16 @@ static SIGSYS_INFO: [std::sync::atomic::AtomicU64; 5] = [
     std::sync::atomic::AtomicU64::new(0),
 ];
 
+/// How many times the SIGSYS handler ran.
+static SIGSYS_COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// What the SIGSYS handler answers in `rax`, as an emulator of the trapped call does: a
 /// count a `write` of 5 bytes may return.
-const EMULATED: u64 = 3;
+pub(crate) const EMULATED: u64 = 3;
 
 extern "C" fn on_sigsys(_: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
     use std::sync::atomic::Ordering::SeqCst;
+    SIGSYS_COUNT.fetch_add(1, SeqCst);
     // SAFETY: the kernel passes a valid siginfo and ucontext; for SIGSYS, `_syscall` is at
     // 24 and `_arch` at 28 of struct siginfo (its _sigsys member).
     unsafe {
@@ -194,20 +199,20 @@ extern "C" fn on_sigsys(_: libc::c_int, info: *mut libc::siginfo_t, uc: *mut lib
 }
 
 /// Installs `on_sigsys` and `filter`; false if either fails.
-fn trap_with(filter: &[seccomp::Insn]) -> bool {
-    // SAFETY: all-zero bytes are a valid sigaction; the handler only stores atomics and
-    // the interrupted context's registers.
-    let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
-    sa.sa_sigaction =
+pub(crate) fn trap_with(filter: &[seccomp::Insn]) -> bool {
+    let handler =
         on_sigsys as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) as usize;
-    sa.sa_flags = libc::SA_SIGINFO;
-    // SAFETY: a valid action for SIGSYS.
-    let handled = unsafe { libc::sigaction(libc::SIGSYS, &sa, core::ptr::null_mut()) } == 0;
-    handled && seccomp::install(filter).is_ok()
+    handle_signal(libc::SIGSYS, handler, libc::SA_SIGINFO) && seccomp::install(filter).is_ok()
 }
 
-fn sigsys_info() -> Vec<u64> {
+/// What the SIGSYS handler last saw (see `SIGSYS_INFO`).
+pub(crate) fn sigsys_info() -> Vec<u64> {
     SIGSYS_INFO.iter().map(|a| a.load(std::sync::atomic::Ordering::SeqCst)).collect()
+}
+
+/// How many times the SIGSYS handler ran in this process.
+pub(crate) fn sigsys_count() -> u64 {
+    SIGSYS_COUNT.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// SECCOMP_RET_TRAP on `write`: typed Write raises SIGSYS naming `write`, with the twin's
@@ -318,14 +323,9 @@ fn syscall_user_dispatch_sees_what_the_thread_passed() -> Outcome {
         let Ok(devnull) = std::fs::OpenOptions::new().write(true).open("/dev/null") else {
             return 101;
         };
-        // SAFETY: all-zero bytes are a valid sigaction; the handler only stores atomics and
-        // the interrupted context's registers.
-        let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
-        sa.sa_sigaction =
+        let handler =
             on_sud as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) as usize;
-        sa.sa_flags = libc::SA_SIGINFO;
-        // SAFETY: a valid action for SIGSYS.
-        if unsafe { libc::sigaction(libc::SIGSYS, &sa, core::ptr::null_mut()) } != 0 {
+        if !handle_signal(libc::SIGSYS, handler, libc::SA_SIGINFO) {
             return 102;
         }
         let selector = SUD_SELECTOR.as_ptr() as u64;
@@ -379,19 +379,15 @@ fn a_container_profile_judges_typed_calls_as_their_twins() -> Outcome {
         .collect();
     ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
     let (r, w) = ferrocall_guest::nonblocking_pipe()?;
-    // SAFETY: the child makes system calls and exits.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        let code = if seccomp::install(&program).is_err() { 100 } else { container_child(r, w) };
-        // SAFETY: ends the child.
-        unsafe { libc::_exit(code) };
-    }
-    let mut status = 0;
-    // SAFETY: waits for our child.
-    unsafe { libc::waitpid(pid, &mut status, 0) };
+    let pid = fork_child(|| {
+        if seccomp::install(&program).is_err() {
+            return 100;
+        }
+        container_child(r, w)
+    });
+    let exit = wait_exit(pid);
     crate::common::close(r);
     crate::common::close(w);
-    let exit = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
     expect_eq("the child's failure bits (1 << operation)", exit, Some(0))
 }
 

@@ -4,50 +4,18 @@
 //! the library makes it alone and goes on, and the results are those of the calls made one
 //! by one.
 
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 
 use ferrocall::abi::{ops, Answer, Errno, Op};
 use ferrocall::{BatchError, Borrowed, PackedBatch};
 use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{
-    expect_eq, in_child, nonblocking_pipe, nr, request_bytes, syscall, Ended, Outcome, Pages, Test,
+    expect_eq, fd, fork_child, handle_signal, in_child, nonblocking_pipe, nr, pipe, request_bytes,
+    wait_exit, Ended, Outcome, Pages, Test,
 };
 
 use crate::common::{answer_of, call_at, close, useless_request};
-
-/// What the SIGSYS handler saw: how many signals, and the last one's `si_syscall` and the
-/// `rdi` and `rdx` of the trapped call in its `ucontext`.
-static SIGSYS_SEEN: [AtomicU64; 4] =
-    [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
-
-/// What the handler answers in `rax`, as an emulator of the trapped call does.
-const EMULATED: u64 = 3;
-
-extern "C" fn on_sigsys(_: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
-    // SAFETY: the kernel passes a valid siginfo and ucontext; for SIGSYS, `_syscall` is at
-    // 24 of struct siginfo (its _sigsys member).
-    unsafe {
-        let base = info as *const u8;
-        SIGSYS_SEEN[0].fetch_add(1, SeqCst);
-        SIGSYS_SEEN[1]
-            .store(u64::from(core::ptr::read_unaligned(base.add(24) as *const u32)), SeqCst);
-        let regs = &mut (*(uc as *mut libc::ucontext_t)).uc_mcontext.gregs;
-        SIGSYS_SEEN[2].store(regs[libc::REG_RDI as usize] as u64, SeqCst);
-        SIGSYS_SEEN[3].store(regs[libc::REG_RDX as usize] as u64, SeqCst);
-        regs[libc::REG_RAX as usize] = EMULATED as i64;
-    }
-}
-
-/// Installs `handler` for `signal` with `flags`; false if it fails.
-fn handle_signal(signal: libc::c_int, handler: usize, flags: libc::c_int) -> bool {
-    // SAFETY: all-zero bytes are a valid sigaction.
-    let mut sa: libc::sigaction = unsafe { core::mem::zeroed() };
-    sa.sa_sigaction = handler;
-    sa.sa_flags = flags;
-    // SAFETY: a valid action; the handlers here only use atomics and async-signal-safe
-    // system calls.
-    unsafe { libc::sigaction(signal, &sa, core::ptr::null_mut()) == 0 }
-}
+use crate::seccomp::{sigsys_count, sigsys_info, trap_with, EMULATED};
 
 /// A filter that answers `action` for `write` to `fd`, and allows everything else.
 fn on_write(fd: i32, action: u32) -> Vec<seccomp::Insn> {
@@ -92,11 +60,7 @@ fn write_request(fd: i32, data: &[u8]) -> Vec<u8> {
 fn a_trap_verdict_stops_the_batch() -> Outcome {
     let (ended, out) = in_child(|| {
         let Ok((r, w)) = nonblocking_pipe() else { return 99 };
-        let handler = on_sigsys as extern "C" fn(_, _, _) as usize;
-        if ferrocall::enable().is_err()
-            || !handle_signal(libc::SIGSYS, handler, libc::SA_SIGINFO)
-            || seccomp::install(&on_write(w, seccomp::TRAP)).is_err()
-        {
+        if ferrocall::enable().is_err() || !trap_with(&on_write(w, seccomp::TRAP)) {
             return 100;
         }
         let data = *b"abcde";
@@ -106,23 +70,26 @@ fn a_trap_verdict_stops_the_batch() -> Outcome {
         println!("raw resumable: {ret:?} {batch:?}");
         let stopped = ret == Ok(0) && batch.result() == Some(Ok(1));
         let first_only = each[0].result() == Some(Ok(16)) && each[1].state == Answer::PENDING;
-        failed |= i32::from(!stopped || !first_only || SIGSYS_SEEN[0].load(SeqCst) != 0);
+        failed |= i32::from(!stopped || !first_only || sigsys_count() != 0);
         let (ret, batch, _) = raw_packed(&calls, 0);
         println!("raw old form: {ret:?} {batch:?}");
         let refused = ret == Err(Errno::EPERM) && batch.value == 1;
-        failed |= i32::from(!refused || SIGSYS_SEEN[0].load(SeqCst) != 0) << 1;
+        failed |= i32::from(!refused || sigsys_count() != 0) << 1;
         let pid = u64::from(std::process::id());
-        let writer = borrowed(w);
+        let writer = fd(w);
         let mut packed = PackedBatch::<3>::new();
         let _ = packed.push(ops::GetPidArgs {});
         let _ = packed.push_borrowed(Borrowed::write(&writer, &data));
         let _ = packed.push(ops::GetPidArgs {});
         let ran = ferrocall::packed_batch(&mut packed);
         let answers = [packed.answer(0), packed.answer(1), packed.answer(2)];
+        let emulated = Some(Ok(EMULATED));
         failed |=
-            i32::from(ran != Ok(3) || answers != [Some(Ok(pid)), Some(Ok(3)), Some(Ok(pid))]) << 2;
-        let seen: Vec<u64> = SIGSYS_SEEN.iter().map(|a| a.load(SeqCst)).collect();
-        failed |= i32::from(seen != [1, nr::WRITE, w as u64, 5]) << 3;
+            i32::from(ran != Ok(3) || answers != [Some(Ok(pid)), emulated, Some(Ok(pid))]) << 2;
+        let seen = (sigsys_count(), sigsys_info());
+        let arch = seccomp::AUDIT_ARCH_X86_64.into();
+        let want = (1, vec![libc::SIGSYS as u64, nr::WRITE, arch, w as u64, 5]);
+        failed |= i32::from(seen != want) << 3;
         println!("batch {ran:?}, answers {answers:?}, SIGSYS seen {seen:?}");
         close(r);
         close(w);
@@ -155,7 +122,7 @@ fn log_and_trace_verdicts_stop_the_batch() -> Outcome {
             let mut failed = i32::from(ret != Ok(0) || batch.result() != Some(Ok(1)));
             let mut packed = PackedBatch::<3>::new();
             let _ = packed.push(ops::GetPidArgs {});
-            let writer = borrowed(w);
+            let writer = fd(w);
             let _ = packed.push_borrowed(Borrowed::write(&writer, &data));
             let _ = packed.push(ops::GetPidArgs {});
             let ran = ferrocall::packed_batch(&mut packed);
@@ -183,24 +150,12 @@ fn log_and_trace_verdicts_stop_the_batch() -> Outcome {
 fn a_user_notif_verdict_stops_the_batch() -> Outcome {
     ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
     let (r, w) = nonblocking_pipe()?;
-    // SAFETY: the child only makes system calls, runs a thread and exits.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        // SAFETY: schedules SIGALRM, which ends this child if a call never ends.
-        unsafe { libc::alarm(20) };
-        let code = user_notif_child(w);
-        // SAFETY: ends the child.
-        unsafe { libc::_exit(code) };
-    }
-    let mut status = 0;
-    // SAFETY: waits for our child.
-    unsafe { libc::waitpid(pid, &mut status, 0) };
+    let exit = wait_exit(fork_child(|| user_notif_child(w)));
     let mut buf = [0u8; 8];
     // SAFETY: reads into `buf`; the pipe does not block.
     let left = unsafe { libc::read(r, buf.as_mut_ptr().cast(), buf.len()) };
     close(r);
     close(w);
-    let exit = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
     expect_eq("the child's failure bits, then what the pipe got", (exit, left), (Some(0), -1))
 }
 
@@ -253,7 +208,7 @@ fn user_notif_child(w: i32) -> i32 {
         return 101;
     }
     let data = *b"notified";
-    let writer = borrowed(w);
+    let writer = fd(w);
     let pid = u64::from(std::process::id());
     let mut packed = PackedBatch::<3>::new();
     let _ = packed.push(ops::GetPidArgs {});
@@ -285,52 +240,28 @@ extern "C" fn on_sigusr1(_: libc::c_int) {
 /// whose handler writes one byte into B. Made one by one, both calls succeed (the read
 /// restarts and gets the handler's byte); so does the batch, and A held one `x`.
 fn a_batch_resumes_after_a_restarting_handler() -> Outcome {
-    let (Ok((a_read, a_write)), Ok((b_read, b_write))) = (blocking_pipe(), blocking_pipe()) else {
-        return Err("pipe".into());
-    };
-    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
-    // SAFETY: the child only makes system calls and exits.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        // SAFETY: schedules SIGALRM, which ends this child if its batch never ends.
-        unsafe { libc::alarm(20) };
-        close(a_read);
+    let handler_pipe = |b_write| {
         HANDLER_PIPE.store(b_write, SeqCst);
         let handler = on_sigusr1 as extern "C" fn(_) as usize;
-        if !handle_signal(libc::SIGUSR1, handler, libc::SA_RESTART) {
-            // SAFETY: ends the child.
-            unsafe { libc::_exit(100) };
-        }
-        let mut into = [0u8; 4];
-        let (a, b) = (borrowed(a_write), borrowed(b_read));
-        let mut packed = PackedBatch::<2>::new();
-        let _ = packed.push_borrowed(Borrowed::write(&a, b"x"));
-        let _ = packed.push_borrowed(Borrowed::read(&b, &mut into));
-        let ran = ferrocall::packed_batch(&mut packed);
-        let answers = (packed.answer(0), packed.answer(1));
-        let code = i32::from(ran != Ok(2))
-            | i32::from(answers != (Some(Ok(1)), Some(Ok(1)))) << 1
-            | i32::from(into[0] != b'h') << 2;
-        // SAFETY: ends the child.
-        unsafe { libc::_exit(code) };
-    }
-    close(a_write);
-    close(b_read);
-    let mut byte = [0u8; 4];
-    // SAFETY: reads into `byte`; signals and waits for the child; then reads what is left
-    // of A once the child, its only writer, has ended.
-    let steps = unsafe {
-        let got = libc::read(a_read, byte.as_mut_ptr().cast(), 1);
-        libc::kill(pid, libc::SIGUSR1);
-        let mut status = 0;
-        libc::waitpid(pid, &mut status, 0);
-        let rest = libc::read(a_read, byte.as_mut_ptr().cast(), byte.len());
-        (got, libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)), rest)
+        handle_signal(libc::SIGUSR1, handler, libc::SA_RESTART)
     };
+    let (pid, a_read, b_write) = write_then_read_in_a_child(handler_pipe, b'h')?;
+    let mut byte = [0u8; 4];
+    // SAFETY: reads into `byte`; signals the child.
+    let got = unsafe { libc::read(a_read, byte.as_mut_ptr().cast(), 1) };
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGUSR1) };
+    let exit = wait_exit(pid);
+    // SAFETY: reads what is left of A once the child, its only writer, has ended.
+    let rest = unsafe { libc::read(a_read, byte.as_mut_ptr().cast(), byte.len()) };
     close(a_read);
     close(b_write);
     // One `x` read before the signal, then the end of A: nothing ran twice.
-    expect_eq("read x, the child's exit (failure bits), then A's end", steps, (1, Some(0), 0))
+    expect_eq(
+        "read x, the child's exit (failure bits), then A's end",
+        (got, exit, rest),
+        (1, Some(0), 0),
+    )
 }
 
 /// M4: a batch stopped by SIGSTOP and continued by SIGCONT while one of its calls blocks goes
@@ -338,32 +269,9 @@ fn a_batch_resumes_after_a_restarting_handler() -> Outcome {
 /// for the stop, continues it and writes one byte into pipe B, which the batch's `Read` then
 /// gets: `Ok(2)`, not `EINTR`.
 fn a_batch_resumes_after_sigstop_and_sigcont() -> Outcome {
-    let (Ok((a_read, a_write)), Ok((b_read, b_write))) = (blocking_pipe(), blocking_pipe()) else {
-        return Err("pipe".into());
-    };
-    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
-    // SAFETY: the child only makes system calls and exits.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        // SAFETY: schedules SIGALRM, which ends this child if its batch never ends.
-        unsafe { libc::alarm(20) };
-        close(a_read);
-        close(b_write);
-        let mut into = [0u8; 4];
-        let (a, b) = (borrowed(a_write), borrowed(b_read));
-        let mut packed = PackedBatch::<2>::new();
-        let _ = packed.push_borrowed(Borrowed::write(&a, b"x"));
-        let _ = packed.push_borrowed(Borrowed::read(&b, &mut into));
-        let ran = ferrocall::packed_batch(&mut packed);
-        let code = i32::from(ran != Ok(2) || packed.answer(1) != Some(Ok(1)) || into[0] != b'p');
-        // SAFETY: ends the child.
-        unsafe { libc::_exit(code) };
-    }
-    // Only the child writes A and reads B: an A without writers reads as the end.
-    close(a_write);
-    close(b_read);
+    let (pid, a_read, b_write) = write_then_read_in_a_child(|_| true, b'p')?;
     let mut byte = [0u8; 1];
-    // SAFETY: reads one byte; then signals and waits for the child.
+    // SAFETY: reads one byte; then signals and waits for the child, and writes one byte.
     let steps = unsafe {
         let got = libc::read(a_read, byte.as_mut_ptr().cast(), 1);
         // Give the child time to block in its `Read`.
@@ -374,25 +282,44 @@ fn a_batch_resumes_after_sigstop_and_sigcont() -> Outcome {
             libc::waitpid(pid, &mut status, libc::WUNTRACED) == pid && libc::WIFSTOPPED(status);
         libc::kill(pid, libc::SIGCONT);
         let wrote = libc::write(b_write, b"p".as_ptr().cast(), 1);
-        libc::waitpid(pid, &mut status, 0);
-        (got, stopped, wrote, libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)))
+        (got, stopped, wrote)
     };
+    let exit = wait_exit(pid);
     close(a_read);
     close(b_write);
-    expect_eq("read x, stopped, wrote, child's exit", steps, (1, true, 1, Some(0)))
+    expect_eq("read x, stopped, wrote, child's exit", (steps, exit), ((1, true, 1), Some(0)))
 }
 
-/// The raw descriptor `fd`, borrowed.
-fn borrowed(fd: i32) -> ferrocall::fd::BorrowedFd<'static> {
-    // SAFETY: the tests here close their descriptors only after the batches that use them.
-    unsafe { ferrocall::fd::BorrowedFd::borrow_raw(fd) }
-}
-
-/// A pipe whose ends block: `(read end, write end)`.
-fn blocking_pipe() -> Result<(i32, i32), Errno> {
-    let mut fds = [0i32; 2];
-    syscall(nr::PIPE, [fds.as_mut_ptr() as u64, 0, 0, 0, 0, 0])?;
-    Ok((fds[0], fds[1]))
+/// M4's scenario: pipes A and B; a child runs `setup` (given B's write end), then one packed
+/// batch that writes `x` to A and reads one byte of B, which must be `want`; it exits with 0
+/// when both calls answered 1, else with its failure bits. Returns the child's pid, and A's
+/// read end and B's write end, the parent's (it closed its other two).
+fn write_then_read_in_a_child(
+    setup: impl FnOnce(i32) -> bool,
+    want: u8,
+) -> Result<(libc::pid_t, i32, i32), String> {
+    let ((a_read, a_write), (b_read, b_write)) = (pipe()?, pipe()?);
+    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
+    let pid = fork_child(|| {
+        close(a_read);
+        if !setup(b_write) {
+            return 100;
+        }
+        let mut into = [0u8; 4];
+        let (a, b) = (fd(a_write), fd(b_read));
+        let mut packed = PackedBatch::<2>::new();
+        let _ = packed.push_borrowed(Borrowed::write(&a, b"x"));
+        let _ = packed.push_borrowed(Borrowed::read(&b, &mut into));
+        let ran = ferrocall::packed_batch(&mut packed);
+        let answers = (packed.answer(0), packed.answer(1));
+        i32::from(ran != Ok(2))
+            | i32::from(answers != (Some(Ok(1)), Some(Ok(1)))) << 1
+            | i32::from(into[0] != want) << 2
+    });
+    // Only the child writes A and reads B: an A without writers reads as the end.
+    close(a_write);
+    close(b_read);
+    Ok((pid, a_read, b_write))
 }
 
 pub const TESTS: &[Test] = &[
