@@ -6,12 +6,12 @@
 
 use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 
-use ferrocall::abi::{ops, Answer, Errno, Op};
+use ferrocall::abi::{ops, Answer, Errno, Op, Request, UserBuf};
 use ferrocall::{BatchError, Borrowed, PackedBatch};
 use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{
-    expect_eq, fd, fork_child, handle_signal, in_child, nonblocking_pipe, nr, pipe, request_bytes,
-    wait_exit, Ended, Outcome, Pages, Test,
+    expect_eq, fd, fork_child, handle_signal, in_child, nonblocking_pipe, nr, pipe,
+    request_as_bytes, request_bytes, wait_exit, Ended, Outcome, Pages, Test,
 };
 
 use crate::common::{answer_of, call_at, close, useless_request};
@@ -45,11 +45,8 @@ fn raw_packed(requests: &[Vec<u8>], flags: u32) -> (Result<u64, Errno>, Answer, 
 
 /// A raw `Write(fd, data)` request; `data` must outlive its use.
 fn write_request(fd: i32, data: &[u8]) -> Vec<u8> {
-    let mut args = (fd as u32).to_le_bytes().to_vec();
-    args.extend_from_slice(&[0; 4]);
-    args.extend_from_slice(&(data.as_ptr() as u64).to_le_bytes());
-    args.extend_from_slice(&(data.len() as u64).to_le_bytes());
-    request_bytes(Op::Write.request_size() as u32, Op::Write as u32, 0, 0, &args)
+    let args = ops::WriteArgs { fd, buf: UserBuf::from_slice(data), ..Default::default() };
+    request_as_bytes(&Request::new(args)).to_vec()
 }
 
 /// SECCOMP_RET_TRAP on `write` inside a batch: the batch stops before the `Write`, which the
