@@ -132,6 +132,20 @@ pub struct RaceCounts {
     pub rewrites: u64,
 }
 
+impl RaceCounts {
+    /// Whether no call ran what the filter forbids: nothing writable, nothing outside,
+    /// nothing else.
+    pub fn holds(&self) -> bool {
+        self.writable == 0 && self.escaped == 0 && self.other == 0
+    }
+
+    /// Whether the race mixed its outcomes: some opens read-only inside, some refused by the
+    /// filter, some by `RESOLVE_BENEATH`.
+    pub fn mixed(&self) -> bool {
+        self.opened > 0 && self.refused > 0 && self.beneath > 0
+    }
+}
+
 /// Runs `calls` Opens of `INSIDE` beneath the fixture's directory, read-only, through one
 /// request in a shared page, while a thread rewrites its flags (`O_RDONLY`/`O_RDWR`), its
 /// resolve (`RESOLVE_BENEATH`/0) and its path (inside, outside by a relative or an

@@ -16,9 +16,10 @@ const HELLO: &[u8] = b"/bin/hello\0";
 const DEMO: &[u8] = b"/bin/demo\0";
 
 /// A profile written for legacy calls only: `execve` to start a program, the opt-in, `mmap`
-/// (the library maps its request slots once, when the program's stack lies where a request
-/// may not be sent from: every program's allocator needs it too), and `write` and
-/// `exit_group`. Anything else kills the process. It names no ferrocall number.
+/// and `munmap` (the library maps its request slots once, when the program's stack lies
+/// where a request may not be sent from, and unmaps a first mapping that lies where no slot
+/// may be: every program's allocator needs them too), and `write` and `exit_group`. Anything
+/// else kills the process. It names no ferrocall number.
 fn write_and_exit_filter() -> Vec<seccomp::Insn> {
     seccomp::program(
         &[
@@ -29,6 +30,7 @@ fn write_and_exit_filter() -> Vec<seccomp::Insn> {
                 action: seccomp::ALLOW,
             },
             Rule { nr: nr::MMAP as u32, arg0: None, action: seccomp::ALLOW },
+            Rule { nr: nr::MUNMAP as u32, arg0: None, action: seccomp::ALLOW },
             Rule { nr: nr::WRITE as u32, arg0: None, action: seccomp::ALLOW },
             Rule { nr: nr::EXIT_GROUP as u32, arg0: None, action: seccomp::ALLOW },
         ],
