@@ -77,6 +77,38 @@ fn sizes_follow_copy_struct_from_user() {
     assert_eq!(decode_as_kernel(1, 64, &bad), Err(Errno::E2BIG));
 }
 
+/// `is_request_address` is written as two tests for speed: it says what its definition
+/// says, for the edges of each condition and for random addresses.
+#[test]
+fn request_addresses_as_defined() {
+    use ferrocall_abi::{FAIL_CLOSED_BIT, MIN_ADDR, REQUEST_ALIGN, USER_ADDR_END};
+    let defined = |addr: u64| {
+        (MIN_ADDR..USER_ADDR_END).contains(&addr)
+            && addr & FAIL_CLOSED_BIT != 0
+            && addr % REQUEST_ALIGN == 0
+    };
+    let mut next = common::xorshift(0x2545_f491_4f6c_dd1d);
+    let edges = [0, MIN_ADDR, USER_ADDR_END, FAIL_CLOSED_BIT, u64::MAX, 1 << 47, 1 << 63];
+    for base in edges {
+        for delta in 0..=(2 * FAIL_CLOSED_BIT / 0x1000_0000 + 16) {
+            for addr in [
+                base.wrapping_add(delta * 0x1000_0000),
+                base.wrapping_sub(delta),
+                base.wrapping_add(delta) | FAIL_CLOSED_BIT,
+                base.wrapping_sub(delta) | FAIL_CLOSED_BIT,
+            ] {
+                assert_eq!(is_request_address(addr), defined(addr), "{addr:#x}");
+            }
+        }
+    }
+    for _ in 0..1_000_000 {
+        let r = next();
+        for addr in [r, r >> 16, (r >> 16) | FAIL_CLOSED_BIT, (r >> 16) & !7] {
+            assert_eq!(is_request_address(addr), defined(addr), "{addr:#x}");
+        }
+    }
+}
+
 #[test]
 fn request_addresses() {
     assert!(!is_request_address(0));

@@ -562,6 +562,95 @@ pub(crate) unsafe fn call_in_registers<K: Kernel + ?Sized, A: Args>(
     Some(result)
 }
 
+/// A lone call of an operation with a legacy twin, made by a wrapper that wants only the
+/// call's value: the library's shortest path. The request is built on the stack asking
+/// for its answer in registers; on a kernel that answers so, one load and one address test
+/// decide, and `rax`, the twin's result, is the answer (nobody else reads the request, so
+/// its answer slot is not written). Anything else ([`TypedCalls::call_answer`]'s path:
+/// no typed calls, an older kernel, a request address that needs a slot) is out of line.
+///
+/// # Safety
+///
+/// Every buffer `args` names must be valid for what the operation does with it during the
+/// call, as for [`TypedCalls::call_answer`](crate::TypedCalls::call_answer).
+#[inline(always)]
+pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
+    kernel: &K,
+    args: A,
+) -> Result<u64, Errno> {
+    const { assert!(A::OP.twin().is_some(), "lone_twin takes operations with a twin") };
+    let fast = kernel.support().fast();
+    let mut request = Request::new(args);
+    request.header.flags = abi::Header::ANSWER_IN_REGISTERS;
+    let address = core::ptr::from_mut(&mut request);
+    // Every path gives raw `rax` in the twin's convention (a twin's value is never in
+    // `-4095..=-1`), decoded once below: no `Result` crosses a call.
+    let ret = if fast == Support::FAST_NONE || !abi::is_request_address(address as u64) {
+        // SAFETY: the caller's guarantee.
+        unsafe { lone_twin_slow(kernel, &mut request) }
+    } else {
+        let size = size_of::<Request<A>>() as u32;
+        // SAFETY: `request` is ours, a whole request of `size` bytes at a request address;
+        // typed calls are enabled (the fast path is set only after the opt-in succeeded)
+        // on a kernel that answers in registers; the caller guarantees the buffers.
+        let ret = unsafe { kernel.typed_call(address.cast(), A::OP.raw(), size) };
+        if ret == Errno::ENOSYS.to_syscall_return() as u64 && fast == Support::FAST_AUTO {
+            // SAFETY: the caller's guarantee.
+            unsafe { lone_twin_fall_back(kernel, &mut request) }
+        } else {
+            ret
+        }
+    };
+    Errno::from_syscall_return(ret)
+}
+
+/// [`lone_twin`] where its fast path does not apply: the request, answered in place, goes
+/// the way of [`TypedCalls::call_answer`](crate::TypedCalls::call_answer). Raw `rax`.
+///
+/// # Safety
+///
+/// As [`lone_twin`].
+#[cold]
+#[inline(never)]
+unsafe fn lone_twin_slow<K: Kernel + ?Sized, A: Args>(
+    kernel: &K,
+    request: &mut Request<A>,
+) -> u64 {
+    request.header.flags = 0;
+    let answer = if abi::is_request_address(core::ptr::from_mut(request) as u64) {
+        // SAFETY: the caller's guarantee.
+        unsafe { issue(kernel, request) }
+    } else {
+        // SAFETY: the caller's guarantee.
+        unsafe { issue_from_copy(kernel, request) }
+    };
+    raw_result(answer.and_then(|answer| answer.result().unwrap_or(Err(Errno::EIO))))
+}
+
+/// [`lone_twin`]'s typed call answered `ENOSYS`: its twin ([`fall_back`]). Raw `rax`.
+///
+/// # Safety
+///
+/// As [`lone_twin`].
+#[cold]
+#[inline(never)]
+unsafe fn lone_twin_fall_back<K: Kernel + ?Sized, A: Args>(
+    kernel: &K,
+    request: &mut Request<A>,
+) -> u64 {
+    request.header.flags = 0;
+    // SAFETY: the caller's guarantee.
+    raw_result(unsafe { fall_back(kernel, request) })
+}
+
+/// `result` as raw `rax`: the value, or `-errno`.
+fn raw_result(result: Result<u64, Errno>) -> u64 {
+    match result {
+        Ok(value) => value,
+        Err(e) => e.to_syscall_return() as u64,
+    }
+}
+
 /// The fast path's typed call answered `ENOSYS`: the operation is not known to this kernel
 /// (or a filter answers so), and the program may fall back: its twin, as [`make_call`]
 /// would make it.

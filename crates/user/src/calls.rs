@@ -14,7 +14,7 @@ use ferrocall_abi::{
 
 use crate::batch::{packed_alone, packed_one_by_one, Batch, BufferFree, PackedBatch};
 use crate::boundary::{
-    backend_of, call_in_registers, issue, issue_from_copy, make_call, resumable_flags,
+    backend_of, call_in_registers, issue, issue_from_copy, lone_twin, make_call, resumable_flags,
     typed_enabled, Backend, Kernel, Native,
 };
 use crate::error::{BatchError, FillError};
@@ -134,7 +134,8 @@ wrappers! {
     /// assert_eq!(ferrocall::getpid(), Ok(std::process::id()));
     /// ```
     fn getpid(&self) -> Result<u32, Errno> {
-        let id = self.call(&mut Request::new(ops::GetPidArgs {}))?;
+        // SAFETY: the request names no buffer.
+        let id = unsafe { lone_twin(self, ops::GetPidArgs {}) }?;
         u32::try_from(id).map_err(|_| Errno::EIO)
     }
 
@@ -146,7 +147,8 @@ wrappers! {
     /// # Ok::<(), ferrocall::Errno>(())
     /// ```
     fn getppid(&self) -> Result<u32, Errno> {
-        let id = self.call(&mut Request::new(ops::GetPpidArgs {}))?;
+        // SAFETY: the request names no buffer.
+        let id = unsafe { lone_twin(self, ops::GetPpidArgs {}) }?;
         u32::try_from(id).map_err(|_| Errno::EIO)
     }
 
@@ -160,7 +162,8 @@ wrappers! {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn getuid(&self) -> Result<u32, Errno> {
-        let id = self.call(&mut Request::new(ops::GetUidArgs {}))?;
+        // SAFETY: the request names no buffer.
+        let id = unsafe { lone_twin(self, ops::GetUidArgs {}) }?;
         u32::try_from(id).map_err(|_| Errno::EIO)
     }
 
@@ -176,9 +179,7 @@ wrappers! {
         let fd = fd.as_fd().as_raw_fd();
         let args = ops::WriteArgs { fd, buf: UserBuf::from_slice(buf), ..Default::default() };
         // SAFETY: the one buffer is `buf`, borrowed for the call; the kernel only reads it.
-        let n = unsafe { self.call_answer(&mut Request::new(args)) }?
-            .result()
-            .unwrap_or(Err(Errno::EIO))?;
+        let n = unsafe { lone_twin(self, args) }?;
         usize::try_from(n).ok().filter(|&n| n <= buf.len()).ok_or(Errno::EIO)
     }
 
@@ -197,9 +198,9 @@ wrappers! {
     fn read(&self, fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
         let fd = fd.as_fd().as_raw_fd();
         let user = UserBufMut::from_mut_slice(buf);
-        let mut request = Request::new(ops::ReadArgs { fd, buf: user, ..Default::default() });
+        let args = ops::ReadArgs { fd, buf: user, ..Default::default() };
         // SAFETY: the one buffer is `buf`, borrowed mutably for the call.
-        let n = unsafe { self.call_answer(&mut request) }?.result().unwrap_or(Err(Errno::EIO))?;
+        let n = unsafe { lone_twin(self, args) }?;
         usize::try_from(n).ok().filter(|&n| n <= buf.len()).ok_or(Errno::EIO)
     }
 

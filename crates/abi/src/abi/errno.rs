@@ -239,9 +239,11 @@ impl Errno {
     /// Decodes a raw legacy syscall return value: `-4095..=-1` is an error, anything else is
     /// a value.
     pub const fn from_syscall_return(ret: u64) -> Result<u64, Errno> {
-        match Errno::new(ret.wrapping_neg()) {
-            Some(errno) => Err(errno),
-            None => Ok(ret),
+        // One compare: `ret` is in `-4095..=-1` exactly when it is above `-4096`.
+        if ret > 0u64.wrapping_sub(Errno::MAX as u64 + 1) {
+            Err(Errno(ret.wrapping_neg() as u16))
+        } else {
+            Ok(ret)
         }
     }
 

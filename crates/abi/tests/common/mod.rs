@@ -345,7 +345,7 @@ pub fn twin_sources(op: Op) -> Option<(Vec<TwinSource>, Vec<u64>)> {
 }
 
 /// The twin registers `twin_sources` says the fast path builds from `words`, the arguments
-/// of a request of `op` (what `ferrocall_twin_fast()` in `kernel/ferrocall/entry.c` does):
+/// of a request of `op` (what `ferrocall_enter()` in `kernel/ferrocall/entry.c` does):
 /// `None` if a padding bit is set.
 pub fn twin_registers_from_words(op: Op, words: &[u64]) -> Option<(u32, [u64; 6])> {
     let (sources, zero) = twin_sources(op)?;
@@ -367,36 +367,29 @@ pub fn twin_registers_from_words(op: Op, words: &[u64]) -> Option<(u32, [u64; 6]
     Some((op.twin()?.nr, regs))
 }
 
-/// A twin argument in C, from the argument words `w0`.. (what `twin_registers_from_words`
-/// computes).
-fn c_twin_arg(source: &TwinSource) -> String {
-    let w = format!("w{}", source.word);
+/// A twin argument in C, from the argument word `w` just read (what
+/// `twin_registers_from_words` computes).
+fn c_twin_arg(source: &TwinSource) -> &'static str {
     match source.kind {
-        "U64" => w,
-        "U32" => format!("(u32){w}"),
-        "S32" => format!("(long)(s32){w}"),
-        "HI_U32" => format!("{w} >> 32"),
-        "HI_S32" => format!("(long)(s32)({w} >> 32)"),
+        "U64" => "w",
+        "U32" => "(u32)w",
+        "S32" => "(long)(s32)w",
+        "HI_U32" => "w >> 32",
+        "HI_S32" => "(long)(s32)(w >> 32)",
         other => panic!("unknown twin argument kind {other}"),
     }
 }
+
+/// The `pt_regs` fields of a system call's six arguments, in order.
+const ARG_REGS: [&str; 6] = ["di", "si", "dx", "r10", "r8", "r9"];
 
 /// The generated part of `kernel/ferrocall/twins.h`: the table and the function the entry
 /// code's fast path presents a lone typed call as its legacy twin with.
 pub fn twins_section() -> String {
     let ops = Op::ALL.iter().map(|op| op.raw()).max().unwrap_or(0) + 1;
-    let max_words = Op::ALL
-        .iter()
-        .filter(|op| op.twin().is_some() && !op.runs_from_copy())
-        .map(|op| op.args_size() / 8)
-        .max()
-        .unwrap_or(0);
     let mut s = format!(
         "/* Operation numbers are below this. */\n\
          #define FERROCALL_OPS\t\t{ops}\n\n\
-         /* The most argument words of an operation with a twin. */\n\
-         #define FERROCALL_TWIN_WORDS\t{max_words}\n\
-         static_assert(FERROCALL_TWIN_WORDS <= FERROCALL_TWIN_WORDS_MAX);\n\n\
          static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {{\n"
     );
     let mut cases = String::new();
@@ -409,51 +402,62 @@ pub fn twins_section() -> String {
             let by_ref = twin.by_ref.map(|b| format!(", &{}", b.name)).unwrap_or_default();
             s.push_str(&format!(
                 "\t[FERROCALL_OP_{upper}] = {{\t/* {}({}{by_ref}), run from the copy */\n\
-                 \t\t.nr = {}, .size = {}, .held = 1,\n\t}},\n",
+                 \t\t.nr = {}, .held = 1,\n\t}},\n",
                 twin.name,
                 twin.args.join(", "),
                 twin.nr,
-                op.request_size(),
             ));
             continue;
         }
         let Some((sources, zero)) = twin_sources(*op) else {
             continue;
         };
-        // The table holds sizes in a u8, and the function reads the words w0..w2.
+        // The table holds sizes in a u8.
         assert!(op.request_size() < 256, "{op:?}: the twin table holds sizes below 256");
-        assert!(
-            sources.iter().all(|s| s.word < 3),
-            "{op:?}: ferrocall_twin_arguments() takes the argument words w0..w2"
-        );
+        assert!(sources.len() <= 6, "{op:?}: a system call takes six arguments at most");
         let call = format!("{}({})", twin.name, twin.args.join(", "));
         s.push_str(&format!(
-            "\t[FERROCALL_OP_{upper}] = {{\t/* {call} */\n\t\t.nr = {}, .size = {}, .words = {},\n",
+            "\t[FERROCALL_OP_{upper}] = {{\t/* {call} */\n\t\t.nr = {}, .fast = {},\n\t}},\n",
             twin.nr,
             op.request_size(),
-            op.args_size() / 8,
         ));
-        if zero.iter().any(|z| *z != 0) {
-            let masks: Vec<String> = zero.iter().map(|z| format!("{z:#x}")).collect();
-            s.push_str(&format!("\t\t.zero = {{ {} }},\n", masks.join(", ")));
+        // Each word is read once, checked for padding, and put in the registers made
+        // from it; the registers no argument fills are zeroed.
+        let mut body = String::new();
+        for (word, pad) in zero.iter().enumerate() {
+            let targets: Vec<usize> = (0..sources.len()).filter(|&r| sources[r].word == word).collect();
+            // A word that is neither an argument nor padding is not read: nothing checks it.
+            if targets.is_empty() && *pad == 0 {
+                continue;
+            }
+            body.push_str(&format!("\t\tunsafe_get_user(w, &args[{word}], fail);\n"));
+            if *pad != 0 {
+                body.push_str(&format!("\t\tif (w & {pad:#x})\n\t\t\tgoto fail;\n"));
+            }
+            for r in targets {
+                body.push_str(&format!("\t\tregs->{} = {};\n", ARG_REGS[r], c_twin_arg(&sources[r])));
+            }
         }
-        s.push_str("\t},\n");
-        let mut args: Vec<String> = sources.iter().map(c_twin_arg).collect();
-        args.resize(6, "0".to_string());
-        cases.push_str(&format!(
-            "\tcase FERROCALL_OP_{upper}:\t/* {call} */\n\t\tferrocall_set_twin_arguments(regs, {});\n\t\tbreak;\n",
-            args.join(", ")
-        ));
+        for reg in ARG_REGS.iter().skip(sources.len()) {
+            body.push_str(&format!("\t\tregs->{reg} = 0;\n"));
+        }
+        cases.push_str(&format!("\tcase FERROCALL_OP_{upper}:\t/* {call} */\n{body}\t\treturn true;\n"));
     }
     s.push_str("};\n\n");
     s.push_str(&format!(
-        "/*\n * Puts the twin's arguments in @regs, from the argument words @w0..@w2 of a\n \
-         * request of operation @op, which has a twin.\n */\n\
-         static __always_inline void ferrocall_twin_arguments(struct pt_regs *regs,\n\
-         \t\t\t\t\t\t     unsigned long op, u64 w0,\n\
-         \t\t\t\t\t\t     u64 w1, u64 w2)\n\
+        "/*\n * Reads the argument words of a request of operation @op, which the fast\n \
+         * path takes, from @args (inside a user-access window), and puts the twin's\n \
+         * arguments in @regs. False for a word it cannot read or with a padding\n \
+         * bit set: @regs may then hold some of the twin's arguments.\n */\n\
+         static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,\n\
+         \t\t\t\t\t\tconst u64 __user *args,\n\
+         \t\t\t\t\t\tunsigned long op)\n\
          {{\n\
-         \tswitch (op) {{\n{cases}\t}}\n}}\n\n"
+         \tu64 w;\n\n\
+         \tswitch (op) {{\n{cases}\t}}\n\
+         fail:\n\
+         \treturn false;\n\
+         }}\n\n"
     ));
     s
 }

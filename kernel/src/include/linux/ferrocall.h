@@ -17,12 +17,14 @@
 /**
  * struct ferrocall_entry - a typed call between the entry and the exit work
  * @kind: FERROCALL_ENTRY_NONE for any other system call (the one field set on
- *        every entry), FERROCALL_ENTRY_REFUSED for a request refused at
- *        entry, FERROCALL_ENTRY_TWIN for a typed call presented as its legacy
- *        twin and run as it, FERROCALL_ENTRY_HELD for one presented as its
+ *        every entry), a typed call answered in registers and run as its
+ *        legacy twin included; FERROCALL_ENTRY_REFUSED for a request refused
+ *        at entry, FERROCALL_ENTRY_TWIN for a typed call run as its twin and
+ *        answered in place, FERROCALL_ENTRY_HELD for one presented as its
  *        twin and run by the handler from @held
  * @op: the operation, for FERROCALL_ENTRY_HELD
- * @flags: the request's header flags (FERROCALL_ANSWER_IN_REGISTERS)
+ * @flags: the request's header flags (FERROCALL_ANSWER_IN_REGISTERS), for
+ *         FERROCALL_ENTRY_TWIN and FERROCALL_ENTRY_HELD
  * @error: for FERROCALL_ENTRY_REFUSED, its -errno
  * @addr: the request's user address
  * @regs: the caller's RDI, RSI, RDX, R10, R8 and R9, kept for a call
@@ -113,17 +115,16 @@ void ferrocall_answer_in_place(struct pt_regs *regs,
  * @fc:   what ferrocall_enter() recorded
  * @ran:  false if the entry work skipped the call
  *
- * A call that asked for its answer in registers has it: nothing to do, but
- * for a restart of a call run from its copy. One that did not gets it
- * written into its request, and its registers back.
+ * A call that asked for its answer in registers has it (it left @fc as any
+ * system call does): nothing to do, but for a restart of a call run from its
+ * copy. One that did not gets it written into its request, and its registers
+ * back.
  */
 static __always_inline void ferrocall_syscall_done(struct pt_regs *regs,
 						   struct ferrocall_entry *fc,
 						   bool ran)
 {
-	if (unlikely(fc->kind >= FERROCALL_ENTRY_TWIN) &&
-	    (fc->kind == FERROCALL_ENTRY_HELD ||
-	     !(fc->flags & FERROCALL_ANSWER_IN_REGISTERS)))
+	if (unlikely(fc->kind >= FERROCALL_ENTRY_TWIN))
 		ferrocall_answer_in_place(regs, fc, ran);
 }
 

@@ -30,77 +30,17 @@
 #include "twins.h"
 
 /*
- * Before a typed call's registers become its twin's: only a call answered in
- * place gets the caller's registers back (ferrocall_answer_in_place()).
+ * A typed call presented as ferrocall(op, size, request), whatever the fast
+ * path put in @regs before it gave up. Its other three arguments are 0, as
+ * for a call inside a batch, so that a filter sees the same six values
+ * whoever made the call (the caller's R10, R8 and R9 are clobbered, as the
+ * ABI says).
  */
-static __always_inline void ferrocall_keep_arguments(struct pt_regs *regs,
-						     struct ferrocall_entry *fc)
+static long ferrocall_present(struct pt_regs *regs, unsigned long op,
+			      unsigned long size)
 {
-	if (!(fc->flags & FERROCALL_ANSWER_IN_REGISTERS))
-		syscall_get_arguments(current, regs, fc->regs);
-}
-
-/*
- * The fast path of ferrocall_enter(), for a request of exactly the size this
- * ABI knows (@t->size, what RSI said): reads its header and its arguments in
- * one user-access window, and presents it as its twin from the table. It
- * only accepts: a request it cannot read, an unexpected header or a padding
- * bit set makes it return false with @regs untouched, and the Rust decoder
- * (ferrocall_twin()) decides such a request, with the errno it gives. So the
- * table decides nothing the decoder would not, which tests/kernel_header.rs
- * checks on the host.
- */
-static __always_inline bool ferrocall_twin_fast(struct pt_regs *regs,
-						struct ferrocall_entry *fc,
-						const struct ferrocall_twin *t,
-						unsigned long op)
-{
-	const u64 __user *req = (const u64 __user *)regs->orig_ax;
-	const u64 __user *args;
-	u64 head, flags, w0 = 0, w1 = 0, w2 = 0;
-
-	if ((unsigned long)req % sizeof(u64))
-		return false;
-	if (can_do_masked_user_access())
-		req = masked_user_access_begin(req);
-	else if (!user_read_access_begin(req, t->size))
-		return false;
-	/* From the masked address: no read here may go past the user range. */
-	args = req + FERROCALL_ARGS_OFFSET / sizeof(u64);
-	unsafe_get_user(head, &req[0], fault);
-	unsafe_get_user(flags, &req[1], fault);
-	if (t->words > 0)
-		unsafe_get_user(w0, &args[0], fault);
-	if (t->words > 1)
-		unsafe_get_user(w1, &args[1], fault);
-	if (t->words > 2)
-		unsafe_get_user(w2, &args[2], fault);
-	user_read_access_end();
-
-	/* The header's size and op, its flags and reserved field, padding. */
-	if (head != (t->size | (u64)op << 32) ||
-	    flags & ~(u64)FERROCALL_ANSWER_IN_REGISTERS ||
-	    (w0 & t->zero[0]) | (w1 & t->zero[1]) | (w2 & t->zero[2]))
-		return false;
-
-	fc->flags = flags;
-	fc->kind = FERROCALL_ENTRY_TWIN;
-	ferrocall_keep_arguments(regs, fc);
-	ferrocall_twin_arguments(regs, op, w0, w1, w2);
-	return true;
-fault:
-	user_read_access_end();
-	return false;
-}
-
-/*
- * A typed call presented as ferrocall(op, size, request). Its other three
- * arguments are 0, as for a call inside a batch, so that a filter sees the
- * same six values whoever made the call (the caller's R10, R8 and R9 are
- * clobbered, as the ABI says).
- */
-static long ferrocall_present(struct pt_regs *regs)
-{
+	regs->di = op;
+	regs->si = size;
 	regs->r10 = 0;
 	regs->r8 = 0;
 	regs->r9 = 0;
@@ -110,58 +50,42 @@ static long ferrocall_present(struct pt_regs *regs)
 }
 
 /*
- * The slow path of ferrocall_enter_twin(): any request the table does not
- * take, and every request of an operation run from its copy (@t->held), is
- * decided by the Rust decoder. Returns the twin's number with its arguments
- * in @regs, or -errno for a request refused here (recorded in @fc).
+ * The slow path of ferrocall_enter(): a request of an operation with a twin
+ * that the fast path does not take, and every request of an operation run
+ * from its copy (@t->held), is decided by the Rust decoder, which gives every
+ * errno. Returns the twin's number with its arguments in @regs, or
+ * __NR_ferrocall, for a refusal too (recorded in @fc).
  */
-static noinline long ferrocall_enter_decoded(struct pt_regs *regs,
-					     struct ferrocall_entry *fc,
-					     const struct ferrocall_twin *t,
-					     unsigned long op)
+static noinline long ferrocall_enter_slow(struct pt_regs *regs,
+					  struct ferrocall_entry *fc,
+					  const struct ferrocall_twin *t,
+					  unsigned long op, unsigned long size)
 {
+	unsigned long addr = regs->orig_ax;
 	unsigned long args[6];
 	long nr;
 
-	nr = ferrocall_twin(op, regs->si, regs->orig_ax, args, &fc->flags,
-			    fc->held);
+	nr = ferrocall_twin(op, size, addr, args, &fc->flags, fc->held);
 	if (nr < 0) {
 		fc->kind = FERROCALL_ENTRY_REFUSED;
 		fc->error = nr;
-		return nr;
+		return ferrocall_present(regs, op, size);
 	}
 	if (t->held) {
 		/* A restart must make the typed call again: keep its registers. */
 		fc->kind = FERROCALL_ENTRY_HELD;
 		fc->op = op;
 		syscall_get_arguments(current, regs, fc->regs);
-	} else {
+	} else if (!(fc->flags & FERROCALL_ANSWER_IN_REGISTERS)) {
+		/* Unless the fast path kept them before it changed @regs. */
+		if (fc->kind != FERROCALL_ENTRY_TWIN)
+			syscall_get_arguments(current, regs, fc->regs);
 		fc->kind = FERROCALL_ENTRY_TWIN;
-		ferrocall_keep_arguments(regs, fc);
-	}
-	ferrocall_set_arguments(regs, args);
-	return nr;
-}
-
-/*
- * ferrocall_enter() for an operation with a twin, out of line so that the
- * other typed calls do not pay for its frame.
- */
-static noinline long ferrocall_enter_twin(struct pt_regs *regs,
-					  struct ferrocall_entry *fc,
-					  const struct ferrocall_twin *t,
-					  unsigned long op)
-{
-	unsigned long addr = regs->orig_ax;
-	long nr = t->nr;
-
-	if (unlikely(t->held || regs->si != t->size ||
-		     !ferrocall_twin_fast(regs, fc, t, op))) {
-		nr = ferrocall_enter_decoded(regs, fc, t, op);
-		if (nr < 0)
-			return ferrocall_present(regs);
+	} else {
+		fc->kind = FERROCALL_ENTRY_NONE;
 	}
 	fc->addr = addr;
+	ferrocall_set_arguments(regs, args);
 	regs->orig_ax = nr;
 	return nr;
 }
@@ -171,6 +95,18 @@ static noinline long ferrocall_enter_twin(struct pt_regs *regs,
  * @regs: the task's registers; orig_ax holds the request address
  * @fc:   where to record what the dispatch and the exit need
  *
+ * The fast path takes a request of exactly the size this ABI knows for its
+ * operation (what RSI said), of an operation with a twin that runs as it: in
+ * one user-access window it reads the request's header, then each argument
+ * word straight into the twin's registers (ferrocall_twin_load(), generated
+ * from the ABI table). It only accepts: a request it cannot read, an
+ * unexpected header or a padding bit set goes to the slow path, and the Rust
+ * decoder (ferrocall_twin()) decides such a request, with the errno it gives,
+ * and sets every register it presents. So the fast path decides nothing the
+ * decoder would not, which tests/kernel_header.rs checks on the host. A
+ * request that asks for its answer in registers leaves @fc as for any system
+ * call: from here on it is its twin.
+ *
  * Return: the system call number the entry work and the table see: the
  * twin's, or __NR_ferrocall for an operation without one and for a request
  * refused here (the entry work sees it; do_syscall_64() answers the refusal
@@ -178,16 +114,50 @@ static noinline long ferrocall_enter_twin(struct pt_regs *regs,
  */
 long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 {
-	unsigned long op = regs->di;
+	unsigned long op = regs->di, size = regs->si, addr = regs->orig_ax;
 	const struct ferrocall_twin *t;
+	const u64 __user *req;
+	u64 head, flags;
 
-	if (op < FERROCALL_OPS) {
-		t = &ferrocall_twins[array_index_nospec(op, FERROCALL_OPS)];
-		if (t->size)
-			return ferrocall_enter_twin(regs, fc, t, op);
+	if (unlikely(op >= FERROCALL_OPS))
+		return ferrocall_present(regs, op, size);
+	t = &ferrocall_twins[array_index_nospec(op, FERROCALL_OPS)];
+	if (unlikely(!t->fast || size != t->fast || addr % sizeof(u64))) {
+		/* Without a twin, the call is ferrocall(op, size, request). */
+		if (!t->fast && !t->held)
+			return ferrocall_present(regs, op, size);
+		return ferrocall_enter_slow(regs, fc, t, op, size);
 	}
-	/* Without a twin, the call is ferrocall(op, size, request). */
-	return ferrocall_present(regs);
+
+	req = (const u64 __user *)addr;
+	if (can_do_masked_user_access())
+		req = masked_user_access_begin(req);
+	else if (!user_read_access_begin(req, t->fast))
+		return ferrocall_enter_slow(regs, fc, t, op, size);
+	/* From the masked address: no read here may go past the user range. */
+	unsafe_get_user(head, &req[0], slow);
+	unsafe_get_user(flags, &req[1], slow);
+	/* The header's size and op, its flags and reserved field. */
+	if (unlikely(head != (size | (u64)op << 32) ||
+		     flags > FERROCALL_ANSWER_IN_REGISTERS))
+		goto slow;
+	if (!flags) {
+		/* Answered in place: the caller gets its registers back. */
+		fc->kind = FERROCALL_ENTRY_TWIN;
+		fc->flags = 0;
+		fc->addr = addr;
+		syscall_get_arguments(current, regs, fc->regs);
+	}
+	if (unlikely(!ferrocall_twin_load(regs,
+					  req + FERROCALL_ARGS_OFFSET / sizeof(u64),
+					  op)))
+		goto slow;
+	user_read_access_end();
+	regs->orig_ax = t->nr;
+	return t->nr;
+slow:
+	user_read_access_end();
+	return ferrocall_enter_slow(regs, fc, t, op, size);
 }
 
 /**
@@ -209,7 +179,11 @@ long ferrocall_hold(struct pt_regs *regs, struct ferrocall_entry *fc, long nr)
 	syscall_get_arguments(current, regs, now);
 	if (ferrocall_held_unchanged(fc->op, fc->addr, fc->held, nr, now))
 		return __NR_ferrocall;
-	fc->kind = FERROCALL_ENTRY_TWIN;
+	/* From here on, it is its twin. */
+	if (fc->flags & FERROCALL_ANSWER_IN_REGISTERS)
+		fc->kind = FERROCALL_ENTRY_NONE;
+	else
+		fc->kind = FERROCALL_ENTRY_TWIN;
 	return nr;
 }
 
