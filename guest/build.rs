@@ -31,15 +31,23 @@ fn main() {
     }
 }
 
-/// Compiles the profile into `$OUT_DIR/containers-common.bpf` (`struct sock_filter`s).
+/// Compiles the profile into `$OUT_DIR/containers-common.bpf` (`struct sock_filter`s), and
+/// with a first rule admitting number 1023 into `containers-common-ferrocall.bpf`.
 fn compile_profile() -> Result<(), String> {
     let json = std::fs::read_to_string(PROFILE).map_err(|e| format!("{PROFILE}: {e}"))?;
     let numbers = oci::system_syscall_numbers().map_err(|e| e.to_string())?;
     let profile =
         oci::compile(&json, &numbers, oci::DEFAULT_CAPS).map_err(|e| format!("{PROFILE}: {e}"))?;
-    let program = profile.filter([]).compile().map_err(|e| format!("{PROFILE}: {e:?}"))?;
     let out = std::env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
-    let path = Path::new(&out).join("containers-common.bpf");
-    std::fs::write(&path, ferrocall_seccomp::to_bytes(&program))
-        .map_err(|e| format!("{}: {e}", path.display()))
+    // As it is, and with one rule first that admits typed calls' number 1023 (the bench).
+    let admit = ferrocall_seccomp::syscall(1023).then(ferrocall_seccomp::Action::Allow);
+    for (name, first) in
+        [("containers-common.bpf", None), ("containers-common-ferrocall.bpf", Some(admit))]
+    {
+        let program = profile.filter(first).compile().map_err(|e| format!("{PROFILE}: {e:?}"))?;
+        let path = Path::new(&out).join(name);
+        std::fs::write(&path, ferrocall_seccomp::to_bytes(&program))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
 }

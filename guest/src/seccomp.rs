@@ -79,6 +79,47 @@ pub fn one_rule_filter() -> Result<Vec<Insn>, String> {
         .map_err(|e| e.to_string())
 }
 
+/// A filter of `rules` rules, each on its own system call and checking its first
+/// argument, as the kernel's `seccomp_benchmark` measures a filter the action cache cannot
+/// answer for: the last rule is `getppid`'s, so a `getppid` (typed, or inside a batch) runs
+/// every rule before the filter allows it. Nothing the bench makes matches a rule.
+pub fn many_rule_filter(rules: u32) -> Result<Vec<Insn>, String> {
+    use ferrocall_seccomp::{arg, Action, Filter};
+    const GETPPID: u32 = 110;
+    // Numbers from 500 up: none is a system call the bench makes (1023 included).
+    let others = (0..rules.saturating_sub(1)).map(|i| 500 + i).filter(|&nr| nr != 1023);
+    let deny = Action::errno(Errno::EPERM);
+    others
+        .chain([GETPPID])
+        .enumerate()
+        .fold(Filter::new(Action::Allow), |filter, (i, nr)| {
+            let never = 0xfee1_0000 + i as u64;
+            filter.rule(ferrocall_seccomp::syscall(nr).when(arg(0).eq(never)).then(deny))
+        })
+        .compile()
+        .map_err(|e| e.to_string())
+}
+
+/// The default seccomp profile of containers/common (Podman, CRI-O, Buildah), compiled to
+/// BPF on the host by the build script (`ferrocall_seccomp::oci`), with one rule first
+/// that admits typed calls' number 1023, which it does not know (`with_ferrocall`), or as
+/// it is.
+pub fn container_profile(with_ferrocall: bool) -> Vec<Insn> {
+    const AS_IS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/containers-common.bpf"));
+    const WITH_FERROCALL: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/containers-common-ferrocall.bpf"));
+    let bytes = if with_ferrocall { WITH_FERROCALL } else { AS_IS };
+    bytes
+        .chunks_exact(8)
+        .map(|b| Insn {
+            code: u16::from_le_bytes([b[0], b[1]]),
+            jt: b[2],
+            jf: b[3],
+            k: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        })
+        .collect()
+}
+
 /// Installs `program` in the calling thread (after `PR_SET_NO_NEW_PRIVS`). Uses only raw
 /// system calls, so it is safe between `fork()` and `execve()`.
 pub fn install(program: &[Insn]) -> Result<(), Errno> {

@@ -594,11 +594,13 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
         // typed calls are enabled (the fast path is set only after the opt-in succeeded)
         // on a kernel that answers in registers; the caller guarantees the buffers.
         let ret = unsafe { kernel.typed_call(address.cast(), A::OP.raw(), size) };
-        if ret == Errno::ENOSYS.to_syscall_return() as u64 && fast == Support::FAST_AUTO {
+        match Errno::from_syscall_return(ret) {
+            Ok(value) => return Ok(value),
             // SAFETY: the caller's guarantee.
-            unsafe { lone_twin_fall_back(kernel, &mut request) }
-        } else {
-            ret
+            Err(Errno::ENOSYS) if fast == Support::FAST_AUTO => unsafe {
+                lone_twin_fall_back(kernel, &mut request)
+            },
+            Err(_) => ret,
         }
     };
     Errno::from_syscall_return(ret)
@@ -612,10 +614,7 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
 /// As [`lone_twin`].
 #[cold]
 #[inline(never)]
-unsafe fn lone_twin_slow<K: Kernel + ?Sized, A: Args>(
-    kernel: &K,
-    request: &mut Request<A>,
-) -> u64 {
+unsafe fn lone_twin_slow<K: Kernel + ?Sized, A: Args>(kernel: &K, request: &mut Request<A>) -> u64 {
     request.header.flags = 0;
     let answer = if abi::is_request_address(core::ptr::from_mut(request) as u64) {
         // SAFETY: the caller's guarantee.

@@ -107,8 +107,8 @@ fn main() {
         eprintln!("ferrobench: the kernel has no ferrocall");
         std::process::exit(1);
     }
-    if std::env::args().any(|a| a == AUDIT_GROUP) {
-        return audit_group(rounds, iters);
+    if let Some(group) = group_argument() {
+        return measure_group_here(&group, rounds, iters);
     }
     let resolution = clock_resolution();
     println!("bench-clock: {} ns", resolution.as_nanos());
@@ -297,6 +297,13 @@ fn main() {
             eprintln!("ferrobench: cannot measure with audit enabled: {e}");
             std::process::exit(1);
         }
+        // The filters the action cache cannot answer for, each in a process of its own.
+        for group in [FILTER300_GROUP, CONTAINER_GROUP] {
+            if let Err(e) = measure_group(group, rounds, iters) {
+                eprintln!("ferrobench: cannot measure the {group} group: {e}");
+                std::process::exit(1);
+            }
+        }
     }
     if let Err(e) = install_one_rule_filter() {
         eprintln!("ferrobench: cannot install the one-rule seccomp filter: {e}");
@@ -343,36 +350,101 @@ fn packed_getppid(name: &str, group: &'static str) -> Case {
     })
 }
 
-/// The argument that makes `ferrobench` measure only the cases of the "audit" group.
-const AUDIT_GROUP: &str = "--audit-group";
+/// The argument that makes `ferrobench` measure only the cases of one group, named next,
+/// in a process of its own: what it sets up (audit enabled, a seccomp filter) cannot be
+/// taken back.
+const GROUP: &str = "--group";
+
+/// The group enabled audit (with no rule) is measured under: made in a process started
+/// after audit was enabled, which has an audit context.
+const AUDIT_GROUP: &str = "audit";
+/// The group measured under a 300-rule filter the action cache cannot answer for.
+const FILTER300_GROUP: &str = "filter300";
+/// The group measured under a container runtime's default profile.
+const CONTAINER_GROUP: &str = "container";
+
+/// The group named after `--group`, if any.
+fn group_argument() -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == GROUP)?;
+    args.get(at + 1).cloned()
+}
 
 /// Enables audit (with no rule) and measures the "audit" group in a new process of this
 /// program: a process has an audit context only if audit was enabled when it was made.
 fn measure_under_audit(rounds: u64, iters: u64) -> Result<(), String> {
     let audit = ferrocall_guest::audit::Audit::enable()?;
+    let result = measure_group(AUDIT_GROUP, rounds, iters);
+    drop(audit);
+    result
+}
+
+/// Measures `group` in a new process of this program.
+fn measure_group(group: &str, rounds: u64, iters: u64) -> Result<(), String> {
     let status = std::process::Command::new("/proc/self/exe")
-        .args([AUDIT_GROUP, "--rounds", &rounds.to_string(), "--iterations", &iters.to_string()])
+        .args([GROUP, group, "--rounds", &rounds.to_string(), "--iterations", &iters.to_string()])
         .status()
         .map_err(|e| e.to_string())?;
-    drop(audit);
     if status.success() {
         Ok(())
     } else {
-        Err(format!("the audit group ended with {status}"))
+        Err(format!("the {group} group ended with {status}"))
     }
 }
 
-/// The "audit" group, in a process made after audit was enabled: the packed batch of the
-/// "twin" group and the legacy call, each now paying for audit's entry and exit work.
-fn audit_group(rounds: u64, iters: u64) {
-    let mut cases = vec![
-        packed_getppid("packed batch of 32 GetPpid, audit on", "audit"),
-        case("legacy getppid, audit on", "audit", 1, |n| {
+/// The cases of a group that runs under a seccomp filter, named `"... , {what}"`: the lone
+/// typed `GetPpid`, the packed batch of 32 of them, and the legacy `getppid`, the kernel's
+/// own `seccomp_benchmark` method (each against the legacy call under the same filter).
+fn filtered_cases(what: &str, group: &'static str) -> Vec<Case> {
+    vec![
+        case(format!("typed GetPpid, {what}"), group, 1, |n| {
+            for _ in 0..n {
+                let _ = black_box(ferrocall::getppid());
+            }
+        }),
+        packed_getppid(&format!("packed batch of 32 GetPpid, {what}"), group),
+        case(format!("legacy getppid, {what}"), group, 1, |n| {
             for _ in 0..n {
                 let _ = black_box(syscall(nr::GETPPID, [0; 6]));
             }
         }),
-    ];
+    ]
+}
+
+/// Measures the cases of `group` in this process (started by [`measure_group`]).
+fn measure_group_here(group: &str, rounds: u64, iters: u64) {
+    let install = |program: Result<Vec<ferrocall_guest::seccomp::Insn>, String>| {
+        let program = program.unwrap_or_else(|e| {
+            eprintln!("ferrobench: cannot build the {group} group's filter: {e}");
+            std::process::exit(1);
+        });
+        if let Err(e) = ferrocall_guest::seccomp::install(&program) {
+            eprintln!("ferrobench: cannot install the {group} group's filter: {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut cases = match group {
+        AUDIT_GROUP => vec![
+            packed_getppid("packed batch of 32 GetPpid, audit on", "audit"),
+            case("legacy getppid, audit on", "audit", 1, |n| {
+                for _ in 0..n {
+                    let _ = black_box(syscall(nr::GETPPID, [0; 6]));
+                }
+            }),
+        ],
+        FILTER300_GROUP => {
+            install(ferrocall_guest::seccomp::many_rule_filter(300));
+            filtered_cases("300-rule filter", "filter300")
+        }
+        CONTAINER_GROUP => {
+            install(Ok(ferrocall_guest::seccomp::container_profile(true)));
+            filtered_cases("container profile", "container")
+        }
+        other => {
+            eprintln!("ferrobench: no group {other:?}");
+            std::process::exit(2);
+        }
+    };
     measure(&mut cases, rounds, iters);
 }
 

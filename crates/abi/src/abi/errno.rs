@@ -239,8 +239,8 @@ impl Errno {
     /// Decodes a raw legacy syscall return value: `-4095..=-1` is an error, anything else is
     /// a value.
     pub const fn from_syscall_return(ret: u64) -> Result<u64, Errno> {
-        // One compare: `ret` is in `-4095..=-1` exactly when it is above `-4096`.
-        if ret > 0u64.wrapping_sub(Errno::MAX as u64 + 1) {
+        // One compare: `ret` is in `-4095..=-1` exactly when it is at least `-4095`.
+        if ret >= 0u64.wrapping_sub(Errno::MAX as u64) {
             Err(Errno(ret.wrapping_neg() as u16))
         } else {
             Ok(ret)

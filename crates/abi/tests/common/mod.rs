@@ -425,7 +425,8 @@ pub fn twins_section() -> String {
         // from it; the registers no argument fills are zeroed.
         let mut body = String::new();
         for (word, pad) in zero.iter().enumerate() {
-            let targets: Vec<usize> = (0..sources.len()).filter(|&r| sources[r].word == word).collect();
+            let targets: Vec<usize> =
+                (0..sources.len()).filter(|&r| sources[r].word == word).collect();
             // A word that is neither an argument nor padding is not read: nothing checks it.
             if targets.is_empty() && *pad == 0 {
                 continue;
@@ -435,13 +436,19 @@ pub fn twins_section() -> String {
                 body.push_str(&format!("\t\tif (w & {pad:#x})\n\t\t\tgoto fail;\n"));
             }
             for r in targets {
-                body.push_str(&format!("\t\tregs->{} = {};\n", ARG_REGS[r], c_twin_arg(&sources[r])));
+                body.push_str(&format!(
+                    "\t\tregs->{} = {};\n",
+                    ARG_REGS[r],
+                    c_twin_arg(&sources[r])
+                ));
             }
         }
         for reg in ARG_REGS.iter().skip(sources.len()) {
             body.push_str(&format!("\t\tregs->{reg} = 0;\n"));
         }
-        cases.push_str(&format!("\tcase FERROCALL_OP_{upper}:\t/* {call} */\n{body}\t\treturn true;\n"));
+        cases.push_str(&format!(
+            "\tcase FERROCALL_OP_{upper}:\t/* {call} */\n{body}\t\treturn true;\n"
+        ));
     }
     s.push_str("};\n\n");
     s.push_str(&format!(

@@ -149,9 +149,72 @@ fn seccomp_filters_by_operation() -> Outcome {
     expect_eq("child's failure bits", ended, Ended::Exited(0))
 }
 
+/// A typed call presented as 1023 shows a filter `args[3..5]` = 0 whatever the caller left
+/// in `r10`, `r8` and `r9` (review L6): a rule on them sees the values a call inside a
+/// batch shows, and the caller gets them back zeroed, as the ABI says.
+fn a_call_presented_as_1023_shows_zero_in_args_3_to_5() -> Outcome {
+    use ferrocall_seccomp::{arg, Action, Filter};
+    let nonzero = [(3, Errno::E2BIG), (4, Errno::ERANGE), (5, Errno::EDOM)];
+    let filter = nonzero
+        .iter()
+        .fold(Filter::new(Action::Allow), |f, &(index, errno)| {
+            f.rule(
+                ferrocall_seccomp::syscall(abi::SYSCALL_NR)
+                    .when(arg(index).ne(0u64))
+                    .then(Action::errno(errno)),
+            )
+        })
+        .compile()
+        .map_err(|e| e.to_string())?;
+    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
+    let (ended, out) = in_child(|| {
+        if seccomp::install(&filter).is_err() {
+            return 100;
+        }
+        // At a request address, wherever this test's stack lies.
+        let Ok(mut pages) = Pages::map(1, 0x7e00_8000_0000) else {
+            return 101;
+        };
+        let req = Request::new(abi::ops::UselessArgs { value: 1, ..Default::default() });
+        let bytes = ferrocall_guest::request_as_bytes(&req);
+        pages.write(0, bytes);
+        let addr = pages.addr(0);
+        if !abi::is_request_address(addr) {
+            return 102;
+        }
+        let (ret, r10, r8, r9): (u64, u64, u64, u64);
+        // SAFETY: a typed Useless of the request in `pages`, ours and whole for the call;
+        // the kernel writes only its answer slot. Every register the call may change is an
+        // output or clobbered.
+        unsafe {
+            core::arch::asm!(
+                "syscall",
+                inlateout("rax") addr => ret,
+                inlateout("rdi") Op::Useless as u64 => _,
+                inlateout("rsi") bytes.len() as u64 => _,
+                inlateout("rdx") addr => _,
+                inlateout("r10") 0x1111u64 => r10,
+                inlateout("r8") 0x2222u64 => r8,
+                inlateout("r9") 0x3333u64 => r9,
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        let answer = answer_of(&pages.read(16, 16)).result();
+        println!("rax {ret:#x}, answer {answer:?}, r10 {r10:#x}, r8 {r8:#x}, r9 {r9:#x}");
+        i32::from(ret != 0 || answer != Some(Ok(16))) | i32::from((r10, r8, r9) != (0, 0, 0)) << 1
+    })
+    .map_err(|e| e.to_string())?;
+    let out = String::from_utf8_lossy(&out);
+    expect_eq(&format!("child's failure bits ({})", out.trim()), ended, Ended::Exited(0))
+}
+
 /// Number 1023 runs no operation that has a twin: made by number, GetPid would be a getpid
 /// that a rule on getpid does not see.
 fn an_operation_with_a_twin_never_runs_as_1023() -> Outcome {
+    // In a process that opted in: elsewhere, 1023 is ENOSYS whatever the operation.
+    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
     let mut pages = Pages::map(1, 0).map_err(|e| e.to_string())?;
     let req = Request::new(abi::ops::GetPidArgs {});
     // SAFETY: a request is plain old data.
@@ -360,25 +423,13 @@ fn syscall_user_dispatch_sees_what_the_thread_passed() -> Outcome {
 }
 
 /// This module's tests, in the order the main suite runs them.
-/// The default seccomp profile of containers/common (Podman, CRI-O, Buildah), compiled to
-/// BPF on the host by the build script (`ferrocall_seccomp::oci`).
-const CONTAINER_PROFILE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/containers-common.bpf"));
-
 /// A real container runtime's default profile, written for legacy calls, judges every typed
 /// call with a twin exactly as that twin: each operation made typed and as its legacy call
 /// under it gives the same result. Calls without a twin and batches (1023, which it does not
 /// know) get its default answer, `ENOSYS`; the library's default backend then makes a
 /// batch's calls one by one.
 fn a_container_profile_judges_typed_calls_as_their_twins() -> Outcome {
-    let program: Vec<seccomp::Insn> = CONTAINER_PROFILE
-        .chunks_exact(8)
-        .map(|b| seccomp::Insn {
-            code: u16::from_le_bytes([b[0], b[1]]),
-            jt: b[2],
-            jf: b[3],
-            k: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
-        })
-        .collect();
+    let program = seccomp::container_profile(false);
     ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
     let (r, w) = ferrocall_guest::nonblocking_pipe()?;
     let pid = fork_child(|| {
@@ -463,6 +514,10 @@ pub const TESTS: &[Test] = &[
     ("calls_without_a_twin_are_seen_as_1023", calls_without_a_twin_are_seen_as_1023),
     ("seccomp_filters_by_operation", seccomp_filters_by_operation),
     ("an_operation_with_a_twin_never_runs_as_1023", an_operation_with_a_twin_never_runs_as_1023),
+    (
+        "a_call_presented_as_1023_shows_zero_in_args_3_to_5",
+        a_call_presented_as_1023_shows_zero_in_args_3_to_5,
+    ),
     ("seccomp_trap_on_a_twin_is_the_twins", seccomp_trap_on_a_twin_is_the_twins),
     ("seccomp_trap_reports_1023", seccomp_trap_reports_1023),
     ("seccomp_kill_and_trace_actions", seccomp_kill_and_trace_actions),

@@ -114,38 +114,41 @@ static noinline long ferrocall_enter_slow(struct pt_regs *regs,
  */
 long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 {
-	unsigned long op = regs->di, size = regs->si, addr = regs->orig_ax;
+	unsigned long op = regs->di, size = regs->si;
 	const struct ferrocall_twin *t;
 	const u64 __user *req;
-	u64 head, flags;
+	u64 word;
 
 	if (unlikely(op >= FERROCALL_OPS))
 		return ferrocall_present(regs, op, size);
 	t = &ferrocall_twins[array_index_nospec(op, FERROCALL_OPS)];
-	if (unlikely(!t->fast || size != t->fast || addr % sizeof(u64))) {
+	if (unlikely(!t->fast || size != t->fast || regs->orig_ax % sizeof(u64))) {
 		/* Without a twin, the call is ferrocall(op, size, request). */
 		if (!t->fast && !t->held)
 			return ferrocall_present(regs, op, size);
 		return ferrocall_enter_slow(regs, fc, t, op, size);
 	}
 
-	req = (const u64 __user *)addr;
+	/* From here on, the size is t->fast. */
+	req = (const u64 __user *)regs->orig_ax;
 	if (can_do_masked_user_access())
 		req = masked_user_access_begin(req);
 	else if (!user_read_access_begin(req, t->fast))
-		return ferrocall_enter_slow(regs, fc, t, op, size);
+		goto slow_closed;
 	/* From the masked address: no read here may go past the user range. */
-	unsafe_get_user(head, &req[0], slow);
-	unsafe_get_user(flags, &req[1], slow);
-	/* The header's size and op, its flags and reserved field. */
-	if (unlikely(head != (size | (u64)op << 32) ||
-		     flags > FERROCALL_ANSWER_IN_REGISTERS))
+	unsafe_get_user(word, &req[0], slow);
+	/* The header's size and op. */
+	if (unlikely(word != (t->fast | (u64)op << 32)))
 		goto slow;
-	if (!flags) {
+	/* Its flags and reserved field. */
+	unsafe_get_user(word, &req[1], slow);
+	if (unlikely(word > FERROCALL_ANSWER_IN_REGISTERS))
+		goto slow;
+	if (!word) {
 		/* Answered in place: the caller gets its registers back. */
 		fc->kind = FERROCALL_ENTRY_TWIN;
 		fc->flags = 0;
-		fc->addr = addr;
+		fc->addr = regs->orig_ax;
 		syscall_get_arguments(current, regs, fc->regs);
 	}
 	if (unlikely(!ferrocall_twin_load(regs,
@@ -157,7 +160,8 @@ long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 	return t->nr;
 slow:
 	user_read_access_end();
-	return ferrocall_enter_slow(regs, fc, t, op, size);
+slow_closed:
+	return ferrocall_enter_slow(regs, fc, t, op, t->fast);
 }
 
 /**
