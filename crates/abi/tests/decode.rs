@@ -372,6 +372,32 @@ fn random_request(next: &mut impl FnMut() -> u64) -> Vec<u8> {
     b
 }
 
+/// The lone fast path takes batches too, and otherwise what the packed one takes; what it
+/// takes, the general path decodes the same.
+#[test]
+fn the_lone_fast_path_decodes_what_the_general_path_decodes() {
+    use ferrocall_abi::decode::{decode, fast_path, lone_fast_path, plan};
+    let mut next = common::xorshift(0x5851_f42d_4c95_7f2d);
+    let mut batches = 0;
+    for _ in 0..200_000 {
+        let bytes = random_request(&mut next);
+        let Some((op, args, rest)) = lone_fast_path(&bytes) else {
+            assert!(fast_path(&bytes).is_none(), "{bytes:02x?}");
+            continue;
+        };
+        assert_eq!(op.request_size(), args.len() + 32);
+        if !op.is_batch() {
+            assert_eq!(fast_path(&bytes), Some((op, args, rest)));
+        }
+        batches += usize::from(op.is_batch());
+        let size = op.request_size();
+        let general = plan(op.raw().into(), size as u64, 0x1000)
+            .and_then(|plan| decode(&plan, &bytes[..size]));
+        assert_eq!(Call::decode_dispatch(op, args, &mut Echo), general, "{bytes:02x?}");
+    }
+    assert!(batches > 100, "the random requests hold batches too ({batches})");
+}
+
 #[test]
 fn the_packed_fast_path_decodes_what_the_general_path_decodes() {
     use ferrocall_abi::decode::{decode, fast_path, packed_plan};

@@ -136,6 +136,9 @@ pub struct PackedBatch<'buf, const N: usize> {
     /// The first `len` are initialised (pending until the batch runs); nothing needs to be
     /// cleared for the rest of a large, mostly unused batch.
     pub(crate) answers: [MaybeUninit<Answer>; N],
+    /// Whether the batch ran: its answers are then the last run's, to be made pending
+    /// again before it runs again (`push` makes each new one pending).
+    pub(crate) ran: bool,
     /// The buffers of the calls pushed with `push_borrowed`.
     buffers: PhantomData<&'buf mut [u8]>,
 }
@@ -148,6 +151,7 @@ impl<'buf, const N: usize> PackedBatch<'buf, N> {
             used: 0,
             len: 0,
             answers: [const { MaybeUninit::uninit() }; N],
+            ran: false,
             buffers: PhantomData,
         }
     }

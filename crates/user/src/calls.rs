@@ -389,8 +389,11 @@ wrappers! {
     ) -> Result<usize, BatchError> {
         let fail = |errno, completed| BatchError { errno, completed };
         let count = batch.len;
-        for answer in batch.answers.iter_mut().take(count) {
-            answer.write(Answer::default());
+        // `push` made each answer pending; a batch run again gets them pending again.
+        if core::mem::replace(&mut batch.ran, true) {
+            for answer in batch.answers.iter_mut().take(count) {
+                answer.write(Answer::default());
+            }
         }
         let flags = resumable_flags(self);
         // Where the kernel stopped the batch: call `first`, at byte `start` of the requests.

@@ -930,6 +930,27 @@ fn a_stopped_batch_goes_on_after_its_call_made_alone() {
     assert_eq!(k.typed_calls.get(), 1);
 }
 
+/// A packed batch run again starts with every answer pending: a call that does not run the
+/// second time shows no answer, not the first run's.
+#[test]
+fn a_packed_batch_run_again_starts_pending() {
+    use crate::PackedBatch;
+    use abi::ops::{GetPidArgs, UselessArgs};
+    let mut packed = PackedBatch::<2>::new();
+    packed.push(GetPidArgs {}).unwrap();
+    packed.push(UselessArgs { value: 1, ..Default::default() }).unwrap();
+    assert_eq!(FakeKernel::patched().packed_batch(&mut packed), Ok(2));
+    assert_eq!([packed.answer(0), packed.answer(1)], [Some(Ok(4242)), Some(Ok(16))]);
+    // Now on a kernel that runs none of it.
+    let stock = FakeKernel::stock();
+    stock.support().choose(Backend::TypedOnly);
+    assert_eq!(
+        stock.packed_batch(&mut packed),
+        Err(BatchError { errno: Errno::ENOSYS, completed: 0 })
+    );
+    assert_eq!([packed.answer(0), packed.answer(1)], [None, None]);
+}
+
 /// The legacy backend never asks the kernel anything, batches included: no opt-in.
 #[test]
 fn the_legacy_backend_batches_without_opting_in() {

@@ -93,6 +93,18 @@ pub fn packed_plan(bytes: &[u8], addr: u64, left: usize) -> Result<Plan, Errno> 
 /// two paths never disagree.
 #[inline(always)]
 pub fn fast_path(bytes: &[u8]) -> Option<(Op, &[u8], &[u8])> {
+    fast_path_of(bytes, false)
+}
+
+/// [`fast_path`] for a lone request, which may be a batch (only the calls inside a batch
+/// may not): the handler's common path for `ferrocall(op, size, request)`.
+#[inline(always)]
+pub fn lone_fast_path(bytes: &[u8]) -> Option<(Op, &[u8], &[u8])> {
+    fast_path_of(bytes, true)
+}
+
+#[inline(always)]
+fn fast_path_of(bytes: &[u8], batches: bool) -> Option<(Op, &[u8], &[u8])> {
     let head: &[u8; Header::SIZE] = bytes.first_chunk()?;
     // Two words: `size | op << 32`, then `flags | reserved << 32`, which must be zero.
     let (size_op, flags) = head.split_at(8);
@@ -101,7 +113,7 @@ pub fn fast_path(bytes: &[u8]) -> Option<(Op, &[u8], &[u8])> {
         return None;
     }
     let size = usize::try_from(size_op & u64::from(u32::MAX)).ok()?;
-    let op = Op::from_raw(size_op >> 32).filter(|op| !op.is_batch())?;
+    let op = Op::from_raw(size_op >> 32).filter(|op| batches || !op.is_batch())?;
     if op.request_size() != size {
         return None;
     }

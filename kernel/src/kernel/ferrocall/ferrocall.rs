@@ -401,17 +401,16 @@ fn handle(op: u64, size: u64, addr: u64, batch: Option<(u64, &Watch)>) -> Result
     // The common path: a request of the size this ABI knows, and, in a batch, nothing for
     // `batch_next` to do. It decodes and runs the call in one `match` (the checks of
     // `abi::decode`, see `abi::decode::fast_path`).
-    let quiet = match batch {
-        None => true,
-        Some((_, watch)) => watch.clear_for(plan.op),
+    // A lone request may be a batch; a call inside a batch may not.
+    let fast = match batch {
+        _ if plan.size != plan.known => None,
+        None => abi::decode::lone_fast_path(known),
+        Some((_, watch)) if watch.clear_for(plan.op) => abi::decode::fast_path(known),
+        Some(_) => None,
     };
-    let fast = if quiet && plan.size == plan.known {
-        abi::decode::fast_path(known)
-            .filter(|&(op, _, _)| op == plan.op)
-            .map(|(op, args, _)| (op, args))
-    } else {
-        None
-    };
+    let fast = fast
+        .filter(|&(op, _, _)| op == plan.op)
+        .map(|(op, args, _)| (op, args));
     let answer = match fast {
         Some((op, args)) => finish(Call::decode_dispatch(op, args, &mut Kernel)?)?,
         None => {
@@ -1042,9 +1041,11 @@ impl Chunks {
 struct Answers {
     /// Where the next group goes.
     at: usize,
-    /// How many answers the group holds.
+    /// How many answers the group holds: its first `n` entries, written by `push`.
     n: usize,
-    group: [u8; abi::ops::PACKED_ANSWERS * ANSWER_SIZE],
+    /// Not cleared when a batch starts (a memset of its size cost more than a short batch's
+    /// calls): only the entries `push` wrote are ever read.
+    group: [MaybeUninit<[u8; ANSWER_SIZE]>; abi::ops::PACKED_ANSWERS],
 }
 
 /// The size of one answer.
@@ -1054,15 +1055,13 @@ impl Answers {
     #[inline(always)]
     fn push(&mut self, answer: &Answer) -> Result<(), Errno> {
         let n = self.n;
-        let slot = self
-            .group
-            .get_mut(n.wrapping_mul(ANSWER_SIZE)..)
-            .and_then(<[u8]>::first_chunk_mut::<ANSWER_SIZE>)
-            .ok_or(Errno::EINVAL)?;
-        *slot = answer.to_bytes();
-        // The slot is in the group, so `n` is below `PACKED_ANSWERS`: `n + 1` does not
+        self.group
+            .get_mut(n)
+            .ok_or(Errno::EINVAL)?
+            .write(answer.to_bytes());
+        // The entry is in the group, so `n` is below `PACKED_ANSWERS`: `n + 1` does not
         // overflow.
-        self.n = n + 1;
+        self.n = n.wrapping_add(1);
         if self.n == abi::ops::PACKED_ANSWERS {
             self.flush()?;
         }
@@ -1071,8 +1070,14 @@ impl Answers {
 
     /// Writes the group's answers after those already written.
     fn flush(&mut self) -> Result<(), Errno> {
-        let len = self.n.wrapping_mul(ANSWER_SIZE);
-        let bytes = self.group.get(..len).ok_or(Errno::EINVAL)?;
+        let written = self.group.get(..self.n).ok_or(Errno::EINVAL)?;
+        // SAFETY: `push` wrote each of the first `n` entries (`n` only grows there, by one
+        // after a write, and is reset to 0 here), so `written` is initialised; an entry
+        // (`MaybeUninit<[u8; N]>`) has the size and layout of `[u8; N]`, with no padding,
+        // so the entries are `written.len() * ANSWER_SIZE` initialised bytes.
+        let bytes = unsafe {
+            core::slice::from_raw_parts(written.as_ptr().cast::<u8>(), written.len() * ANSWER_SIZE)
+        };
         compat::user_slice(self.at, bytes.len())
             .writer()
             .write_slice(bytes)
@@ -1114,7 +1119,7 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
     let mut out = Answers {
         at,
         n: 0,
-        group: [0; abi::ops::PACKED_ANSWERS * ANSWER_SIZE],
+        group: [MaybeUninit::uninit(); abi::ops::PACKED_ANSWERS],
     };
     // Requests of the sizes this ABI knows, all multiples of the alignment, follow an
     // aligned first one aligned: the common path checks the alignment once.
@@ -1136,27 +1141,33 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
         };
         let first = done;
         let mut rest = bytes;
-        while done < count {
+        while aligned && done < count {
             let Some((op, args, after)) = abi::decode::fast_path(rest) else {
                 break;
             };
             // `Exit` takes the full path, which writes the answers of the calls before it.
-            if !aligned || op == abi::Op::Exit || !watch.clear_for(op) {
+            if op == abi::Op::Exit || !watch.clear_for(op) {
                 break;
             }
-            let answer = match abi::Call::decode_dispatch(op, args, &mut Kernel).and_then(finish) {
-                Ok(answer) => answer,
-                Err(errno) => {
-                    failure = Some(errno.into());
+            let answer = match abi::Call::decode_dispatch(op, args, &mut Kernel) {
+                Ok(answer) if answer.errno == 0 => answer,
+                // A request that does not decode, a call that failed or was interrupted:
+                // the batch ends here.
+                other => {
+                    match other.and_then(finish) {
+                        Ok(failed) => {
+                            if let Err(errno) = out.push(&failed) {
+                                return answers_lost(errno, done);
+                            }
+                            failure = Some(answered_error(&failed));
+                        }
+                        Err(errno) => failure = Some(errno.into()),
+                    }
                     break 'calls;
                 }
             };
             if let Err(errno) = out.push(&answer) {
                 return answers_lost(errno, done);
-            }
-            if answer.errno != 0 {
-                failure = Some(answered_error(&answer));
-                break 'calls;
             }
             done += 1;
             rest = after;
