@@ -393,6 +393,7 @@ pub fn twins_section() -> String {
          static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {{\n"
     );
     let mut cases = String::new();
+    let mut bodies: Vec<(String, Vec<String>)> = Vec::new();
     for op in Op::ALL {
         let Some(twin) = op.twin() else {
             continue;
@@ -417,8 +418,10 @@ pub fn twins_section() -> String {
         assert!(sources.len() <= 6, "{op:?}: a system call takes six arguments at most");
         let call = format!("{}({})", twin.name, twin.args.join(", "));
         s.push_str(&format!(
-            "\t[FERROCALL_OP_{upper}] = {{\t/* {call} */\n\t\t.nr = {}, .fast = {},\n\t}},\n",
+            "\t[FERROCALL_OP_{upper}] = {{\t/* {call} */\n\t\t.nr = {}, .fast = {},\n\
+             \t\t.head = FERROCALL_HEAD({}, FERROCALL_OP_{upper}),\n\t}},\n",
             twin.nr,
+            op.request_size(),
             op.request_size(),
         ));
         // Each word is read once, checked for padding, and put in the registers made
@@ -446,9 +449,15 @@ pub fn twins_section() -> String {
         for reg in ARG_REGS.iter().skip(sources.len()) {
             body.push_str(&format!("\t\tregs->{reg} = 0;\n"));
         }
-        cases.push_str(&format!(
-            "\tcase FERROCALL_OP_{upper}:\t/* {call} */\n{body}\t\treturn true;\n"
-        ));
+        // Operations whose registers are made alike share one case.
+        let label = format!("\tcase FERROCALL_OP_{upper}:\t/* {call} */\n");
+        match bodies.iter_mut().find(|(b, _)| *b == body) {
+            Some((_, labels)) => labels.push(label),
+            None => bodies.push((body, vec![label])),
+        }
+    }
+    for (body, labels) in &bodies {
+        cases.push_str(&format!("{}{body}\t\treturn true;\n", labels.concat()));
     }
     s.push_str("};\n\n");
     s.push_str(&format!(

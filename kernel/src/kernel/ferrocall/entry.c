@@ -138,7 +138,7 @@ long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 	/* From the masked address: no read here may go past the user range. */
 	unsafe_get_user(word, &req[0], slow);
 	/* The header's size and op. */
-	if (unlikely(word != (t->fast | (u64)op << 32)))
+	if (unlikely(word != t->head))
 		goto slow;
 	/* Its flags and reserved field. */
 	unsafe_get_user(word, &req[1], slow);

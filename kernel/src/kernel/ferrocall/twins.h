@@ -20,6 +20,8 @@
 
 /**
  * struct ferrocall_twin - how a typed operation is presented as its twin
+ * @head:  the first word of a request the fast path takes: its size and
+ *         operation (FERROCALL_HEAD())
  * @nr:    the twin's system call number
  * @fast:  the size of a request of this ABI, which the fast path takes; 0 for
  *         an operation it never takes: one without a twin (presented as
@@ -30,10 +32,14 @@
  * How its arguments are read is ferrocall_twin_load(), below.
  */
 struct ferrocall_twin {
+	u64 head;
 	u16 nr;
 	u8 fast;
 	u8 held;
 };
+
+/* The first word of a request header: its size, then its operation. */
+#define FERROCALL_HEAD(size, op)	((u64)(size) | (u64)(op) << 32)
 
 /* BEGIN GENERATED from the ABI table: FERROCALL_BLESS=1 cargo test */
 /* Operation numbers are below this. */
@@ -42,24 +48,31 @@ struct ferrocall_twin {
 static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 	[FERROCALL_OP_GETPID] = {	/* getpid() */
 		.nr = 39, .fast = 32,
+		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETPID),
 	},
 	[FERROCALL_OP_GETPPID] = {	/* getppid() */
 		.nr = 110, .fast = 32,
+		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETPPID),
 	},
 	[FERROCALL_OP_WRITE] = {	/* write(fd, buf) */
 		.nr = 1, .fast = 56,
+		.head = FERROCALL_HEAD(56, FERROCALL_OP_WRITE),
 	},
 	[FERROCALL_OP_READ] = {	/* read(fd, buf) */
 		.nr = 0, .fast = 56,
+		.head = FERROCALL_HEAD(56, FERROCALL_OP_READ),
 	},
 	[FERROCALL_OP_EXIT] = {	/* exit_group(code) */
 		.nr = 231, .fast = 40,
+		.head = FERROCALL_HEAD(40, FERROCALL_OP_EXIT),
 	},
 	[FERROCALL_OP_GETCWD] = {	/* getcwd(buf) */
 		.nr = 79, .fast = 48,
+		.head = FERROCALL_HEAD(48, FERROCALL_OP_GETCWD),
 	},
 	[FERROCALL_OP_GETUID] = {	/* getuid() */
 		.nr = 102, .fast = 32,
+		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETUID),
 	},
 	[FERROCALL_OP_OPEN] = {	/* openat2(dirfd, path, &how), run from the copy */
 		.nr = 437, .held = 1,
@@ -80,14 +93,8 @@ static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 
 	switch (op) {
 	case FERROCALL_OP_GETPID:	/* getpid() */
-		regs->di = 0;
-		regs->si = 0;
-		regs->dx = 0;
-		regs->r10 = 0;
-		regs->r8 = 0;
-		regs->r9 = 0;
-		return true;
 	case FERROCALL_OP_GETPPID:	/* getppid() */
+	case FERROCALL_OP_GETUID:	/* getuid() */
 		regs->di = 0;
 		regs->si = 0;
 		regs->dx = 0;
@@ -96,18 +103,6 @@ static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 		regs->r9 = 0;
 		return true;
 	case FERROCALL_OP_WRITE:	/* write(fd, buf) */
-		unsafe_get_user(w, &args[0], fail);
-		if (w & 0xffffffff00000000)
-			goto fail;
-		regs->di = (long)(s32)w;
-		unsafe_get_user(w, &args[1], fail);
-		regs->si = w;
-		unsafe_get_user(w, &args[2], fail);
-		regs->dx = w;
-		regs->r10 = 0;
-		regs->r8 = 0;
-		regs->r9 = 0;
-		return true;
 	case FERROCALL_OP_READ:	/* read(fd, buf) */
 		unsafe_get_user(w, &args[0], fail);
 		if (w & 0xffffffff00000000)
@@ -137,14 +132,6 @@ static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 		regs->di = w;
 		unsafe_get_user(w, &args[1], fail);
 		regs->si = w;
-		regs->dx = 0;
-		regs->r10 = 0;
-		regs->r8 = 0;
-		regs->r9 = 0;
-		return true;
-	case FERROCALL_OP_GETUID:	/* getuid() */
-		regs->di = 0;
-		regs->si = 0;
 		regs->dx = 0;
 		regs->r10 = 0;
 		regs->r8 = 0;
