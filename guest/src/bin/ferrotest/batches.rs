@@ -517,8 +517,57 @@ fn exit_inside_a_batch() -> Outcome {
 }
 
 /// This module's tests, in the order the main suite runs them.
+/// A packed batch that ends the process with `Exit` first writes the answers of the calls
+/// before it (review L8): a process sharing the batch's memory sees them answered.
+fn exit_in_a_packed_batch_leaves_the_answers_before_it() -> Outcome {
+    use ferrocall::abi::ops::{ExitArgs, GetPidArgs};
+    use ferrocall::PackedBatch;
+    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
+    // SAFETY: a fresh anonymous shared mapping of one page, ours until unmapped below.
+    let shared = unsafe {
+        libc::mmap(
+            core::ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if shared == libc::MAP_FAILED {
+        return Err("mmap of a shared page failed".into());
+    }
+    const { assert!(core::mem::size_of::<PackedBatch<'static, 2>>() <= 4096) };
+    let batch = shared.cast::<PackedBatch<'static, 2>>();
+    // SAFETY: the page is aligned, writable and large enough for the batch (asserted above).
+    unsafe { batch.write(PackedBatch::new()) };
+    let pid = ferrocall_guest::fork_child(|| {
+        // SAFETY: the child's copy of the mapping is the same shared page; the parent does
+        // not touch it until the child has ended.
+        let batch = unsafe { &mut *batch };
+        if batch.push(GetPidArgs {}).is_err()
+            || batch.push(ExitArgs { code: 7, ..Default::default() }).is_err()
+        {
+            return 100;
+        }
+        let _ = ferrocall::packed_batch(batch);
+        101
+    });
+    let ended = ferrocall_guest::wait_exit(pid);
+    // SAFETY: the child has ended; the page holds the batch it ran.
+    let first = unsafe { (*batch).answer(0) };
+    // SAFETY: the mapping made above, no longer used.
+    unsafe { libc::munmap(shared, 4096) };
+    expect_eq("the child's exit status (Exit's code)", ended, Some(7))?;
+    expect_eq("the answer of the call before Exit", first, Some(Ok(pid as u64)))
+}
+
 pub const TESTS: &[Test] = &[
     ("batch_runs_every_call", batch_runs_every_call),
+    (
+        "exit_in_a_packed_batch_leaves_the_answers_before_it",
+        exit_in_a_packed_batch_leaves_the_answers_before_it,
+    ),
     ("batch_stops_at_the_first_failure", batch_stops_at_the_first_failure),
     ("hostile_batches", hostile_batches),
     ("batches_obey_seccomp_per_call", batches_obey_seccomp_per_call),

@@ -82,6 +82,35 @@ fn inaccessible_request_page() -> Outcome {
     hostile("PROT_NONE request", typed_raw(addr, 1, 40, addr), Err(Errno::EFAULT))
 }
 
+/// A lone `Read` answered in registers (the library's form) loses nothing when its request
+/// lies on a read-only page (review L1, the lone case): the kernel writes nothing into the
+/// request, so the bytes the read consumed come back in `rax` and in the buffer, as for a
+/// legacy `read`. (A request answered in place on such a page gets `EFAULT` after the read
+/// ran, as docs/abi.md says: that form needs a writable request.)
+fn a_read_answered_in_registers_keeps_its_data_with_a_read_only_request() -> Outcome {
+    use ferrocall::abi::{ops::ReadArgs, Header, Op, Request, UserBufMut};
+    ferrocall::enable().map_err(|e| format!("enable: {e}"))?;
+    let (r, w) = ferrocall_guest::pipe()?;
+    let sent =
+        syscall(ferrocall_guest::nr::WRITE, [w as u64, b"hello".as_ptr() as u64, 5, 0, 0, 0]);
+    hostile("the bytes in the pipe", sent, Ok(5))?;
+    // The request on page 0 (at a request address), the buffer on page 1.
+    let mut pages = Pages::map(2, 0x7e00_8000_0000).map_err(|e| e.to_string())?;
+    let buf = UserBufMut { addr: pages.addr(PAGE), len: 16 };
+    let mut req = Request::new(ReadArgs { fd: r, buf, ..Default::default() });
+    req.header.flags = Header::ANSWER_IN_REGISTERS;
+    let bytes = ferrocall_guest::request_as_bytes(&req).to_vec();
+    pages.write(0, &bytes);
+    pages.protect(0, PROT_READ).map_err(|e| e.to_string())?;
+    let addr = pages.addr(0);
+    let got = typed_raw(addr, Op::Read as u64, bytes.len() as u64, addr);
+    crate::common::close(r);
+    crate::common::close(w);
+    hostile("the read's answer in rax", got, Ok(5))?;
+    hostile("the bytes read", pages.read(PAGE, 5), b"hello".to_vec())?;
+    hostile("the request, unwritten", pages.read(0, bytes.len()), bytes)
+}
+
 /// This module's tests, in the order the main suite runs them.
 pub const TESTS: &[Test] = &[
     ("bad_addresses_by_number", bad_addresses_by_number),
@@ -91,4 +120,8 @@ pub const TESTS: &[Test] = &[
     ("unknown_tail_in_a_hole", unknown_tail_in_a_hole),
     ("read_only_answer_page", read_only_answer_page),
     ("inaccessible_request_page", inaccessible_request_page),
+    (
+        "a_read_answered_in_registers_keeps_its_data_with_a_read_only_request",
+        a_read_answered_in_registers_keeps_its_data_with_a_read_only_request,
+    ),
 ];

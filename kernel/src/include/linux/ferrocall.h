@@ -138,6 +138,10 @@ static __always_inline void ferrocall_syscall_done(struct pt_regs *regs,
  *             tracepoints, and audit when it keeps records
  * @seccomp_mask: the part of @work_mask that is seccomp's, whose action cache
  *                may answer for the filters
+ * @filter: the current task's newest seccomp filter (NULL without
+ *          CONFIG_SECCOMP_FILTER): the action cache that answers is that
+ *          filter's, fixed when it was attached, so a verdict of it holds as
+ *          long as this pointer reads the same
  */
 struct ferrocall_watch {
 	const unsigned long *flags;
@@ -145,6 +149,7 @@ struct ferrocall_watch {
 	unsigned long flags_mask;
 	unsigned long work_mask;
 	unsigned long seccomp_mask;
+	const void *const *filter;
 };
 
 /*

@@ -282,6 +282,11 @@ void ferrocall_batch_watch(struct ferrocall_watch *watch)
 	watch->flags_mask = _TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL |
 			    _TIF_NEED_RESCHED;
 	watch->seccomp_mask = SYSCALL_WORK_SECCOMP;
+#ifdef CONFIG_SECCOMP_FILTER
+	watch->filter = (const void *const *)&current->seccomp.filter;
+#else
+	watch->filter = NULL;
+#endif
 	watch->work_mask = SYSCALL_WORK_SECCOMP | SYSCALL_WORK_SYSCALL_TRACEPOINT;
 	/* Audit enabled with no rule to apply (a dummy context) records nothing. */
 	if (ferrocall_batch_audited())

@@ -802,6 +802,9 @@ struct Watch {
     words: bindings::ferrocall_watch,
     stops: bool,
     shown: core::cell::Cell<u64>,
+    /// The action cache's verdicts asked in this batch: the filter they were asked of, and
+    /// a bit per operation it allows whatever the arguments (see [`Watch::cache_allows`]).
+    allowed: core::cell::Cell<(*const core::ffi::c_void, u64)>,
 }
 
 impl Watch {
@@ -816,6 +819,7 @@ impl Watch {
             words,
             stops,
             shown: core::cell::Cell::new(0),
+            allowed: core::cell::Cell::new((core::ptr::null(), 0)),
         }
     }
 
@@ -867,10 +871,39 @@ impl Watch {
         match work & w.work_mask {
             0 => true,
             // Only seccomp: its action cache may answer for the filters.
-            seccomp if seccomp & !w.seccomp_mask == 0 => cache_allows(op),
+            seccomp if seccomp & !w.seccomp_mask == 0 => self.cache_allows(op),
             // Audit or the tracepoints must be shown the call.
             _ => false,
         }
+    }
+
+    /// [`cache_allows`], asked once per operation and filter in a batch: the cache is the
+    /// newest filter's, fixed when it was attached, so its verdict holds while the task's
+    /// newest filter is the same one. Read afresh before every call: a filter another thread
+    /// installs mid-batch (TSYNC) is a new pointer, and the next call asks again. (A filter
+    /// is freed only with the task, so a pointer is never another filter's.)
+    #[inline(always)]
+    fn cache_allows(&self, op: abi::Op) -> bool {
+        let filter = if self.words.filter.is_null() {
+            core::ptr::null()
+        } else {
+            // SAFETY: `filter` points to the running task's newest-filter pointer, which
+            // lives as long as the task; it is an aligned word that other threads change
+            // only by a single store (`smp_store_release()`), and a volatile read is
+            // `READ_ONCE()`.
+            unsafe { core::ptr::read_volatile(self.words.filter) }
+        };
+        let bit = 1u64 << (op.raw() % 64);
+        let (asked_of, allowed) = self.allowed.get();
+        if filter == asked_of && allowed & bit != 0 {
+            return true;
+        }
+        if !cache_allows(op) {
+            return false;
+        }
+        let known = if filter == asked_of { allowed } else { 0 };
+        self.allowed.set((filter, known | bit));
+        true
     }
 }
 
