@@ -128,16 +128,26 @@ static __always_inline void ferrocall_syscall_done(struct pt_regs *regs,
 		ferrocall_answer_in_place(regs, fc, ran);
 }
 
+/*
+ * The thread flags that send a batch's call to ferrocall_batch_next() (a
+ * pending signal, a reschedule), and the part of the syscall work that is
+ * seccomp's, whose action cache may answer for the filters: constants, as
+ * an enum so that the Rust side's bindings have their values.
+ */
+enum {
+	FERROCALL_WATCH_FLAGS = _TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL |
+				_TIF_NEED_RESCHED,
+	FERROCALL_WATCH_SECCOMP = SYSCALL_WORK_SECCOMP,
+};
+
 /**
  * struct ferrocall_watch - the flag words a batch tests before each call
- * @flags: the current task's thread flags
+ * @flags: the current task's thread flags (FERROCALL_WATCH_FLAGS send a call
+ *         to ferrocall_batch_next())
  * @work: the current task's syscall work flags
- * @flags_mask: the thread flags that send a call to ferrocall_batch_next():
- *              a pending signal, a reschedule
- * @work_mask: the syscall work that does: seccomp filters, the syscall
+ * @work_mask: the syscall work that sends a call to ferrocall_batch_next():
+ *             seccomp filters (FERROCALL_WATCH_SECCOMP), the syscall
  *             tracepoints, and audit when it keeps records
- * @seccomp_mask: the part of @work_mask that is seccomp's, whose action cache
- *                may answer for the filters
  * @filter: the current task's newest seccomp filter (NULL without
  *          CONFIG_SECCOMP_FILTER): the action cache that answers is that
  *          filter's, fixed when it was attached, so a verdict of it holds as
@@ -146,9 +156,7 @@ static __always_inline void ferrocall_syscall_done(struct pt_regs *regs,
 struct ferrocall_watch {
 	const unsigned long *flags;
 	const unsigned long *work;
-	unsigned long flags_mask;
 	unsigned long work_mask;
-	unsigned long seccomp_mask;
 	const void *const *filter;
 };
 

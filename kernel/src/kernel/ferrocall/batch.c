@@ -279,9 +279,6 @@ void ferrocall_batch_watch(struct ferrocall_watch *watch)
 
 	watch->flags = &ti->flags;
 	watch->work = &ti->syscall_work;
-	watch->flags_mask = _TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL |
-			    _TIF_NEED_RESCHED;
-	watch->seccomp_mask = SYSCALL_WORK_SECCOMP;
 #ifdef CONFIG_SECCOMP_FILTER
 	watch->filter = (const void *const *)&current->seccomp.filter;
 #else

@@ -865,13 +865,15 @@ impl Watch {
                 core::ptr::read_volatile(w.work),
             )
         };
-        if flags & w.flags_mask != 0 {
+        if flags & bindings::FERROCALL_WATCH_FLAGS as c_ulong != 0 {
             return false;
         }
         match work & w.work_mask {
             0 => true,
             // Only seccomp: its action cache may answer for the filters.
-            seccomp if seccomp & !w.seccomp_mask == 0 => self.cache_allows(op),
+            seccomp if seccomp & !(bindings::FERROCALL_WATCH_SECCOMP as c_ulong) == 0 => {
+                self.cache_allows(op)
+            }
             // Audit or the tracepoints must be shown the call.
             _ => false,
         }
