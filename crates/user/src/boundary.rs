@@ -616,14 +616,9 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
 #[inline(never)]
 unsafe fn lone_twin_slow<K: Kernel + ?Sized, A: Args>(kernel: &K, request: &mut Request<A>) -> u64 {
     request.header.flags = 0;
-    let answer = if abi::is_request_address(core::ptr::from_mut(request) as u64) {
-        // SAFETY: the caller's guarantee.
-        unsafe { issue(kernel, request) }
-    } else {
-        // SAFETY: the caller's guarantee.
-        unsafe { issue_from_copy(kernel, request) }
-    };
-    raw_result(answer.and_then(|answer| answer.result().unwrap_or(Err(Errno::EIO))))
+    // SAFETY: the caller's guarantee.
+    let answer = unsafe { crate::TypedCalls::call_answer(kernel, request) };
+    Errno::syscall_return_of(answer.and_then(|answer| answer.result().unwrap_or(Err(Errno::EIO))))
 }
 
 /// [`lone_twin`]'s typed call answered `ENOSYS`: its twin ([`fall_back`]). Raw `rax`.
@@ -639,15 +634,7 @@ unsafe fn lone_twin_fall_back<K: Kernel + ?Sized, A: Args>(
 ) -> u64 {
     request.header.flags = 0;
     // SAFETY: the caller's guarantee.
-    raw_result(unsafe { fall_back(kernel, request) })
-}
-
-/// `result` as raw `rax`: the value, or `-errno`.
-fn raw_result(result: Result<u64, Errno>) -> u64 {
-    match result {
-        Ok(value) => value,
-        Err(e) => e.to_syscall_return() as u64,
-    }
+    Errno::syscall_return_of(unsafe { fall_back(kernel, request) })
 }
 
 /// The fast path's typed call answered `ENOSYS`: the operation is not known to this kernel

@@ -240,10 +240,7 @@ unsafe impl Kernel for FakeKernel {
                 return ret;
             }
         }
-        match self.handle(op, size, bytes) {
-            Ok(()) => 0,
-            Err(e) => e.to_syscall_return() as u64,
-        }
+        Errno::syscall_return_of(self.handle(op, size, bytes).map(|()| 0))
     }
 
     unsafe fn legacy_call(&self, nr: u32, args: &[u64; 6]) -> u64 {
@@ -298,10 +295,7 @@ impl FakeKernel {
     /// As [`Kernel::legacy_call`].
     unsafe fn legacy(&self, nr: u32, args: &[u64; 6]) -> u64 {
         let buf = UserBuf { addr: args[1], len: args[2] };
-        let ret = |r: Result<u64, Errno>| match r {
-            Ok(v) => v,
-            Err(e) => e.to_syscall_return() as u64,
-        };
+        let ret = Errno::syscall_return_of;
         match nr {
             39 => 4242,
             110 => 1,

@@ -247,6 +247,15 @@ impl Errno {
         }
     }
 
+    /// A result as a legacy syscall returns it in `rax`: the value, or `-errno` (the inverse
+    /// of [`Errno::from_syscall_return`] for every value outside `-4095..=-1`).
+    pub const fn syscall_return_of(result: Result<u64, Errno>) -> u64 {
+        match result {
+            Ok(value) => value,
+            Err(e) => e.to_syscall_return() as u64,
+        }
+    }
+
     /// The value a syscall returns in `rax` for this error: `-errno`.
     pub const fn to_syscall_return(self) -> i64 {
         0i64.wrapping_sub(self.0 as i64)

@@ -413,15 +413,12 @@ pub fn twins_section() -> String {
         let Some((sources, zero)) = twin_sources(*op) else {
             continue;
         };
-        // The table holds sizes in a u8.
-        assert!(op.request_size() < 256, "{op:?}: the twin table holds sizes below 256");
         assert!(sources.len() <= 6, "{op:?}: a system call takes six arguments at most");
         let call = format!("{}({})", twin.name, twin.args.join(", "));
         s.push_str(&format!(
-            "\t[FERROCALL_OP_{upper}] = {{\t/* {call} */\n\t\t.nr = {}, .fast = {},\n\
+            "\t[FERROCALL_OP_{upper}] = {{\t/* {call} */\n\t\t.nr = {},\n\
              \t\t.head = FERROCALL_HEAD({}, FERROCALL_OP_{upper}),\n\t}},\n",
             twin.nr,
-            op.request_size(),
             op.request_size(),
         ));
         // Each word is read once, checked for padding, and put in the registers made

@@ -122,18 +122,19 @@ long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 	if (unlikely(op >= FERROCALL_OPS))
 		return ferrocall_present(regs, op, size);
 	t = &ferrocall_twins[array_index_nospec(op, FERROCALL_OPS)];
-	if (unlikely(!t->fast || size != t->fast || regs->orig_ax % sizeof(u64))) {
+	if (unlikely(!t->head || size != ferrocall_twin_size(t) ||
+		     regs->orig_ax % sizeof(u64))) {
 		/* Without a twin, the call is ferrocall(op, size, request). */
-		if (!t->fast && !t->held)
+		if (!t->head && !t->held)
 			return ferrocall_present(regs, op, size);
 		return ferrocall_enter_slow(regs, fc, t, op, size);
 	}
 
-	/* From here on, the size is t->fast. */
+	/* From here on, the size is the table's. */
 	req = (const u64 __user *)regs->orig_ax;
 	if (can_do_masked_user_access())
 		req = masked_user_access_begin(req);
-	else if (!user_read_access_begin(req, t->fast))
+	else if (!user_read_access_begin(req, size))
 		goto slow_closed;
 	/* From the masked address: no read here may go past the user range. */
 	unsafe_get_user(word, &req[0], slow);
@@ -161,7 +162,7 @@ long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 slow:
 	user_read_access_end();
 slow_closed:
-	return ferrocall_enter_slow(regs, fc, t, op, t->fast);
+	return ferrocall_enter_slow(regs, fc, t, op, ferrocall_twin_size(t));
 }
 
 /**

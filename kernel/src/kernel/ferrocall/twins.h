@@ -20,12 +20,11 @@
 
 /**
  * struct ferrocall_twin - how a typed operation is presented as its twin
- * @head:  the first word of a request the fast path takes: its size and
- *         operation (FERROCALL_HEAD())
- * @nr:    the twin's system call number
- * @fast:  the size of a request of this ABI, which the fast path takes; 0 for
- *         an operation it never takes: one without a twin (presented as
+ * @head:  the first word of a request the fast path takes: its size (the
+ *         size of a request of this ABI) and operation (FERROCALL_HEAD()); 0
+ *         for an operation it never takes: one without a twin (presented as
  *         __NR_ferrocall) or one run from its copy (@held)
+ * @nr:    the twin's system call number
  * @held:  1 for an operation the handler runs from its copy: always decoded
  *         by the Rust decoder, never by the fast path
  *
@@ -34,12 +33,17 @@
 struct ferrocall_twin {
 	u64 head;
 	u16 nr;
-	u8 fast;
 	u8 held;
 };
 
 /* The first word of a request header: its size, then its operation. */
 #define FERROCALL_HEAD(size, op)	((u64)(size) | (u64)(op) << 32)
+
+/* The size of a request the fast path takes, 0 for none (see @head). */
+static __always_inline u32 ferrocall_twin_size(const struct ferrocall_twin *t)
+{
+	return (u32)t->head;
+}
 
 /* BEGIN GENERATED from the ABI table: FERROCALL_BLESS=1 cargo test */
 /* Operation numbers are below this. */
@@ -47,31 +51,31 @@ struct ferrocall_twin {
 
 static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 	[FERROCALL_OP_GETPID] = {	/* getpid() */
-		.nr = 39, .fast = 32,
+		.nr = 39,
 		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETPID),
 	},
 	[FERROCALL_OP_GETPPID] = {	/* getppid() */
-		.nr = 110, .fast = 32,
+		.nr = 110,
 		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETPPID),
 	},
 	[FERROCALL_OP_WRITE] = {	/* write(fd, buf) */
-		.nr = 1, .fast = 56,
+		.nr = 1,
 		.head = FERROCALL_HEAD(56, FERROCALL_OP_WRITE),
 	},
 	[FERROCALL_OP_READ] = {	/* read(fd, buf) */
-		.nr = 0, .fast = 56,
+		.nr = 0,
 		.head = FERROCALL_HEAD(56, FERROCALL_OP_READ),
 	},
 	[FERROCALL_OP_EXIT] = {	/* exit_group(code) */
-		.nr = 231, .fast = 40,
+		.nr = 231,
 		.head = FERROCALL_HEAD(40, FERROCALL_OP_EXIT),
 	},
 	[FERROCALL_OP_GETCWD] = {	/* getcwd(buf) */
-		.nr = 79, .fast = 48,
+		.nr = 79,
 		.head = FERROCALL_HEAD(48, FERROCALL_OP_GETCWD),
 	},
 	[FERROCALL_OP_GETUID] = {	/* getuid() */
-		.nr = 102, .fast = 32,
+		.nr = 102,
 		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETUID),
 	},
 	[FERROCALL_OP_OPEN] = {	/* openat2(dirfd, path, &how), run from the copy */
