@@ -22,6 +22,7 @@ mod kernel;
 mod package;
 mod profile;
 mod qemu;
+mod serialising;
 mod series;
 mod util;
 

@@ -22,7 +22,10 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+
 use crate::qemu::{self, Mode};
+use crate::serialising::{decode, wrmsr_kind, Decoded, Kind, Tally};
 use crate::util::{self, bail, Error, Result, Workspace};
 use crate::{guest, kernel};
 
@@ -38,6 +41,7 @@ const USER_END: u64 = 0x0000_8000_0000_0000;
 
 /// gdb's x86_64 register numbers.
 const REG_RAX: usize = 0;
+const REG_RCX: usize = 2;
 const REG_RSI: usize = 4;
 const REG_RDI: usize = 5;
 const REG_RIP: usize = 16;
@@ -58,37 +62,37 @@ pub fn run(ws: &Workspace, line: crate::series::Line) -> Result<bool> {
     let bench_bin = bins.path("ferrobench");
     let user_syms = Symbols::from_nm(&bench_bin)?;
 
-    // A free port for the gdb stub: bind, note it, release it for QEMU.
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     util::step(
         "profile",
         "booting the patched kernel under -icount with QEMU's gdb stub, running \
          /bin/ferrobench --profile",
     );
-    // The config has no KASLR: System.map's addresses are the running kernel's.
-    // One CPU: the stub steps the CPU that stopped, and nothing runs beside it.
-    let mut cmd = qemu::command(&image, &initrd, "/bin/ferrobench --profile", Mode::Icount, 1);
-    cmd.args(["-gdb", &format!("tcp:127.0.0.1:{port}"), "-S"]);
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(qemu::cannot_start)?;
-    let serial = util::lines_of(&mut child);
-    let result = profile(port, &kernel_syms, &serial);
-    let _ = child.kill();
-    let _ = child.wait();
-    let (samples, log) = result?;
+    let first = step_guest(ws, &image, &initrd, &kernel_syms, "", false)?;
+    util::step(
+        "profile",
+        &format!(
+            "booting again with the CPU mitigations forced on ({FORCED_MITIGATIONS}), \
+             counting serialising instructions"
+        ),
+    );
+    let forced = step_guest(ws, &image, &initrd, &kernel_syms, FORCED_MITIGATIONS, true)?;
+    let Run { samples, log, .. } = first;
 
     // The guest prints the cases' names and where its anchor function was loaded.
     let mut names = BTreeMap::new();
+    let mut calls = BTreeMap::new();
     let mut anchor = None;
-    for line in log.iter().chain(serial.try_iter().collect::<Vec<_>>().iter()) {
+    for line in &log {
         if let Some(rest) = line.strip_prefix("profile-case: ") {
             if let Some((i, name)) = rest.split_once(' ') {
                 if let Ok(i) = i.parse::<u64>() {
                     names.insert(i, name.to_string());
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("profile-calls: ") {
+            if let Some((i, n)) = rest.split_once(' ') {
+                if let (Ok(i), Ok(n)) = (i.parse::<u64>(), n.trim().parse::<u64>()) {
+                    calls.insert(i, n);
                 }
             }
         } else if let Some(addr) = line.strip_prefix("profile-anchor: 0x") {
@@ -129,6 +133,7 @@ pub fn run(ws: &Workspace, line: crate::series::Line) -> Result<bool> {
         let profile = Profile::of(pcs, &kernel_syms, &user_syms, bias);
         profile.write(&mut report, name);
     }
+    report.push_str(&serialising_report(&names, &calls, &samples, &forced));
     let dir = ws.target().join("bench");
     fs::create_dir_all(&dir)?;
     if focus.is_some() {
@@ -147,6 +152,123 @@ fn log_hint(ws: &Workspace) -> String {
 
 /// For each case index, the instruction addresses executed between its markers.
 type Samples = BTreeMap<u64, Vec<u64>>;
+/// For each case index, the serialising instructions among them.
+type Tallies = BTreeMap<u64, Tally>;
+
+/// The kernel command line of the second boot: every mitigation of CPU vulnerabilities that
+/// a kernel built with base.config's options can apply, on whatever the CPU reports.
+const FORCED_MITIGATIONS: &str = "mitigations=auto pti=on spectre_v2=on spectre_v2_user=on \
+     spec_store_bypass_disable=on mds=full tsx_async_abort=full mmio_stale_data=full \
+     retbleed=ibpb";
+
+/// One profiling boot.
+struct Run {
+    samples: Samples,
+    tallies: Tallies,
+    log: Vec<String>,
+}
+
+/// Boots the kernel with `kernel_args` added to its command line and single-steps each
+/// case of `ferrobench --profile`; with `classify`, also counts the serialising
+/// instructions.
+fn step_guest(
+    ws: &Workspace,
+    image: &Path,
+    initrd: &Path,
+    kernel_syms: &Symbols,
+    kernel_args: &str,
+    classify: bool,
+) -> Result<Run> {
+    // A free port for the gdb stub: bind, note it, release it for QEMU.
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    // The config has no KASLR: System.map's addresses are the running kernel's.
+    // One CPU: the stub steps the CPU that stopped, and nothing runs beside it.
+    let mut cmd = qemu::command_with(
+        image,
+        initrd,
+        "/bin/ferrobench --profile",
+        Mode::Icount,
+        1,
+        kernel_args,
+    );
+    cmd.args(["-gdb", &format!("tcp:127.0.0.1:{port}"), "-S"]);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(qemu::cannot_start)?;
+    let serial = util::lines_of(&mut child);
+    let result = profile(port, kernel_syms, &serial, classify);
+    let _ = child.kill();
+    let _ = child.wait();
+    let (samples, tallies, mut log) = result?;
+    log.extend(serial.try_iter());
+    if samples.is_empty() {
+        bail!("the guest ran no profiled case; see {}", log_hint(ws));
+    }
+    Ok(Run { samples, tallies, log })
+}
+
+/// The report's last section: per call, the instructions of each case with and without the
+/// mitigations forced on, and the serialising instructions among them; then what the guest
+/// kernel said of each vulnerability.
+fn serialising_report(
+    names: &BTreeMap<u64, String>,
+    calls: &BTreeMap<u64, u64>,
+    plain: &Samples,
+    forced: &Run,
+) -> String {
+    let mut out = String::from(
+        "\n## Serialising instructions, mitigations forced on\n\n\
+         A second boot with `",
+    );
+    out.push_str(FORCED_MITIGATIONS);
+    out.push_str(
+        "` on the kernel command line, the same cases single-stepped, and each instruction \
+         decoded: per call, the instructions (without and with the mitigations) and the \
+         serialising ones among them, which icount prices at 1 but a real CPU at tens to \
+         thousands of cycles.\n\n| case | calls | instructions | with mitigations | serialising |",
+    );
+    for kind in Kind::ALL {
+        let _ = write!(out, " {} |", kind.heading());
+    }
+    out.push_str("\n|---|---:|---:|---:|---:|");
+    out.push_str(&"---:|".repeat(Kind::ALL.len()));
+    out.push('\n');
+    for (index, name) in names {
+        let n = calls.get(index).copied().unwrap_or(1).max(1) as f64;
+        let per = |v: u64| format!("{:.2}", v as f64 / n);
+        let plain = plain.get(index).map_or(0, Vec::len) as u64;
+        let with = forced.samples.get(index).map_or(0, Vec::len) as u64;
+        let tally = forced.tallies.get(index).copied().unwrap_or_default();
+        let _ = write!(
+            out,
+            "| {name} | {n} | {} | {} | {} |",
+            per(plain),
+            per(with),
+            per(tally.total())
+        );
+        for kind in Kind::ALL {
+            let _ = write!(out, " {} |", per(tally.get(kind)));
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "\nWhat the guest kernel reported (`/sys/devices/system/cpu/vulnerabilities`):\n\n",
+    );
+    let mut any = false;
+    for line in &forced.log {
+        if let Some(rest) = line.strip_prefix("profile-vulnerability: ") {
+            let _ = writeln!(out, "- {rest}");
+            any = true;
+        }
+    }
+    if !any {
+        out.push_str("- (nothing: the guest could not read sysfs)\n");
+    }
+    out
+}
 
 /// Drives the guest through the gdb stub until it powers off; returns the samples and the
 /// serial lines.
@@ -154,8 +276,11 @@ fn profile(
     port: u16,
     kernel_syms: &Symbols,
     serial: &mpsc::Receiver<String>,
-) -> Result<(Samples, Vec<String>)> {
+    classify: bool,
+) -> Result<(Samples, Tallies, Vec<String>)> {
     let mut log = Vec::new();
+    let mut tallies = BTreeMap::new();
+    let mut decoded: HashMap<u64, Decoded> = HashMap::new();
     let mut gdb = Gdb::connect(port, Duration::from_secs(30))?;
     let entry = kernel_syms
         .address_of("entry_SYSCALL_64")
@@ -204,6 +329,7 @@ fn profile(
             }
         }
         let mut pcs = Vec::new();
+        let mut tally = Tally::default();
         loop {
             let regs = gdb.registers()?;
             let pc = regs[REG_RIP];
@@ -211,6 +337,25 @@ fn profile(
                 break;
             }
             pcs.push(pc);
+            if classify {
+                // The code does not change while the cases run (alternatives are applied
+                // at boot): decode each address once. It is mapped, being executed.
+                let what = match decoded.get(&pc) {
+                    Some(&what) => what,
+                    None => {
+                        let what = gdb.memory(pc, 15)?.map_or(Decoded::Other, |b| decode(&b));
+                        decoded.insert(pc, what);
+                        what
+                    }
+                };
+                match what {
+                    Decoded::Always(kind) => tally.add(kind),
+                    Decoded::Wrmsr => {
+                        tally.add(wrmsr_kind(regs[REG_RCX] as u32, regs[REG_RAX] as u32))
+                    }
+                    Decoded::Other => {}
+                }
+            }
             if pcs.len() > 5_000_000 {
                 bail!("case {case}: no end marker after 5 million instructions");
             }
@@ -220,11 +365,12 @@ fn profile(
         }
         println!("profile: case {case}: {} instructions", pcs.len());
         samples.insert(case, pcs);
+        tallies.insert(case, tally);
     }
     for line in serial.try_iter() {
         log.push(line);
     }
-    Ok((samples, log))
+    Ok((samples, tallies, log))
 }
 
 /// A gdb remote serial protocol client: just what stepping and reading registers needs.
@@ -315,6 +461,19 @@ impl Gdb {
                 Ok(Some(p)) => return Ok(Some(p)),
             }
         }
+    }
+
+    /// `len` bytes of guest memory at `addr` through the current page tables; `None` if the
+    /// stub cannot read them.
+    fn memory(&mut self, addr: u64, len: usize) -> Result<Option<Vec<u8>>> {
+        self.send(&format!("m{addr:x},{len:x}"))?;
+        let Some(hex) = self.receive()? else { bail!("gdb stub closed") };
+        if hex.starts_with('E') || hex.len() % 2 != 0 {
+            return Ok(None);
+        }
+        Ok((0..hex.len() / 2)
+            .map(|i| hex.get(i * 2..i * 2 + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+            .collect())
     }
 
     /// The general registers and `rip`, by gdb's numbers for x86_64, from one `g` packet

@@ -151,6 +151,18 @@ pub fn boot_with(
 /// The QEMU command that boots `image` with `initrd` on `cpus` CPUs in `mode`, with
 /// `program` as the guest's job.
 pub fn command(image: &Path, initrd: &Path, program: &str, mode: Mode, cpus: u32) -> Command {
+    command_with(image, initrd, program, mode, cpus, "")
+}
+
+/// [`command`] with `kernel_args` added to the kernel's command line.
+pub fn command_with(
+    image: &Path,
+    initrd: &Path,
+    program: &str,
+    mode: Mode,
+    cpus: u32,
+    kernel_args: &str,
+) -> Command {
     // Under plain TCG the guest's TSC is the host's, but the guest calibrates it against an
     // emulated PIT, which fails now and then ("Unable to calibrate against PIT", "No
     // reference (HPET/PMTIMER) available") and leaves it on the jiffies clock: tell it the
@@ -160,7 +172,8 @@ pub fn command(image: &Path, initrd: &Path, program: &str, mode: Mode, cpus: u32
         (Mode::Tcg, Some(khz)) => format!("tsc_early_khz={khz} tsc=reliable "),
         _ => String::new(),
     };
-    let append = format!("console=ttyS0 panic=-1 loglevel=7 {clock}-- {program}");
+    let extra = if kernel_args.is_empty() { String::new() } else { format!("{kernel_args} ") };
+    let append = format!("console=ttyS0 panic=-1 loglevel=7 {clock}{extra}-- {program}");
     // Under icount, `rep movsb` counts one instruction per byte, which says nothing about its
     // cost on hardware: hide fast-string support so the kernel's user-copy routines move
     // words, as on CPUs without it. The TCG runs keep `-cpu max` as is.

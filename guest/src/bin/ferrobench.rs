@@ -65,11 +65,48 @@ fn profile(cases: &mut [Case], first: usize) {
     for (i, c) in cases.iter_mut().enumerate() {
         let i = first + i;
         println!("profile-case: {i} {}", c.name);
+        println!("profile-calls: {i} {}", c.calls_per_run);
         (c.run)(5);
         let _ = syscall(MARK_NR, [MARK_START, i as u64, 0, 0, 0, 0]);
         (c.run)(1);
         let _ = syscall(MARK_NR, [MARK_END, i as u64, 0, 0, 0, 0]);
     }
+}
+
+/// Prints what the kernel says of each CPU vulnerability (sysfs, mounted here if the init
+/// has not), for `cargo xtask profile`'s report of the serialising instructions.
+fn print_vulnerabilities() {
+    const DIR: &str = "/sys/devices/system/cpu/vulnerabilities";
+    if std::fs::metadata(DIR).is_err() {
+        let _ = std::fs::create_dir_all("/sys");
+        // SAFETY: plain C strings; mounting sysfs touches no memory of ours afterwards.
+        let _ = unsafe {
+            libc::mount(
+                c"sysfs".as_ptr(),
+                c"/sys".as_ptr(),
+                c"sysfs".as_ptr(),
+                0,
+                core::ptr::null(),
+            )
+        };
+    }
+    let Ok(entries) = std::fs::read_dir(DIR) else {
+        println!("profile-vulnerability: (cannot read {DIR})");
+        return;
+    };
+    let mut lines: Vec<String> = entries
+        .flatten()
+        .map(|e| {
+            let value = std::fs::read_to_string(e.path()).unwrap_or_default();
+            format!("{}: {}", e.file_name().to_string_lossy(), value.trim())
+        })
+        .collect();
+    lines.sort();
+    for line in lines {
+        println!("profile-vulnerability: {line}");
+    }
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    println!("profile-vulnerability: kernel command line: `{}`", cmdline.trim());
 }
 
 /// Re-executes this program with address-space randomisation off (as `setarch -R`), once:
@@ -286,6 +323,7 @@ fn main() {
     let profiling = std::env::args().any(|a| a == "--profile");
     if profiling {
         println!("profile-anchor: {:#x}", ferrobench_profile_anchor as *const () as usize);
+        print_vulnerabilities();
         profile(&mut cases, 0);
     } else {
         measure(&mut cases, rounds, iters);
