@@ -67,7 +67,7 @@ pub fn run(ws: &Workspace, line: crate::series::Line) -> Result<bool> {
         "booting the patched kernel under -icount with QEMU's gdb stub, running \
          /bin/ferrobench --profile",
     );
-    let first = step_guest(ws, &image, &initrd, &kernel_syms, "", false)?;
+    let first = step_guest(ws, &image, &initrd, &kernel_syms, ("", ""), false)?;
     util::step(
         "profile",
         &format!(
@@ -75,7 +75,8 @@ pub fn run(ws: &Workspace, line: crate::series::Line) -> Result<bool> {
              counting serialising instructions"
         ),
     );
-    let forced = step_guest(ws, &image, &initrd, &kernel_syms, FORCED_MITIGATIONS, true)?;
+    let forced =
+        step_guest(ws, &image, &initrd, &kernel_syms, (FORCED_MITIGATIONS, FORCED_CPU), true)?;
     let Run { samples, log, .. } = first;
 
     // The guest prints the cases' names and where its anchor function was loaded.
@@ -161,6 +162,12 @@ const FORCED_MITIGATIONS: &str = "mitigations=auto pti=on spectre_v2=on spectre_
      spec_store_bypass_disable=on mds=full tsx_async_abort=full mmio_stale_data=full \
      retbleed=ibpb";
 
+/// QEMU's CPU model for the second boot: TCG's `max` with Intel's vendor string, which the
+/// kernel takes for an affected Intel part (under `max`'s own vendor it reports every
+/// vulnerability "Not affected" and applies nothing but the forced PTI). TCG emulates no
+/// `IA32_SPEC_CTRL`, so IBRS and IBPB stay off whatever the command line asks.
+const FORCED_CPU: &str = ",vendor=GenuineIntel";
+
 /// One profiling boot.
 struct Run {
     samples: Samples,
@@ -168,15 +175,15 @@ struct Run {
     log: Vec<String>,
 }
 
-/// Boots the kernel with `kernel_args` added to its command line and single-steps each
-/// case of `ferrobench --profile`; with `classify`, also counts the serialising
-/// instructions.
+/// Boots the kernel with `extra.0` added to its command line and `extra.1` to QEMU's CPU
+/// model, and single-steps each case of `ferrobench --profile`; with `classify`, also
+/// counts the serialising instructions.
 fn step_guest(
     ws: &Workspace,
     image: &Path,
     initrd: &Path,
     kernel_syms: &Symbols,
-    kernel_args: &str,
+    extra: (&str, &str),
     classify: bool,
 ) -> Result<Run> {
     // A free port for the gdb stub: bind, note it, release it for QEMU.
@@ -189,7 +196,8 @@ fn step_guest(
         "/bin/ferrobench --profile",
         Mode::Icount,
         1,
-        kernel_args,
+        extra.0,
+        extra.1,
     );
     cmd.args(["-gdb", &format!("tcp:127.0.0.1:{port}"), "-S"]);
     let mut child = cmd
@@ -224,8 +232,11 @@ fn serialising_report(
          A second boot with `",
     );
     out.push_str(FORCED_MITIGATIONS);
+    out.push_str("` on the kernel command line and QEMU's CPU `max");
+    out.push_str(FORCED_CPU);
     out.push_str(
-        "` on the kernel command line, the same cases single-stepped, and each instruction \
+        "` (TCG's CPU with Intel's vendor string, which the kernel takes for an affected part), \
+         the same cases single-stepped, and each instruction \
          decoded: per call, the instructions (without and with the mitigations) and the \
          serialising ones among them, which icount prices at 1 but a real CPU at tens to \
          thousands of cycles.\n\n| case | calls | instructions | with mitigations | serialising |",
@@ -650,7 +661,32 @@ impl Profile {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_le_hex, short_name, Profile, Symbols};
+    use super::{parse_le_hex, serialising_report, short_name, Profile, Run, Symbols};
+    use crate::serialising::{Kind, Tally};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn the_serialising_table_is_per_call() {
+        let names = BTreeMap::from([(0, "lone".to_string()), (1, "batch of 4".to_string())]);
+        let calls = BTreeMap::from([(0, 1), (1, 4)]);
+        let plain = BTreeMap::from([(0, vec![0; 100]), (1, vec![0; 200])]);
+        let mut two_switches = Tally::default();
+        two_switches.add(Kind::MovCr3);
+        two_switches.add(Kind::MovCr3);
+        two_switches.add(Kind::Verw);
+        let forced = Run {
+            samples: BTreeMap::from([(0, vec![0; 120]), (1, vec![0; 220])]),
+            tallies: BTreeMap::from([(0, two_switches), (1, two_switches)]),
+            log: vec!["profile-vulnerability: mds: Vulnerable".to_string()],
+        };
+        let report = serialising_report(&names, &calls, &plain, &forced);
+        assert!(report.contains("| lone | 1 | 100.00 | 120.00 | 3.00 | 2.00 | 0.00 |"), "{report}");
+        assert!(
+            report.contains("| batch of 4 | 4 | 50.00 | 55.00 | 0.75 | 0.50 | 0.00 |"),
+            "{report}"
+        );
+        assert!(report.contains("- mds: Vulnerable"), "{report}");
+    }
 
     #[test]
     fn registers_are_little_endian() {

@@ -151,10 +151,11 @@ pub fn boot_with(
 /// The QEMU command that boots `image` with `initrd` on `cpus` CPUs in `mode`, with
 /// `program` as the guest's job.
 pub fn command(image: &Path, initrd: &Path, program: &str, mode: Mode, cpus: u32) -> Command {
-    command_with(image, initrd, program, mode, cpus, "")
+    command_with(image, initrd, program, mode, cpus, "", "")
 }
 
-/// [`command`] with `kernel_args` added to the kernel's command line.
+/// [`command`] with `kernel_args` added to the kernel's command line and `cpu_features`
+/// (`,name=value…`) to QEMU's CPU model.
 pub fn command_with(
     image: &Path,
     initrd: &Path,
@@ -162,6 +163,7 @@ pub fn command_with(
     mode: Mode,
     cpus: u32,
     kernel_args: &str,
+    cpu_features: &str,
 ) -> Command {
     // Under plain TCG the guest's TSC is the host's, but the guest calibrates it against an
     // emulated PIT, which fails now and then ("Unable to calibrate against PIT", "No
@@ -178,8 +180,9 @@ pub fn command_with(
     // cost on hardware: hide fast-string support so the kernel's user-copy routines move
     // words, as on CPUs without it. The TCG runs keep `-cpu max` as is.
     let cpu = if mode == Mode::Icount { "max,-fsrm,-erms" } else { "max" };
+    let cpu = format!("{cpu}{cpu_features}");
     let mut cmd = Command::new("qemu-system-x86_64");
-    cmd.args(["-accel", "tcg", "-cpu", cpu, "-smp", &cpus.to_string(), "-m", "512M"])
+    cmd.args(["-accel", "tcg", "-cpu", &cpu, "-smp", &cpus.to_string(), "-m", "512M"])
         .args(["-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot"])
         .args(if mode == Mode::Icount { &["-icount", "shift=0"][..] } else { &[][..] })
         .arg("-kernel")
