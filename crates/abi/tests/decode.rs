@@ -436,6 +436,78 @@ fn the_packed_fast_path_decodes_what_the_general_path_decodes() {
     assert!(decoded > 30_000 && refused > 10_000, "{decoded} {refused}");
 }
 
+/// What a run hands its calls to in the test below: it stops before call `limit`.
+struct Recorder {
+    calls: Vec<Call>,
+    limit: usize,
+}
+
+impl ferrocall_abi::decode::Run<Call> for Recorder {
+    fn ready(&mut self, _: Op) -> bool {
+        self.calls.len() < self.limit
+    }
+
+    fn answered(&mut self, call: Call) -> bool {
+        self.calls.push(call);
+        true
+    }
+}
+
+/// A packed batch's run of one operation (`Call::dispatch_run`) runs exactly the calls the
+/// fast path and `decode_args` would run one by one: the requests from the first while
+/// each is of the first's operation, takes the fast path and decodes, up to where the
+/// caller stops it.
+#[test]
+fn a_run_of_one_operation_runs_what_the_fast_path_runs_one_by_one() {
+    use ferrocall_abi::decode::fast_path;
+    let mut next = common::xorshift(0x2545_f491_4f6c_dd1d);
+    let (mut runs, mut long, mut calls) = (0, 0, 0);
+    for _ in 0..40_000 {
+        let first = random_request(&mut next);
+        let Some((op, _, _)) = fast_path(&first) else {
+            continue;
+        };
+        // Mostly well-formed requests of the same operation after it (whose padding may
+        // still be set), now and then any other.
+        let mut bytes = first;
+        bytes.truncate(op.request_size());
+        for _ in 0..next() % 6 {
+            let same = next() % 4 != 0;
+            let request = loop {
+                let mut r = random_request(&mut next);
+                if !same {
+                    break r;
+                }
+                if fast_path(&r).is_some_and(|(o, _, _)| o == op) {
+                    r.truncate(op.request_size());
+                    break r;
+                }
+            };
+            bytes.extend_from_slice(&request);
+        }
+        let limit = (next() % 8) as usize;
+        // One by one.
+        let (mut want, mut want_used) = (Vec::new(), 0);
+        while want.len() < limit {
+            let Some((o, args, _)) = fast_path(&bytes[want_used..]) else { break };
+            if o != op {
+                break;
+            }
+            let Ok(call) = Call::decode_args(o, args) else { break };
+            want.push(call);
+            want_used += o.request_size();
+        }
+        let mut run = Recorder { calls: Vec::new(), limit };
+        let used = Call::dispatch_run(op, &bytes, &mut Echo, &mut run);
+        assert_eq!(run.calls, want, "{bytes:02x?}");
+        assert_eq!(used, want_used, "{bytes:02x?}");
+        runs += 1;
+        long += usize::from(want.len() >= 3);
+        calls += want.len();
+    }
+    assert!(runs > 10_000 && long > 1_000 && calls > 10_000, "{runs} {long} {calls}");
+}
+
 /// Review L2: the table index from a raw operation number is masked without a branch.
 #[test]
 fn table_indexes_are_masked() {

@@ -6,10 +6,10 @@
 //! fake kernel of the user library's tests and the tracer use the same functions, so the
 //! rules are tested on the host. Nothing here touches memory other than the slices given.
 
-use core::mem::offset_of;
+use core::mem::{offset_of, size_of};
 
 use super::errno::Errno;
-use super::layout::{Field, Header, Request};
+use super::layout::{Args, Field, Header, Request};
 use super::ops::{Call, Op, MAX_KNOWN_REQUEST_SIZE};
 use super::{MAX_REQUEST_SIZE, REQUEST_ALIGN};
 
@@ -119,6 +119,58 @@ fn fast_path_of(bytes: &[u8], batches: bool) -> Option<(Op, &[u8], &[u8])> {
     }
     let args = bytes.get(Request::<()>::ARGS_OFFSET..size)?;
     Some((op, args, bytes.get(size..)?))
+}
+
+/// What a run of calls of one operation reports to ([`Call::dispatch_run`]): the caller of
+/// a packed batch, which decides whether each call may run and keeps its answer.
+pub trait Run<Answer> {
+    /// Whether the next call, of `op`, may run on the common path (nothing else has to see
+    /// it first, and the batch has calls left). `false` ends the run before it.
+    fn ready(&mut self, op: Op) -> bool;
+    /// The answer of a call that ran. `false` ends the run after it.
+    fn answered(&mut self, answer: Answer) -> bool;
+}
+
+/// The loop of [`Call::dispatch_run`] for the operation of `A`: while the request at the
+/// start of what is left of `bytes` is whole and its header is the one [`fast_path`]
+/// accepts for `A` (exactly its size, its operation, no flag, no reserved bit), and `run`
+/// is ready, decodes its arguments (a padding bit set ends the run before the call: the
+/// caller's full path then gives the errno) and runs them with `method`. Returns the bytes
+/// of the requests that ran; every request it runs, [`fast_path`] and [`Call::decode_args`]
+/// accept and decode to the same call (a host test checks this).
+#[inline(always)]
+pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>>(
+    bytes: &[u8],
+    handler: &mut H,
+    run: &mut R,
+    method: impl Fn(&mut H, A) -> Answer,
+) -> usize {
+    let size = size_of::<Request<A>>();
+    // `size | op << 32`, then zero flags and reserved field.
+    let head = size as u64 | u64::from(A::OP.raw()) << 32;
+    let mut used = 0;
+    while let Some(request) = bytes.get(used..).and_then(|rest| rest.get(..size)) {
+        let Some((words, args)) = request.split_first_chunk::<{ Header::SIZE }>() else {
+            break;
+        };
+        let (first, second) = words.split_at(8);
+        let first = first.try_into().map_or(0, u64::from_le_bytes);
+        let second = second.try_into().map_or(u64::MAX, u64::from_le_bytes);
+        if first != head || second != 0 || !run.ready(A::OP) {
+            break;
+        }
+        let Some(args) = args.get(Request::<()>::ARGS_OFFSET - Header::SIZE..) else {
+            break;
+        };
+        let Ok(args) = A::decode(args) else {
+            break;
+        };
+        used += size;
+        if !run.answered(method(handler, args)) {
+            break;
+        }
+    }
+    used
 }
 
 /// Decodes the request `bytes` that the kernel copied in for `plan`: exactly

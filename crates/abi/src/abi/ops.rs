@@ -18,6 +18,7 @@
 
 use core::mem::{offset_of, size_of};
 
+use super::decode;
 use super::errno::Errno;
 use super::layout::{
     has_buffers, Args, BufferFlag, Field, FieldInfo, FieldType, NoBuffers, Pad32, Request, UserBuf,
@@ -224,6 +225,24 @@ macro_rules! operations {
             ) -> Result<H::Answer, Errno> {
                 match op {
                     $(Op::$name => Ok(handler.$method(<$args as Args>::decode(bytes)?)),)*
+                }
+            }
+
+            /// Runs the requests at the start of `bytes` (a packed batch's requests as
+            /// copied in) while each has the header of `op`'s common path, asking `run`
+            /// before each call and handing it each answer: [`decode::run_of`] for `op`'s
+            /// arguments, one loop per operation, so that a run of calls of one operation
+            /// pays the header check and the dispatch once per call, not the decoding of
+            /// the header and the `match` on the operation. Returns the bytes it ran.
+            #[inline(always)]
+            pub fn dispatch_run<H: Handler + ?Sized, R: decode::Run<H::Answer>>(
+                op: Op,
+                bytes: &[u8],
+                handler: &mut H,
+                run: &mut R,
+            ) -> usize {
+                match op {
+                    $(Op::$name => decode::run_of::<$args, H, H::Answer, R>(bytes, handler, run, H::$method),)*
                 }
             }
 

@@ -1177,19 +1177,32 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
         let first = done;
         let mut rest = bytes;
         while aligned && done < count {
-            let Some((op, args, after)) = abi::decode::fast_path(rest) else {
+            let Some((op, _, _)) = abi::decode::fast_path(rest) else {
                 break;
             };
             // `Exit` takes the full path, which writes the answers of the calls before it.
-            if op == abi::Op::Exit || !watch.clear_for(op) {
+            if op == abi::Op::Exit {
                 break;
             }
-            let answer = match abi::Call::decode_dispatch(op, args, &mut Kernel) {
-                Ok(answer) if answer.errno == 0 => answer,
-                // A request that does not decode, a call that failed or was interrupted:
-                // the batch ends here.
-                other => {
-                    match other.and_then(finish) {
+            // The calls of `op` from here on, while their requests have its header.
+            let mut run = PackedRun {
+                watch,
+                out: &mut out,
+                done,
+                count,
+                ended: None,
+            };
+            let used = abi::Call::dispatch_run(op, rest, &mut Kernel, &mut run);
+            let ended = run.ended.take();
+            done = run.done;
+            rest = rest.get(used..).unwrap_or(&[]);
+            match ended {
+                None if used > 0 => continue,
+                None => break,
+                Some(RunEnd::Lost(errno)) => return answers_lost(errno, done),
+                // A call that failed or was interrupted: the batch ends here.
+                Some(RunEnd::Answered(answer)) => {
+                    match finish(answer) {
                         Ok(failed) => {
                             if let Err(errno) = out.push(&failed) {
                                 return answers_lost(errno, done);
@@ -1200,12 +1213,7 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
                     }
                     break 'calls;
                 }
-            };
-            if let Err(errno) = out.push(&answer) {
-                return answers_lost(errno, done);
             }
-            done += 1;
-            rest = after;
         }
         // The requests run are the bytes between `bytes` and `rest`.
         offset += bytes.len() - rest.len();
@@ -1241,6 +1249,48 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
     match failure {
         None => Answer::done(Ok(done)),
         Some(halt) => batch_halted(halt, done, stops),
+    }
+}
+
+/// A run of calls of one operation on a packed batch's common path
+/// ([`abi::Call::dispatch_run`]): each call is cleared by the [`Watch`] before it runs, and
+/// each answer goes to the group, until the batch's count, a call that answers an error, or
+/// an answer that cannot be written.
+struct PackedRun<'a> {
+    watch: &'a Watch,
+    out: &'a mut Answers,
+    /// The calls of the batch that ran and were answered.
+    done: usize,
+    count: usize,
+    ended: Option<RunEnd>,
+}
+
+/// Why a [`PackedRun`] ended before the requests it could run did.
+enum RunEnd {
+    /// A call answered an error (or a restart), not yet in the group.
+    Answered(Answer),
+    /// The group could not be written, after call `done` ran.
+    Lost(Errno),
+}
+
+impl abi::decode::Run<Answer> for PackedRun<'_> {
+    #[inline(always)]
+    fn ready(&mut self, op: abi::Op) -> bool {
+        self.done < self.count && self.watch.clear_for(op)
+    }
+
+    #[inline(always)]
+    fn answered(&mut self, answer: Answer) -> bool {
+        if answer.errno != 0 {
+            self.ended = Some(RunEnd::Answered(answer));
+            return false;
+        }
+        if let Err(errno) = self.out.push(&answer) {
+            self.ended = Some(RunEnd::Lost(errno));
+            return false;
+        }
+        self.done += 1;
+        true
     }
 }
 
