@@ -165,7 +165,8 @@ pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>>(
         let Ok(args) = A::decode(args) else {
             break;
         };
-        used += size;
+        // `request` is `bytes[used..used + size]`: the sum is at most `bytes.len()`.
+        used = used.wrapping_add(size);
         if !run.answered(method(handler, args)) {
             break;
         }

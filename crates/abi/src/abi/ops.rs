@@ -242,7 +242,9 @@ macro_rules! operations {
                 run: &mut R,
             ) -> usize {
                 match op {
-                    $(Op::$name => decode::run_of::<$args, H, H::Answer, R>(bytes, handler, run, H::$method),)*
+                    $(Op::$name => {
+                        decode::run_of::<$args, _, _, _>(bytes, handler, run, H::$method)
+                    })*
                 }
             }
 
