@@ -413,7 +413,7 @@ pub fn rust_checks(ws: &Workspace, line: Line) -> Result<std::result::Result<(),
     // The clippy build is the same code: measure the handler's stack frames in it (kbuild's
     // CONFIG_FRAME_WARN does not look at Rust).
     let listing = Command::new("objdump")
-        .args(["-d", "--no-show-raw-insn"])
+        .args(["-d", "--demangle", "--no-show-raw-insn"])
         .arg(out.join(object))
         .output()?;
     let frames = frame_sizes(&String::from_utf8_lossy(&listing.stdout));
@@ -426,11 +426,15 @@ pub fn rust_checks(ws: &Workspace, line: Line) -> Result<std::result::Result<(),
 /// The most stack one function of the handler may reserve in its prologue.
 const FRAME_LIMIT: u64 = 1024;
 
-/// The functions of the deepest path through the handler before it calls into the rest of
-/// the kernel (a packed batch's call that the seccomp filters judge), and the most stack
-/// they may reserve together: the C side (`ferrocall_seccomp_filter()`'s saved registers,
-/// the filters' run) and the call itself need the rest of the 16 KiB stack.
-const DEEPEST_PATH: &[&str] = &["packed_batch", "packed_call", "batch_next", "seccomp_filter"];
+/// The deepest paths through the handler before it calls into the rest of the kernel (a
+/// packed batch's call that the seccomp filters judge; a packed batch's run of calls of one
+/// operation, whose loop calls the operation), and the most stack each may reserve: the C
+/// side (`ferrocall_seccomp_filter()`'s saved registers, the filters' run) and the call
+/// itself need the rest of the 16 KiB stack.
+const DEEPEST_PATHS: &[&[&str]] = &[
+    &["packed_batch", "packed_call", "batch_next", "seccomp_filter"],
+    &["packed_batch", "run_of"],
+];
 const DEEPEST_PATH_LIMIT: u64 = 1536;
 
 /// The bytes each function of an `objdump -d` listing reserves with `sub $N,%rsp` among its
@@ -450,49 +454,56 @@ fn frame_sizes(listing: &str) -> std::collections::BTreeMap<String, u64> {
         }
         if let Some(imm) = line.split("sub    $0x").nth(1).and_then(|r| r.strip_suffix(",%rsp")) {
             if let Ok(bytes) = u64::from_str_radix(imm, 16) {
-                frames.entry(name.clone()).or_insert(bytes);
+                // A generic function has a frame per instance: keep the largest.
+                let frame = frames.entry(name.clone()).or_insert(bytes);
+                *frame = (*frame).max(bytes);
             }
         }
     }
     frames
 }
 
-/// The last identifier of a v0-mangled Rust symbol (`_RNvCs..._9ferrocall12packed_batch`
-/// is `packed_batch`), or a C symbol as it is.
+/// The function's own name in a symbol as `objdump --demangle` prints it: the last
+/// segment of its path, without generic arguments (`ferrocall[5e1f]::packed_batch` is
+/// `packed_batch`, `abi[3c1c]::decode::run_of::<abi[3c1c]::ops::WriteArgs, …>` is `run_of`,
+/// `<ferrocall[5e1f]::Watch>::clear_for` is `clear_for`); a C symbol as it is.
 fn short_name(symbol: &str) -> String {
-    let Some(mangled) = symbol.strip_prefix("_R") else { return symbol.to_string() };
-    // The last `<decimal length><identifier>` of the symbol.
-    let bytes = mangled.as_bytes();
+    let mut segments = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    let bytes = symbol.as_bytes();
     let mut i = 0;
-    let mut last = symbol.to_string();
     while i < bytes.len() {
-        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()) {
-            let digits = mangled[i..].chars().take_while(char::is_ascii_digit).count();
-            if let Ok(len) = mangled[i..i + digits].parse::<usize>() {
-                let start = i + digits;
-                let start = start + usize::from(mangled[start..].starts_with('_'));
-                if let Some(ident) = mangled.get(start..start + len) {
-                    last = ident.to_string();
-                    i = start + len;
-                    continue;
-                }
+        match bytes[i] {
+            b'<' => depth += 1,
+            b'>' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
+                segments.push(&symbol[start..i]);
+                start = i + 2;
+                i += 1;
             }
+            _ => {}
         }
         i += 1;
     }
-    last
+    segments.push(&symbol[start..]);
+    // Generic arguments (`::<…>`) and an impl's type (`<T as Trait>`) are not the name.
+    let name = segments.iter().rev().find(|s| !s.starts_with('<')).unwrap_or(&symbol);
+    name.split('<').next().unwrap_or(name).to_string()
 }
 
 /// Checks the frames against [`FRAME_LIMIT`] and [`DEEPEST_PATH_LIMIT`], and prints them.
 fn check_frames(
     frames: &std::collections::BTreeMap<String, u64>,
 ) -> std::result::Result<(), String> {
-    let path: u64 = DEEPEST_PATH.iter().filter_map(|f| frames.get(*f)).sum();
+    let paths: Vec<(String, u64)> = DEEPEST_PATHS
+        .iter()
+        .map(|path| (path.join(" > "), path.iter().filter_map(|f| frames.get(*f)).sum()))
+        .collect();
     let largest = frames.iter().max_by_key(|(_, bytes)| **bytes);
-    println!(
-        "    handler stack: deepest path ({}) {path} bytes; largest frame {largest:?}",
-        DEEPEST_PATH.join(" > ")
-    );
+    for (path, bytes) in &paths {
+        println!("    handler stack: {path}: {bytes} bytes");
+    }
+    println!("    handler stack: largest frame {largest:?}");
     if frames.get("packed_batch").is_none() {
         return Err("no frame found for packed_batch: did the listing's format change?".into());
     }
@@ -504,10 +515,9 @@ fn check_frames(
     if !over.is_empty() {
         return Err(format!("{} (at most {FRAME_LIMIT} each)", over.join(", ")));
     }
-    if path > DEEPEST_PATH_LIMIT {
+    if let Some((path, bytes)) = paths.iter().find(|(_, bytes)| *bytes > DEEPEST_PATH_LIMIT) {
         return Err(format!(
-            "the path {} reserves {path} bytes (at most {DEEPEST_PATH_LIMIT})",
-            DEEPEST_PATH.join(" > ")
+            "the path {path} reserves {bytes} bytes (at most {DEEPEST_PATH_LIMIT})"
         ));
     }
     Ok(())
@@ -563,25 +573,39 @@ mod tests {
     #[test]
     fn measures_frames_from_an_objdump_listing() {
         let listing = "\
-0000000000000c30 <_RNvCshcmy4MjV4Is_9ferrocall12packed_batch>:
+0000000000000c30 <ferrocall[c8550c56ac75853e]::packed_batch>:
      c30:\tpush   %rbp
      c3e:\tsub    $0x3c8,%rsp
-0000000000000170 <_RNvCshcmy4MjV4Is_9ferrocall11packed_call>:
+0000000000000170 <ferrocall[c8550c56ac75853e]::packed_call>:
      17a:\tsub    $0x118,%rsp
 0000000000000000 <ferrocall_twin>:
      5efe:\tsub    $0xf8,%rsp
+0000000000000d00 <abi[3c1c0]::decode::run_of::<abi[3c1c0]::ops::WriteArgs, ferrocall[c8550c56ac75853e]::Kernel>>:
+     d04:\tsub    $0x40,%rsp
+0000000000000e00 <abi[3c1c0]::decode::run_of::<abi[3c1c0]::ops::UselessArgs, ferrocall[c8550c56ac75853e]::Kernel>>:
+     e04:\tsub    $0x90,%rsp
+0000000000000f00 <<ferrocall[c8550c56ac75853e]::Watch>::clear_for>:
+     f04:\tsub    $0x20,%rsp
 ";
         let frames = super::frame_sizes(listing);
         assert_eq!(frames.get("packed_batch"), Some(&0x3c8));
         assert_eq!(frames.get("packed_call"), Some(&0x118));
         assert_eq!(frames.get("ferrocall_twin"), Some(&0xf8));
+        // A generic function's instances: the largest frame.
+        assert_eq!(frames.get("run_of"), Some(&0x90));
+        assert_eq!(frames.get("clear_for"), Some(&0x20));
         assert!(super::check_frames(&frames).is_ok());
         let mut big = frames.clone();
         big.insert("packed_batch".into(), 2048);
         assert!(super::check_frames(&big).unwrap_err().contains("packed_batch reserves 2048"));
         big.insert("packed_batch".into(), 1000);
         big.insert("batch_next".into(), 600);
-        assert!(super::check_frames(&big).unwrap_err().contains("the path"));
+        assert!(super::check_frames(&big)
+            .unwrap_err()
+            .contains("the path packed_batch > packed_call"));
+        big.insert("batch_next".into(), 0);
+        big.insert("run_of".into(), 600);
+        assert!(super::check_frames(&big).unwrap_err().contains("the path packed_batch > run_of"));
     }
 
     #[test]

@@ -138,7 +138,12 @@ pub trait Run<Answer> {
 /// caller's full path then gives the errno) and runs them with `method`. Returns the bytes
 /// of the requests that ran; every request it runs, [`fast_path`] and [`Call::decode_args`]
 /// accept and decode to the same call (a host test checks this).
-#[inline(always)]
+///
+/// Out of line: each operation's loop is a function of its own, with its own frame, called
+/// once per run. Inlined, the loops of every operation would add up in the frame of the
+/// caller, which holds a batch's chunk and answers (the kernel's handler must stay well
+/// inside its 16 KiB stack, and `cargo xtask test` checks its frames).
+#[inline(never)]
 pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>>(
     bytes: &[u8],
     handler: &mut H,

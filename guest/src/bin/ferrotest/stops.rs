@@ -287,6 +287,87 @@ fn a_batch_resumes_after_sigstop_and_sigcont() -> Outcome {
     expect_eq("read x, stopped, wrote, child's exit", (steps, exit), ((1, true, 1), Some(0)))
 }
 
+/// M4: a batch frozen by the cgroup freezer while one of its calls blocks goes on where it
+/// stopped once thawed. The parent reads the batch's `x` from pipe A, moves the child into a
+/// cgroup of its own and freezes it (`cgroup.freeze`), waits until `cgroup.events` says
+/// `frozen 1` (a batch that kept the task in the kernel would never freeze), thaws it and
+/// writes one byte into pipe B, which the batch's `Read` then gets: `Ok(2)`, not `EINTR`,
+/// and A held one `x`.
+fn a_batch_resumes_after_the_freezer() -> Outcome {
+    let group = freezer_cgroup()?;
+    let (pid, a_read, b_write) = write_then_read_in_a_child(|_| true, b'f')?;
+    let mut byte = [0u8; 4];
+    // SAFETY: reads one byte into `byte`.
+    let got = unsafe { libc::read(a_read, byte.as_mut_ptr().cast(), 1) };
+    // Give the child time to block in its `Read`.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let frozen = freeze_and_thaw(&group, pid);
+    // SAFETY: writes one byte.
+    let wrote = unsafe { libc::write(b_write, b"f".as_ptr().cast(), 1) };
+    let exit = wait_exit(pid);
+    // SAFETY: reads what is left of A once the child, its only writer, has ended.
+    let rest = unsafe { libc::read(a_read, byte.as_mut_ptr().cast(), byte.len()) };
+    close(a_read);
+    close(b_write);
+    let _ = std::fs::remove_dir(&group);
+    expect_eq(
+        "read x, froze and thawed, wrote, the child's exit (failure bits), then A's end",
+        (got, frozen, wrote, exit, rest),
+        (1, Ok(()), 1, Some(0), 0),
+    )
+}
+
+/// A new cgroup v2 group for the freezer test (the hierarchy mounted on `/cgroup` first).
+fn freezer_cgroup() -> Result<std::path::PathBuf, String> {
+    let root = std::path::Path::new("/cgroup");
+    if !root.join("cgroup.procs").exists() {
+        std::fs::create_dir_all(root).map_err(|e| format!("mkdir {}: {e}", root.display()))?;
+        // SAFETY: plain C strings; the mount touches no memory of ours afterwards.
+        let mounted = unsafe {
+            libc::mount(
+                c"cgroup2".as_ptr(),
+                c"/cgroup".as_ptr(),
+                c"cgroup2".as_ptr(),
+                0,
+                core::ptr::null(),
+            )
+        };
+        if mounted != 0 {
+            return Err(format!(
+                "mount cgroup2 on /cgroup: {} (the test kernels need CONFIG_CGROUPS)",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    let group = root.join(format!("ferrotest-freezer-{}", std::process::id()));
+    std::fs::create_dir(&group).map_err(|e| format!("mkdir {}: {e}", group.display()))?;
+    Ok(group)
+}
+
+/// Moves `pid` into `group`, freezes the group, waits (at most 10 s) until it is frozen and
+/// thaws it.
+fn freeze_and_thaw(group: &std::path::Path, pid: libc::pid_t) -> Result<(), String> {
+    let write = |file: &str, value: String| {
+        std::fs::write(group.join(file), value).map_err(|e| format!("write {file}: {e}"))
+    };
+    write("cgroup.procs", pid.to_string())?;
+    write("cgroup.freeze", "1".into())?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let frozen = loop {
+        let events = std::fs::read_to_string(group.join("cgroup.events"))
+            .map_err(|e| format!("read cgroup.events: {e}"))?;
+        if events.lines().any(|line| line == "frozen 1") {
+            break Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            break Err(format!("not frozen after 10 s; cgroup.events: {events:?}"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    write("cgroup.freeze", "0".into())?;
+    frozen
+}
+
 /// M4's scenario: pipes A and B; a child runs `setup` (given B's write end), then one packed
 /// batch that writes `x` to A and reads one byte of B, which must be `want`; it exits with 0
 /// when both calls answered 1, else with its failure bits. Returns the child's pid, and A's
@@ -325,4 +406,5 @@ pub const TESTS: &[Test] = &[
     ("a_user_notif_verdict_stops_the_batch", a_user_notif_verdict_stops_the_batch),
     ("a_batch_resumes_after_a_restarting_handler", a_batch_resumes_after_a_restarting_handler),
     ("a_batch_resumes_after_sigstop_and_sigcont", a_batch_resumes_after_sigstop_and_sigcont),
+    ("a_batch_resumes_after_the_freezer", a_batch_resumes_after_the_freezer),
 ];
