@@ -202,6 +202,24 @@ pub fn wait_exit(pid: libc::pid_t) -> Option<i32> {
     libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status))
 }
 
+/// Mounts a filesystem of type `fstype` (its name as source too, as for the kernel's pseudo
+/// filesystems) on `target`, creating the folder first; one already mounted there (`EBUSY`)
+/// is fine.
+pub fn mount(fstype: &core::ffi::CStr, target: &core::ffi::CStr) -> Result<(), String> {
+    let path = target.to_string_lossy();
+    std::fs::create_dir_all(&*path).map_err(|e| format!("mkdir {path}: {e}"))?;
+    // SAFETY: plain C strings that outlive the call; mounting touches no memory of ours
+    // afterwards.
+    let mounted = unsafe {
+        libc::mount(fstype.as_ptr(), target.as_ptr(), fstype.as_ptr(), 0, core::ptr::null())
+    };
+    let error = std::io::Error::last_os_error();
+    if mounted != 0 && error.raw_os_error() != Some(libc::EBUSY) {
+        return Err(format!("mount {} on {path}: {error}", fstype.to_string_lossy()));
+    }
+    Ok(())
+}
+
 /// The raw typed-call register set: `rax` = `rax`, `rdi` = `op`, `rsi` = `size`,
 /// `rdx` = `rdx`, decoded.
 pub fn typed_raw(rax: u64, op: u64, size: u64, rdx: u64) -> Result<u64, Errno> {

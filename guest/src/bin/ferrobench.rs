@@ -78,17 +78,7 @@ fn profile(cases: &mut [Case], first: usize) {
 fn print_vulnerabilities() {
     const DIR: &str = "/sys/devices/system/cpu/vulnerabilities";
     if std::fs::metadata(DIR).is_err() {
-        let _ = std::fs::create_dir_all("/sys");
-        // SAFETY: plain C strings; mounting sysfs touches no memory of ours afterwards.
-        let _ = unsafe {
-            libc::mount(
-                c"sysfs".as_ptr(),
-                c"/sys".as_ptr(),
-                c"sysfs".as_ptr(),
-                0,
-                core::ptr::null(),
-            )
-        };
+        let _ = ferrocall_guest::mount(c"sysfs", c"/sys");
     }
     let Ok(entries) = std::fs::read_dir(DIR) else {
         println!("profile-vulnerability: (cannot read {DIR})");

@@ -321,23 +321,8 @@ fn a_batch_resumes_after_the_freezer() -> Outcome {
 fn freezer_cgroup() -> Result<std::path::PathBuf, String> {
     let root = std::path::Path::new("/cgroup");
     if !root.join("cgroup.procs").exists() {
-        std::fs::create_dir_all(root).map_err(|e| format!("mkdir {}: {e}", root.display()))?;
-        // SAFETY: plain C strings; the mount touches no memory of ours afterwards.
-        let mounted = unsafe {
-            libc::mount(
-                c"cgroup2".as_ptr(),
-                c"/cgroup".as_ptr(),
-                c"cgroup2".as_ptr(),
-                0,
-                core::ptr::null(),
-            )
-        };
-        if mounted != 0 {
-            return Err(format!(
-                "mount cgroup2 on /cgroup: {} (the test kernels need CONFIG_CGROUPS)",
-                std::io::Error::last_os_error()
-            ));
-        }
+        ferrocall_guest::mount(c"cgroup2", c"/cgroup")
+            .map_err(|e| format!("{e} (the test kernels need CONFIG_CGROUPS)"))?;
     }
     let group = root.join(format!("ferrotest-freezer-{}", std::process::id()));
     std::fs::create_dir(&group).map_err(|e| format!("mkdir {}: {e}", group.display()))?;

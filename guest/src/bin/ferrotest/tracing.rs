@@ -195,20 +195,7 @@ fn a_traced_batch_is_seen_call_by_call() -> Outcome {
 fn syscall_tracepoints_see_typed_calls() -> Outcome {
     ferrocall::enable().map_err(|e| e.to_string())?;
     let dir = "/tmp/tracing";
-    std::fs::create_dir_all(dir).map_err(|e| format!("{dir}: {e}"))?;
-    // SAFETY: plain C strings; mounting tracefs touches no memory of ours afterwards.
-    let mounted = unsafe {
-        libc::mount(
-            c"tracefs".as_ptr(),
-            c"/tmp/tracing".as_ptr(),
-            c"tracefs".as_ptr(),
-            0,
-            core::ptr::null(),
-        )
-    };
-    if mounted != 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EBUSY) {
-        return Err(format!("mount tracefs: {}", std::io::Error::last_os_error()));
-    }
+    ferrocall_guest::mount(c"tracefs", c"/tmp/tracing")?;
     let set = |file: &str, value: &str| {
         std::fs::write(format!("{dir}/{file}"), value).map_err(|e| format!("{file}: {e}"))
     };
