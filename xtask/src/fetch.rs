@@ -187,10 +187,9 @@ pub fn distro_kernel(ws: &Workspace, line: Line) -> Result<PathBuf> {
     let dir = ws.target().join(format!("kernel/distro-{}", line.name));
     let stamp = dir.join("package");
     let wanted = format!("{package} {version}");
-    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-        if let Some(image) = vmlinuz(&dir) {
-            return Ok(image);
-        }
+    let kept = dir.join("vmlinuz");
+    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && kept.is_file() {
+        return Ok(kept);
     }
     if let Archive::TrixieBackports = archive {
         trixie_backports(ws)?;
@@ -202,9 +201,8 @@ pub fn distro_kernel(ws: &Workspace, line: Line) -> Result<PathBuf> {
     }
     util::run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&unpacked))?;
     let Some(image) = vmlinuz(&unpacked) else {
-        bail!("{} holds no boot/vmlinuz-*", deb.display());
+        bail!("{} holds no boot/vmlinuz-* nor usr/lib/modules/*/vmlinuz", deb.display());
     };
-    let kept = dir.join(image.file_name().unwrap_or_default());
     fs::rename(&image, &kept)?;
     fs::remove_dir_all(&unpacked)?;
     let _ = fs::remove_file(&deb);
@@ -224,12 +222,16 @@ fn image_package(version: &str) -> Option<String> {
     Some(format!("linux-image-{upstream}+deb{release}-cloud-amd64-unsigned"))
 }
 
-/// The first `vmlinuz-*` in `dir` or its `boot/`.
+/// The kernel image a Debian kernel package unpacked in `dir` holds: `boot/vmlinuz-*`
+/// (Debian 12) or `usr/lib/modules/*/vmlinuz` (Debian 13's `linux-binary-*`).
 fn vmlinuz(dir: &Path) -> Option<PathBuf> {
-    [dir.to_path_buf(), dir.join("boot")].iter().find_map(|d| {
-        fs::read_dir(d).ok()?.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("vmlinuz-"))
-        })
+    let entries =
+        |d: PathBuf| fs::read_dir(d).into_iter().flatten().filter_map(|e| e.ok()).map(|e| e.path());
+    let named = |p: &PathBuf, prefix: &str| {
+        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix))
+    };
+    entries(dir.join("boot")).find(|p| named(p, "vmlinuz-")).or_else(|| {
+        entries(dir.join("usr/lib/modules")).map(|m| m.join("vmlinuz")).find(|p| p.is_file())
     })
 }
 

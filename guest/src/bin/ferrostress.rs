@@ -389,6 +389,111 @@ fn mutator_on_packed_batch() -> Outcome {
     })
 }
 
+/// One thread runs a `Batch` of `Useless` calls whose requests sit in a shared page while
+/// another rewrites the requests' sizes, operations, flags, padding and values (the
+/// entries, in memory of their own, always name operation `Useless` and 40 bytes). Every
+/// answer slot the kernel writes must hold what some version of its request could legally
+/// produce, the batch's answer must count the calls that succeeded, and no slot past the
+/// failed call may be written: the common path of a batch's calls checks and runs one copy.
+fn mutator_on_batch() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    let mut pages = Pages::map(2, 0).map_err(|e| e.to_string())?;
+    let valid: Vec<u8> = (0..PACKED as u32).flat_map(|i| useless_request(100 + i)).collect();
+    pages.write(0, &valid);
+    let requests = pages.addr(0);
+    let entries: Vec<u8> = (0..PACKED as u64)
+        .flat_map(|k| {
+            let mut entry = (Op::Useless as u32).to_le_bytes().to_vec();
+            entry.extend_from_slice(&40u32.to_le_bytes());
+            entry.extend_from_slice(&(requests + 40 * k).to_le_bytes());
+            entry
+        })
+        .collect();
+    pages.write(PAGE, &entries);
+    let mutator = Rewriter::start(requests, 0x5eed_ba7c, 400, |rng, write| {
+        if rng.below(2) == 0 {
+            for request in 0..PACKED as u64 {
+                for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
+                    write(40 * request + offset, value);
+                }
+            }
+        } else {
+            let base = 40 * rng.below(PACKED as u64);
+            let (offset, value): (u64, u32) = match rng.below(6) {
+                0 => (4, rng.pick(&[1, 2, 10, 999])),  // op
+                1 => (0, rng.pick(&[40, 32, 48, 44])), // size
+                2 => (8, rng.pick(&[0, 0, 1])),        // flags
+                3 => (36, rng.pick(&[0, 0, 0, 7])),    // padding
+                _ => (32, rng.pick(&[200, 300])),      // value
+            };
+            write(base + offset, value);
+        }
+    });
+    let mut args = Vec::new();
+    args.extend_from_slice(&pages.addr(PAGE).to_le_bytes());
+    args.extend_from_slice(&(PACKED as u64 * 16).to_le_bytes());
+    args.extend_from_slice(&[0; 8]);
+    let (op, size) = (Op::Batch as u32, Op::Batch.request_size() as u32);
+    let mut batch_request = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    let (mut complete, mut stopped, mut answered) = (0u64, 0u64, 0u64);
+    let mut bad = None;
+    for call in 0..MUTATOR_CALLS / 5 {
+        batch_request.write(0, &request_bytes(size, op, 0, 0, &args));
+        for k in 0..PACKED {
+            pages.write(40 * k + 16, &[0; 16]);
+        }
+        let at = batch_request.addr(0);
+        let result = typed_raw(at, u64::from(op), u64::from(size), at);
+        let batch = answer_at(&batch_request, 0);
+        let done = match (result, batch.result()) {
+            (Ok(0), Some(Ok(n))) if n == PACKED as u64 => {
+                complete += 1;
+                PACKED
+            }
+            (Err(e), Some(Err(b))) if e == b && batch.value < PACKED as u64 => {
+                if ![Errno::EINVAL, Errno::E2BIG].contains(&e) {
+                    bad = Some(format!("call {call}: batch failed with {e}"));
+                }
+                stopped += 1;
+                batch.value as usize
+            }
+            other => {
+                bad = Some(format!("call {call}: batch answered {other:?}"));
+                break;
+            }
+        };
+        for k in 0..PACKED {
+            let a = answer_at(&pages, 40 * k);
+            let legal = match k.cmp(&done) {
+                // A call that succeeded: `Useless` of one of the values its request held
+                // (its header must be the entry's, so no other operation or size runs).
+                core::cmp::Ordering::Less => {
+                    matches!(a.result(), Some(Ok(v)) if [115 + k as u64, 215, 315].contains(&v))
+                }
+                // The call that failed: not run (pending), or run and failed; never a success.
+                core::cmp::Ordering::Equal => !matches!(a.result(), Some(Ok(_))),
+                core::cmp::Ordering::Greater => a.state == Answer::PENDING && a.value == 0,
+            };
+            if !legal {
+                bad = Some(format!("call {call}: answer {k} of {done} done: {a:?}"));
+            }
+            answered += u64::from(a.state == Answer::DONE);
+        }
+        if bad.is_some() {
+            break;
+        }
+    }
+    let rewrites = mutator.stop()?;
+    println!(
+        "stats: batch mutator {} batches against {rewrites} rewrites: {complete} complete, {stopped} stopped early, {answered} answers",
+        MUTATOR_CALLS / 5
+    );
+    check(bad.is_none(), || format!("illegal outcome: {}", bad.unwrap_or_default()))?;
+    check(complete > 0 && stopped > 0, || {
+        format!("the race never happened: {complete} complete, {stopped} stopped")
+    })
+}
+
 /// One thread reads `/dev/zero` through a typed `Read` whose buffer another thread points
 /// at good memory, NULL, a kernel address or a read-only page: every result is a full read
 /// or `EFAULT`, and the good buffer only ever receives zeros.
@@ -815,6 +920,7 @@ const TESTS: &[Test] = &[
     ("stress/mutator_on_useless", mutator_on_useless),
     ("stress/mutator_on_read_buffer", mutator_on_read_buffer),
     ("stress/mutator_on_packed_batch", mutator_on_packed_batch),
+    ("stress/mutator_on_batch", mutator_on_batch),
     ("stress/mutator_on_answer_in_registers", mutator_on_answer_in_registers),
     ("stress/signal_interrupts_a_blocking_read", signal_interrupts_a_blocking_read),
     ("stress/signal_restarts_a_blocking_read", signal_restarts_a_blocking_read),

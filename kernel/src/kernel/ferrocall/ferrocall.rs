@@ -346,6 +346,11 @@ fn stops(flags: u32) -> Result<bool, Errno> {
 /// The part of a request this ABI knows, as the kernel copies it in.
 type Known = [u8; abi::ops::MAX_KNOWN_REQUEST_SIZE];
 
+/// Storage that `ferrocall_copy_request()` writes a request into: aligned for its word
+/// stores.
+#[repr(C, align(8))]
+struct Aligned<T>(T);
+
 /// The one copy of the lone request `ferrocall(op, size, addr)`: its plan, its address, and
 /// the part this ABI knows, in a zeroed buffer so that an older, shorter request reads as
 /// zero-extended ([`copy_request`]).
@@ -353,9 +358,9 @@ type Known = [u8; abi::ops::MAX_KNOWN_REQUEST_SIZE];
 fn copy_in(op: u64, size: u64, addr: u64) -> Result<(abi::decode::Plan, usize, Known), Errno> {
     let plan = abi::plan(op, size, addr)?;
     let addr = usize::try_from(addr).map_err(|_| Errno::EFAULT)?;
-    let mut bytes: Known = [0; abi::ops::MAX_KNOWN_REQUEST_SIZE];
+    let mut bytes = Aligned::<Known>([0; abi::ops::MAX_KNOWN_REQUEST_SIZE]);
     copy_request(addr, &plan, &mut bytes)?;
-    Ok((plan, addr, bytes))
+    Ok((plan, addr, bytes.0))
 }
 
 /// The one copy of a lone request: its first `plan.copy_len` bytes into `bytes` (zeroed, so
@@ -363,11 +368,16 @@ fn copy_in(op: u64, size: u64, addr: u64) -> Result<(abi::decode::Plan, usize, K
 /// newer, longer request this ABI does not know is zero. A request of whole words, as every
 /// request of this ABI is, is read in one user-access window.
 #[inline(always)]
-fn copy_request(addr: usize, plan: &abi::decode::Plan, bytes: &mut [u8]) -> Result<(), Errno> {
-    let head = bytes.get_mut(..plan.copy_len).ok_or(Errno::EINVAL)?;
+fn copy_request(
+    addr: usize,
+    plan: &abi::decode::Plan,
+    bytes: &mut Aligned<Known>,
+) -> Result<(), Errno> {
+    let head = bytes.0.get_mut(..plan.copy_len).ok_or(Errno::EINVAL)?;
     if plan.copy_len % 8 == 0 {
-        // SAFETY: `head` is writable for its length, and `addr` is passed as a user address,
-        // which the helper reads only through the checked user-access functions.
+        // SAFETY: `head` is writable for its length, a multiple of 8, and starts an
+        // `Aligned` buffer, as the helper's word stores need; `addr` is passed as a user
+        // address, which the helper reads only through the checked user-access functions.
         let ret = unsafe {
             bindings::ferrocall_copy_request(
                 head.as_mut_ptr().cast(),
@@ -426,7 +436,14 @@ fn handle(op: u64, size: u64, addr: u64, batch: Option<(u64, &Watch)>) -> Result
             result?
         }
     };
-    write_answer(addr, &answer)?;
+    answer_in_place(addr, &answer)
+}
+
+/// Writes the answer slot of the request at `addr` with `answer`: `Ok` for a success,
+/// otherwise the call's errno.
+#[inline(always)]
+fn answer_in_place(addr: usize, answer: &Answer) -> Result<(), Halt> {
+    write_answer(addr, answer)?;
     match answer.result() {
         Some(Ok(_)) => Ok(()),
         Some(Err(errno)) => Err(errno.into()),
@@ -773,13 +790,85 @@ fn batch_calls(entries: UserBuf, watch: &Watch) -> Answer {
             }
             // The failed call's own slot holds the error if the call ran; either way the
             // batch's answer names it and how many calls succeeded before it.
-            if let Err(halt) = handle(op, size, at, Some((done, watch))) {
+            let ran = match batch_call(op, size, at, watch) {
+                Some(ran) => ran,
+                None => handle(op, size, at, Some((done, watch))),
+            };
+            if let Err(halt) = ran {
                 return batch_halted(halt, done, stops);
             }
             done += 1;
         }
     }
     Answer::done(Ok(done))
+}
+
+/// The common path of a call of a [`batch`]: a request of a known operation other than a
+/// batch, of exactly the size this ABI knows for it, aligned, whose header is the one the
+/// entry names with no flag set, and that the [`Watch`] clears. It is copied whole in one
+/// user-access window, and its operation's loop ([`abi::Call::dispatch_run`], the packed
+/// batches' own) checks the header, decodes the arguments and runs them from the copy; the
+/// answer is written as [`handle`] writes it. `None` when the call does not take this path:
+/// nothing ran, and [`handle`] gives the call its answer (the same, by the full checks:
+/// a host test checks that the loop runs only what `abi::decode` accepts).
+#[inline(always)]
+fn batch_call(op: u64, size: u64, addr: u64, watch: &Watch) -> Option<Result<(), Halt>> {
+    const ALIGN: u64 = abi::REQUEST_ALIGN;
+    let op = abi::Op::from_raw(op).filter(|op| !op.is_batch())?;
+    let size = usize::try_from(size)
+        .ok()
+        .filter(|&size| size == op.request_size() && size % 8 == 0)?;
+    let at = usize::try_from(addr).ok().filter(|_| addr % ALIGN == 0)?;
+    let mut copy = Aligned([MaybeUninit::<u8>::uninit(); abi::ops::MAX_KNOWN_REQUEST_SIZE]);
+    let part = copy.0.get_mut(..size)?;
+    // SAFETY: `part` is writable for its length, a multiple of 8, and starts an `Aligned`
+    // buffer, as the helper's word stores need; `at` is passed as a user address, which the
+    // helper reads only through the checked user-access functions.
+    let ret = unsafe {
+        bindings::ferrocall_copy_request(
+            part.as_mut_ptr().cast(),
+            at as *const core::ffi::c_void,
+            part.len() as c_ulong,
+        )
+    };
+    // A fault: the full path meets it again and answers it.
+    if ret != 0 {
+        return None;
+    }
+    // SAFETY: the helper returned 0, so it wrote every byte of `part`; `MaybeUninit<u8>` has
+    // the layout of `u8`.
+    let bytes = unsafe { core::slice::from_raw_parts(part.as_ptr().cast::<u8>(), part.len()) };
+    let mut call = BatchCall {
+        watch,
+        answer: None,
+    };
+    abi::Call::dispatch_run(op, bytes, &mut Kernel, &mut call);
+    let answer = match finish(call.answer?) {
+        Ok(answer) => answer,
+        Err(errno) => return Some(Err(errno.into())),
+    };
+    Some(answer_in_place(at, &answer))
+}
+
+/// The one call of [`batch_call`], on its operation's loop (over its request only, and
+/// ended by its answer): cleared by the [`Watch`] before it runs; its answer kept for
+/// [`batch_call`].
+struct BatchCall<'a> {
+    watch: &'a Watch,
+    answer: Option<Answer>,
+}
+
+impl abi::decode::Run<Answer> for BatchCall<'_> {
+    #[inline(always)]
+    fn ready(&mut self, op: abi::Op) -> bool {
+        self.watch.clear_for(op)
+    }
+
+    #[inline(always)]
+    fn answered(&mut self, answer: Answer) -> bool {
+        self.answer = Some(answer);
+        false
+    }
 }
 
 /// Whether a ptrace tracer watches this task's system calls: it stops the task at each
