@@ -81,6 +81,7 @@ fn raw_batch(entries: &[(u32, u32, u64)]) -> (Result<u64, Errno>, Answer) {
 }
 
 fn hostile_batches() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
     let mut good = Pages::map(1, 0).map_err(|e| e.to_string())?;
     good.write(0, &useless_request(1, 40));
     let g = good.addr(0);
@@ -94,6 +95,20 @@ fn hostile_batches() -> Outcome {
     hostile("entry whose size disagrees", r, Err(Errno::EINVAL))?;
     let (r, _) = raw_batch(&[(Op::Exit as u32 + 100, 40, g)]);
     hostile("entry with an unknown operation", r, Err(Errno::ENOSYS))?;
+    // A valid entry whose request says otherwise (the common path compares the header it
+    // copied with the entry): refused before it runs, its slot left pending.
+    let useless_args = |value: u32, pad: u32| [value.to_le_bytes(), pad.to_le_bytes()].concat();
+    for (what, header_op, flags, pad) in [
+        ("request whose header names another operation", Op::GetPid as u32, 0, 0),
+        ("request with a flag set", Op::Useless as u32, 1, 0),
+        ("request with a padding bit set", Op::Useless as u32, 0, 7),
+    ] {
+        let mut bad = Pages::map(1, 0).map_err(|e| e.to_string())?;
+        bad.write(0, &request_bytes(40, header_op, flags, 0, &useless_args(5, pad)));
+        let (r, a) = raw_batch(&[(1, 40, g), (1, 40, bad.addr(0))]);
+        let slot = Answer::from_bytes(&bad.read(16, 16)).unwrap_or_default();
+        hostile(what, (r, a.value, slot.state), (Err(Errno::EINVAL), 1, Answer::PENDING))?;
+    }
     let (r, a) = raw_batch(&[]);
     hostile("empty batch", (r, a.result()), (Ok(0), Some(Ok(0))))?;
     // The entry array itself.
