@@ -291,6 +291,30 @@ fn mutator_on_answer_in_registers() -> Outcome {
 /// The number of requests in the mutated packed batch.
 const PACKED: usize = 8;
 
+/// A round of the rewriter of [`PACKED`] `Useless` requests of 40 bytes laid out back to
+/// back: every request valid again, field by field (so that whole valid batches are common,
+/// not only valid requests), or one field of one request changed: its size, operation,
+/// flags, padding or value.
+fn rewrite_packed_useless(rng: &mut Rng, write: &mut dyn FnMut(u64, u32)) {
+    if rng.below(2) == 0 {
+        for request in 0..PACKED as u64 {
+            for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
+                write(40 * request + offset, value);
+            }
+        }
+    } else {
+        let base = 40 * rng.below(PACKED as u64);
+        let (offset, value): (u64, u32) = match rng.below(6) {
+            0 => (4, rng.pick(&[1, 2, 10, 999])),  // op
+            1 => (0, rng.pick(&[40, 32, 48, 44])), // size
+            2 => (8, rng.pick(&[0, 0, 1])),        // flags
+            3 => (36, rng.pick(&[0, 0, 0, 7])),    // padding
+            _ => (32, rng.pick(&[200, 300])),      // value
+        };
+        write(base + offset, value);
+    }
+}
+
 /// One thread runs a `PackedBatch` of `Useless` requests in a shared page while another
 /// rewrites the requests' sizes, operations, flags, padding and values. Every answer the
 /// kernel writes must be one that some version of its request could legally produce, the
@@ -301,27 +325,7 @@ fn mutator_on_packed_batch() -> Outcome {
     let valid: Vec<u8> = (0..PACKED as u32).flat_map(|i| useless_request(100 + i)).collect();
     pages.write(0, &valid);
     let (requests, answers) = (pages.addr(0), pages.addr(PAGE));
-    let mutator = Rewriter::start(requests, 0x9abc_def0, 400, |rng, write| {
-        if rng.below(2) == 0 {
-            // Every request valid again, field by field, so that whole valid batches are
-            // common, not only valid requests.
-            for request in 0..PACKED as u64 {
-                for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
-                    write(40 * request + offset, value);
-                }
-            }
-        } else {
-            let base = 40 * rng.below(PACKED as u64);
-            let (offset, value): (u64, u32) = match rng.below(6) {
-                0 => (4, rng.pick(&[1, 2, 10, 999])),  // op
-                1 => (0, rng.pick(&[40, 32, 48, 44])), // size
-                2 => (8, rng.pick(&[0, 0, 1])),        // flags
-                3 => (36, rng.pick(&[0, 0, 0, 7])),    // padding
-                _ => (32, rng.pick(&[200, 300])),      // value
-            };
-            write(base + offset, value);
-        }
-    });
+    let mutator = Rewriter::start(requests, 0x9abc_def0, 400, rewrite_packed_useless);
     let mut args = Vec::new();
     for word in [requests, (PACKED * 40) as u64, answers, (PACKED * 16) as u64] {
         args.extend_from_slice(&word.to_le_bytes());
@@ -410,25 +414,7 @@ fn mutator_on_batch() -> Outcome {
         })
         .collect();
     pages.write(PAGE, &entries);
-    let mutator = Rewriter::start(requests, 0x5eed_ba7c, 400, |rng, write| {
-        if rng.below(2) == 0 {
-            for request in 0..PACKED as u64 {
-                for (offset, value) in [(0, 40), (4, 1), (8, 0), (36, 0)] {
-                    write(40 * request + offset, value);
-                }
-            }
-        } else {
-            let base = 40 * rng.below(PACKED as u64);
-            let (offset, value): (u64, u32) = match rng.below(6) {
-                0 => (4, rng.pick(&[1, 2, 10, 999])),  // op
-                1 => (0, rng.pick(&[40, 32, 48, 44])), // size
-                2 => (8, rng.pick(&[0, 0, 1])),        // flags
-                3 => (36, rng.pick(&[0, 0, 0, 7])),    // padding
-                _ => (32, rng.pick(&[200, 300])),      // value
-            };
-            write(base + offset, value);
-        }
-    });
+    let mutator = Rewriter::start(requests, 0x5eed_ba7c, 400, rewrite_packed_useless);
     let mut args = Vec::new();
     args.extend_from_slice(&pages.addr(PAGE).to_le_bytes());
     args.extend_from_slice(&(PACKED as u64 * 16).to_le_bytes());
