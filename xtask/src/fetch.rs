@@ -114,13 +114,14 @@ fn download(
     let deb_all = dir.join(format!("{package}_{}_all.deb", version.replace(':', "%3a")));
     if !deb.is_file() && !deb_all.is_file() {
         let wanted = format!("{package}={version}");
-        let mut fetched = util::output(&mut apt_get(ws, archive, &["download", &wanted], dir));
+        let fetch = || util::output(&mut apt_get(ws, archive, &["download", &wanted], dir));
+        let mut fetched = fetch();
         // The machine's package lists may be older than its installed packages: update
         // them once and try again.
         if fetched.is_err() && matches!(archive, Archive::Machine) {
             util::step("kernel", "apt-get update (the package lists lack it)");
             util::output(Command::new("apt-get").args(["update", "-q"]))?;
-            fetched = util::output(&mut apt_get(ws, archive, &["download", &wanted], dir));
+            fetched = fetch();
         }
         fetched.map_err(|e| {
             Error(format!(

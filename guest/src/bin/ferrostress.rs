@@ -315,6 +315,18 @@ fn rewrite_packed_useless(rng: &mut Rng, write: &mut dyn FnMut(u64, u32)) {
     }
 }
 
+/// Whether `a`, the answer of call `k` of a mutated batch that ended after `done` calls
+/// succeeded, is legal: one of the values in `ok` for a call that succeeded; never a success
+/// for the call that failed (not run and pending, or run and failed); untouched (pending,
+/// zero) for a call after it.
+fn legal_answer(a: &Answer, k: usize, done: usize, ok: &[u64]) -> bool {
+    match k.cmp(&done) {
+        core::cmp::Ordering::Less => matches!(a.result(), Some(Ok(v)) if ok.contains(&v)),
+        core::cmp::Ordering::Equal => !matches!(a.result(), Some(Ok(_))),
+        core::cmp::Ordering::Greater => a.state == Answer::PENDING && a.value == 0,
+    }
+}
+
 /// One thread runs a `PackedBatch` of `Useless` requests in a shared page while another
 /// rewrites the requests' sizes, operations, flags, padding and values. Every answer the
 /// kernel writes must be one that some version of its request could legally produce, the
@@ -362,18 +374,9 @@ fn mutator_on_packed_batch() -> Outcome {
         };
         for k in 0..PACKED {
             let a = answer(k);
-            let legal = match k.cmp(&done) {
-                // A call that succeeded: `Useless` of one of the values its request held,
-                // or of zero (an older, 32-byte request), or `GetPid`.
-                core::cmp::Ordering::Less => {
-                    let ok = [100 + k as u64 + 15, 215, 315, 15, pid];
-                    matches!(a.result(), Some(Ok(v)) if ok.contains(&v))
-                }
-                // The call that failed: not run (pending), or run and failed; never a success.
-                core::cmp::Ordering::Equal => !matches!(a.result(), Some(Ok(_))),
-                core::cmp::Ordering::Greater => a.state == Answer::PENDING && a.value == 0,
-            };
-            if !legal {
+            // A call that succeeded: `Useless` of one of the values its request held, or of
+            // zero (an older, 32-byte request), or `GetPid`.
+            if !legal_answer(&a, k, done, &[100 + k as u64 + 15, 215, 315, 15, pid]) {
                 bad = Some(format!("call {call}: answer {k} of {done} done: {a:?}"));
             }
             answered += u64::from(a.state == Answer::DONE);
@@ -450,17 +453,9 @@ fn mutator_on_batch() -> Outcome {
         };
         for k in 0..PACKED {
             let a = answer_at(&pages, 40 * k);
-            let legal = match k.cmp(&done) {
-                // A call that succeeded: `Useless` of one of the values its request held
-                // (its header must be the entry's, so no other operation or size runs).
-                core::cmp::Ordering::Less => {
-                    matches!(a.result(), Some(Ok(v)) if [115 + k as u64, 215, 315].contains(&v))
-                }
-                // The call that failed: not run (pending), or run and failed; never a success.
-                core::cmp::Ordering::Equal => !matches!(a.result(), Some(Ok(_))),
-                core::cmp::Ordering::Greater => a.state == Answer::PENDING && a.value == 0,
-            };
-            if !legal {
+            // A call that succeeded: `Useless` of one of the values its request held (its
+            // header must be the entry's, so no other operation or size runs).
+            if !legal_answer(&a, k, done, &[115 + k as u64, 215, 315]) {
                 bad = Some(format!("call {call}: answer {k} of {done} done: {a:?}"));
             }
             answered += u64::from(a.state == Answer::DONE);
