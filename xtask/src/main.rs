@@ -259,8 +259,13 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
                 "guest",
                 &format!("booting {what} (Linux {}), running {command}", line.name),
             );
-            let boot =
-                qemu::boot(&ws, &image, &initrd, command, qemu::Show::GuestOutput, *timeout)?;
+            let show = qemu::Show::GuestOutput;
+            let boot = match variant {
+                kernel::Variant::Stock => {
+                    qemu::boot_distro(&ws, &image, &initrd, command, show, *timeout)?
+                }
+                _ => qemu::boot(&ws, &image, &initrd, command, show, *timeout)?,
+            };
             counts_of_line.add(&boot.count_tests());
             clean &= boot.report();
         }
