@@ -606,6 +606,63 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
     Errno::from_syscall_return(ret)
 }
 
+/// A lone call of an operation without a legacy twin, made by a wrapper that wants only the
+/// call's value: [`lone_twin`]'s counterpart. The request is built on the stack and
+/// answered in place; where typed calls are enabled (the same one relaxed load) and its
+/// address may be sent, it is sent, and `rax` with the answer slot say the result: the
+/// slot's value for 0, its error when it holds the one `rax` names, `rax`'s errno when the
+/// slot stayed pending (refused before the operation ran). Anything else
+/// ([`TypedCalls::call_answer`]'s path: typed calls not known to be enabled, a request
+/// address that needs a slot, a slot that disagrees with `rax`) is out of line.
+///
+/// # Safety
+///
+/// Every buffer `args` names must be valid for what the operation does with it during the
+/// call, as for [`TypedCalls::call_answer`](crate::TypedCalls::call_answer).
+#[inline(always)]
+pub(crate) unsafe fn lone_typed<K: Kernel + ?Sized, A: Args>(
+    kernel: &K,
+    args: A,
+) -> Result<u64, Errno> {
+    const { assert!(A::OP.twin().is_none(), "lone_typed takes operations without a twin") };
+    let fast = kernel.support().fast();
+    let mut request = Request::new(args);
+    let address = core::ptr::from_mut(&mut request);
+    if fast != Support::FAST_NONE && abi::is_request_address(address as u64) {
+        let size = size_of::<Request<A>>() as u32;
+        // SAFETY: `request` is ours, a whole request of `size` bytes at a request address;
+        // typed calls are enabled (the fast path is set only after the opt-in succeeded);
+        // the caller guarantees the buffers.
+        let ret = unsafe { kernel.typed_call(address.cast(), A::OP.raw(), size) };
+        match (Errno::from_syscall_return(ret), request.answer.result()) {
+            (Ok(0), Some(Ok(value))) => return Ok(value),
+            (Err(e), Some(Err(answered))) if e == answered => return Err(e),
+            (Err(e), None) => return Err(e),
+            _ => {}
+        }
+        // `rax` and the answer slot disagree: the slow path says so.
+        request.answer = Answer::default();
+    }
+    // SAFETY: the caller's guarantee.
+    unsafe { lone_typed_slow(kernel, &mut request) }
+}
+
+/// [`lone_typed`] where its fast path does not apply.
+///
+/// # Safety
+///
+/// As [`lone_typed`].
+#[cold]
+#[inline(never)]
+unsafe fn lone_typed_slow<K: Kernel + ?Sized, A: Args>(
+    kernel: &K,
+    request: &mut Request<A>,
+) -> Result<u64, Errno> {
+    // SAFETY: the caller's guarantee.
+    let answer = unsafe { crate::TypedCalls::call_answer(kernel, request) };
+    answer.and_then(|answer| answer.result().unwrap_or(Err(Errno::EIO)))
+}
+
 /// [`lone_twin`] where its fast path does not apply: the request, answered in place, goes
 /// the way of [`TypedCalls::call_answer`](crate::TypedCalls::call_answer). Raw `rax`.
 ///

@@ -14,8 +14,8 @@ use ferrocall_abi::{
 
 use crate::batch::{packed_alone, packed_one_by_one, Batch, BufferFree, PackedBatch};
 use crate::boundary::{
-    backend_of, call_in_registers, issue, issue_from_copy, lone_twin, make_call, resumable_flags,
-    typed_enabled, Backend, Kernel, Native,
+    backend_of, call_in_registers, issue, issue_from_copy, lone_twin, lone_typed, make_call,
+    resumable_flags, typed_enabled, Backend, Kernel, Native,
 };
 use crate::error::{BatchError, FillError};
 use crate::fd::{AsFd, OwnedFd};
@@ -123,8 +123,8 @@ wrappers! {
     /// }
     /// ```
     fn useless(&self, value: u32) -> Result<u32, Errno> {
-        let mut request = Request::new(ops::UselessArgs { value, ..Default::default() });
-        let sum = self.call(&mut request)?;
+        // SAFETY: the request names no buffer.
+        let sum = unsafe { lone_typed(self, ops::UselessArgs { value, ..Default::default() }) }?;
         u32::try_from(sum).map_err(|_| Errno::EIO)
     }
 

@@ -395,10 +395,16 @@ pub fn twins_section() -> String {
     let mut cases = String::new();
     let mut bodies: Vec<(String, Vec<String>)> = Vec::new();
     for op in Op::ALL {
+        let upper = c_name(*op).to_uppercase();
         let Some(twin) = op.twin() else {
+            // Read whole at entry and run from the copy, presented as ferrocall().
+            let words = op.args_size() / 8;
+            s.push_str(&format!(
+                "\t[FERROCALL_OP_{upper}] = {{\t/* ferrocall(), read at entry */\n\
+                 \t\t.nr = __NR_ferrocall, .words = {words},\n\t}},\n",
+            ));
             continue;
         };
-        let upper = c_name(*op).to_uppercase();
         if op.runs_from_copy() {
             let by_ref = twin.by_ref.map(|b| format!(", &{}", b.name)).unwrap_or_default();
             s.push_str(&format!(

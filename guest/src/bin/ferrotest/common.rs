@@ -161,6 +161,15 @@ pub(crate) fn traced(
     child: fn() -> i32,
     mut on_entry: impl FnMut(&mut libc::user_regs_struct) -> bool,
 ) -> Result<Ended, String> {
+    traced_at(child, |_, regs| on_entry(regs))
+}
+
+/// [`traced`], with the child's pid for `on_entry`, which may also read or write the
+/// stopped child's memory.
+pub(crate) fn traced_at(
+    child: fn() -> i32,
+    mut on_entry: impl FnMut(libc::pid_t, &mut libc::user_regs_struct) -> bool,
+) -> Result<Ended, String> {
     // SAFETY: fork; the child makes raw system calls and typed calls only, then exits.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -200,7 +209,7 @@ pub(crate) fn traced(
                 if entering {
                     let mut regs: libc::user_regs_struct = core::mem::zeroed();
                     libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs);
-                    if on_entry(&mut regs) {
+                    if on_entry(pid, &mut regs) {
                         libc::ptrace(libc::PTRACE_SETREGS, pid, 0, &regs);
                     }
                 }

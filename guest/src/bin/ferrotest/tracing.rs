@@ -9,7 +9,7 @@ use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Op, Request};
 use ferrocall::{Native, TypedCalls};
 use ferrocall_guest::{check, expect_eq, fd, in_child, nr, syscall, Ended, Outcome, Test};
 
-use crate::common::{traced, useless_then_getpid, SELF};
+use crate::common::{traced, traced_at, useless_then_getpid, SELF};
 
 /// Runs `ferrotrace -o FILE` on `program` and returns the trace.
 fn trace_of(program: &[&str]) -> Result<String, String> {
@@ -296,6 +296,88 @@ fn syscall_tracepoints_see_typed_calls() -> Outcome {
     expect_eq("sys_exit_getppid events", count(&format!("sys_getppid -> {ppid:#x}")), 1)
 }
 
+/// A lone typed call without a twin is read at entry, before a tracer (or a seccomp
+/// supervisor) sees it as system call 1023, and runs from that copy: a tracer that rewrites
+/// the request in memory at the entry stop does not change what runs, and one that changes
+/// the registers (the request address, the operation) gets the call they name, read
+/// afresh.
+fn a_tracer_stop_runs_the_request_read_at_entry() -> Outcome {
+    ferrocall::enable().map_err(|e| e.to_string())?;
+    // A page at a request address (bit 31 set), so that the library sends no copy.
+    const AT: u64 = 0x7e00_8000_0000;
+    let value_at = AT + Request::<()>::ARGS_OFFSET as u64;
+    let mut rewrites = Vec::new();
+    let mut poked = false;
+    let ended = traced_at(
+        || {
+            let Ok(mut page) = ferrocall_guest::Pages::map(1, AT) else {
+                return 64;
+            };
+            let mut failures = 0;
+            let useless = |value: u32| Request::new(UselessArgs { value, ..Default::default() });
+            let answer = |page: &ferrocall_guest::Pages| {
+                // SAFETY: the page is mapped, aligned and holds a request.
+                unsafe { (*(page.addr(0) as *const Request<UselessArgs>)).answer.result() }
+            };
+            let size = Op::Useless.request_size() as u64;
+            let call = |page: &mut ferrocall_guest::Pages, value: u32| {
+                let req = useless(value);
+                // SAFETY: a request is plain bytes.
+                let bytes = unsafe {
+                    core::slice::from_raw_parts(
+                        core::ptr::from_ref(&req).cast::<u8>(),
+                        size_of::<Request<UselessArgs>>(),
+                    )
+                };
+                page.write(0, bytes);
+                ferrocall_guest::typed_raw(AT, Op::Useless as u64, size, AT)
+            };
+            // 1: the tracer writes 100 over the value: the value read at entry runs.
+            let r = call(&mut page, 1);
+            failures |= i32::from(r != Ok(0) || answer(&page) != Some(Ok(16)));
+            // 2: the tracer moves RDX 8 bytes on: that address's "request" (no header) is
+            // read and refused, the slot at AT left pending.
+            let r = call(&mut page, 2);
+            failures |= i32::from(r != Err(Errno::EINVAL) || answer(&page).is_some()) << 1;
+            // 3: the tracer names another operation in RDI: refused as a mismatch.
+            let r = call(&mut page, 3);
+            failures |= i32::from(r != Err(Errno::EINVAL) || answer(&page).is_some()) << 2;
+            // 4: untouched.
+            let r = call(&mut page, 4);
+            failures |= i32::from(r != Ok(0) || answer(&page) != Some(Ok(19))) << 3;
+            failures
+        },
+        |pid, regs| {
+            if regs.orig_rax != 1023 || regs.rdx != AT {
+                return false;
+            }
+            rewrites.push(regs.rdi);
+            match rewrites.len() {
+                1 => {
+                    // SAFETY: POKEDATA writes a word of the stopped tracee's memory.
+                    let r = unsafe {
+                        libc::ptrace(libc::PTRACE_POKEDATA, pid, value_at as *mut libc::c_void, 100)
+                    };
+                    poked = r == 0;
+                    false
+                }
+                2 => {
+                    regs.rdx = AT + 8;
+                    true
+                }
+                3 => {
+                    regs.rdi = Op::GetCwd as u64;
+                    true
+                }
+                _ => false,
+            }
+        },
+    )?;
+    check(poked, || "PTRACE_POKEDATA failed".to_string())?;
+    expect_eq("typed calls the tracer stopped", rewrites.len(), 4)?;
+    expect_eq("child's failure bits", ended, Ended::Exited(0))
+}
+
 fn ptrace_rewrite_in_a_legacy_process() -> Outcome {
     // Without the opt-in, a tracer that turns a call into 1023 gets ENOSYS, as before.
     let out = Command::new(SELF)
@@ -313,6 +395,7 @@ pub const TESTS: &[Test] = &[
     ("ferrotrace_follows_forks_and_threads", ferrotrace_follows_forks_and_threads),
     ("ptrace_sees_and_rewrites_typed_calls", ptrace_sees_and_rewrites_typed_calls),
     ("ptrace_rewrite_in_a_legacy_process", ptrace_rewrite_in_a_legacy_process),
+    ("a_tracer_stop_runs_the_request_read_at_entry", a_tracer_stop_runs_the_request_read_at_entry),
     ("a_traced_batch_is_seen_call_by_call", a_traced_batch_is_seen_call_by_call),
     ("syscall_tracepoints_see_typed_calls", syscall_tracepoints_see_typed_calls),
 ];

@@ -19,18 +19,22 @@
  * @kind: FERROCALL_ENTRY_NONE for any other system call (the one field set on
  *        every entry), a typed call answered in registers and run as its
  *        legacy twin included; FERROCALL_ENTRY_REFUSED for a request refused
- *        at entry, FERROCALL_ENTRY_TWIN for a typed call run as its twin and
- *        answered in place, FERROCALL_ENTRY_HELD for one presented as its
- *        twin and run by the handler from @held
- * @op: the operation, for FERROCALL_ENTRY_HELD
+ *        at entry, FERROCALL_ENTRY_LOADED for a call without a twin whose
+ *        request was read at entry (presented as ferrocall(op, size,
+ *        request), run by the handler from @held), FERROCALL_ENTRY_TWIN for
+ *        a typed call run as its twin and answered in place,
+ *        FERROCALL_ENTRY_HELD for one presented as its twin and run by the
+ *        handler from @held
+ * @op: the operation, for FERROCALL_ENTRY_LOADED and FERROCALL_ENTRY_HELD
  * @flags: the request's header flags (FERROCALL_ANSWER_IN_REGISTERS), for
  *         FERROCALL_ENTRY_TWIN and FERROCALL_ENTRY_HELD
  * @error: for FERROCALL_ENTRY_REFUSED, its -errno
  * @addr: the request's user address
  * @regs: the caller's RDI, RSI, RDX, R10, R8 and R9, kept for a call
  *        answered in place or run from @held, and put back after it
- * @held: for FERROCALL_ENTRY_HELD, the request's arguments as copied in and
- *        checked at entry: what runs, whatever user memory holds by then
+ * @held: for FERROCALL_ENTRY_LOADED and FERROCALL_ENTRY_HELD, the request's
+ *        arguments as copied in at entry: what runs, whatever user memory
+ *        holds by then
  *
  * Lives on the stack of do_syscall_64() for one system call.
  */
@@ -46,8 +50,9 @@ struct ferrocall_entry {
 
 #define FERROCALL_ENTRY_NONE	0
 #define FERROCALL_ENTRY_REFUSED	1
-#define FERROCALL_ENTRY_TWIN	2
-#define FERROCALL_ENTRY_HELD	3
+#define FERROCALL_ENTRY_LOADED	2
+#define FERROCALL_ENTRY_TWIN	3
+#define FERROCALL_ENTRY_HELD	4
 
 /**
  * ferrocall_syscall - run ferrocall(op, size, request)
@@ -88,6 +93,15 @@ bool ferrocall_held_unchanged(unsigned long op, unsigned long addr,
 long ferrocall_run_held(unsigned long op, const u64 *held);
 
 /*
+ * Implemented in Rust, for a call without a twin read at entry
+ * (FERROCALL_ENTRY_LOADED): runs ferrocall(@op, @size, @addr) as
+ * ferrocall_syscall() does, but from the argument words in @held when @op
+ * and @size are still those of the request read at entry.
+ */
+long ferrocall_run_loaded(unsigned long op, unsigned long size,
+			  unsigned long addr, const u64 *held);
+
+/*
  * Puts the six arguments of a system call in the registers the x86_64 entry
  * code passes them in (RDI, RSI, RDX, R10, R8, R9): the counterpart of
  * syscall_get_arguments(), which Linux 6.12 does not have for x86_64.
@@ -108,6 +122,35 @@ long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc);
 long ferrocall_hold(struct pt_regs *regs, struct ferrocall_entry *fc, long nr);
 void ferrocall_answer_in_place(struct pt_regs *regs,
 			       struct ferrocall_entry *fc, bool ran);
+
+/**
+ * ferrocall_run - run ferrocall(op, size, request) for do_syscall_64()
+ * @regs: the task's registers after the entry work: RDI, RSI and RDX hold
+ *        the operation, the size and the request address
+ * @fc:   what ferrocall_enter() recorded
+ *
+ * Answers the refusal of a request that did not decode at entry; runs a call
+ * held at entry from its copy, as the twin it was presented as; runs a call
+ * read at entry from its copy if the entry work left its request address and
+ * operation as presented (a tracer that changed them gets what it asked
+ * for); and otherwise the request the registers name: a restart of a typed
+ * call, or the call made by number.
+ *
+ * Return: the system call's result, for RAX.
+ */
+static __always_inline long ferrocall_run(struct pt_regs *regs,
+					  struct ferrocall_entry *fc)
+{
+	if (unlikely(fc->kind == FERROCALL_ENTRY_REFUSED))
+		return fc->error;
+	if (unlikely(fc->kind == FERROCALL_ENTRY_HELD))
+		return ferrocall_run_held(fc->op, fc->held);
+	if (fc->kind == FERROCALL_ENTRY_LOADED && regs->dx == fc->addr &&
+	    regs->di == fc->op)
+		return ferrocall_run_loaded(regs->di, regs->si, regs->dx,
+					    fc->held);
+	return ferrocall_syscall(regs->di, regs->si, regs->dx);
+}
 
 /**
  * ferrocall_syscall_done - finish a typed call that ran as its twin
@@ -148,10 +191,10 @@ enum {
  * @work_mask: the syscall work that sends a call to ferrocall_batch_next():
  *             seccomp filters (FERROCALL_WATCH_SECCOMP), the syscall
  *             tracepoints, and audit when it keeps records
- * @filter: the current task's newest seccomp filter (NULL without
- *          CONFIG_SECCOMP_FILTER): the action cache that answers is that
- *          filter's, fixed when it was attached, so a verdict of it holds as
- *          long as this pointer reads the same
+ * @filter: where the current task's newest seccomp filter is read (a static
+ *          NULL pointer without CONFIG_SECCOMP_FILTER): the action cache that
+ *          answers is that filter's, fixed when it was attached, so a verdict
+ *          of it holds as long as this pointer reads the same
  */
 struct ferrocall_watch {
 	const unsigned long *flags;

@@ -273,6 +273,11 @@ bool ferrocall_seccomp_cache_allows(int nr)
  * thread installs with SECCOMP_FILTER_FLAG_TSYNC sets the work bit, which the
  * next call of the batch sees.
  */
+#ifndef CONFIG_SECCOMP_FILTER
+/* The newest filter of every task, in a kernel without seccomp filters. */
+static const void *const ferrocall_no_filter;
+#endif
+
 void ferrocall_batch_watch(struct ferrocall_watch *watch)
 {
 	struct thread_info *ti = current_thread_info();
@@ -282,7 +287,7 @@ void ferrocall_batch_watch(struct ferrocall_watch *watch)
 #ifdef CONFIG_SECCOMP_FILTER
 	watch->filter = (const void *const *)&current->seccomp.filter;
 #else
-	watch->filter = NULL;
+	watch->filter = &ferrocall_no_filter;
 #endif
 	watch->work_mask = SYSCALL_WORK_SECCOMP | SYSCALL_WORK_SYSCALL_TRACEPOINT;
 	/* Audit enabled with no rule to apply (a dummy context) records nothing. */

@@ -90,6 +90,61 @@ static noinline long ferrocall_enter_slow(struct pt_regs *regs,
 	return nr;
 }
 
+/*
+ * Reads the request of an operation without a twin (@t->nr is __NR_ferrocall,
+ * @t->words argument words) at entry: one of exactly the size this ABI knows,
+ * aligned, whose header names @op and @size and sets no flag has its argument
+ * words copied into @fc, in one user-access window, for the handler to run
+ * from that copy (FERROCALL_ENTRY_LOADED). Any other is left for the handler
+ * to read and refuse. Either way the call is ferrocall(op, size, request).
+ */
+static __always_inline bool ferrocall_load(struct ferrocall_entry *fc,
+					   const struct ferrocall_twin *t,
+					   unsigned long addr, unsigned long op,
+					   unsigned long size)
+{
+	const u64 __user *req = (const u64 __user *)addr;
+	unsigned int i, words = t->words;
+	u64 word;
+
+	if (size != FERROCALL_ARGS_OFFSET + words * sizeof(u64) ||
+	    addr % sizeof(u64) || words > FERROCALL_HELD_WORDS)
+		return false;
+	if (can_do_masked_user_access())
+		req = masked_user_access_begin(req);
+	else if (!user_read_access_begin(req, size))
+		return false;
+	unsafe_get_user(word, &req[0], fail);
+	if (word != FERROCALL_HEAD(size, op))
+		goto fail;
+	unsafe_get_user(word, &req[1], fail);
+	if (word)
+		goto fail;
+	req += FERROCALL_ARGS_OFFSET / sizeof(u64);
+	for (i = 0; i < words; i++)
+		unsafe_get_user(fc->held[i], &req[i], fail);
+	user_read_access_end();
+	return true;
+fail:
+	user_read_access_end();
+	return false;
+}
+
+/* A typed call without a twin: ferrocall(op, size, request), read if it can be. */
+static __always_inline long ferrocall_enter_loaded(struct pt_regs *regs,
+						   struct ferrocall_entry *fc,
+						   const struct ferrocall_twin *t,
+						   unsigned long op,
+						   unsigned long size)
+{
+	if (ferrocall_load(fc, t, regs->orig_ax, op, size)) {
+		fc->kind = FERROCALL_ENTRY_LOADED;
+		fc->op = op;
+		fc->addr = regs->orig_ax;
+	}
+	return ferrocall_present(regs, op, size);
+}
+
 /**
  * ferrocall_enter - present a typed call to the syscall entry work
  * @regs: the task's registers; orig_ax holds the request address
@@ -106,6 +161,13 @@ static noinline long ferrocall_enter_slow(struct pt_regs *regs,
  * decoder would not, which tests/kernel_header.rs checks on the host. A
  * request that asks for its answer in registers leaves @fc as for any system
  * call: from here on it is its twin.
+ *
+ * A request of an operation without a twin is presented as ferrocall(op,
+ * size, request) in any case; its argument words are also read, in one
+ * user-access window, into @fc (ferrocall_load()), so that the handler runs
+ * it from that copy (ferrocall_run()) instead of reading the request again.
+ * Only the header is checked here: the handler decodes the words with every
+ * check of a lone call, and reads itself any request not read here.
  *
  * Return: the system call number the entry work and the table see: the
  * twin's, or __NR_ferrocall for an operation without one and for a request
@@ -125,6 +187,8 @@ long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 	if (unlikely(!t->head || size != ferrocall_twin_size(t) ||
 		     regs->orig_ax % sizeof(u64))) {
 		/* Without a twin, the call is ferrocall(op, size, request). */
+		if (t->nr == __NR_ferrocall)
+			return ferrocall_enter_loaded(regs, fc, t, op, size);
 		if (!t->head && !t->held)
 			return ferrocall_present(regs, op, size);
 		return ferrocall_enter_slow(regs, fc, t, op, size);

@@ -80,6 +80,60 @@ pub extern "C" fn ferrocall_syscall(op: c_ulong, size: c_ulong, addr: c_ulong) -
     }
 }
 
+/// Runs `ferrocall(op, size, addr)` as [`ferrocall_syscall`] does, for a request the entry
+/// code read at entry (`FERROCALL_ENTRY_LOADED`): an operation without a twin, whose
+/// argument words, as copied in then, are `held`. When `op` and `size` are still what the
+/// entry code read (a tracer may have changed the registers since), the call is decoded from
+/// those words, with every check of a lone call, and run; the request is not read again.
+/// Anything else is the request the registers name, read afresh.
+///
+/// # Safety
+///
+/// `held` must be valid for reads of `FERROCALL_HELD_WORDS` `u64`s, and its first words, as
+/// many as operation `op`'s arguments take, initialised (the entry code reads them for the
+/// operation it records, and calls this only with that operation).
+#[no_mangle]
+pub unsafe extern "C" fn ferrocall_run_loaded(
+    op: c_ulong,
+    size: c_ulong,
+    addr: c_ulong,
+    held: *const u64,
+) -> c_long {
+    let loaded = abi::Op::from_raw(op as u64)
+        .filter(|op| op.twin().is_none() && op.request_size() as u64 == size as u64);
+    let Some(op) = loaded else {
+        return ferrocall_syscall(op, size, addr);
+    };
+    let mut bytes = [0u8; HELD_WORDS * 8];
+    // At most `HELD_WORDS` (checked below at compile time): the words the entry code read.
+    let words = op.args_size() / 8;
+    for (i, chunk) in bytes.chunks_exact_mut(8).take(words).enumerate() {
+        // SAFETY: the caller's guarantee: `i` is below the operation's argument words, which
+        // the entry code wrote for this very operation (the only other words may be
+        // uninitialised).
+        let word = unsafe { held.add(i).read() };
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    let result = Call::decode_dispatch(op, &bytes, &mut Kernel)
+        .and_then(finish)
+        .map_err(Halt::from)
+        .and_then(|answer| answer_in_place(addr, &answer));
+    match result {
+        Ok(()) => 0,
+        Err(halt) => halt.errno().to_syscall_return() as c_long,
+    }
+}
+
+const _: () = {
+    let mut i = 0;
+    while i < abi::Op::ALL.len() {
+        let op = abi::Op::ALL[i];
+        // The entry code reads the arguments of every operation without a twin.
+        assert!(op.twin().is_some() || op.args_size() <= HELD_WORDS * 8);
+        i += 1;
+    }
+};
+
 /// The entry code's half of a lone typed call: the legacy system call it stands for.
 ///
 /// For an operation with a legacy twin (the entry code's table calls it for no other),
@@ -600,7 +654,10 @@ impl abi::Handler for Kernel {
 
 /// The seed's demonstration: `value + 15`, or `EOVERFLOW` past `u32::MAX`.
 fn useless(value: u32) -> Result<u64, Errno> {
-    value.checked_add(15).map(u64::from).ok_or(Errno::EOVERFLOW)
+    match value.overflowing_add(15) {
+        (sum, false) => Ok(sum.into()),
+        (_, true) => Err(Errno::EOVERFLOW),
+    }
 }
 
 /// Converts a C return value (`-errno` or a count) into a result.
@@ -884,9 +941,8 @@ fn batch_observed() -> bool {
 /// (`ferrocall_batch_watch()`): while none of their watched bits is set (no pending signal,
 /// no reschedule, no seccomp filter), [`batch_next`] would let the call run, and the call
 /// runs without it, for two loads and a test ([`Watch::clear_for`]).
-/// It also says whether the batch may stop before a call ([`ops::BATCH_RESUMABLE`]).
-/// It also says whether the batch may stop before a call, and counts the calls shown to
-/// audit and the syscall tracepoints.
+/// It also says whether the batch may stop before a call ([`ops::BATCH_RESUMABLE`]), and
+/// counts the calls shown to audit and the syscall tracepoints.
 struct Watch {
     words: bindings::ferrocall_watch,
     stops: bool,
@@ -943,6 +999,57 @@ impl Watch {
     /// mid-batch, is seen by the next one.
     #[inline(always)]
     fn clear_for(&self, op: abi::Op) -> bool {
+        match self.watched() {
+            Watched::Nothing => true,
+            Watched::Seccomp => self.cache_allows(op, self.newest_filter()),
+            Watched::Else => false,
+        }
+    }
+
+    /// [`Watch::clear_for`] for the calls of a run of one operation (`op`, the same on every
+    /// call of the run): `cleared` is the filter the action cache was found to allow `op`
+    /// for in this run (null before), so that a call under that filter costs one load and
+    /// one compare more than a call without filters. A filter another thread installs
+    /// mid-run is a new pointer, and that call asks again.
+    #[inline(always)]
+    fn clear_in_run(&self, op: abi::Op, cleared: &mut *const core::ffi::c_void) -> bool {
+        match self.watched() {
+            Watched::Nothing => true,
+            Watched::Seccomp => {
+                let filter = self.newest_filter();
+                if filter == *cleared {
+                    return true;
+                }
+                self.clear_in_run_slow(op, filter, cleared)
+            }
+            Watched::Else => false,
+        }
+    }
+
+    /// [`Watch::clear_in_run`] for a call whose filter the run has not cleared yet.
+    #[inline(never)]
+    fn clear_in_run_slow(
+        &self,
+        op: abi::Op,
+        filter: *const core::ffi::c_void,
+        cleared: &mut *const core::ffi::c_void,
+    ) -> bool {
+        if !self.cache_allows(op, filter) {
+            return false;
+        }
+        // Seccomp work without a filter (strict mode) is never cleared by the cache, but
+        // a null pointer is not recorded all the same.
+        if !filter.is_null() {
+            *cleared = filter;
+        }
+        true
+    }
+
+    /// What the task's flag words say of the next call, read afresh: a signal or reschedule
+    /// pending, audit or the tracepoints to show it to ([`Watched::Else`]); seccomp filters
+    /// alone ([`Watched::Seccomp`]); or nothing.
+    #[inline(always)]
+    fn watched(&self) -> Watched {
         let w = &self.words;
         // SAFETY: both pointers are to the running task's `thread_info`, which lives as long
         // as the task, so for the whole of its system call; the words are aligned
@@ -955,35 +1062,36 @@ impl Watch {
             )
         };
         if flags & bindings::FERROCALL_WATCH_FLAGS as c_ulong != 0 {
-            return false;
+            return Watched::Else;
         }
         match work & w.work_mask {
-            0 => true,
+            0 => Watched::Nothing,
             // Only seccomp: its action cache may answer for the filters.
             seccomp if seccomp & !(bindings::FERROCALL_WATCH_SECCOMP as c_ulong) == 0 => {
-                self.cache_allows(op)
+                Watched::Seccomp
             }
             // Audit or the tracepoints must be shown the call.
-            _ => false,
+            _ => Watched::Else,
         }
     }
 
+    /// The task's newest seccomp filter, read afresh (null without filters).
+    #[inline(always)]
+    fn newest_filter(&self) -> *const core::ffi::c_void {
+        // SAFETY: `filter` points to the running task's newest-filter pointer (or, in a
+        // kernel without seccomp filters, to a static null pointer), which lives as long as
+        // the task; it is an aligned word that other threads change only by a single store
+        // (`smp_store_release()`), and a volatile read is `READ_ONCE()`.
+        unsafe { core::ptr::read_volatile(self.words.filter) }
+    }
+
     /// [`cache_allows`], asked once per operation and filter in a batch: the cache is the
-    /// newest filter's, fixed when it was attached, so its verdict holds while the task's
-    /// newest filter is the same one. Read afresh before every call: a filter another thread
+    /// newest filter's (`filter`, just read), fixed when it was attached, so its verdict
+    /// holds while the task's newest filter is the same one. A filter another thread
     /// installs mid-batch (TSYNC) is a new pointer, and the next call asks again. (A filter
     /// is freed only with the task, so a pointer is never another filter's.)
     #[inline(always)]
-    fn cache_allows(&self, op: abi::Op) -> bool {
-        let filter = if self.words.filter.is_null() {
-            core::ptr::null()
-        } else {
-            // SAFETY: `filter` points to the running task's newest-filter pointer, which
-            // lives as long as the task; it is an aligned word that other threads change
-            // only by a single store (`smp_store_release()`), and a volatile read is
-            // `READ_ONCE()`.
-            unsafe { core::ptr::read_volatile(self.words.filter) }
-        };
+    fn cache_allows(&self, op: abi::Op, filter: *const core::ffi::c_void) -> bool {
         let bit = 1u64 << (op.raw() % 64);
         let (asked_of, allowed) = self.allowed.get();
         if filter == asked_of && allowed & bit != 0 {
@@ -996,6 +1104,16 @@ impl Watch {
         self.allowed.set((filter, known | bit));
         true
     }
+}
+
+/// What a batch's [`Watch`] says of its next call.
+enum Watched {
+    /// Nothing to do before it runs.
+    Nothing,
+    /// Seccomp filters, and nothing else: the action cache may clear the call.
+    Seccomp,
+    /// A signal or reschedule pending, audit or the tracepoints: the full path.
+    Else,
 }
 
 /// Whether the task's seccomp filters allow `op`'s calls without running: an operation
@@ -1168,21 +1286,26 @@ struct Answers {
     /// How many answers the group holds: its first `n` entries, written by `push`.
     n: usize,
     /// Not cleared when a batch starts (a memset of its size cost more than a short batch's
-    /// calls): only the entries `push` wrote are ever read.
-    group: [MaybeUninit<[u8; ANSWER_SIZE]>; abi::ops::PACKED_ANSWERS],
+    /// calls): only the entries `push` wrote are ever read. Each is an answer slot's two
+    /// words ([`Answer::to_words`]): two stores a call, where its bytes took one a byte.
+    group: [MaybeUninit<[u64; 2]>; abi::ops::PACKED_ANSWERS],
 }
 
 /// The size of one answer.
 const ANSWER_SIZE: usize = Request::<()>::ANSWER_SIZE;
 
+const _: () = assert!(core::mem::size_of::<[u64; 2]>() == ANSWER_SIZE);
+
 impl Answers {
     #[inline(always)]
     fn push(&mut self, answer: &Answer) -> Result<(), Errno> {
-        let n = self.n;
+        // Below `PACKED_ANSWERS` (a full group is flushed below), so the index is `n`; the
+        // remainder spares the bounds check its branch.
+        let n = self.n % abi::ops::PACKED_ANSWERS;
         self.group
             .get_mut(n)
             .ok_or(Errno::EINVAL)?
-            .write(answer.to_bytes());
+            .write(answer.to_words());
         // The entry is in the group, so `n` is below `PACKED_ANSWERS`: `n + 1` does not
         // overflow.
         self.n = n.wrapping_add(1);
@@ -1197,8 +1320,9 @@ impl Answers {
         let written = self.group.get(..self.n).ok_or(Errno::EINVAL)?;
         // SAFETY: `push` wrote each of the first `n` entries (`n` only grows there, by one
         // after a write, and is reset to 0 here), so `written` is initialised; an entry
-        // (`MaybeUninit<[u8; N]>`) has the size and layout of `[u8; N]`, with no padding,
-        // so the entries are `written.len() * ANSWER_SIZE` initialised bytes.
+        // (`MaybeUninit<[u64; 2]>`) has the size and layout of `[u64; 2]`, with no padding,
+        // so the entries are `written.len() * ANSWER_SIZE` initialised bytes, each answer in
+        // the byte order of an answer slot (the words are little-endian on x86_64).
         let bytes = unsafe {
             core::slice::from_raw_parts(written.as_ptr().cast::<u8>(), written.len() * ANSWER_SIZE)
         };
@@ -1280,6 +1404,7 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
                 done,
                 count,
                 ended: None,
+                cleared: NO_FILTER_CLEARED,
             };
             let used = abi::Call::dispatch_run(op, rest, &mut Kernel, &mut run);
             let ended = run.ended.take();
@@ -1352,7 +1477,15 @@ struct PackedRun<'a> {
     done: usize,
     count: usize,
     ended: Option<RunEnd>,
+    /// The seccomp filter this run's operation was cleared for ([`Watch::clear_in_run`]),
+    /// or [`NO_FILTER_CLEARED`].
+    cleared: *const core::ffi::c_void,
 }
+
+/// What a run's `cleared` filter is before a filter clears its operation: neither null nor
+/// the address of a filter (it is not aligned for one).
+const NO_FILTER_CLEARED: *const core::ffi::c_void =
+    core::ptr::NonNull::<core::ffi::c_void>::dangling().as_ptr();
 
 /// Why a [`PackedRun`] ended before the requests it could run did.
 enum RunEnd {
@@ -1365,7 +1498,7 @@ enum RunEnd {
 impl abi::decode::Run<Answer> for PackedRun<'_> {
     #[inline(always)]
     fn ready(&mut self, op: abi::Op) -> bool {
-        self.done < self.count && self.watch.clear_for(op)
+        self.done < self.count && self.watch.clear_in_run(op, &mut self.cleared)
     }
 
     #[inline(always)]
@@ -1378,7 +1511,8 @@ impl abi::decode::Run<Answer> for PackedRun<'_> {
             self.ended = Some(RunEnd::Lost(errno));
             return false;
         }
-        self.done += 1;
+        // `done` is below `count`, at most `MAX_BATCH` (`ready` said so before the call).
+        self.done = self.done.wrapping_add(1);
         true
     }
 }

@@ -20,20 +20,25 @@
 
 /**
  * struct ferrocall_twin - how a typed operation is presented as its twin
- * @head:  the first word of a request the fast path takes: its size (the
- *         size of a request of this ABI) and operation (FERROCALL_HEAD()); 0
- *         for an operation it never takes: one without a twin (presented as
- *         __NR_ferrocall) or one run from its copy (@held)
- * @nr:    the twin's system call number
+ * @head:  the first word of a request the fast path presents as its twin:
+ *         its size (the size of a request of this ABI) and operation
+ *         (FERROCALL_HEAD()); 0 for an operation it never presents so: one
+ *         without a twin, or one run from its copy (@held)
+ * @nr:    the twin's system call number; __NR_ferrocall for an operation
+ *         without a twin
  * @held:  1 for an operation the handler runs from its copy: always decoded
  *         by the Rust decoder, never by the fast path
+ * @words: for an operation without a twin, how many argument words a request
+ *         of this ABI has, which the entry code reads for the handler (which
+ *         decodes and checks them): ferrocall_load()
  *
- * How its arguments are read is ferrocall_twin_load(), below.
+ * How a twin's arguments are read is ferrocall_twin_load(), below.
  */
 struct ferrocall_twin {
 	u64 head;
 	u16 nr;
 	u8 held;
+	u8 words;
 };
 
 /* The first word of a request header: its size, then its operation. */
@@ -50,6 +55,9 @@ static __always_inline u32 ferrocall_twin_size(const struct ferrocall_twin *t)
 #define FERROCALL_OPS		13
 
 static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
+	[FERROCALL_OP_USELESS] = {	/* ferrocall(), read at entry */
+		.nr = __NR_ferrocall, .words = 1,
+	},
 	[FERROCALL_OP_GETPID] = {	/* getpid() */
 		.nr = 39,
 		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETPID),
@@ -73,6 +81,15 @@ static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 	[FERROCALL_OP_GETCWD] = {	/* getcwd(buf) */
 		.nr = 79,
 		.head = FERROCALL_HEAD(48, FERROCALL_OP_GETCWD),
+	},
+	[FERROCALL_OP_PROBE] = {	/* ferrocall(), read at entry */
+		.nr = __NR_ferrocall, .words = 2,
+	},
+	[FERROCALL_OP_BATCH] = {	/* ferrocall(), read at entry */
+		.nr = __NR_ferrocall, .words = 3,
+	},
+	[FERROCALL_OP_PACKED_BATCH] = {	/* ferrocall(), read at entry */
+		.nr = __NR_ferrocall, .words = 5,
 	},
 	[FERROCALL_OP_GETUID] = {	/* getuid() */
 		.nr = 102,
