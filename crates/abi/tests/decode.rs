@@ -398,6 +398,43 @@ fn the_lone_fast_path_decodes_what_the_general_path_decodes() {
     assert!(batches > 100, "the random requests hold batches too ({batches})");
 }
 
+/// What the handler runs from the argument words the entry code read at entry
+/// (`Call::dispatch_loaded`) is what the general path decodes from the same request, for an
+/// operation without a twin at the size this ABI knows; anything else it leaves alone.
+#[test]
+fn a_request_read_at_entry_runs_what_the_general_path_decodes() {
+    use ferrocall_abi::decode::{decode, plan};
+    let mut next = common::xorshift(0x2545_f491_4f6c_dd1d);
+    let mut ran = 0;
+    for _ in 0..200_000 {
+        let bytes = random_request(&mut next);
+        if bytes.len() < 32 {
+            continue;
+        }
+        let op = u64::from(u32::from_le_bytes(bytes[4..8].try_into().unwrap()));
+        let size = u64::from(u32::from_le_bytes(bytes[..4].try_into().unwrap()));
+        let args = &bytes[32..];
+        let loaded = Call::dispatch_loaded(op, size, args, &mut Echo);
+        let known = Op::from_raw(op).filter(|o| o.request_size() as u64 == size);
+        match known {
+            Some(o) if o.twin().is_none() && bytes.len() as u64 >= size => {
+                // The header's flags are the entry code's to check: compare with a request
+                // that has none.
+                let mut clean = bytes[..size as usize].to_vec();
+                clean[8..16].fill(0);
+                let general = plan(op, size, 0x1000).and_then(|plan| decode(&plan, &clean));
+                assert_eq!(loaded, Some(general), "{bytes:02x?}");
+                ran += 1;
+            }
+            // A request cut short here is never read at entry; the words the entry code
+            // would hold are not all in `bytes`.
+            Some(o) if o.twin().is_none() => {}
+            _ => assert_eq!(loaded, None, "{bytes:02x?}"),
+        }
+    }
+    assert!(ran > 10_000, "{ran}");
+}
+
 #[test]
 fn the_packed_fast_path_decodes_what_the_general_path_decodes() {
     use ferrocall_abi::decode::{decode, fast_path, packed_plan};

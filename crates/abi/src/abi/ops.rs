@@ -228,6 +228,28 @@ macro_rules! operations {
                 }
             }
 
+            /// Decodes and runs, as [`Call::decode_dispatch`], the arguments `bytes` of a
+            /// lone request that the entry code read whole: raw operation `op`, of an
+            /// operation without a legacy twin, and `size`, the size this ABI knows for it.
+            /// `None` for any other operation or size (the caller then reads the request
+            /// itself). One `match` on the raw number decides and dispatches.
+            #[inline(always)]
+            pub fn dispatch_loaded<H: Handler + ?Sized>(
+                op: u64,
+                size: u64,
+                bytes: &[u8],
+                handler: &mut H,
+            ) -> Option<Result<H::Answer, Errno>> {
+                match op {
+                    $($num if Op::$name.twin().is_none()
+                        && size == size_of::<Request<$args>>() as u64 =>
+                    {
+                        Some(<$args as Args>::decode(bytes).map(|args| handler.$method(args)))
+                    })*
+                    _ => None,
+                }
+            }
+
             /// Runs the requests at the start of `bytes` (a packed batch's requests as
             /// copied in) while each has the header of `op`'s common path, asking `run`
             /// before each call and handing it each answer: [`decode::run_of`] for `op`'s

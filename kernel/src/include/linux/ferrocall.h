@@ -25,6 +25,7 @@
  *        a typed call run as its twin and answered in place,
  *        FERROCALL_ENTRY_HELD for one presented as its twin and run by the
  *        handler from @held
+ * @words: for FERROCALL_ENTRY_LOADED, how many words of @held were read
  * @op: the operation, for FERROCALL_ENTRY_LOADED and FERROCALL_ENTRY_HELD
  * @flags: the request's header flags (FERROCALL_ANSWER_IN_REGISTERS), for
  *         FERROCALL_ENTRY_TWIN and FERROCALL_ENTRY_HELD
@@ -40,6 +41,7 @@
  */
 struct ferrocall_entry {
 	u8 kind;
+	u8 words;
 	u16 op;
 	u32 flags;
 	long error;
@@ -95,11 +97,12 @@ long ferrocall_run_held(unsigned long op, const u64 *held);
 /*
  * Implemented in Rust, for a call without a twin read at entry
  * (FERROCALL_ENTRY_LOADED): runs ferrocall(@op, @size, @addr) as
- * ferrocall_syscall() does, but from the argument words in @held when @op
- * and @size are still those of the request read at entry.
+ * ferrocall_syscall() does, but from the @words argument words in @held
+ * when @op and @size are still those of the request read at entry.
  */
 long ferrocall_run_loaded(unsigned long op, unsigned long size,
-			  unsigned long addr, const u64 *held);
+			  unsigned long addr, const u64 *held,
+			  unsigned int words);
 
 /*
  * Puts the six arguments of a system call in the registers the x86_64 entry
@@ -148,7 +151,7 @@ static __always_inline long ferrocall_run(struct pt_regs *regs,
 	if (fc->kind == FERROCALL_ENTRY_LOADED && regs->dx == fc->addr &&
 	    regs->di == fc->op)
 		return ferrocall_run_loaded(regs->di, regs->si, regs->dx,
-					    fc->held);
+					    fc->held, fc->words);
 	return ferrocall_syscall(regs->di, regs->si, regs->dx);
 }
 

@@ -139,6 +139,7 @@ static __always_inline long ferrocall_enter_loaded(struct pt_regs *regs,
 {
 	if (ferrocall_load(fc, t, regs->orig_ax, op, size)) {
 		fc->kind = FERROCALL_ENTRY_LOADED;
+		fc->words = t->words;
 		fc->op = op;
 		fc->addr = regs->orig_ax;
 	}

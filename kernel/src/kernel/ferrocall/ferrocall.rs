@@ -81,40 +81,37 @@ pub extern "C" fn ferrocall_syscall(op: c_ulong, size: c_ulong, addr: c_ulong) -
 }
 
 /// Runs `ferrocall(op, size, addr)` as [`ferrocall_syscall`] does, for a request the entry
-/// code read at entry (`FERROCALL_ENTRY_LOADED`): an operation without a twin, whose
-/// argument words, as copied in then, are `held`. When `op` and `size` are still what the
-/// entry code read (a tracer may have changed the registers since), the call is decoded from
-/// those words, with every check of a lone call, and run; the request is not read again.
-/// Anything else is the request the registers name, read afresh.
+/// code read at entry (`FERROCALL_ENTRY_LOADED`): an operation without a twin, whose first
+/// `words` argument words, as copied in then, are `held`. When `op` and `size` are still
+/// what the entry code read (a tracer may have changed the registers since), the call is
+/// decoded from those words, with every check of a lone call, and run
+/// ([`Call::dispatch_loaded`]); the request is not read again. Anything else is the request
+/// the registers name, read afresh.
 ///
 /// # Safety
 ///
-/// `held` must be valid for reads of `FERROCALL_HELD_WORDS` `u64`s, and its first words, as
-/// many as operation `op`'s arguments take, initialised (the entry code reads them for the
-/// operation it records, and calls this only with that operation).
+/// `held` must be valid for reads of `FERROCALL_HELD_WORDS` `u64`s, the first `words` of
+/// them initialised.
 #[no_mangle]
 pub unsafe extern "C" fn ferrocall_run_loaded(
     op: c_ulong,
     size: c_ulong,
     addr: c_ulong,
     held: *const u64,
+    words: c_uint,
 ) -> c_long {
-    let loaded = abi::Op::from_raw(op as u64)
-        .filter(|op| op.twin().is_none() && op.request_size() as u64 == size as u64);
-    let Some(op) = loaded else {
-        return ferrocall_syscall(op, size, addr);
-    };
+    // The words the entry code read, and zeros after them: an operation other than the one
+    // read (its size differs) is not run from them.
     let mut bytes = [0u8; HELD_WORDS * 8];
-    // At most `HELD_WORDS` (checked below at compile time): the words the entry code read.
-    let words = op.args_size() / 8;
-    for (i, chunk) in bytes.chunks_exact_mut(8).take(words).enumerate() {
-        // SAFETY: the caller's guarantee: `i` is below the operation's argument words, which
-        // the entry code wrote for this very operation (the only other words may be
-        // uninitialised).
+    for (i, chunk) in bytes.chunks_exact_mut(8).take(words as usize).enumerate() {
+        // SAFETY: the caller's guarantee: `i` is below `words` and `HELD_WORDS`.
         let word = unsafe { held.add(i).read() };
         chunk.copy_from_slice(&word.to_le_bytes());
     }
-    let result = Call::decode_dispatch(op, &bytes, &mut Kernel)
+    let Some(answer) = Call::dispatch_loaded(op as u64, size as u64, &bytes, &mut Kernel) else {
+        return read_afresh(op, size, addr);
+    };
+    let result = answer
         .and_then(finish)
         .map_err(Halt::from)
         .and_then(|answer| answer_in_place(addr, &answer));
@@ -122,6 +119,14 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
         Ok(()) => 0,
         Err(halt) => halt.errno().to_syscall_return() as c_long,
     }
+}
+
+/// [`ferrocall_run_loaded`]'s call whose registers no longer name the request read at
+/// entry: [`ferrocall_syscall`], out of line (its frame is not the common path's).
+#[cold]
+#[inline(never)]
+fn read_afresh(op: c_ulong, size: c_ulong, addr: c_ulong) -> c_long {
+    ferrocall_syscall(op, size, addr)
 }
 
 const _: () = {
