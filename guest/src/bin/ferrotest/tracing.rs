@@ -300,14 +300,17 @@ fn syscall_tracepoints_see_typed_calls() -> Outcome {
 /// supervisor) sees it as system call 1023, and runs from that copy: a tracer that rewrites
 /// the request in memory at the entry stop does not change what runs, and one that changes
 /// the registers (the request address, the operation) gets the call they name, read
-/// afresh.
+/// afresh; so does one that changes the registers of a request refused at entry.
 fn a_tracer_stop_runs_the_request_read_at_entry() -> Outcome {
     ferrocall::enable().map_err(|e| e.to_string())?;
     // A page at a request address (bit 31 set), so that the library sends no copy.
     const AT: u64 = 0x7e00_8000_0000;
     let value_at = AT + Request::<()>::ARGS_OFFSET as u64;
+    // Where case 5's refused request lies in the page.
+    const REFUSED_AT: usize = 0x100;
     let mut rewrites = Vec::new();
     let mut poked = false;
+    let mut refused_seen = false;
     let ended = traced_at(
         || {
             let Ok(mut page) = ferrocall_guest::Pages::map(1, AT) else {
@@ -320,7 +323,7 @@ fn a_tracer_stop_runs_the_request_read_at_entry() -> Outcome {
                 unsafe { (*(page.addr(0) as *const Request<UselessArgs>)).answer.result() }
             };
             let size = Op::Useless.request_size() as u64;
-            let call = |page: &mut ferrocall_guest::Pages, value: u32| {
+            let place = |page: &mut ferrocall_guest::Pages, value: u32| {
                 let req = useless(value);
                 // SAFETY: a request is plain bytes.
                 let bytes = unsafe {
@@ -330,6 +333,9 @@ fn a_tracer_stop_runs_the_request_read_at_entry() -> Outcome {
                     )
                 };
                 page.write(0, bytes);
+            };
+            let call = |page: &mut ferrocall_guest::Pages, value: u32| {
+                place(page, value);
                 ferrocall_guest::typed_raw(AT, Op::Useless as u64, size, AT)
             };
             // 1: the tracer writes 100 over the value: the value read at entry runs.
@@ -345,9 +351,32 @@ fn a_tracer_stop_runs_the_request_read_at_entry() -> Outcome {
             // 4: untouched.
             let r = call(&mut page, 4);
             failures |= i32::from(r != Ok(0) || answer(&page) != Some(Ok(19))) << 3;
+            // 5: a `GetPid` request with an unknown flag, refused at entry and presented as
+            // 1023; the tracer names the `Useless` request at AT instead, which runs.
+            let mut refused = Request::new(abi::ops::GetPidArgs {});
+            refused.header.flags = 2;
+            // SAFETY: a request is plain bytes.
+            let bytes = unsafe {
+                core::slice::from_raw_parts(
+                    core::ptr::from_ref(&refused).cast::<u8>(),
+                    size_of::<Request<abi::ops::GetPidArgs>>(),
+                )
+            };
+            page.write(REFUSED_AT, bytes);
+            place(&mut page, 5);
+            let at = AT + REFUSED_AT as u64;
+            let r = ferrocall_guest::typed_raw(at, Op::GetPid as u64, bytes.len() as u64, at);
+            failures |= i32::from(r != Ok(0) || answer(&page) != Some(Ok(20))) << 4;
             failures
         },
         |pid, regs| {
+            if regs.orig_rax == 1023 && regs.rdx == AT + REFUSED_AT as u64 {
+                refused_seen = regs.rdi == Op::GetPid as u64;
+                regs.rdi = Op::Useless as u64;
+                regs.rsi = Op::Useless.request_size() as u64;
+                regs.rdx = AT;
+                return true;
+            }
             if regs.orig_rax != 1023 || regs.rdx != AT {
                 return false;
             }
@@ -374,6 +403,7 @@ fn a_tracer_stop_runs_the_request_read_at_entry() -> Outcome {
         },
     )?;
     check(poked, || "PTRACE_POKEDATA failed".to_string())?;
+    check(refused_seen, || "the refused GetPid was not presented as 1023".to_string())?;
     expect_eq("typed calls the tracer stopped", rewrites.len(), 4)?;
     expect_eq("child's failure bits", ended, Ended::Exited(0))
 }

@@ -30,6 +30,8 @@
  * @flags: the request's header flags (FERROCALL_ANSWER_IN_REGISTERS), for
  *         FERROCALL_ENTRY_TWIN and FERROCALL_ENTRY_HELD
  * @error: for FERROCALL_ENTRY_REFUSED, its -errno
+ * @size: for FERROCALL_ENTRY_REFUSED and FERROCALL_ENTRY_LOADED, the request
+ *        size the call was presented with
  * @addr: the request's user address
  * @regs: the caller's RDI, RSI, RDX, R10, R8 and R9, kept for a call
  *        answered in place or run from @held, and put back after it
@@ -45,6 +47,7 @@ struct ferrocall_entry {
 	u16 op;
 	u32 flags;
 	long error;
+	unsigned long size;
 	unsigned long addr;
 	unsigned long regs[6];
 	u64 held[FERROCALL_HELD_WORDS];
@@ -126,30 +129,43 @@ long ferrocall_hold(struct pt_regs *regs, struct ferrocall_entry *fc, long nr);
 void ferrocall_answer_in_place(struct pt_regs *regs,
 			       struct ferrocall_entry *fc, bool ran);
 
+/*
+ * Whether a call presented as ferrocall(op, size, request) still is after the
+ * entry work (FERROCALL_ENTRY_REFUSED and FERROCALL_ENTRY_LOADED record what
+ * was presented): a tracer may have changed RDI, RSI or RDX.
+ */
+static __always_inline bool ferrocall_as_presented(struct pt_regs *regs,
+						   struct ferrocall_entry *fc)
+{
+	return regs->dx == fc->addr && regs->di == fc->op &&
+	       regs->si == fc->size;
+}
+
 /**
  * ferrocall_run - run ferrocall(op, size, request) for do_syscall_64()
  * @regs: the task's registers after the entry work: RDI, RSI and RDX hold
  *        the operation, the size and the request address
  * @fc:   what ferrocall_enter() recorded
  *
- * Answers the refusal of a request that did not decode at entry; runs a call
- * held at entry from its copy, as the twin it was presented as; runs a call
- * read at entry from its copy if the entry work left its request address and
- * operation as presented (a tracer that changed them gets what it asked
- * for); and otherwise the request the registers name: a restart of a typed
- * call, or the call made by number.
+ * Runs a call held at entry from its copy, as the twin it was presented as.
+ * If the entry work left the operation, size and request address as
+ * presented, answers the refusal of a request that did not decode at entry,
+ * or runs a call read at entry from its copy; a tracer that changed them gets
+ * what it asked for: the request the registers name, read afresh, as for a
+ * restart of a typed call or the call made by number.
  *
  * Return: the system call's result, for RAX.
  */
 static __always_inline long ferrocall_run(struct pt_regs *regs,
 					  struct ferrocall_entry *fc)
 {
-	if (unlikely(fc->kind == FERROCALL_ENTRY_REFUSED))
-		return fc->error;
 	if (unlikely(fc->kind == FERROCALL_ENTRY_HELD))
 		return ferrocall_run_held(fc->op, fc->held);
-	if (fc->kind == FERROCALL_ENTRY_LOADED && regs->dx == fc->addr &&
-	    regs->di == fc->op)
+	if (unlikely(fc->kind == FERROCALL_ENTRY_REFUSED) &&
+	    ferrocall_as_presented(regs, fc))
+		return fc->error;
+	if (fc->kind == FERROCALL_ENTRY_LOADED &&
+	    ferrocall_as_presented(regs, fc))
 		return ferrocall_run_loaded(regs->di, regs->si, regs->dx,
 					    fc->held, fc->words);
 	return ferrocall_syscall(regs->di, regs->si, regs->dx);

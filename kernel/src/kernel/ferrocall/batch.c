@@ -261,6 +261,11 @@ bool ferrocall_seccomp_cache_allows(int nr)
 }
 #endif
 
+#ifndef CONFIG_SECCOMP_FILTER
+/* The newest filter of every task, in a kernel without seccomp filters. */
+static const void *const ferrocall_no_filter;
+#endif
+
 /**
  * ferrocall_batch_watch - what a batch tests before each call
  * @watch: filled with the current task's flag words, and the bits of them
@@ -273,11 +278,6 @@ bool ferrocall_seccomp_cache_allows(int nr)
  * thread installs with SECCOMP_FILTER_FLAG_TSYNC sets the work bit, which the
  * next call of the batch sees.
  */
-#ifndef CONFIG_SECCOMP_FILTER
-/* The newest filter of every task, in a kernel without seccomp filters. */
-static const void *const ferrocall_no_filter;
-#endif
-
 void ferrocall_batch_watch(struct ferrocall_watch *watch)
 {
 	struct thread_info *ti = current_thread_info();

@@ -69,6 +69,9 @@ static noinline long ferrocall_enter_slow(struct pt_regs *regs,
 	if (nr < 0) {
 		fc->kind = FERROCALL_ENTRY_REFUSED;
 		fc->error = nr;
+		fc->op = op;
+		fc->size = size;
+		fc->addr = addr;
 		return ferrocall_present(regs, op, size);
 	}
 	if (t->held) {
@@ -141,6 +144,7 @@ static __always_inline long ferrocall_enter_loaded(struct pt_regs *regs,
 		fc->kind = FERROCALL_ENTRY_LOADED;
 		fc->words = t->words;
 		fc->op = op;
+		fc->size = size;
 		fc->addr = regs->orig_ax;
 	}
 	return ferrocall_present(regs, op, size);
