@@ -297,7 +297,8 @@ pub fn run(ws: &Workspace, line: crate::series::Line) -> Result<bool> {
         (Mode::Tcg, "tcg", "wall-clock under QEMU TCG (noisy: read only the ratios)"),
     ] {
         util::step("bench", &format!("booting the patched kernel ({key}), running /bin/ferrobench"));
-        let boot = qemu::boot_with(ws, &image, &initrd, "/bin/ferrobench", qemu::Show::Nothing, 1200, mode)?;
+        let machine = qemu::Machine { mode, ..qemu::Machine::GUEST };
+        let boot = qemu::boot_on(ws, &image, &initrd, "/bin/ferrobench", qemu::Show::Nothing, 1200, machine)?;
         let coarse = clock_refused(&boot.lines);
         if coarse {
             // Why: the guest's own words and the kernel's clock lines.

@@ -259,13 +259,12 @@ fn test(args: &[String], only: Option<Line>) -> Result<bool> {
                 "guest",
                 &format!("booting {what} (Linux {}), running {command}", line.name),
             );
-            let show = qemu::Show::GuestOutput;
-            let boot = match variant {
-                kernel::Variant::Stock => {
-                    qemu::boot_distro(&ws, &image, &initrd, command, show, *timeout)?
-                }
-                _ => qemu::boot(&ws, &image, &initrd, command, show, *timeout)?,
+            let machine = match variant {
+                kernel::Variant::Stock => qemu::Machine::DISTRO,
+                _ => qemu::Machine::GUEST,
             };
+            let show = qemu::Show::GuestOutput;
+            let boot = qemu::boot_on(&ws, &image, &initrd, command, show, *timeout, machine)?;
             counts_of_line.add(&boot.count_tests());
             clean &= boot.report();
         }

@@ -63,7 +63,26 @@ pub struct Boot {
     pub log: PathBuf,
 }
 
-/// Boots `image` with `initrd` under plain TCG, running `program` as the guest's job.
+/// How many vCPUs a guest gets, and how QEMU runs them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Machine {
+    /// Plain TCG or icount.
+    pub mode: Mode,
+    /// The vCPUs.
+    pub cpus: u32,
+}
+
+impl Machine {
+    /// The test kernels' guest: two vCPUs under plain TCG, so that threads run in parallel.
+    pub const GUEST: Machine = Machine { mode: Mode::Tcg, cpus: 2 };
+    /// A distribution's kernel: one vCPU. With two, a generic kernel's many code patches at
+    /// boot (static keys, through `int3`) now and then race with the other vCPU under QEMU's
+    /// multi-threaded TCG and oops in `sched_clock_cpu()`; one vCPU has no cross-modifying
+    /// code.
+    pub const DISTRO: Machine = Machine { mode: Mode::Tcg, cpus: 1 };
+}
+
+/// Boots `image` with `initrd` on [`Machine::GUEST`], running `program` as the guest's job.
 pub fn boot(
     ws: &Workspace,
     image: &Path,
@@ -72,47 +91,21 @@ pub fn boot(
     show: Show,
     timeout_secs: u64,
 ) -> Result<Boot> {
-    boot_with(ws, image, initrd, program, show, timeout_secs, Mode::Tcg)
+    boot_on(ws, image, initrd, program, show, timeout_secs, Machine::GUEST)
 }
 
-/// Boots `image` with `initrd` in `mode`, running `program` as the guest's job.
-pub fn boot_with(
+/// Boots `image` with `initrd` on `machine`, running `program` as the guest's job, shown as
+/// `show`, for at most `timeout_secs`.
+pub fn boot_on(
     ws: &Workspace,
     image: &Path,
     initrd: &Path,
     program: &str,
     show: Show,
     timeout_secs: u64,
-    mode: Mode,
+    machine: Machine,
 ) -> Result<Boot> {
-    boot_cpus(ws, image, initrd, (program, show, timeout_secs), mode, 2)
-}
-
-/// Boots a distribution's kernel with `initrd` under plain TCG on one CPU, running
-/// `program`: with two, a generic kernel's many code patches at boot (static keys, through
-/// `int3`) now and then race with the other vCPU under QEMU's multi-threaded TCG and oops
-/// in `sched_clock_cpu()`; one CPU has no cross-modifying code.
-pub fn boot_distro(
-    ws: &Workspace,
-    image: &Path,
-    initrd: &Path,
-    program: &str,
-    show: Show,
-    timeout_secs: u64,
-) -> Result<Boot> {
-    boot_cpus(ws, image, initrd, (program, show, timeout_secs), Mode::Tcg, 1)
-}
-
-/// Boots `image` with `initrd` in `mode` on `cpus` CPUs, running `program` as the guest's
-/// job, shown as `show`, for at most `timeout_secs`.
-fn boot_cpus(
-    ws: &Workspace,
-    image: &Path,
-    initrd: &Path,
-    (program, show, timeout_secs): (&str, Show, u64),
-    mode: Mode,
-    cpus: u32,
-) -> Result<Boot> {
+    let Machine { mode, cpus } = machine;
     let dir = ws.target().join("vm");
     fs::create_dir_all(&dir)?;
     let name: String = program

@@ -609,11 +609,10 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
 /// A lone call of an operation without a legacy twin, made by a wrapper that wants only the
 /// call's value: [`lone_twin`]'s counterpart. The request is built on the stack and
 /// answered in place; where typed calls are enabled (the same one relaxed load) and its
-/// address may be sent, it is sent, and `rax` with the answer slot say the result: the
-/// slot's value for 0, its error when it holds the one `rax` names, `rax`'s errno when the
-/// slot stayed pending (refused before the operation ran). Anything else
+/// address may be sent, it is sent, and `rax` with the answer slot say the result
+/// ([`answer_of`], as for every call answered in place). Anything else
 /// ([`TypedCalls::call_answer`]'s path: typed calls not known to be enabled, a request
-/// address that needs a slot, a slot that disagrees with `rax`) is out of line.
+/// address that needs a slot) is out of line.
 ///
 /// # Safety
 ///
@@ -634,14 +633,7 @@ pub(crate) unsafe fn lone_typed<K: Kernel + ?Sized, A: Args>(
         // typed calls are enabled (the fast path is set only after the opt-in succeeded);
         // the caller guarantees the buffers.
         let ret = unsafe { kernel.typed_call(address.cast(), A::OP.raw(), size) };
-        match (Errno::from_syscall_return(ret), request.answer.result()) {
-            (Ok(0), Some(Ok(value))) => return Ok(value),
-            (Err(e), Some(Err(answered))) if e == answered => return Err(e),
-            (Err(e), None) => return Err(e),
-            _ => {}
-        }
-        // `rax` and the answer slot disagree: the slow path says so.
-        request.answer = Answer::default();
+        return value_of(answer_of(ret, request.answer));
     }
     // SAFETY: the caller's guarantee.
     unsafe { lone_typed_slow(kernel, &mut request) }
@@ -659,8 +651,14 @@ unsafe fn lone_typed_slow<K: Kernel + ?Sized, A: Args>(
     request: &mut Request<A>,
 ) -> Result<u64, Errno> {
     // SAFETY: the caller's guarantee.
-    let answer = unsafe { crate::TypedCalls::call_answer(kernel, request) };
-    answer.and_then(|answer| answer.result().unwrap_or(Err(Errno::EIO)))
+    value_of(unsafe { crate::TypedCalls::call_answer(kernel, request) })
+}
+
+/// The value of a call's answer slot: its result, or `EIO` for a slot the kernel left
+/// pending although it said the call ran.
+#[inline(always)]
+pub(crate) fn value_of(answer: Result<Answer, Errno>) -> Result<u64, Errno> {
+    answer?.result().unwrap_or(Err(Errno::EIO))
 }
 
 /// [`lone_twin`] where its fast path does not apply: the request, answered in place, goes
@@ -674,8 +672,7 @@ unsafe fn lone_typed_slow<K: Kernel + ?Sized, A: Args>(
 unsafe fn lone_twin_slow<K: Kernel + ?Sized, A: Args>(kernel: &K, request: &mut Request<A>) -> u64 {
     request.header.flags = 0;
     // SAFETY: the caller's guarantee.
-    let answer = unsafe { crate::TypedCalls::call_answer(kernel, request) };
-    Errno::syscall_return_of(answer.and_then(|answer| answer.result().unwrap_or(Err(Errno::EIO))))
+    Errno::syscall_return_of(value_of(unsafe { crate::TypedCalls::call_answer(kernel, request) }))
 }
 
 /// [`lone_twin`]'s typed call answered `ENOSYS`: its twin ([`fall_back`]). Raw `rax`.
@@ -711,7 +708,7 @@ unsafe fn fall_back<K: Kernel + ?Sized, A: Args>(
     let size = size_of::<Request<A>>() as u32;
     // SAFETY: the caller's guarantee, for a whole request of `size` bytes.
     let ret = unsafe { emulate(kernel, core::ptr::from_mut(request).cast(), A::OP.raw(), size) };
-    answer_of(ret, request.answer)?.result().unwrap_or(Err(Errno::EIO))
+    value_of(answer_of(ret, request.answer))
 }
 
 /// Makes the typed call `request` from where it is, and checks what the kernel answered:

@@ -15,7 +15,7 @@ use ferrocall_abi::{
 use crate::batch::{packed_alone, packed_one_by_one, Batch, BufferFree, PackedBatch};
 use crate::boundary::{
     backend_of, call_in_registers, issue, issue_from_copy, lone_twin, lone_typed, make_call,
-    resumable_flags, typed_enabled, Backend, Kernel, Native,
+    resumable_flags, typed_enabled, value_of, Backend, Kernel, Native,
 };
 use crate::error::{BatchError, FillError};
 use crate::fd::{AsFd, OwnedFd};
@@ -87,7 +87,7 @@ wrappers! {
                 return result;
             }
             // SAFETY: as above.
-            unsafe { self.call_answer(request) }?.result().unwrap_or(Err(Errno::EIO))
+            value_of(unsafe { self.call_answer(request) })
         }
 
         /// Makes the typed call `request` and returns the answer slot as the kernel wrote it,

@@ -463,6 +463,12 @@ pub fn twins_section() -> String {
         cases.push_str(&format!("{}{body}\t\treturn true;\n", labels.concat()));
     }
     s.push_str("};\n\n");
+    let loaded = Op::ALL.iter().filter(|op| op.twin().is_none()).map(|op| op.args_size() / 8);
+    s.push_str(&format!(
+        "/* The entry record holds the argument words of every operation without a twin. */\n\
+         static_assert({} <= FERROCALL_HELD_WORDS);\n\n",
+        loaded.max().unwrap_or(0)
+    ));
     s.push_str(&format!(
         "/*\n * Reads the argument words of a request of operation @op, which the fast\n \
          * path takes, from @args (inside a user-access window), and puts the twin's\n \

@@ -7,9 +7,11 @@ use std::process::Command;
 
 use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Op, Request};
 use ferrocall::{Native, TypedCalls};
-use ferrocall_guest::{check, expect_eq, fd, in_child, nr, syscall, Ended, Outcome, Test};
+use ferrocall_guest::{
+    check, expect_eq, fd, in_child, nr, request_bytes, syscall, Ended, Outcome, Test,
+};
 
-use crate::common::{traced, traced_at, useless_then_getpid, SELF};
+use crate::common::{traced, traced_at, useless_request, useless_then_getpid, SELF};
 
 /// Runs `ferrotrace -o FILE` on `program` and returns the trace.
 fn trace_of(program: &[&str]) -> Result<String, String> {
@@ -317,22 +319,13 @@ fn a_tracer_stop_runs_the_request_read_at_entry() -> Outcome {
                 return 64;
             };
             let mut failures = 0;
-            let useless = |value: u32| Request::new(UselessArgs { value, ..Default::default() });
             let answer = |page: &ferrocall_guest::Pages| {
                 // SAFETY: the page is mapped, aligned and holds a request.
                 unsafe { (*(page.addr(0) as *const Request<UselessArgs>)).answer.result() }
             };
             let size = Op::Useless.request_size() as u64;
             let place = |page: &mut ferrocall_guest::Pages, value: u32| {
-                let req = useless(value);
-                // SAFETY: a request is plain bytes.
-                let bytes = unsafe {
-                    core::slice::from_raw_parts(
-                        core::ptr::from_ref(&req).cast::<u8>(),
-                        size_of::<Request<UselessArgs>>(),
-                    )
-                };
-                page.write(0, bytes);
+                page.write(0, &useless_request(value, size as u32));
             };
             let call = |page: &mut ferrocall_guest::Pages, value: u32| {
                 place(page, value);
@@ -353,16 +346,9 @@ fn a_tracer_stop_runs_the_request_read_at_entry() -> Outcome {
             failures |= i32::from(r != Ok(0) || answer(&page) != Some(Ok(19))) << 3;
             // 5: a `GetPid` request with an unknown flag, refused at entry and presented as
             // 1023; the tracer names the `Useless` request at AT instead, which runs.
-            let mut refused = Request::new(abi::ops::GetPidArgs {});
-            refused.header.flags = 2;
-            // SAFETY: a request is plain bytes.
-            let bytes = unsafe {
-                core::slice::from_raw_parts(
-                    core::ptr::from_ref(&refused).cast::<u8>(),
-                    size_of::<Request<abi::ops::GetPidArgs>>(),
-                )
-            };
-            page.write(REFUSED_AT, bytes);
+            let get_pid = Op::GetPid.request_size() as u32;
+            let bytes = request_bytes(get_pid, Op::GetPid.raw(), 2, 0, &[]);
+            page.write(REFUSED_AT, &bytes);
             place(&mut page, 5);
             let at = AT + REFUSED_AT as u64;
             let r = ferrocall_guest::typed_raw(at, Op::GetPid as u64, bytes.len() as u64, at);

@@ -111,7 +111,7 @@ static __always_inline bool ferrocall_load(struct ferrocall_entry *fc,
 	u64 word;
 
 	if (size != FERROCALL_ARGS_OFFSET + words * sizeof(u64) ||
-	    addr % sizeof(u64) || words > FERROCALL_HELD_WORDS)
+	    addr % sizeof(u64))
 		return false;
 	if (can_do_masked_user_access())
 		req = masked_user_access_begin(req);

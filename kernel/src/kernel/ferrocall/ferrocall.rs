@@ -659,10 +659,7 @@ impl abi::Handler for Kernel {
 
 /// The seed's demonstration: `value + 15`, or `EOVERFLOW` past `u32::MAX`.
 fn useless(value: u32) -> Result<u64, Errno> {
-    match value.overflowing_add(15) {
-        (sum, false) => Ok(sum.into()),
-        (_, true) => Err(Errno::EOVERFLOW),
-    }
+    value.checked_add(15).map(u64::from).ok_or(Errno::EOVERFLOW)
 }
 
 /// Converts a C return value (`-errno` or a count) into a result.
@@ -1013,7 +1010,8 @@ impl Watch {
 
     /// [`Watch::clear_for`] for the calls of a run of one operation (`op`, the same on every
     /// call of the run): `cleared` is the filter the action cache was found to allow `op`
-    /// for in this run (null before), so that a call under that filter costs one load and
+    /// for in this run ([`NO_FILTER_CLEARED`] before), so that a call under that filter costs
+    /// one load and
     /// one compare more than a call without filters. A filter another thread installs
     /// mid-run is a new pointer, and that call asks again.
     #[inline(always)]

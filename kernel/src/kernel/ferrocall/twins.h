@@ -100,6 +100,9 @@ static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 	},
 };
 
+/* The entry record holds the argument words of every operation without a twin. */
+static_assert(5 <= FERROCALL_HELD_WORDS);
+
 /*
  * Reads the argument words of a request of operation @op, which the fast
  * path takes, from @args (inside a user-access window), and puts the twin's
