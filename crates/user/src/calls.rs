@@ -53,6 +53,9 @@ macro_rules! wrappers {
             use super::*;
             $(
                 $(#[$attr])*
+                // Inlined like rustix's wrappers: a lone call's cost is mostly its few
+                // instructions around `syscall`, which a call frame would add to.
+                #[inline]
                 pub fn $name $(<const $n: usize>)? ($($arg: $ty),*) -> $ret {
                     Native.$name($($arg),*)
                 }

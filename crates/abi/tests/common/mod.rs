@@ -367,15 +367,15 @@ pub fn twin_registers_from_words(op: Op, words: &[u64]) -> Option<(u32, [u64; 6]
     Some((op.twin()?.nr, regs))
 }
 
-/// A twin argument in C, from the argument word `w` just read (what
+/// A twin argument in C, from the argument word `w` (a C expression) read before (what
 /// `twin_registers_from_words` computes).
-fn c_twin_arg(source: &TwinSource) -> &'static str {
+fn c_twin_arg(source: &TwinSource, w: &str) -> String {
     match source.kind {
-        "U64" => "w",
-        "U32" => "(u32)w",
-        "S32" => "(long)(s32)w",
-        "HI_U32" => "w >> 32",
-        "HI_S32" => "(long)(s32)(w >> 32)",
+        "U64" => w.to_string(),
+        "U32" => format!("(u32){w}"),
+        "S32" => format!("(long)(s32){w}"),
+        "HI_U32" => format!("{w} >> 32"),
+        "HI_S32" => format!("(long)(s32)({w} >> 32)"),
         other => panic!("unknown twin argument kind {other}"),
     }
 }
@@ -401,7 +401,9 @@ pub fn twins_section() -> String {
             let words = op.args_size() / 8;
             s.push_str(&format!(
                 "\t[FERROCALL_OP_{upper}] = {{\t/* ferrocall(), read at entry */\n\
-                 \t\t.nr = __NR_ferrocall, .words = {words},\n\t}},\n",
+                 \t\t.nr = __NR_ferrocall, .words = {words},\n\
+                 \t\t.head = FERROCALL_HEAD({}, FERROCALL_OP_{upper}),\n\t}},\n",
+                op.request_size(),
             ));
             continue;
         };
@@ -427,9 +429,11 @@ pub fn twins_section() -> String {
             twin.nr,
             op.request_size(),
         ));
-        // Each word is read once, checked for padding, and put in the registers made
-        // from it; the registers no argument fills are zeroed.
+        // Each word is read once and checked for padding, all of them before the first
+        // register is set (a request the fast path gives up on leaves @regs as they
+        // were); then the registers are made from them, those no argument fills zeroed.
         let mut body = String::new();
+        let mut assigns = String::new();
         for (word, pad) in zero.iter().enumerate() {
             let targets: Vec<usize> =
                 (0..sources.len()).filter(|&r| sources[r].word == word).collect();
@@ -437,18 +441,16 @@ pub fn twins_section() -> String {
             if targets.is_empty() && *pad == 0 {
                 continue;
             }
-            body.push_str(&format!("\t\tunsafe_get_user(w, &args[{word}], fail);\n"));
+            body.push_str(&format!("\t\tunsafe_get_user(w[{word}], &args[{word}], fail);\n"));
             if *pad != 0 {
-                body.push_str(&format!("\t\tif (w & {pad:#x})\n\t\t\tgoto fail;\n"));
+                body.push_str(&format!("\t\tif (w[{word}] & {pad:#x})\n\t\t\tgoto fail;\n"));
             }
             for r in targets {
-                body.push_str(&format!(
-                    "\t\tregs->{} = {};\n",
-                    ARG_REGS[r],
-                    c_twin_arg(&sources[r])
-                ));
+                let arg = c_twin_arg(&sources[r], &format!("w[{word}]"));
+                assigns.push_str(&format!("\t\tregs->{} = {arg};\n", ARG_REGS[r]));
             }
         }
+        body.push_str(&assigns);
         for reg in ARG_REGS.iter().skip(sources.len()) {
             body.push_str(&format!("\t\tregs->{reg} = 0;\n"));
         }
@@ -469,16 +471,24 @@ pub fn twins_section() -> String {
          static_assert({} <= FERROCALL_HELD_WORDS);\n\n",
         loaded.max().unwrap_or(0)
     ));
+    let max_words = Op::ALL
+        .iter()
+        .filter(|op| twin_sources(**op).is_some())
+        .map(|op| op.args_size() / 8)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     s.push_str(&format!(
         "/*\n * Reads the argument words of a request of operation @op, which the fast\n \
          * path takes, from @args (inside a user-access window), and puts the twin's\n \
          * arguments in @regs. False for a word it cannot read or with a padding\n \
-         * bit set: @regs may then hold some of the twin's arguments.\n */\n\
+         * bit set, and for an operation it does not present: @regs are then as\n \
+         * they were.\n */\n\
          static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,\n\
          \t\t\t\t\t\tconst u64 __user *args,\n\
          \t\t\t\t\t\tunsigned long op)\n\
          {{\n\
-         \tu64 w;\n\n\
+         \tu64 w[{max_words}];\n\n\
          \tswitch (op) {{\n{cases}\t}}\n\
          fail:\n\
          \treturn false;\n\

@@ -142,36 +142,6 @@ static __always_inline bool ferrocall_as_presented(struct pt_regs *regs,
 }
 
 /**
- * ferrocall_run - run ferrocall(op, size, request) for do_syscall_64()
- * @regs: the task's registers after the entry work: RDI, RSI and RDX hold
- *        the operation, the size and the request address
- * @fc:   what ferrocall_enter() recorded
- *
- * Runs a call held at entry from its copy, as the twin it was presented as.
- * If the entry work left the operation, size and request address as
- * presented, answers the refusal of a request that did not decode at entry,
- * or runs a call read at entry from its copy; a tracer that changed them gets
- * what it asked for: the request the registers name, read afresh, as for a
- * restart of a typed call or the call made by number.
- *
- * Return: the system call's result, for RAX.
- */
-static __always_inline long ferrocall_run(struct pt_regs *regs,
-					  struct ferrocall_entry *fc)
-{
-	if (unlikely(fc->kind == FERROCALL_ENTRY_HELD))
-		return ferrocall_run_held(fc->op, fc->held);
-	if (unlikely(fc->kind == FERROCALL_ENTRY_REFUSED) &&
-	    ferrocall_as_presented(regs, fc))
-		return fc->error;
-	if (fc->kind == FERROCALL_ENTRY_LOADED &&
-	    ferrocall_as_presented(regs, fc))
-		return ferrocall_run_loaded(regs->di, regs->si, regs->dx,
-					    fc->held, fc->words);
-	return ferrocall_syscall(regs->di, regs->si, regs->dx);
-}
-
-/**
  * ferrocall_syscall_done - finish a typed call that ran as its twin
  * @regs: the task's registers, the twin's result in regs->ax
  * @fc:   what ferrocall_enter() recorded
@@ -288,6 +258,45 @@ static __always_inline bool ferrocall_takes_typed_calls(void)
 {
 	return ferrocall_enabled(current) &&
 	       !test_syscall_work(SYSCALL_USER_DISPATCH);
+}
+
+/**
+ * ferrocall_run - run ferrocall(op, size, request) for do_syscall_64()
+ * @regs: the task's registers after the entry work: RDI, RSI and RDX hold
+ *        the operation, the size and the request address
+ * @fc:   what ferrocall_enter() recorded
+ *
+ * Runs a call read at entry from its copy if the entry work left the
+ * operation, size and request address as presented; it was made in a process
+ * that opted in. Otherwise, in a process that opted in, runs a call held at
+ * entry from its copy, as the twin it was presented as; answers the refusal
+ * of a request that did not decode at entry, if still as presented; and
+ * reads afresh the request the registers name, as for a call a tracer
+ * changed, a restart of a typed call or the call made by number.
+ *
+ * Return: false if the process did not opt in (__NR_ferrocall is then an
+ * unused number), else true with the system call's result in RAX.
+ */
+static __always_inline bool ferrocall_run(struct pt_regs *regs,
+					  struct ferrocall_entry *fc)
+{
+	long ret;
+
+	if (likely(fc->kind == FERROCALL_ENTRY_LOADED) &&
+	    ferrocall_as_presented(regs, fc))
+		ret = ferrocall_run_loaded(regs->di, regs->si, regs->dx,
+					   fc->held, fc->words);
+	else if (!ferrocall_enabled(current))
+		return false;
+	else if (unlikely(fc->kind == FERROCALL_ENTRY_HELD))
+		ret = ferrocall_run_held(fc->op, fc->held);
+	else if (unlikely(fc->kind == FERROCALL_ENTRY_REFUSED) &&
+		 ferrocall_as_presented(regs, fc))
+		ret = fc->error;
+	else
+		ret = ferrocall_syscall(regs->di, regs->si, regs->dx);
+	regs->ax = ret;
+	return true;
 }
 
 #else /* !CONFIG_FERROCALL */

@@ -50,21 +50,28 @@ static long ferrocall_present(struct pt_regs *regs, unsigned long op,
 }
 
 /*
- * The slow path of ferrocall_enter(): a request of an operation with a twin
- * that the fast path does not take, and every request of an operation run
- * from its copy (@t->held), is decided by the Rust decoder, which gives every
- * errno. Returns the twin's number with its arguments in @regs, or
- * __NR_ferrocall, for a refusal too (recorded in @fc).
+ * ferrocall_enter() for every request its fast path does not take, which
+ * leaves @regs as the caller made them. One of an operation without a twin is
+ * ferrocall(op, size, request), for the handler to read and decide. One of an
+ * operation with a twin is decided by the Rust decoder, which gives every
+ * errno: one that asks for its answer in place, one of an operation run from
+ * its copy (held), one the fast path could not read or that has an unexpected
+ * header or a padding bit set. Returns the twin's number with its arguments
+ * in @regs, or __NR_ferrocall, for a refusal too (recorded in @fc).
  */
 static noinline long ferrocall_enter_slow(struct pt_regs *regs,
-					  struct ferrocall_entry *fc,
-					  const struct ferrocall_twin *t,
-					  unsigned long op, unsigned long size)
+					  struct ferrocall_entry *fc)
 {
-	unsigned long addr = regs->orig_ax;
+	unsigned long op = regs->di, size = regs->si, addr = regs->orig_ax;
+	const struct ferrocall_twin *t;
 	unsigned long args[6];
 	long nr;
 
+	if (op >= FERROCALL_OPS)
+		return ferrocall_present(regs, op, size);
+	t = &ferrocall_twins[array_index_nospec(op, FERROCALL_OPS)];
+	if (t->nr == __NR_ferrocall)
+		return ferrocall_present(regs, op, size);
 	nr = ferrocall_twin(op, size, addr, args, &fc->flags, fc->held);
 	if (nr < 0) {
 		fc->kind = FERROCALL_ENTRY_REFUSED;
@@ -80,12 +87,9 @@ static noinline long ferrocall_enter_slow(struct pt_regs *regs,
 		fc->op = op;
 		syscall_get_arguments(current, regs, fc->regs);
 	} else if (!(fc->flags & FERROCALL_ANSWER_IN_REGISTERS)) {
-		/* Unless the fast path kept them before it changed @regs. */
-		if (fc->kind != FERROCALL_ENTRY_TWIN)
-			syscall_get_arguments(current, regs, fc->regs);
+		/* Answered in place: the caller gets its registers back. */
 		fc->kind = FERROCALL_ENTRY_TWIN;
-	} else {
-		fc->kind = FERROCALL_ENTRY_NONE;
+		syscall_get_arguments(current, regs, fc->regs);
 	}
 	fc->addr = addr;
 	ferrocall_set_arguments(regs, args);
@@ -93,86 +97,28 @@ static noinline long ferrocall_enter_slow(struct pt_regs *regs,
 	return nr;
 }
 
-/*
- * Reads the request of an operation without a twin (@t->nr is __NR_ferrocall,
- * @t->words argument words) at entry: one of exactly the size this ABI knows,
- * aligned, whose header names @op and @size and sets no flag has its argument
- * words copied into @fc, in one user-access window, for the handler to run
- * from that copy (FERROCALL_ENTRY_LOADED). Any other is left for the handler
- * to read and refuse. Either way the call is ferrocall(op, size, request).
- */
-static __always_inline bool ferrocall_load(struct ferrocall_entry *fc,
-					   const struct ferrocall_twin *t,
-					   unsigned long addr, unsigned long op,
-					   unsigned long size)
-{
-	const u64 __user *req = (const u64 __user *)addr;
-	unsigned int i, words = t->words;
-	u64 word;
-
-	if (size != FERROCALL_ARGS_OFFSET + words * sizeof(u64) ||
-	    addr % sizeof(u64))
-		return false;
-	if (can_do_masked_user_access())
-		req = masked_user_access_begin(req);
-	else if (!user_read_access_begin(req, size))
-		return false;
-	unsafe_get_user(word, &req[0], fail);
-	if (word != FERROCALL_HEAD(size, op))
-		goto fail;
-	unsafe_get_user(word, &req[1], fail);
-	if (word)
-		goto fail;
-	req += FERROCALL_ARGS_OFFSET / sizeof(u64);
-	for (i = 0; i < words; i++)
-		unsafe_get_user(fc->held[i], &req[i], fail);
-	user_read_access_end();
-	return true;
-fail:
-	user_read_access_end();
-	return false;
-}
-
-/* A typed call without a twin: ferrocall(op, size, request), read if it can be. */
-static __always_inline long ferrocall_enter_loaded(struct pt_regs *regs,
-						   struct ferrocall_entry *fc,
-						   const struct ferrocall_twin *t,
-						   unsigned long op,
-						   unsigned long size)
-{
-	if (ferrocall_load(fc, t, regs->orig_ax, op, size)) {
-		fc->kind = FERROCALL_ENTRY_LOADED;
-		fc->words = t->words;
-		fc->op = op;
-		fc->size = size;
-		fc->addr = regs->orig_ax;
-	}
-	return ferrocall_present(regs, op, size);
-}
-
 /**
  * ferrocall_enter - present a typed call to the syscall entry work
  * @regs: the task's registers; orig_ax holds the request address
  * @fc:   where to record what the dispatch and the exit need
  *
- * The fast path takes a request of exactly the size this ABI knows for its
- * operation (what RSI said), of an operation with a twin that runs as it: in
- * one user-access window it reads the request's header, then each argument
- * word straight into the twin's registers (ferrocall_twin_load(), generated
- * from the ABI table). It only accepts: a request it cannot read, an
- * unexpected header or a padding bit set goes to the slow path, and the Rust
- * decoder (ferrocall_twin()) decides such a request, with the errno it gives,
- * and sets every register it presents. So the fast path decides nothing the
- * decoder would not, which tests/kernel_header.rs checks on the host. A
- * request that asks for its answer in registers leaves @fc as for any system
- * call: from here on it is its twin.
+ * The fast path takes an aligned request of exactly the size this ABI knows
+ * for its operation (what RSI said), and reads it in one user-access window:
+ * its header, then its argument words. A request of an operation with a twin
+ * that asks for its answer in registers (what the library sends) has them
+ * put straight into the twin's registers (ferrocall_twin_load(), generated
+ * from the ABI table), and leaves @fc as for any system call: from here on
+ * it is its twin. A request of an operation without a twin has them copied
+ * into @fc, for the handler to run from that copy (ferrocall_run()), which
+ * decodes them with every check of a lone call; the call is presented as
+ * ferrocall(op, size, request).
  *
- * A request of an operation without a twin is presented as ferrocall(op,
- * size, request) in any case; its argument words are also read, in one
- * user-access window, into @fc (ferrocall_load()), so that the handler runs
- * it from that copy (ferrocall_run()) instead of reading the request again.
- * Only the header is checked here: the handler decodes the words with every
- * check of a lone call, and reads itself any request not read here.
+ * The fast path only accepts, and changes nothing before it does: any other
+ * request goes to ferrocall_enter_slow(), where the Rust decoder
+ * (ferrocall_twin()) decides one of an operation with a twin, with the errno
+ * it gives, and sets every register it presents, and the handler reads any
+ * other itself. So the fast path decides nothing the decoder would not, which
+ * tests/kernel_header.rs checks on the host.
  *
  * Return: the system call number the entry work and the table see: the
  * twin's, or __NR_ferrocall for an operation without one and for a request
@@ -181,29 +127,26 @@ static __always_inline long ferrocall_enter_loaded(struct pt_regs *regs,
  */
 long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 {
-	unsigned long op = regs->di, size = regs->si;
+	unsigned long op = regs->di, addr = regs->orig_ax;
 	const struct ferrocall_twin *t;
 	const u64 __user *req;
+	unsigned int i;
 	u64 word;
+	long nr;
 
 	if (unlikely(op >= FERROCALL_OPS))
-		return ferrocall_present(regs, op, size);
+		return ferrocall_present(regs, op, regs->si);
 	t = &ferrocall_twins[array_index_nospec(op, FERROCALL_OPS)];
-	if (unlikely(!t->head || size != ferrocall_twin_size(t) ||
-		     regs->orig_ax % sizeof(u64))) {
-		/* Without a twin, the call is ferrocall(op, size, request). */
-		if (t->nr == __NR_ferrocall)
-			return ferrocall_enter_loaded(regs, fc, t, op, size);
-		if (!t->head && !t->held)
-			return ferrocall_present(regs, op, size);
-		return ferrocall_enter_slow(regs, fc, t, op, size);
-	}
+	if (unlikely(!t->head || regs->si != ferrocall_twin_size(t) ||
+		     addr % sizeof(u64)))
+		return ferrocall_enter_slow(regs, fc);
+	nr = t->nr;
 
 	/* From here on, the size is the table's. */
-	req = (const u64 __user *)regs->orig_ax;
+	req = (const u64 __user *)addr;
 	if (can_do_masked_user_access())
 		req = masked_user_access_begin(req);
-	else if (!user_read_access_begin(req, size))
+	else if (!user_read_access_begin(req, ferrocall_twin_size(t)))
 		goto slow_closed;
 	/* From the masked address: no read here may go past the user range. */
 	unsafe_get_user(word, &req[0], slow);
@@ -212,26 +155,36 @@ long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc)
 		goto slow;
 	/* Its flags and reserved field. */
 	unsafe_get_user(word, &req[1], slow);
-	if (unlikely(word > FERROCALL_ANSWER_IN_REGISTERS))
-		goto slow;
-	if (!word) {
-		/* Answered in place: the caller gets its registers back. */
-		fc->kind = FERROCALL_ENTRY_TWIN;
-		fc->flags = 0;
-		fc->addr = regs->orig_ax;
-		syscall_get_arguments(current, regs, fc->regs);
+	req += FERROCALL_ARGS_OFFSET / sizeof(u64);
+	if (likely(word == FERROCALL_ANSWER_IN_REGISTERS)) {
+		/* No case for an operation without a twin: it never answers so. */
+		if (unlikely(!ferrocall_twin_load(regs, req, op)))
+			goto slow;
+		user_read_access_end();
+		regs->orig_ax = nr;
+		return nr;
 	}
-	if (unlikely(!ferrocall_twin_load(regs,
-					  req + FERROCALL_ARGS_OFFSET / sizeof(u64),
-					  op)))
+	if (word || nr != __NR_ferrocall)
 		goto slow;
+	/* Without a twin, answered in place: ferrocall(op, size, request). */
+	for (i = 0; i < t->words; i++)
+		unsafe_get_user(fc->held[i], &req[i], slow);
 	user_read_access_end();
-	regs->orig_ax = t->nr;
-	return t->nr;
+	fc->kind = FERROCALL_ENTRY_LOADED;
+	fc->words = t->words;
+	fc->op = op;
+	fc->size = regs->si;
+	fc->addr = addr;
+	regs->dx = addr;
+	regs->r10 = 0;
+	regs->r8 = 0;
+	regs->r9 = 0;
+	regs->orig_ax = __NR_ferrocall;
+	return __NR_ferrocall;
 slow:
 	user_read_access_end();
 slow_closed:
-	return ferrocall_enter_slow(regs, fc, t, op, ferrocall_twin_size(t));
+	return ferrocall_enter_slow(regs, fc);
 }
 
 /**

@@ -20,17 +20,16 @@
 
 /**
  * struct ferrocall_twin - how a typed operation is presented as its twin
- * @head:  the first word of a request the fast path presents as its twin:
- *         its size (the size of a request of this ABI) and operation
- *         (FERROCALL_HEAD()); 0 for an operation it never presents so: one
- *         without a twin, or one run from its copy (@held)
+ * @head:  the first word of a request the fast path takes: its size (the
+ *         size of a request of this ABI) and operation (FERROCALL_HEAD());
+ *         0 for an operation it never takes, one run from its copy (@held)
  * @nr:    the twin's system call number; __NR_ferrocall for an operation
  *         without a twin
  * @held:  1 for an operation the handler runs from its copy: always decoded
  *         by the Rust decoder, never by the fast path
  * @words: for an operation without a twin, how many argument words a request
  *         of this ABI has, which the entry code reads for the handler (which
- *         decodes and checks them): ferrocall_load()
+ *         decodes and checks them)
  *
  * How a twin's arguments are read is ferrocall_twin_load(), below.
  */
@@ -57,6 +56,7 @@ static __always_inline u32 ferrocall_twin_size(const struct ferrocall_twin *t)
 static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 	[FERROCALL_OP_USELESS] = {	/* ferrocall(), read at entry */
 		.nr = __NR_ferrocall, .words = 1,
+		.head = FERROCALL_HEAD(40, FERROCALL_OP_USELESS),
 	},
 	[FERROCALL_OP_GETPID] = {	/* getpid() */
 		.nr = 39,
@@ -84,12 +84,15 @@ static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 	},
 	[FERROCALL_OP_PROBE] = {	/* ferrocall(), read at entry */
 		.nr = __NR_ferrocall, .words = 2,
+		.head = FERROCALL_HEAD(48, FERROCALL_OP_PROBE),
 	},
 	[FERROCALL_OP_BATCH] = {	/* ferrocall(), read at entry */
 		.nr = __NR_ferrocall, .words = 3,
+		.head = FERROCALL_HEAD(56, FERROCALL_OP_BATCH),
 	},
 	[FERROCALL_OP_PACKED_BATCH] = {	/* ferrocall(), read at entry */
 		.nr = __NR_ferrocall, .words = 5,
+		.head = FERROCALL_HEAD(72, FERROCALL_OP_PACKED_BATCH),
 	},
 	[FERROCALL_OP_GETUID] = {	/* getuid() */
 		.nr = 102,
@@ -107,13 +110,14 @@ static_assert(5 <= FERROCALL_HELD_WORDS);
  * Reads the argument words of a request of operation @op, which the fast
  * path takes, from @args (inside a user-access window), and puts the twin's
  * arguments in @regs. False for a word it cannot read or with a padding
- * bit set: @regs may then hold some of the twin's arguments.
+ * bit set, and for an operation it does not present: @regs are then as
+ * they were.
  */
 static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 						const u64 __user *args,
 						unsigned long op)
 {
-	u64 w;
+	u64 w[3];
 
 	switch (op) {
 	case FERROCALL_OP_GETPID:	/* getpid() */
@@ -128,23 +132,23 @@ static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 		return true;
 	case FERROCALL_OP_WRITE:	/* write(fd, buf) */
 	case FERROCALL_OP_READ:	/* read(fd, buf) */
-		unsafe_get_user(w, &args[0], fail);
-		if (w & 0xffffffff00000000)
+		unsafe_get_user(w[0], &args[0], fail);
+		if (w[0] & 0xffffffff00000000)
 			goto fail;
-		regs->di = (long)(s32)w;
-		unsafe_get_user(w, &args[1], fail);
-		regs->si = w;
-		unsafe_get_user(w, &args[2], fail);
-		regs->dx = w;
+		unsafe_get_user(w[1], &args[1], fail);
+		unsafe_get_user(w[2], &args[2], fail);
+		regs->di = (long)(s32)w[0];
+		regs->si = w[1];
+		regs->dx = w[2];
 		regs->r10 = 0;
 		regs->r8 = 0;
 		regs->r9 = 0;
 		return true;
 	case FERROCALL_OP_EXIT:	/* exit_group(code) */
-		unsafe_get_user(w, &args[0], fail);
-		if (w & 0xffffffff00000000)
+		unsafe_get_user(w[0], &args[0], fail);
+		if (w[0] & 0xffffffff00000000)
 			goto fail;
-		regs->di = (long)(s32)w;
+		regs->di = (long)(s32)w[0];
 		regs->si = 0;
 		regs->dx = 0;
 		regs->r10 = 0;
@@ -152,10 +156,10 @@ static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 		regs->r9 = 0;
 		return true;
 	case FERROCALL_OP_GETCWD:	/* getcwd(buf) */
-		unsafe_get_user(w, &args[0], fail);
-		regs->di = w;
-		unsafe_get_user(w, &args[1], fail);
-		regs->si = w;
+		unsafe_get_user(w[0], &args[0], fail);
+		unsafe_get_user(w[1], &args[1], fail);
+		regs->di = w[0];
+		regs->si = w[1];
 		regs->dx = 0;
 		regs->r10 = 0;
 		regs->r8 = 0;
