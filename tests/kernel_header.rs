@@ -69,10 +69,10 @@ fn uapi_header_layouts_are_generated_from_the_table() {
 
 #[test]
 fn the_entry_codes_twin_table_is_generated_from_the_table() {
-    check_generated("kernel/ferrocall/twins.h", &common::twins_section());
+    check_generated("include/linux/ferrocall_entry.h", &common::twins_section());
 }
 
-/// The entry code's fast path (the table of `twins.h`, read as `entry.c` reads it) builds
+/// The entry code's fast path (the table of `<linux/ferrocall_entry.h>`, read as its `ferrocall_enter()` reads it) builds
 /// exactly the registers the Rust decoder builds, and refuses exactly the requests whose
 /// padding it refuses, for random argument words of every operation with a twin.
 #[test]

@@ -296,7 +296,7 @@ pub fn uapi_section() -> String {
 
 /// How the entry code's fast path finds one register of an operation's twin call in the
 /// request's argument words: the word, and which part of it (the `FERROCALL_ARG_*` kinds of
-/// `kernel/ferrocall/twins.h`).
+/// `include/linux/ferrocall_entry.h`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TwinSource {
     /// The argument word (8 bytes from the start of the arguments each).
@@ -345,7 +345,7 @@ pub fn twin_sources(op: Op) -> Option<(Vec<TwinSource>, Vec<u64>)> {
 }
 
 /// The twin registers `twin_sources` says the fast path builds from `words`, the arguments
-/// of a request of `op` (what `ferrocall_enter()` in `kernel/ferrocall/entry.c` does):
+/// of a request of `op` (what `ferrocall_enter()` in `include/linux/ferrocall_entry.h` does):
 /// `None` if a padding bit is set.
 pub fn twin_registers_from_words(op: Op, words: &[u64]) -> Option<(u32, [u64; 6])> {
     let (sources, zero) = twin_sources(op)?;
@@ -383,7 +383,7 @@ fn c_twin_arg(source: &TwinSource, w: &str) -> String {
 /// The `pt_regs` fields of a system call's six arguments, in order.
 const ARG_REGS: [&str; 6] = ["di", "si", "dx", "r10", "r8", "r9"];
 
-/// The generated part of `kernel/ferrocall/twins.h`: the table and the function the entry
+/// The generated part of `include/linux/ferrocall_entry.h`: the table and the function the entry
 /// code's fast path presents a lone typed call as its legacy twin with.
 pub fn twins_section() -> String {
     let ops = Op::ALL.iter().map(|op| op.raw()).max().unwrap_or(0) + 1;

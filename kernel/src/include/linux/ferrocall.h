@@ -124,7 +124,6 @@ static __always_inline void ferrocall_set_arguments(struct pt_regs *regs,
 }
 
 /* Implemented in kernel/ferrocall/entry.c. */
-long ferrocall_enter(struct pt_regs *regs, struct ferrocall_entry *fc);
 long ferrocall_hold(struct pt_regs *regs, struct ferrocall_entry *fc, long nr);
 void ferrocall_answer_in_place(struct pt_regs *regs,
 			       struct ferrocall_entry *fc, bool ran);

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The entry code's fast path for typed calls: ferrocall_enter(), inlined in
+ * do_syscall_64(), and the legacy twin of each typed operation it uses: the
+ * twin's system call number, the size of a request of this ABI, and how the
+ * twin's argument registers are made from the request's argument words,
+ * their padding checked. The table and ferrocall_twin_load() are generated
+ * from the ABI crate's operation table, the one definition of the ABI
+ * (crates/abi/src/abi/ops.rs); tests/kernel_header.rs checks that they are up
+ * to date, and that they build the registers the Rust decoder builds.
+ */
+#ifndef _LINUX_FERROCALL_ENTRY_H
+#define _LINUX_FERROCALL_ENTRY_H
+
+#include <linux/ferrocall.h>
+#include <linux/nospec.h>
+#include <linux/types.h>
+#include <linux/uaccess.h>
+
+#include <asm/ptrace.h>
+#include <asm/syscall.h>
+
+#ifdef CONFIG_FERROCALL
+
+/**
+ * struct ferrocall_twin - how a typed operation is presented as its twin
+ * @head:  the first word of a request the fast path takes: its size (the
+ *         size of a request of this ABI) and operation (FERROCALL_HEAD());
+ *         0 for an operation it never takes, one run from its copy (@held)
+ * @nr:    the twin's system call number; __NR_ferrocall for an operation
+ *         without a twin
+ * @held:  1 for an operation the handler runs from its copy: always decoded
+ *         by the Rust decoder, never by the fast path
+ * @words: for an operation without a twin, how many argument words a request
+ *         of this ABI has, which the entry code reads for the handler (which
+ *         decodes and checks them)
+ *
+ * How a twin's arguments are read is ferrocall_twin_load(), below.
+ */
+struct ferrocall_twin {
+	u64 head;
+	u16 nr;
+	u8 held;
+	u8 words;
+};
+
+/* The first word of a request header: its size, then its operation. */
+#define FERROCALL_HEAD(size, op)	((u64)(size) | (u64)(op) << 32)
+
+/* The size of a request the fast path takes, 0 for none (see @head). */
+static __always_inline u32 ferrocall_twin_size(const struct ferrocall_twin *t)
+{
+	return (u32)t->head;
+}
+
+/* BEGIN GENERATED from the ABI table: FERROCALL_BLESS=1 cargo test */
+/* Operation numbers are below this. */
+#define FERROCALL_OPS		13
+
+static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
+	[FERROCALL_OP_USELESS] = {	/* ferrocall(), read at entry */
+		.nr = __NR_ferrocall, .words = 1,
+		.head = FERROCALL_HEAD(40, FERROCALL_OP_USELESS),
+	},
+	[FERROCALL_OP_GETPID] = {	/* getpid() */
+		.nr = 39,
+		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETPID),
+	},
+	[FERROCALL_OP_GETPPID] = {	/* getppid() */
+		.nr = 110,
+		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETPPID),
+	},
+	[FERROCALL_OP_WRITE] = {	/* write(fd, buf) */
+		.nr = 1,
+		.head = FERROCALL_HEAD(56, FERROCALL_OP_WRITE),
+	},
+	[FERROCALL_OP_READ] = {	/* read(fd, buf) */
+		.nr = 0,
+		.head = FERROCALL_HEAD(56, FERROCALL_OP_READ),
+	},
+	[FERROCALL_OP_EXIT] = {	/* exit_group(code) */
+		.nr = 231,
+		.head = FERROCALL_HEAD(40, FERROCALL_OP_EXIT),
+	},
+	[FERROCALL_OP_GETCWD] = {	/* getcwd(buf) */
+		.nr = 79,
+		.head = FERROCALL_HEAD(48, FERROCALL_OP_GETCWD),
+	},
+	[FERROCALL_OP_PROBE] = {	/* ferrocall(), read at entry */
+		.nr = __NR_ferrocall, .words = 2,
+		.head = FERROCALL_HEAD(48, FERROCALL_OP_PROBE),
+	},
+	[FERROCALL_OP_BATCH] = {	/* ferrocall(), read at entry */
+		.nr = __NR_ferrocall, .words = 3,
+		.head = FERROCALL_HEAD(56, FERROCALL_OP_BATCH),
+	},
+	[FERROCALL_OP_PACKED_BATCH] = {	/* ferrocall(), read at entry */
+		.nr = __NR_ferrocall, .words = 5,
+		.head = FERROCALL_HEAD(72, FERROCALL_OP_PACKED_BATCH),
+	},
+	[FERROCALL_OP_GETUID] = {	/* getuid() */
+		.nr = 102,
+		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETUID),
+	},
+	[FERROCALL_OP_OPEN] = {	/* openat2(dirfd, path, &how), run from the copy */
+		.nr = 437, .held = 1,
+	},
+};
+
+/* The entry record holds the argument words of every operation without a twin. */
+static_assert(5 <= FERROCALL_HELD_WORDS);
+
+/*
+ * Reads the argument words of a request of operation @op, which the fast
+ * path takes, from @args (inside a user-access window), and puts the twin's
+ * arguments in @regs. False for a word it cannot read or with a padding
+ * bit set, and for an operation it does not present: @regs are then as
+ * they were.
+ */
+static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
+						const u64 __user *args,
+						unsigned long op)
+{
+	u64 w[3];
+
+	switch (op) {
+	case FERROCALL_OP_GETPID:	/* getpid() */
+	case FERROCALL_OP_GETPPID:	/* getppid() */
+	case FERROCALL_OP_GETUID:	/* getuid() */
+		regs->di = 0;
+		regs->si = 0;
+		regs->dx = 0;
+		regs->r10 = 0;
+		regs->r8 = 0;
+		regs->r9 = 0;
+		return true;
+	case FERROCALL_OP_WRITE:	/* write(fd, buf) */
+	case FERROCALL_OP_READ:	/* read(fd, buf) */
+		unsafe_get_user(w[0], &args[0], fail);
+		if (w[0] & 0xffffffff00000000)
+			goto fail;
+		unsafe_get_user(w[1], &args[1], fail);
+		unsafe_get_user(w[2], &args[2], fail);
+		regs->di = (long)(s32)w[0];
+		regs->si = w[1];
+		regs->dx = w[2];
+		regs->r10 = 0;
+		regs->r8 = 0;
+		regs->r9 = 0;
+		return true;
+	case FERROCALL_OP_EXIT:	/* exit_group(code) */
+		unsafe_get_user(w[0], &args[0], fail);
+		if (w[0] & 0xffffffff00000000)
+			goto fail;
+		regs->di = (long)(s32)w[0];
+		regs->si = 0;
+		regs->dx = 0;
+		regs->r10 = 0;
+		regs->r8 = 0;
+		regs->r9 = 0;
+		return true;
+	case FERROCALL_OP_GETCWD:	/* getcwd(buf) */
+		unsafe_get_user(w[0], &args[0], fail);
+		unsafe_get_user(w[1], &args[1], fail);
+		regs->di = w[0];
+		regs->si = w[1];
+		regs->dx = 0;
+		regs->r10 = 0;
+		regs->r8 = 0;
+		regs->r9 = 0;
+		return true;
+	}
+fail:
+	return false;
+}
+
+/* END GENERATED */
+
+/*
+ * A typed call presented as ferrocall(op, size, request), whatever the fast
+ * path put in @regs before it gave up. Its other three arguments are 0, as
+ * for a call inside a batch, so that a filter sees the same six values
+ * whoever made the call (the caller's R10, R8 and R9 are clobbered, as the
+ * ABI says).
+ */
+static __always_inline long ferrocall_present(struct pt_regs *regs,
+					      unsigned long op,
+					      unsigned long size)
+{
+	regs->di = op;
+	regs->si = size;
+	regs->r10 = 0;
+	regs->r8 = 0;
+	regs->r9 = 0;
+	regs->dx = regs->orig_ax;
+	regs->orig_ax = __NR_ferrocall;
+	return __NR_ferrocall;
+}
+
+/*
+ * In kernel/ferrocall/entry.c: ferrocall_enter() for every request its fast
+ * path does not take, which leaves @regs as the caller made them.
+ */
+long ferrocall_enter_slow(struct pt_regs *regs, struct ferrocall_entry *fc);
+
+/**
+ * ferrocall_enter - present a typed call to the syscall entry work
+ * @regs: the task's registers; orig_ax holds the request address
+ * @fc:   where to record what the dispatch and the exit need
+ *
+ * The fast path takes an aligned request of exactly the size this ABI knows
+ * for its operation (what RSI said), and reads it in one user-access window:
+ * its header, then its argument words. A request of an operation with a twin
+ * that asks for its answer in registers (what the library sends) has them
+ * put straight into the twin's registers (ferrocall_twin_load(), generated
+ * from the ABI table), and leaves @fc as for any system call: from here on
+ * it is its twin. A request of an operation without a twin has them copied
+ * into @fc, for the handler to run from that copy (ferrocall_run()), which
+ * decodes them with every check of a lone call; the call is presented as
+ * ferrocall(op, size, request).
+ *
+ * The fast path only accepts, and changes nothing before it does: any other
+ * request goes to ferrocall_enter_slow(), where the Rust decoder
+ * (ferrocall_twin()) decides one of an operation with a twin, with the errno
+ * it gives, and sets every register it presents, and the handler reads any
+ * other itself. So the fast path decides nothing the decoder would not, which
+ * tests/kernel_header.rs checks on the host.
+ *
+ * Return: the system call number the entry work and the table see: the
+ * twin's, or __NR_ferrocall for an operation without one and for a request
+ * refused here (the entry work sees it; do_syscall_64() answers the refusal
+ * without running anything).
+ */
+static __always_inline long ferrocall_enter(struct pt_regs *regs,
+					    struct ferrocall_entry *fc)
+{
+	unsigned long op = regs->di, addr = regs->orig_ax;
+	const struct ferrocall_twin *t;
+	const u64 __user *req;
+	unsigned int i;
+	u64 word;
+	long nr;
+
+	if (unlikely(op >= FERROCALL_OPS))
+		return ferrocall_present(regs, op, regs->si);
+	t = &ferrocall_twins[array_index_nospec(op, FERROCALL_OPS)];
+	if (unlikely(!t->head || regs->si != ferrocall_twin_size(t) ||
+		     addr % sizeof(u64)))
+		return ferrocall_enter_slow(regs, fc);
+	nr = t->nr;
+
+	/* From here on, the size is the table's. */
+	req = (const u64 __user *)addr;
+	if (can_do_masked_user_access())
+		req = masked_user_access_begin(req);
+	else if (!user_read_access_begin(req, ferrocall_twin_size(t)))
+		goto slow_closed;
+	/* From the masked address: no read here may go past the user range. */
+	unsafe_get_user(word, &req[0], slow);
+	/* The header's size and op. */
+	if (unlikely(word != t->head))
+		goto slow;
+	/* Its flags and reserved field. */
+	unsafe_get_user(word, &req[1], slow);
+	req += FERROCALL_ARGS_OFFSET / sizeof(u64);
+	if (likely(word == FERROCALL_ANSWER_IN_REGISTERS)) {
+		/* No case for an operation without a twin: it never answers so. */
+		if (unlikely(!ferrocall_twin_load(regs, req, op)))
+			goto slow;
+		user_read_access_end();
+		regs->orig_ax = nr;
+		return nr;
+	}
+	if (word || nr != __NR_ferrocall)
+		goto slow;
+	/* Without a twin, answered in place: ferrocall(op, size, request). */
+	for (i = 0; i < t->words; i++)
+		unsafe_get_user(fc->held[i], &req[i], slow);
+	user_read_access_end();
+	fc->kind = FERROCALL_ENTRY_LOADED;
+	fc->words = t->words;
+	fc->op = op;
+	fc->size = regs->si;
+	fc->addr = addr;
+	regs->dx = addr;
+	regs->r10 = 0;
+	regs->r8 = 0;
+	regs->r9 = 0;
+	regs->orig_ax = __NR_ferrocall;
+	return __NR_ferrocall;
+slow:
+	user_read_access_end();
+slow_closed:
+	return ferrocall_enter_slow(regs, fc);
+}
+
+#endif /* CONFIG_FERROCALL */
+
+#endif /* _LINUX_FERROCALL_ENTRY_H */
