@@ -44,6 +44,7 @@ macro_rules! wrappers {
             $($fixed)*
             $(
                 $(#[$attr])*
+                #[inline]
                 fn $name $(<const $n: usize>)? (&$this $(, $arg: $ty)*) -> $ret $body
             )*
         }

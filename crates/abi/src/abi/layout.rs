@@ -158,18 +158,23 @@ impl<A: Args> Request<A> {
     /// A request for `args`, with its header filled in and its answer pending.
     pub const fn new(args: A) -> Self {
         Request {
-            header: Header {
-                size: size_of::<Self>() as u32,
-                op: A::OP.raw(),
-                flags: 0,
-                reserved: 0,
-            },
+            header: Self::new_header(),
             answer: Answer {
                 value: 0,
                 errno: 0,
                 state: Answer::PENDING,
             },
             args,
+        }
+    }
+
+    /// The header of a request for `A`: its size and operation, no flag.
+    pub const fn new_header() -> Header {
+        Header {
+            size: size_of::<Self>() as u32,
+            op: A::OP.raw(),
+            flags: 0,
+            reserved: 0,
         }
     }
 }

@@ -399,6 +399,8 @@ pub fn twins_section() -> String {
         let Some(twin) = op.twin() else {
             // Read whole at entry and run from the copy, presented as ferrocall().
             let words = op.args_size() / 8;
+            // The fast path takes `words == 0` for a twin whose registers are all 0.
+            assert!(words > 0, "{op:?}: an operation without a twin needs an argument word");
             s.push_str(&format!(
                 "\t[FERROCALL_OP_{upper}] = {{\t/* ferrocall(), read at entry */\n\
                  \t\t.nr = __NR_ferrocall, .words = {words},\n\
@@ -424,11 +426,18 @@ pub fn twins_section() -> String {
         assert!(sources.len() <= 6, "{op:?}: a system call takes six arguments at most");
         let call = format!("{}({})", twin.name, twin.args.join(", "));
         s.push_str(&format!(
-            "\t[FERROCALL_OP_{upper}] = {{\t/* {call} */\n\t\t.nr = {},\n\
+            "\t[FERROCALL_OP_{upper}] = {{\t/* {call} */\n\t\t.nr = {}, .words = {},\n\
              \t\t.head = FERROCALL_HEAD({}, FERROCALL_OP_{upper}),\n\t}},\n",
             twin.nr,
+            op.args_size() / 8,
             op.request_size(),
         ));
+        // A twin without argument words has all six registers 0: the fast path's first
+        // test (`words`), not a case of the switch.
+        if op.args_size() == 0 {
+            assert!(sources.is_empty(), "{op:?}: a twin argument needs an argument word");
+            continue;
+        }
         // Each word is read once and checked for padding, all of them before the first
         // register is set (a request the fast path gives up on leaves @regs as they
         // were); then the registers are made from them, those no argument fills zeroed.
@@ -481,14 +490,25 @@ pub fn twins_section() -> String {
     s.push_str(&format!(
         "/*\n * Reads the argument words of a request of operation @op, which the fast\n \
          * path takes, from @args (inside a user-access window), and puts the twin's\n \
-         * arguments in @regs. False for a word it cannot read or with a padding\n \
+         * arguments in @regs; @words is the table's (0: every register is 0).\n \
+         * False for a word it cannot read or with a padding\n \
          * bit set, and for an operation it does not present: @regs are then as\n \
          * they were.\n */\n\
          static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,\n\
          \t\t\t\t\t\tconst u64 __user *args,\n\
-         \t\t\t\t\t\tunsigned long op)\n\
+         \t\t\t\t\t\tunsigned long op,\n\
+         \t\t\t\t\t\tunsigned int words)\n\
          {{\n\
          \tu64 w[{max_words}];\n\n\
+         \tif (!words) {{\n\
+         \t\tregs->di = 0;\n\
+         \t\tregs->si = 0;\n\
+         \t\tregs->dx = 0;\n\
+         \t\tregs->r10 = 0;\n\
+         \t\tregs->r8 = 0;\n\
+         \t\tregs->r9 = 0;\n\
+         \t\treturn true;\n\
+         \t}}\n\
          \tswitch (op) {{\n{cases}\t}}\n\
          fail:\n\
          \treturn false;\n\

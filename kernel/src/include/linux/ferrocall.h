@@ -251,11 +251,13 @@ static __always_inline bool ferrocall_enabled(struct task_struct *tsk)
  * Syscall User Dispatch. A dispatcher's handler must see the registers as the
  * thread passed them (its own numbers may look like request addresses), so
  * such a thread gets the stock meaning of every RAX value, and the library
- * its legacy calls.
+ * its legacy calls. A task that makes a system call from user mode has an
+ * address space (only do_exit() drops it, and the task never returns to user
+ * mode after that): current->mm is not tested for NULL here.
  */
 static __always_inline bool ferrocall_takes_typed_calls(void)
 {
-	return ferrocall_enabled(current) &&
+	return ferrocall_mm_enabled(current->mm) &&
 	       !test_syscall_work(SYSCALL_USER_DISPATCH);
 }
 

@@ -31,9 +31,10 @@
  *         without a twin
  * @held:  1 for an operation the handler runs from its copy: always decoded
  *         by the Rust decoder, never by the fast path
- * @words: for an operation without a twin, how many argument words a request
- *         of this ABI has, which the entry code reads for the handler (which
- *         decodes and checks them)
+ * @words: how many argument words a request of this ABI has: for an
+ *         operation without a twin (never 0), those the entry code reads for
+ *         the handler, which decodes and checks them; for one with a twin, 0
+ *         says that all six of the twin's registers are 0
  *
  * How a twin's arguments are read is ferrocall_twin_load(), below.
  */
@@ -63,27 +64,27 @@ static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 		.head = FERROCALL_HEAD(40, FERROCALL_OP_USELESS),
 	},
 	[FERROCALL_OP_GETPID] = {	/* getpid() */
-		.nr = 39,
+		.nr = 39, .words = 0,
 		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETPID),
 	},
 	[FERROCALL_OP_GETPPID] = {	/* getppid() */
-		.nr = 110,
+		.nr = 110, .words = 0,
 		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETPPID),
 	},
 	[FERROCALL_OP_WRITE] = {	/* write(fd, buf) */
-		.nr = 1,
+		.nr = 1, .words = 3,
 		.head = FERROCALL_HEAD(56, FERROCALL_OP_WRITE),
 	},
 	[FERROCALL_OP_READ] = {	/* read(fd, buf) */
-		.nr = 0,
+		.nr = 0, .words = 3,
 		.head = FERROCALL_HEAD(56, FERROCALL_OP_READ),
 	},
 	[FERROCALL_OP_EXIT] = {	/* exit_group(code) */
-		.nr = 231,
+		.nr = 231, .words = 1,
 		.head = FERROCALL_HEAD(40, FERROCALL_OP_EXIT),
 	},
 	[FERROCALL_OP_GETCWD] = {	/* getcwd(buf) */
-		.nr = 79,
+		.nr = 79, .words = 2,
 		.head = FERROCALL_HEAD(48, FERROCALL_OP_GETCWD),
 	},
 	[FERROCALL_OP_PROBE] = {	/* ferrocall(), read at entry */
@@ -99,7 +100,7 @@ static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
 		.head = FERROCALL_HEAD(72, FERROCALL_OP_PACKED_BATCH),
 	},
 	[FERROCALL_OP_GETUID] = {	/* getuid() */
-		.nr = 102,
+		.nr = 102, .words = 0,
 		.head = FERROCALL_HEAD(32, FERROCALL_OP_GETUID),
 	},
 	[FERROCALL_OP_OPEN] = {	/* openat2(dirfd, path, &how), run from the copy */
@@ -113,20 +114,19 @@ static_assert(5 <= FERROCALL_HELD_WORDS);
 /*
  * Reads the argument words of a request of operation @op, which the fast
  * path takes, from @args (inside a user-access window), and puts the twin's
- * arguments in @regs. False for a word it cannot read or with a padding
+ * arguments in @regs; @words is the table's (0: every register is 0).
+ * False for a word it cannot read or with a padding
  * bit set, and for an operation it does not present: @regs are then as
  * they were.
  */
 static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 						const u64 __user *args,
-						unsigned long op)
+						unsigned long op,
+						unsigned int words)
 {
 	u64 w[3];
 
-	switch (op) {
-	case FERROCALL_OP_GETPID:	/* getpid() */
-	case FERROCALL_OP_GETPPID:	/* getppid() */
-	case FERROCALL_OP_GETUID:	/* getuid() */
+	if (!words) {
 		regs->di = 0;
 		regs->si = 0;
 		regs->dx = 0;
@@ -134,6 +134,8 @@ static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 		regs->r8 = 0;
 		regs->r9 = 0;
 		return true;
+	}
+	switch (op) {
 	case FERROCALL_OP_WRITE:	/* write(fd, buf) */
 	case FERROCALL_OP_READ:	/* read(fd, buf) */
 		unsafe_get_user(w[0], &args[0], fail);
@@ -237,35 +239,36 @@ static __always_inline long ferrocall_enter(struct pt_regs *regs,
 	unsigned long op = regs->di, addr = regs->orig_ax;
 	const struct ferrocall_twin *t;
 	const u64 __user *req;
-	unsigned int i;
-	u64 word;
+	unsigned int i, words;
+	u64 head, word;
 	long nr;
 
 	if (unlikely(op >= FERROCALL_OPS))
 		return ferrocall_present(regs, op, regs->si);
 	t = &ferrocall_twins[array_index_nospec(op, FERROCALL_OPS)];
-	if (unlikely(!t->head || regs->si != ferrocall_twin_size(t) ||
-		     addr % sizeof(u64)))
+	head = t->head;
+	if (unlikely(!head || regs->si != (u32)head || addr % sizeof(u64)))
 		return ferrocall_enter_slow(regs, fc);
 	nr = t->nr;
+	words = t->words;
 
 	/* From here on, the size is the table's. */
 	req = (const u64 __user *)addr;
 	if (can_do_masked_user_access())
 		req = masked_user_access_begin(req);
-	else if (!user_read_access_begin(req, ferrocall_twin_size(t)))
+	else if (!user_read_access_begin(req, (u32)head))
 		goto slow_closed;
 	/* From the masked address: no read here may go past the user range. */
 	unsafe_get_user(word, &req[0], slow);
 	/* The header's size and op. */
-	if (unlikely(word != t->head))
+	if (unlikely(word != head))
 		goto slow;
 	/* Its flags and reserved field. */
 	unsafe_get_user(word, &req[1], slow);
 	req += FERROCALL_ARGS_OFFSET / sizeof(u64);
 	if (likely(word == FERROCALL_ANSWER_IN_REGISTERS)) {
 		/* No case for an operation without a twin: it never answers so. */
-		if (unlikely(!ferrocall_twin_load(regs, req, op)))
+		if (unlikely(!ferrocall_twin_load(regs, req, op, words)))
 			goto slow;
 		user_read_access_end();
 		regs->orig_ax = nr;
@@ -274,11 +277,11 @@ static __always_inline long ferrocall_enter(struct pt_regs *regs,
 	if (word || nr != __NR_ferrocall)
 		goto slow;
 	/* Without a twin, answered in place: ferrocall(op, size, request). */
-	for (i = 0; i < t->words; i++)
+	for (i = 0; i < words; i++)
 		unsafe_get_user(fc->held[i], &req[i], slow);
 	user_read_access_end();
 	fc->kind = FERROCALL_ENTRY_LOADED;
-	fc->words = t->words;
+	fc->words = words;
 	fc->op = op;
 	fc->size = regs->si;
 	fc->addr = addr;
