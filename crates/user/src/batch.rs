@@ -9,7 +9,7 @@ use core::mem::{size_of, MaybeUninit};
 
 use ferrocall_abi::{self as abi, ops, Answer, Args, BatchEntry, Errno, Request};
 
-use crate::boundary::{Kernel, Unanswered};
+use crate::boundary::Kernel;
 use crate::error::BatchError;
 use crate::fd::AsFd;
 
@@ -188,14 +188,13 @@ impl<'buf, const N: usize> PackedBatch<'buf, N> {
         let slot = self.answers.get_mut(index).ok_or(Errno::E2BIG)?;
         slot.write(Answer::default());
         let base = self.buf.as_mut_ptr().cast::<u8>();
-        let place = base.wrapping_add(start).cast::<Unanswered<A>>();
         // SAFETY: every request pushed so far used at most one slot's worth of bytes, and
         // `index < N`, so `start + size_of::<Request<A>>()` is within the `N` slots of
         // `buf`; `start` is a multiple of 8 (every request size is), and `buf` is aligned
-        // for `u64`, so the place is aligned for `Request<A>`, whose layout `Unanswered<A>`
-        // has. Its answer slot, which the kernel neither reads nor writes in a packed batch,
-        // is written only if the request is made alone (`packed_alone`).
-        unsafe { place.write(Unanswered::new(args, 0)) };
+        // for `u64`, so the place is aligned for `Request<A>`. The whole request is written
+        // (its answer slot too, which the kernel neither reads nor writes in a packed
+        // batch): the requests are handed to the kernel as initialised bytes.
+        unsafe { base.wrapping_add(start).cast::<Request<A>>().write(Request::new(args)) };
         self.used = start + size_of::<Request<A>>();
         self.len = index + 1;
         Ok(index)
@@ -290,14 +289,11 @@ pub(crate) unsafe fn packed_alone<K: Kernel + ?Sized, const N: usize>(
             continue;
         }
         let slot = request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>();
-        // SAFETY: the request's answer slot lies within it, aligned; made alone, the request
-        // is answered in place, and a request refused before it ran leaves the slot as it
-        // was: pending.
-        unsafe { slot.write(Answer::default()) };
         // SAFETY: a whole request of `header.size` bytes that the batch owns and borrows
         // mutably, naming buffers under `push_unchecked`'s guarantee.
         let ret = unsafe { crate::boundary::make_call(kernel, request, header.op, header.size) };
-        // SAFETY: the answer slot, written above, lies within the request, aligned.
+        // SAFETY: the answer slot lies within the request, aligned, written by `push`
+        // (pending) or by the kernel.
         let answer = unsafe { slot.read() };
         if let Some(slot) = batch.answers.get_mut(done) {
             slot.write(answer);

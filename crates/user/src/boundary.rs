@@ -40,7 +40,8 @@ pub unsafe trait Kernel {
     ///
     /// `request` must be valid for reads of `size` bytes and for writes of the answer slot,
     /// with no other access during the call, and [`Kernel::prctl_enable`] must have
-    /// succeeded.
+    /// succeeded. The answer slot of a request that asks for its answer in registers may be
+    /// uninitialised: the kernel neither reads nor writes it then.
     unsafe fn typed_call(&self, request: *mut u8, op: u32, size: u32) -> u64;
 
     /// The legacy system call `nr` with the six arguments `args`: raw `rax`.
@@ -609,8 +610,8 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
 }
 
 /// A request whose answer slot is not written: what a lone call answered in registers
-/// sends, and a packed batch's requests (the kernel neither reads nor writes their slot).
-/// Laid out as a [`Request<A>`] (checked below), which it becomes once its slot is written.
+/// sends (the kernel neither reads nor writes its slot, see [`Kernel::typed_call`]). Laid out
+/// as a [`Request<A>`] (checked below), which it becomes once its slot is written.
 #[repr(C)]
 pub(crate) struct Unanswered<A> {
     header: abi::Header,

@@ -387,10 +387,13 @@ const ARG_REGS: [&str; 6] = ["di", "si", "dx", "r10", "r8", "r9"];
 /// code's fast path presents a lone typed call as its legacy twin with.
 pub fn twins_section() -> String {
     let ops = Op::ALL.iter().map(|op| op.raw()).max().unwrap_or(0) + 1;
+    let slots = ops.next_power_of_two();
     let mut s = format!(
         "/* Operation numbers are below this. */\n\
-         #define FERROCALL_OPS\t\t{ops}\n\n\
-         static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {{\n"
+         #define FERROCALL_OPS\t\t{ops}\n\
+         /* The table's slots: a power of two, see ferrocall_twin_of(). */\n\
+         #define FERROCALL_TWIN_SLOTS\t{slots}\n\n\
+         static const struct ferrocall_twin ferrocall_twins[FERROCALL_TWIN_SLOTS] = {{\n"
     );
     let mut cases = String::new();
     let mut bodies: Vec<(String, Vec<String>)> = Vec::new();

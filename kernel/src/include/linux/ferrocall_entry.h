@@ -12,8 +12,8 @@
 #ifndef _LINUX_FERROCALL_ENTRY_H
 #define _LINUX_FERROCALL_ENTRY_H
 
+#include <linux/compiler.h>
 #include <linux/ferrocall.h>
-#include <linux/nospec.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
 
@@ -54,11 +54,28 @@ static __always_inline u32 ferrocall_twin_size(const struct ferrocall_twin *t)
 	return (u32)t->head;
 }
 
+/*
+ * The table entry of operation @op, below FERROCALL_OPS: the index is masked
+ * to the table's power-of-two size, so that even under a mispredicted bounds
+ * check the load stays inside the table (as array_index_nospec() would, in
+ * fewer instructions); the slots past FERROCALL_OPS are zero. The compiler
+ * must not drop the mask as redundant, hence OPTIMIZER_HIDE_VAR().
+ */
+#define ferrocall_twin_of(op)						\
+({									\
+	unsigned long __op = (op);					\
+									\
+	OPTIMIZER_HIDE_VAR(__op);					\
+	&ferrocall_twins[__op & (FERROCALL_TWIN_SLOTS - 1)];		\
+})
+
 /* BEGIN GENERATED from the ABI table: FERROCALL_BLESS=1 cargo test */
 /* Operation numbers are below this. */
 #define FERROCALL_OPS		13
+/* The table's slots: a power of two, see ferrocall_twin_of(). */
+#define FERROCALL_TWIN_SLOTS	16
 
-static const struct ferrocall_twin ferrocall_twins[FERROCALL_OPS] = {
+static const struct ferrocall_twin ferrocall_twins[FERROCALL_TWIN_SLOTS] = {
 	[FERROCALL_OP_USELESS] = {	/* ferrocall(), read at entry */
 		.nr = __NR_ferrocall, .words = 1,
 		.head = FERROCALL_HEAD(40, FERROCALL_OP_USELESS),
@@ -245,7 +262,7 @@ static __always_inline long ferrocall_enter(struct pt_regs *regs,
 
 	if (unlikely(op >= FERROCALL_OPS))
 		return ferrocall_present(regs, op, regs->si);
-	t = &ferrocall_twins[array_index_nospec(op, FERROCALL_OPS)];
+	t = ferrocall_twin_of(op);
 	head = t->head;
 	if (unlikely(!head || regs->si != (u32)head || addr % sizeof(u64)))
 		return ferrocall_enter_slow(regs, fc);

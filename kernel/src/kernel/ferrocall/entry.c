@@ -22,7 +22,6 @@
 
 #include <linux/errno.h>
 #include <linux/ferrocall_entry.h>
-#include <linux/nospec.h>
 #include <linux/ptrace.h>
 #include <linux/uaccess.h>
 
@@ -48,7 +47,7 @@ noinline long ferrocall_enter_slow(struct pt_regs *regs,
 
 	if (op >= FERROCALL_OPS)
 		return ferrocall_present(regs, op, size);
-	t = &ferrocall_twins[array_index_nospec(op, FERROCALL_OPS)];
+	t = ferrocall_twin_of(op);
 	if (t->nr == __NR_ferrocall)
 		return ferrocall_present(regs, op, size);
 	nr = ferrocall_twin(op, size, addr, args, &fc->flags, fc->held);

@@ -100,21 +100,40 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
     held: *const u64,
     words: c_uint,
 ) -> c_long {
-    // The words the entry code read, and zeros after them: an operation other than the one
-    // read (its size differs) is not run from them.
-    let mut bytes = [0u8; HELD_WORDS * 8];
-    for (i, chunk) in bytes.chunks_exact_mut(8).take(words as usize).enumerate() {
-        // SAFETY: the caller's guarantee: `i` is below `words` and `HELD_WORDS`.
-        let word = unsafe { held.add(i).read() };
-        chunk.copy_from_slice(&word.to_le_bytes());
+    let words = (words as usize).min(HELD_WORDS);
+    // SAFETY: the caller's guarantee: `held` is valid for reads of `HELD_WORDS` `u64`s, of
+    // which the first `words` are initialised, and viewed as bytes (no alignment, and any
+    // initialised byte is a `u8`).
+    let bytes = unsafe { core::slice::from_raw_parts(held.cast::<u8>(), words * 8) };
+    // The words of the request read at entry, and no more: a request of another size is
+    // not run from them.
+    if size as usize != Request::<()>::ARGS_OFFSET + bytes.len() {
+        return read_afresh(op, size, addr);
     }
-    let Some(answer) = Call::dispatch_loaded(op as u64, size as u64, &bytes, &mut Kernel) else {
+    let Some(answer) = Call::dispatch_loaded(op as u64, size as u64, bytes, &mut Kernel) else {
         return read_afresh(op, size, addr);
     };
+    match answer {
+        // A success: no restart code to look for, and nothing but the slot to write.
+        Ok(answer) if answer.errno == 0 && answer.state == Answer::DONE => {
+            match write_answer(addr as usize, &answer) {
+                Ok(()) => 0,
+                Err(errno) => errno.to_syscall_return() as c_long,
+            }
+        }
+        answer => loaded_failed(addr, answer),
+    }
+}
+
+/// [`ferrocall_run_loaded`]'s call that did not succeed: refused, failed, or ended with a
+/// restart code (which has no answer to write).
+#[cold]
+#[inline(never)]
+fn loaded_failed(addr: c_ulong, answer: Result<Answer, Errno>) -> c_long {
     let result = answer
         .and_then(finish)
         .map_err(Halt::from)
-        .and_then(|answer| answer_in_place(addr, &answer));
+        .and_then(|answer| answer_in_place(addr as usize, &answer));
     match result {
         Ok(()) => 0,
         Err(halt) => halt.errno().to_syscall_return() as c_long,
@@ -844,19 +863,20 @@ fn batch_calls(entries: UserBuf, watch: &Watch) -> Answer {
                 return Answer::error_with(Errno::EINVAL, done);
             };
             let (op, size, at) = (u64::from(entry.op), u64::from(entry.size), entry.addr);
-            if abi::Op::from_raw(op).is_some_and(abi::Op::is_batch) {
-                return Answer::error_with(Errno::EINVAL, done);
-            }
             // The failed call's own slot holds the error if the call ran; either way the
             // batch's answer names it and how many calls succeeded before it.
             let ran = match batch_call(op, size, at, watch) {
                 Some(ran) => ran,
+                None if abi::Op::from_raw(op).is_some_and(abi::Op::is_batch) => {
+                    return Answer::error_with(Errno::EINVAL, done);
+                }
                 None => handle(op, size, at, Some((done, watch))),
             };
             if let Err(halt) = ran {
                 return batch_halted(halt, done, stops);
             }
-            done += 1;
+            // At most `MAX_BATCH` entries (checked above): no overflow.
+            done = done.wrapping_add(1);
         }
     }
     Answer::done(Ok(done))
@@ -902,11 +922,20 @@ fn batch_call(op: u64, size: u64, addr: u64, watch: &Watch) -> Option<Result<(),
         answer: None,
     };
     abi::Call::dispatch_run(op, bytes, &mut Kernel, &mut call);
-    let answer = match finish(call.answer?) {
-        Ok(answer) => answer,
-        Err(errno) => return Some(Err(errno.into())),
-    };
-    Some(answer_in_place(at, &answer))
+    let answer = call.answer?;
+    if answer.errno == 0 && answer.state == Answer::DONE {
+        // A success: no restart code to look for, and nothing but the slot to write.
+        return Some(write_answer(at, &answer).map_err(Halt::from));
+    }
+    Some(batch_call_failed(at, answer))
+}
+
+/// [`batch_call`]'s call that did not succeed: a restart code has no answer to write, any
+/// other error is written in place.
+#[cold]
+#[inline(never)]
+fn batch_call_failed(at: usize, answer: Answer) -> Result<(), Halt> {
+    answer_in_place(at, &finish(answer)?)
 }
 
 /// The one call of [`batch_call`], on its operation's loop (over its request only, and
@@ -1400,16 +1429,18 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
             if op == abi::Op::Exit {
                 break;
             }
-            // The calls of `op` from here on, while their requests have its header.
+            // The calls of `op` from here on, while their requests have its header: no
+            // more than the batch has left, each exactly `op`'s size.
+            let left = (count - done).saturating_mul(op.request_size());
             let mut run = PackedRun {
                 watch,
                 out: &mut out,
                 done,
-                count,
                 ended: None,
                 cleared: NO_FILTER_CLEARED,
             };
-            let used = abi::Call::dispatch_run(op, rest, &mut Kernel, &mut run);
+            let window = rest.get(..left).unwrap_or(rest);
+            let used = abi::Call::dispatch_run(op, window, &mut Kernel, &mut run);
             let ended = run.ended.take();
             done = run.done;
             rest = rest.get(used..).unwrap_or(&[]);
@@ -1476,9 +1507,9 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
 struct PackedRun<'a> {
     watch: &'a Watch,
     out: &'a mut Answers,
-    /// The calls of the batch that ran and were answered.
+    /// The calls of the batch that ran and were answered. The run is given the requests of
+    /// the calls the batch has left, no more.
     done: usize,
-    count: usize,
     ended: Option<RunEnd>,
     /// The seccomp filter this run's operation was cleared for ([`Watch::clear_in_run`]),
     /// or [`NO_FILTER_CLEARED`].
@@ -1501,7 +1532,7 @@ enum RunEnd {
 impl abi::decode::Run<Answer> for PackedRun<'_> {
     #[inline(always)]
     fn ready(&mut self, op: abi::Op) -> bool {
-        self.done < self.count && self.watch.clear_in_run(op, &mut self.cleared)
+        self.watch.clear_in_run(op, &mut self.cleared)
     }
 
     #[inline(always)]
@@ -1514,7 +1545,8 @@ impl abi::decode::Run<Answer> for PackedRun<'_> {
             self.ended = Some(RunEnd::Lost(errno));
             return false;
         }
-        // `done` is below `count`, at most `MAX_BATCH` (`ready` said so before the call).
+        // `done` is below the batch's count, at most `MAX_BATCH` (the run's requests are
+        // those of the calls left).
         self.done = self.done.wrapping_add(1);
         true
     }
