@@ -538,11 +538,34 @@ fn a_run_of_one_operation_runs_what_the_fast_path_runs_one_by_one() {
         let used = Call::dispatch_run(op, &bytes, &mut Echo, &mut run);
         assert_eq!(run.calls, want, "{bytes:02x?}");
         assert_eq!(used, want_used, "{bytes:02x?}");
+        // A `Batch`'s common path dispatches on the raw number: the same loop.
+        let mut run = Recorder { calls: Vec::new(), limit };
+        let used = Call::dispatch_run_raw(op.raw().into(), &bytes, &mut Echo, &mut run);
+        assert_eq!((&run.calls, used), (&want, want_used), "raw, {bytes:02x?}");
         runs += 1;
         long += usize::from(want.len() >= 3);
         calls += want.len();
     }
     assert!(runs > 10_000 && long > 1_000 && calls > 10_000, "{runs} {long} {calls}");
+}
+
+/// A `Batch`'s common path takes a call by its raw operation number: exactly the requests
+/// of a known operation other than a batch, at the size this ABI knows for it; and its
+/// raw dispatch runs no call for any other number.
+#[test]
+fn a_batch_call_is_taken_by_its_raw_number_as_by_its_operation() {
+    let mut next = common::xorshift(0x9e37_79b9_7f4a_7c15);
+    let numbers = (0..64u64).chain([u64::from(u32::MAX), 1 << 32, u64::MAX]);
+    for raw in numbers.chain((0..1000).map(|_| next())) {
+        let want = Op::from_raw(raw).filter(|op| !op.is_batch()).map_or(0, Op::request_size);
+        assert_eq!(Op::batch_call_size(raw), want, "operation number {raw:#x}");
+        if Op::from_raw(raw).is_none() {
+            let mut run = Recorder { calls: Vec::new(), limit: 8 };
+            let bytes = useless_bytes(1, 40);
+            assert_eq!(Call::dispatch_run_raw(raw, &bytes, &mut Echo, &mut run), 0);
+            assert!(run.calls.is_empty());
+        }
+    }
 }
 
 /// Review L2: the table index from a raw operation number is masked without a branch.

@@ -154,6 +154,22 @@ macro_rules! operations {
                 Op::REQUEST_SIZES[index_nospec(index, Op::REQUEST_SIZES.len())]
             }
 
+            /// The size a `Batch`'s common path takes a request of the raw operation number
+            /// `raw` at: the size this ABI knows for its operation, or 0 for a batch
+            /// operation and for a number that names none. One load from a table indexed
+            /// by the number, masked as [`index_nospec`] masks: no `match` on it, and no
+            /// [`Op`] made, on the per-call path of a batch.
+            #[inline(always)]
+            pub fn batch_call_size(raw: u64) -> usize {
+                const SIZES: &[usize] = &[
+                    0,
+                    $(if Op::$name.is_batch() { 0 } else { size_of::<Request<$args>>() },)*
+                ];
+                // Slot 0 names no operation: any number past the table reads it too.
+                let index = if raw < SIZES.len() as u64 { raw as usize } else { 0 };
+                SIZES.get(index_nospec(index, SIZES.len())).copied().unwrap_or(0)
+            }
+
             /// The operation's argument fields.
             pub const fn fields(self) -> &'static [FieldInfo] {
                 match self {
@@ -267,6 +283,24 @@ macro_rules! operations {
                     $(Op::$name => {
                         decode::run_of::<$args, _, _, _>(bytes, handler, run, H::$method)
                     })*
+                }
+            }
+
+            /// [`Call::dispatch_run`] for the raw operation number `raw`, which
+            /// [`Op::batch_call_size`] said a batch's common path takes (0 for any other):
+            /// one `match` on the number, no [`Op`] made first.
+            #[inline(always)]
+            pub fn dispatch_run_raw<H: Handler + ?Sized, R: decode::Run<H::Answer>>(
+                raw: u64,
+                bytes: &[u8],
+                handler: &mut H,
+                run: &mut R,
+            ) -> usize {
+                match raw {
+                    $($num => {
+                        decode::run_of::<$args, _, _, _>(bytes, handler, run, H::$method)
+                    })*
+                    _ => 0,
                 }
             }
 

@@ -893,11 +893,14 @@ fn batch_calls(entries: UserBuf, watch: &Watch) -> Answer {
 #[inline(always)]
 fn batch_call(op: u64, size: u64, addr: u64, watch: &Watch) -> Option<Result<(), Halt>> {
     const ALIGN: u64 = abi::REQUEST_ALIGN;
-    let op = abi::Op::from_raw(op).filter(|op| !op.is_batch())?;
-    let size = usize::try_from(size)
-        .ok()
-        .filter(|&size| size == op.request_size() && size % 8 == 0)?;
-    let at = usize::try_from(addr).ok().filter(|_| addr % ALIGN == 0)?;
+    // 0 for a batch operation and an unknown number; every size this ABI knows is a
+    // multiple of 8, as the copy helper needs.
+    let known = abi::Op::batch_call_size(op);
+    if known == 0 || size != known as u64 || addr % ALIGN != 0 {
+        return None;
+    }
+    let size = known;
+    let at = usize::try_from(addr).ok()?;
     let mut copy = Aligned([MaybeUninit::<u8>::uninit(); abi::ops::MAX_KNOWN_REQUEST_SIZE]);
     let part = copy.0.get_mut(..size)?;
     // SAFETY: `part` is writable for its length, a multiple of 8, and starts an `Aligned`
@@ -921,7 +924,7 @@ fn batch_call(op: u64, size: u64, addr: u64, watch: &Watch) -> Option<Result<(),
         watch,
         answer: None,
     };
-    abi::Call::dispatch_run(op, bytes, &mut Kernel, &mut call);
+    abi::Call::dispatch_run_raw(op, bytes, &mut Kernel, &mut call);
     let answer = call.answer?;
     if answer.errno == 0 && answer.state == Answer::DONE {
         // A success: no restart code to look for, and nothing but the slot to write.
