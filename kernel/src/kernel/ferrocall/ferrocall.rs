@@ -107,7 +107,7 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
     let bytes = unsafe { core::slice::from_raw_parts(held.cast::<u8>(), words * 8) };
     // The words of the request read at entry, and no more: a request of another size is
     // not run from them.
-    if size as usize != Request::<()>::ARGS_OFFSET + bytes.len() {
+    if size != Request::<()>::ARGS_OFFSET + bytes.len() {
         return read_afresh(op, size, addr);
     }
     let Some(answer) = Call::dispatch_loaded(op as u64, size as u64, bytes, &mut Kernel) else {
@@ -116,7 +116,7 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
     match answer {
         // A success: no restart code to look for, and nothing but the slot to write.
         Ok(answer) if answer.errno == 0 && answer.state == Answer::DONE => {
-            match write_answer(addr as usize, &answer) {
+            match write_answer(addr, &answer) {
                 Ok(()) => 0,
                 Err(errno) => errno.to_syscall_return() as c_long,
             }
@@ -133,7 +133,7 @@ fn loaded_failed(addr: c_ulong, answer: Result<Answer, Errno>) -> c_long {
     let result = answer
         .and_then(finish)
         .map_err(Halt::from)
-        .and_then(|answer| answer_in_place(addr as usize, &answer));
+        .and_then(|answer| answer_in_place(addr, &answer));
     match result {
         Ok(()) => 0,
         Err(halt) => halt.errno().to_syscall_return() as c_long,
