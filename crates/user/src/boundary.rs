@@ -5,7 +5,7 @@
 //! kernel (`make_call`): the typed call itself, or its legacy twin where typed calls are not
 //! available. This module and `arch` are the only ones that hand raw pointers to the kernel.
 
-use core::mem::{size_of, MaybeUninit};
+use core::mem::size_of;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use ferrocall_abi::{self as abi, ops, Answer, Args, Call, Errno, Op, Request};
@@ -40,8 +40,7 @@ pub unsafe trait Kernel {
     ///
     /// `request` must be valid for reads of `size` bytes and for writes of the answer slot,
     /// with no other access during the call, and [`Kernel::prctl_enable`] must have
-    /// succeeded. The answer slot of a request that asks for its answer in registers may be
-    /// uninitialised: the kernel neither reads nor writes it then.
+    /// succeeded.
     unsafe fn typed_call(&self, request: *mut u8, op: u32, size: u32) -> u64;
 
     /// The legacy system call `nr` with the six arguments `args`: raw `rax`.
@@ -582,69 +581,39 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
     const { assert!(A::OP.twin().is_some(), "lone_twin takes operations with a twin") };
     let fast = kernel.support().fast();
     let size = size_of::<Request<A>>() as u32;
-    // Its answer slot is not written: a request answered in registers never has it read or
-    // written, and the paths that answer in place write it first.
-    let mut request = Unanswered::new(args, abi::Header::ANSWER_IN_REGISTERS);
+    // Built whole in one go (the header with its flag, the answer slot pending): the kernel
+    // never reads the slot of a request answered in registers, but every `Kernel` is handed
+    // initialised requests.
+    let mut request = Request {
+        header: abi::Header {
+            flags: abi::Header::ANSWER_IN_REGISTERS,
+            ..Request::<A>::new_header()
+        },
+        answer: Answer::default(),
+        args,
+    };
     let address = core::ptr::from_mut(&mut request);
     // Every path gives raw `rax` in the twin's convention (a twin's value is never in
     // `-4095..=-1`), decoded once below: no `Result` crosses a call.
     let ret = if fast == Support::FAST_NONE || !abi::is_request_address(address as u64) {
         // SAFETY: the caller's guarantee.
-        unsafe { lone_twin_slow(kernel, request.answer_pending()) }
+        unsafe { lone_twin_slow(kernel, &mut request) }
     } else {
-        // SAFETY: `request` is ours, a request of `size` bytes at a request address (laid
-        // out as a `Request<A>`) whose header and arguments are written, asking for its
-        // answer in registers; typed calls are enabled (the fast path is set only after the
-        // opt-in succeeded) on a kernel that answers so; the caller guarantees the buffers.
+        // SAFETY: `request` is ours, a whole request of `size` bytes at a request address,
+        // asking for its answer in registers; typed calls are enabled (the fast path is set
+        // only after the opt-in succeeded) on a kernel that answers so; the caller
+        // guarantees the buffers.
         let ret = unsafe { kernel.typed_call(address.cast(), A::OP.raw(), size) };
         match Errno::from_syscall_return(ret) {
             Ok(value) => return Ok(value),
             // SAFETY: the caller's guarantee.
             Err(Errno::ENOSYS) if fast == Support::FAST_AUTO => unsafe {
-                lone_twin_fall_back(kernel, request.answer_pending())
+                lone_twin_fall_back(kernel, &mut request)
             },
             Err(_) => ret,
         }
     };
     Errno::from_syscall_return(ret)
-}
-
-/// A request whose answer slot is not written: what a lone call answered in registers
-/// sends (the kernel neither reads nor writes its slot, see [`Kernel::typed_call`]). Laid out
-/// as a [`Request<A>`] (checked below), which it becomes once its slot is written.
-#[repr(C)]
-pub(crate) struct Unanswered<A> {
-    header: abi::Header,
-    answer: MaybeUninit<Answer>,
-    args: A,
-}
-
-const _: () = {
-    type Same = Unanswered<ops::WriteArgs>;
-    type Request = abi::Request<ops::WriteArgs>;
-    assert!(size_of::<Same>() == size_of::<Request>());
-    assert!(core::mem::align_of::<Same>() == core::mem::align_of::<Request>());
-    assert!(core::mem::offset_of!(Same, answer) == Request::ANSWER_OFFSET);
-    assert!(core::mem::offset_of!(Same, args) == Request::ARGS_OFFSET);
-};
-
-impl<A: Args> Unanswered<A> {
-    /// A request for `args` with header flags `flags`.
-    #[inline(always)]
-    pub(crate) fn new(args: A, flags: u32) -> Self {
-        let header = abi::Header { flags, ..Request::<A>::new_header() };
-        Unanswered { header, answer: MaybeUninit::uninit(), args }
-    }
-
-    /// The request, its answer slot written pending: for a path that answers it in place.
-    #[inline(always)]
-    pub(crate) fn answer_pending(&mut self) -> &mut Request<A> {
-        self.answer.write(Answer::default());
-        // SAFETY: both types are `repr(C)` with fields of the same types in the same order
-        // (`MaybeUninit<Answer>` has `Answer`'s layout), so the same layout (as checked
-        // above for one of them); every field is initialised now, the answer slot here.
-        unsafe { &mut *core::ptr::from_mut(self).cast::<Request<A>>() }
-    }
 }
 
 /// A lone call of an operation without a legacy twin, made by a wrapper that wants only the

@@ -233,17 +233,7 @@ unsafe impl Kernel for FakeKernel {
         if let Some(raw) = self.raw_override {
             return raw;
         }
-        let slot = abi::Request::<()>::ANSWER_OFFSET..abi::Request::<()>::ARGS_OFFSET;
-        if size as usize >= slot.end {
-            // The slot of a request answered in registers may be uninitialised, and this
-            // fake views the whole request as bytes: it makes the slot defined first (zero,
-            // a pending answer; the real kernel never reads it).
-            // SAFETY: the caller guarantees `size` bytes at `request` are ours for the call,
-            // and the slot lies within them.
-            unsafe { request.wrapping_add(slot.start).write_bytes(0, slot.len()) };
-        }
-        // SAFETY: the caller guarantees `size` bytes at `request` are ours for the call, and
-        // they are initialised (the library writes the rest of every request).
+        // SAFETY: the caller guarantees `size` bytes at `request` are ours for the call.
         let bytes = unsafe { std::slice::from_raw_parts_mut(request, size as usize) };
         if self.prctl_ret >= u64::from(abi::ANSWER_IN_REGISTERS_SINCE) {
             if let Some(ret) = self.as_twin(op, size, bytes) {

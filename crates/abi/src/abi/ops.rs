@@ -165,9 +165,9 @@ macro_rules! operations {
                     0,
                     $(if Op::$name.is_batch() { 0 } else { size_of::<Request<$args>>() },)*
                 ];
-                // Slot 0 names no operation: any number past the table reads it too.
-                let index = if raw < SIZES.len() as u64 { raw as usize } else { 0 };
-                SIZES.get(index_nospec(index, SIZES.len())).copied().unwrap_or(0)
+                // Slot 0 names no operation: the mask makes any number past the table 0, and
+                // no branch comes before it that would let the compiler drop it as redundant.
+                SIZES.get(index_nospec(raw as usize, SIZES.len())).copied().unwrap_or(0)
             }
 
             /// The operation's argument fields.
