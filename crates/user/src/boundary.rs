@@ -585,9 +585,9 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
     // never reads the slot of a request answered in registers, but every `Kernel` is handed
     // initialised requests.
     let mut request = Request {
-        header: abi::Header {
-            flags: abi::Header::ANSWER_IN_REGISTERS,
-            ..Request::<A>::new_header()
+        // A constant, written whole.
+        header: const {
+            abi::Header { flags: abi::Header::ANSWER_IN_REGISTERS, ..Request::<A>::new_header() }
         },
         answer: Answer::default(),
         args,
