@@ -149,8 +149,12 @@ macro_rules! operations {
                 clippy::indexing_slicing,
                 reason = "operations are numbered from 1 without gaps, checked at compile time"
             )]
-            pub const fn request_size(self) -> usize {
-                let index = (self as usize).wrapping_sub(1);
+            pub fn request_size(self) -> usize {
+                // The number an `Op` holds may have come from user memory through a range
+                // check the compiler merges with it (`Op::from_raw`), and knowing its range,
+                // it would drop the mask as redundant: hidden from the optimizer, the index
+                // keeps it, as `OPTIMIZER_HIDE_VAR()` does in the kernel's own macro.
+                let index = core::hint::black_box((self as usize).wrapping_sub(1));
                 Op::REQUEST_SIZES[index_nospec(index, Op::REQUEST_SIZES.len())]
             }
 
@@ -995,8 +999,8 @@ const _: () = {
 pub const MAX_KNOWN_REQUEST_SIZE: usize = {
     let mut max = 0;
     let mut i = 0;
-    while i < Op::ALL.len() {
-        let size = Op::ALL[i].request_size();
+    while i < Op::REQUEST_SIZES.len() {
+        let size = Op::REQUEST_SIZES[i];
         if size > max {
             max = size;
         }
