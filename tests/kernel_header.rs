@@ -72,9 +72,10 @@ fn the_entry_codes_twin_table_is_generated_from_the_table() {
     check_generated("include/linux/ferrocall_entry.h", &common::twins_section());
 }
 
-/// The entry code's fast path (the table of `<linux/ferrocall_entry.h>`, read as its `ferrocall_enter()` reads it) builds
-/// exactly the registers the Rust decoder builds, and refuses exactly the requests whose
-/// padding it refuses, for random argument words of every operation with a twin.
+/// The entry code's fast path (the table of `<linux/ferrocall_entry.h>`, read as its
+/// `ferrocall_enter()` reads it) builds exactly the registers the Rust decoder builds, and
+/// refuses exactly the requests whose padding it refuses, for random argument words of
+/// every operation with a twin.
 #[test]
 fn the_twin_table_builds_the_registers_the_decoder_builds() {
     use ferrocall_abi::decode::{decode_lone, plan};

@@ -288,13 +288,12 @@ pub(crate) unsafe fn packed_alone<K: Kernel + ?Sized, const N: usize>(
             done += 1;
             continue;
         }
-        let slot = request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>();
         // SAFETY: a whole request of `header.size` bytes that the batch owns and borrows
         // mutably, naming buffers under `push_unchecked`'s guarantee.
         let ret = unsafe { crate::boundary::make_call(kernel, request, header.op, header.size) };
-        // SAFETY: the answer slot lies within the request, aligned, written by `push`
-        // (pending) or by the kernel.
-        let answer = unsafe { slot.read() };
+        // SAFETY: the answer slot lies within the request, aligned.
+        let answer =
+            unsafe { request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>().read() };
         if let Some(slot) = batch.answers.get_mut(done) {
             slot.write(answer);
         }

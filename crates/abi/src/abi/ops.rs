@@ -27,10 +27,17 @@ use super::layout::{
 
 /// `index` if it is below `len`, else 0, computed without a branch: the kernel's
 /// `array_index_nospec()`, for a table indexed by a number that came from user memory. A
-/// mispredicted range check (here: the `match` that made an [`Op`] from a raw number)
-/// cannot then load from past the table (Spectre v1). Both must be below `isize::MAX`.
+/// mispredicted range check (the `match` that made an [`Op`] from a raw number, say)
+/// cannot then load from past the table (Spectre v1). `len` must be below `isize::MAX`;
+/// any `index` gives 0 or itself.
+///
+/// The index is first hidden from the optimizer (`core::hint::black_box`; this crate
+/// forbids `unsafe`, so not an `asm!` barrier), as the kernel's macro hides it with
+/// `OPTIMIZER_HIDE_VAR()`: where earlier branches bound it, the compiler would otherwise
+/// drop the mask as redundant, and a mispredicted branch is what the mask is for.
 #[inline(always)]
-pub const fn index_nospec(index: usize, len: usize) -> usize {
+pub fn index_nospec(index: usize, len: usize) -> usize {
+    let index = core::hint::black_box(index);
     // All ones when `index < len` (then `len - 1 - index` does not wrap and neither value
     // has its top bit set), else 0: the kernel's array_index_mask_nospec().
     let mask = !((index | len.wrapping_sub(1).wrapping_sub(index)) as isize) >> (usize::BITS - 1);
@@ -151,10 +158,8 @@ macro_rules! operations {
             )]
             pub fn request_size(self) -> usize {
                 // The number an `Op` holds may have come from user memory through a range
-                // check the compiler merges with it (`Op::from_raw`), and knowing its range,
-                // it would drop the mask as redundant: hidden from the optimizer, the index
-                // keeps it, as `OPTIMIZER_HIDE_VAR()` does in the kernel's own macro.
-                let index = core::hint::black_box((self as usize).wrapping_sub(1));
+                // check the compiler merges with it (`Op::from_raw`).
+                let index = (self as usize).wrapping_sub(1);
                 Op::REQUEST_SIZES[index_nospec(index, Op::REQUEST_SIZES.len())]
             }
 
@@ -165,12 +170,24 @@ macro_rules! operations {
             /// [`Op`] made, on the per-call path of a batch.
             #[inline(always)]
             pub fn batch_call_size(raw: u64) -> usize {
-                const SIZES: &[usize] = &[
-                    0,
-                    $(if Op::$name.is_batch() { 0 } else { size_of::<Request<$args>>() },)*
-                ];
-                // Slot 0 names no operation: the mask makes any number past the table 0, and
-                // no branch comes before it that would let the compiler drop it as redundant.
+                /// [`Op::REQUEST_SIZES`] by raw number, 0 for a batch operation; slot 0
+                /// names no operation.
+                #[expect(
+                    clippy::indexing_slicing,
+                    reason = "evaluated at compile time, where it cannot fail"
+                )]
+                const SIZES: [usize; Op::ALL.len() + 1] = {
+                    let mut sizes = [0; Op::ALL.len() + 1];
+                    let mut i = 0;
+                    while i < Op::ALL.len() {
+                        if !Op::ALL[i].is_batch() {
+                            sizes[Op::ALL[i] as usize] = Op::REQUEST_SIZES[i];
+                        }
+                        i += 1;
+                    }
+                    sizes
+                };
+                // The mask makes any number past the table 0.
                 SIZES.get(index_nospec(raw as usize, SIZES.len())).copied().unwrap_or(0)
             }
 
@@ -283,16 +300,12 @@ macro_rules! operations {
                 handler: &mut H,
                 run: &mut R,
             ) -> usize {
-                match op {
-                    $(Op::$name => {
-                        decode::run_of::<$args, _, _, _>(bytes, handler, run, H::$method)
-                    })*
-                }
+                Call::dispatch_run_raw(op.raw().into(), bytes, handler, run)
             }
 
-            /// [`Call::dispatch_run`] for the raw operation number `raw`, which
-            /// [`Op::batch_call_size`] said a batch's common path takes (0 for any other):
-            /// one `match` on the number, no [`Op`] made first.
+            /// [`Call::dispatch_run`] for the raw operation number `raw`, as a batch's
+            /// common path has it ([`Op::batch_call_size`]): one `match` on the number, no
+            /// [`Op`] made first; 0 for a number that names no operation.
             #[inline(always)]
             pub fn dispatch_run_raw<H: Handler + ?Sized, R: decode::Run<H::Answer>>(
                 raw: u64,

@@ -45,14 +45,11 @@ struct ferrocall_twin {
 	u8 words;
 };
 
-/* The first word of a request header: its size, then its operation. */
+/*
+ * The first word of a request header: its size, then its operation. A table
+ * entry's @head is that word, so its low half is the size the fast path takes.
+ */
 #define FERROCALL_HEAD(size, op)	((u64)(size) | (u64)(op) << 32)
-
-/* The size of a request the fast path takes, 0 for none (see @head). */
-static __always_inline u32 ferrocall_twin_size(const struct ferrocall_twin *t)
-{
-	return (u32)t->head;
-}
 
 /*
  * The table entry of operation @op, below FERROCALL_OPS: the index is masked
@@ -196,24 +193,31 @@ fail:
 /* END GENERATED */
 
 /*
- * A typed call presented as ferrocall(op, size, request), whatever the fast
- * path put in @regs before it gave up. Its other three arguments are 0, as
- * for a call inside a batch, so that a filter sees the same six values
- * whoever made the call (the caller's R10, R8 and R9 are clobbered, as the
- * ABI says).
+ * A typed call presented as ferrocall(op, size, request), RDI and RSI holding
+ * its operation and size: the request address @addr in RDX, and the other
+ * three arguments 0, as for a call inside a batch, so that a filter sees the
+ * same six values whoever made the call (the caller's R10, R8 and R9 are
+ * clobbered, as the ABI says).
  */
+static __always_inline long ferrocall_present_request(struct pt_regs *regs,
+						      unsigned long addr)
+{
+	regs->dx = addr;
+	regs->r10 = 0;
+	regs->r8 = 0;
+	regs->r9 = 0;
+	regs->orig_ax = __NR_ferrocall;
+	return __NR_ferrocall;
+}
+
+/* ferrocall(op, size, request), whatever is in RDI and RSI. */
 static __always_inline long ferrocall_present(struct pt_regs *regs,
 					      unsigned long op,
 					      unsigned long size)
 {
 	regs->di = op;
 	regs->si = size;
-	regs->r10 = 0;
-	regs->r8 = 0;
-	regs->r9 = 0;
-	regs->dx = regs->orig_ax;
-	regs->orig_ax = __NR_ferrocall;
-	return __NR_ferrocall;
+	return ferrocall_present_request(regs, regs->orig_ax);
 }
 
 /*
@@ -302,12 +306,7 @@ static __always_inline long ferrocall_enter(struct pt_regs *regs,
 	fc->op = op;
 	fc->size = regs->si;
 	fc->addr = addr;
-	regs->dx = addr;
-	regs->r10 = 0;
-	regs->r8 = 0;
-	regs->r9 = 0;
-	regs->orig_ax = __NR_ferrocall;
-	return __NR_ferrocall;
+	return ferrocall_present_request(regs, addr);
 slow:
 	user_read_access_end();
 slow_closed:

@@ -105,36 +105,15 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
     // which the first `words` are initialised, and viewed as bytes (no alignment, and any
     // initialised byte is a `u8`).
     let bytes = unsafe { core::slice::from_raw_parts(held.cast::<u8>(), words * 8) };
-    // The words of the request read at entry, and no more: a request of another size is
-    // not run from them.
-    if size != Request::<()>::ARGS_OFFSET + bytes.len() {
-        return read_afresh(op, size, addr);
-    }
+    // The entry code read the words of the operation and size that the registers still
+    // name; any other is read afresh.
     let Some(answer) = Call::dispatch_loaded(op as u64, size as u64, bytes, &mut Kernel) else {
         return read_afresh(op, size, addr);
     };
-    match answer {
-        // A success: no restart code to look for, and nothing but the slot to write.
-        Ok(answer) if answer.errno == 0 && answer.state == Answer::DONE => {
-            match write_answer(addr, &answer) {
-                Ok(()) => 0,
-                Err(errno) => errno.to_syscall_return() as c_long,
-            }
-        }
-        answer => loaded_failed(addr, answer),
-    }
-}
-
-/// [`ferrocall_run_loaded`]'s call that did not succeed: refused, failed, or ended with a
-/// restart code (which has no answer to write).
-#[cold]
-#[inline(never)]
-fn loaded_failed(addr: c_ulong, answer: Result<Answer, Errno>) -> c_long {
-    let result = answer
-        .and_then(finish)
+    match answer
         .map_err(Halt::from)
-        .and_then(|answer| answer_in_place(addr, &answer));
-    match result {
+        .and_then(|answer| answer_call(addr, answer))
+    {
         Ok(()) => 0,
         Err(halt) => halt.errno().to_syscall_return() as c_long,
     }
@@ -500,7 +479,7 @@ fn handle(op: u64, size: u64, addr: u64, batch: Option<(u64, &Watch)>) -> Result
         .filter(|&(op, _, _)| op == plan.op)
         .map(|(op, args, _)| (op, args));
     let answer = match fast {
-        Some((op, args)) => finish(Call::decode_dispatch(op, args, &mut Kernel)?)?,
+        Some((op, args)) => Call::decode_dispatch(op, args, &mut Kernel)?,
         None => {
             let call = abi::decode(&plan, known)?;
             let shown = match batch {
@@ -514,7 +493,7 @@ fn handle(op: u64, size: u64, addr: u64, batch: Option<(u64, &Watch)>) -> Result
             result?
         }
     };
-    answer_in_place(addr, &answer)
+    answer_call(addr, answer)
 }
 
 /// Writes the answer slot of the request at `addr` with `answer`: `Ok` for a success,
@@ -527,6 +506,24 @@ fn answer_in_place(addr: usize, answer: &Answer) -> Result<(), Halt> {
         Some(Err(errno)) => Err(errno.into()),
         None => Err(Errno::EINVAL.into()),
     }
+}
+
+/// [`answer_in_place`] for a call's answer as its handler gave it ([`finish`]: a restart
+/// code has no answer to write). A success, the common case, is written without either's
+/// mapping.
+#[inline(always)]
+fn answer_call(addr: usize, answer: Answer) -> Result<(), Halt> {
+    if answer.errno == 0 && answer.state == Answer::DONE {
+        return write_answer(addr, &answer).map_err(Halt::from);
+    }
+    answer_failed(addr, answer)
+}
+
+/// [`answer_call`] for an answer that is not a success.
+#[cold]
+#[inline(never)]
+fn answer_failed(addr: usize, answer: Answer) -> Result<(), Halt> {
+    answer_in_place(addr, &finish(answer)?)
 }
 
 /// Runs a decoded call. `Err` when there is no answer to write: the call ended with a
@@ -925,20 +922,7 @@ fn batch_call(op: u64, size: u64, addr: u64, watch: &Watch) -> Option<Result<(),
         answer: None,
     };
     abi::Call::dispatch_run_raw(op, bytes, &mut Kernel, &mut call);
-    let answer = call.answer?;
-    if answer.errno == 0 && answer.state == Answer::DONE {
-        // A success: no restart code to look for, and nothing but the slot to write.
-        return Some(write_answer(at, &answer).map_err(Halt::from));
-    }
-    Some(batch_call_failed(at, answer))
-}
-
-/// [`batch_call`]'s call that did not succeed: a restart code has no answer to write, any
-/// other error is written in place.
-#[cold]
-#[inline(never)]
-fn batch_call_failed(at: usize, answer: Answer) -> Result<(), Halt> {
-    answer_in_place(at, &finish(answer)?)
+    Some(answer_call(at, call.answer?))
 }
 
 /// The one call of [`batch_call`], on its operation's loop (over its request only, and
