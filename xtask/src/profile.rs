@@ -116,15 +116,26 @@ pub fn run(ws: &Workspace, line: crate::series::Line) -> Result<bool> {
          benchmark loop), the rest is the kernel.\n",
     );
     // FERROCALL_PROFILE_FUNCTION=name also lists, per case, how often each instruction of
-    // that function ran (target/bench/profile-addresses.txt), to read beside `objdump -d`.
+    // that function ran (target/bench/profile-addresses.txt), to read beside `objdump -d`:
+    // a kernel function's addresses as in vmlinux, a `[user] name`'s as in the guest
+    // binary (its load bias taken off).
     let focus = std::env::var("FERROCALL_PROFILE_FUNCTION").ok();
     let mut addresses = String::new();
     for (index, pcs) in &samples {
         let name = names.get(index).map_or("?", String::as_str);
         if let Some(focus) = &focus {
             let mut counts = BTreeMap::new();
-            for &pc in pcs.iter().filter(|&&pc| kernel_syms.lookup(pc) == Some(focus.as_str())) {
-                *counts.entry(pc).or_insert(0u64) += 1;
+            let user_focus = focus.strip_prefix("[user] ");
+            for &pc in pcs {
+                let at = if pc < USER_END {
+                    let at = pc.wrapping_sub(bias);
+                    (user_focus.is_some() && user_syms.lookup(at) == user_focus).then_some(at)
+                } else {
+                    (kernel_syms.lookup(pc) == Some(focus.as_str())).then_some(pc)
+                };
+                if let Some(at) = at {
+                    *counts.entry(at).or_insert(0u64) += 1;
+                }
             }
             let _ = writeln!(addresses, "## {name}");
             for (pc, n) in counts {
