@@ -6,7 +6,7 @@
 //! `ferrocall` crate's `syscall` instruction only.
 
 use ferrocall::abi::{Args, Errno, FieldType, Op, Request};
-use ferrocall::arch::{syscall6, typed_call_raw};
+use ferrocall::arch::{syscall6, typed_call_raw, typed_call_raw_registers};
 
 pub mod audit;
 pub mod open;
@@ -226,6 +226,19 @@ pub fn typed_raw(rax: u64, op: u64, size: u64, rdx: u64) -> Result<u64, Errno> {
     // SAFETY: as for `syscall`: the guest programs pass integers, addresses of memory they
     // own, or addresses meant to be rejected.
     Errno::from_syscall_return(unsafe { typed_call_raw(rax, op, size, rdx) })
+}
+
+/// [`typed_raw`] for a request answered in registers: `rax` as a result, then `rdx` and
+/// `r10` as the call left them.
+pub fn typed_raw_registers(
+    rax: u64,
+    op: u64,
+    size: u64,
+    rdx: u64,
+) -> (Result<u64, Errno>, u64, u64) {
+    // SAFETY: as for `typed_raw`.
+    let [ret, rdx, r10] = unsafe { typed_call_raw_registers(rax, op, size, rdx) };
+    (Errno::from_syscall_return(ret), rdx, r10)
 }
 
 /// `prctl(PR_FERROCALL, PR_FERROCALL_STATUS)`: whether typed calls are enabled here.

@@ -44,13 +44,20 @@ pub use ops::{
 ///   legacy number in every process. Batches may stop before a call for the caller to make
 ///   it alone ([`ops::BATCH_RESUMABLE`]). A library of an earlier version that sends a request
 ///   from below 4 GiB gets `ENOSYS` with its answer slot pending, and makes the twin.
-pub const ABI_VERSION: u32 = 4;
+/// - 5: a lone call of an operation without a twin may ask for its answer in registers too
+///   ([`Header::ANSWER_IN_REGISTERS`]: `rax` 0 or `-errno`, `rdx` the value, `r10`
+///   [`Answer::DONE`] when the operation ran).
+pub const ABI_VERSION: u32 = 5;
 
 /// The oldest ABI version a library built from this crate works with.
 pub const MIN_ABI_VERSION: u32 = 1;
 
 /// The first ABI version whose kernels take [`Header::ANSWER_IN_REGISTERS`].
 pub const ANSWER_IN_REGISTERS_SINCE: u32 = 2;
+
+/// The first ABI version whose kernels take [`Header::ANSWER_IN_REGISTERS`] on a lone call
+/// of an operation without a legacy twin.
+pub const ANSWER_IN_REGISTERS_WITHOUT_TWIN_SINCE: u32 = 5;
 
 /// The first ABI version whose kernels take [`ops::BATCH_RESUMABLE`].
 pub const BATCH_RESUMABLE_SINCE: u32 = 4;

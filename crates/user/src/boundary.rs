@@ -43,6 +43,39 @@ pub unsafe trait Kernel {
     /// succeeded.
     unsafe fn typed_call(&self, request: *mut u8, op: u32, size: u32) -> u64;
 
+    /// The typed call of a request of an operation without a legacy twin that asks for its
+    /// answer in registers ([`Header::ANSWER_IN_REGISTERS`](abi::Header::ANSWER_IN_REGISTERS),
+    /// ABI version 5): raw `rax`, `rdx` and `r10`. The library makes such calls only on a
+    /// kernel that reported version 5 or later.
+    ///
+    /// The default makes the call answered in place instead (the flag cleared for the call)
+    /// and gives what a kernel answering in registers would: for a request the operation
+    /// answered, `rax`, the slot's value and [`Answer::DONE`]; for one refused before it ran,
+    /// `rax`, the request's address and 0. So an implementation that answers only in place
+    /// needs nothing more; one that can answer in registers overrides it.
+    ///
+    /// # Safety
+    ///
+    /// As [`Kernel::typed_call`].
+    unsafe fn typed_call_in_registers(&self, request: *mut u8, op: u32, size: u32) -> [u64; 3] {
+        let flags = request.wrapping_add(FLAGS_OFFSET).cast::<u32>();
+        // SAFETY: the header's flags lie within the request, which is 8-aligned and the
+        // caller's for the call.
+        let old = unsafe { flags.read() };
+        // SAFETY: as above.
+        unsafe { flags.write(old & !abi::Header::ANSWER_IN_REGISTERS) };
+        // SAFETY: the caller's guarantee.
+        let ret = unsafe { self.typed_call(request, op, size) };
+        // SAFETY: as above.
+        unsafe { flags.write(old) };
+        // SAFETY: the answer slot lies within the request, which is aligned for it.
+        let answer = unsafe { read_answer(request) };
+        match answer.result() {
+            Some(_) => [ret, answer.value, u64::from(Answer::DONE)],
+            None => [ret, request as u64, 0],
+        }
+    }
+
     /// The legacy system call `nr` with the six arguments `args`: raw `rax`.
     ///
     /// # Safety
@@ -73,8 +106,9 @@ pub struct Support {
     pub(crate) offered: AtomicU64,
     /// The one load of a call's fast path: [`Support::FAST_AUTO`] or
     /// [`Support::FAST_TYPED_ONLY`] once typed calls are enabled on a kernel that answers in
-    /// registers and the backend allows them, else [`Support::FAST_NONE`] (the slow path
-    /// decides). Derived from `version` and `choice` whenever either changes.
+    /// registers and the backend allows them, with [`Support::FAST_ALL_IN_REGISTERS`] where
+    /// it answers every lone call so, else [`Support::FAST_NONE`] (the slow path decides).
+    /// Derived from `version` and `choice` whenever either changes.
     fast: AtomicU8,
     /// Why typed calls are off once `version` is [`Support::UNSUPPORTED`]: `EPERM` when the
     /// kernel has them but refused this process (its `kernel.ferrocall_enabled`), `ENOSYS`
@@ -109,6 +143,18 @@ impl Support {
     pub(crate) const FAST_AUTO: u8 = 1;
     /// Typed calls answered in registers, never a fallback.
     pub(crate) const FAST_TYPED_ONLY: u8 = 2;
+    /// With [`Support::FAST_AUTO`] or [`Support::FAST_TYPED_ONLY`]: the calls of operations
+    /// without a twin are answered in registers too (ABI version 5).
+    pub(crate) const FAST_ALL_IN_REGISTERS: u8 = 4;
+    /// The backend part of the mode ([`Support::FAST_AUTO`], [`Support::FAST_TYPED_ONLY`]).
+    const FAST_BACKEND: u8 = 3;
+
+    /// The fast path's backend: [`Support::FAST_NONE`], [`Support::FAST_AUTO`] or
+    /// [`Support::FAST_TYPED_ONLY`].
+    #[inline]
+    pub(crate) fn fast_backend(fast: u8) -> u8 {
+        fast & Support::FAST_BACKEND
+    }
 
     /// The fast path mode, one relaxed load: typed calls need no memory ordering, the
     /// kernel enabled them for every thread of the process.
@@ -129,6 +175,9 @@ impl Support {
             Backend::Auto => Support::FAST_AUTO,
             Backend::Typed | Backend::TypedOnly => Support::FAST_TYPED_ONLY,
         };
+        let all =
+            fast != Support::FAST_NONE && version >= abi::ANSWER_IN_REGISTERS_WITHOUT_TWIN_SINCE;
+        let fast = if all { fast | Support::FAST_ALL_IN_REGISTERS } else { fast };
         self.fast.store(fast, Ordering::Relaxed);
     }
 
@@ -226,6 +275,11 @@ unsafe impl Kernel for Native {
     unsafe fn typed_call(&self, request: *mut u8, op: u32, size: u32) -> u64 {
         // SAFETY: the caller upholds this method's contract, which is `typed_call`'s.
         unsafe { crate::arch::typed_call(request, u64::from(op), u64::from(size)) }
+    }
+
+    unsafe fn typed_call_in_registers(&self, request: *mut u8, op: u32, size: u32) -> [u64; 3] {
+        // SAFETY: the caller upholds this method's contract, which is `typed_call`'s.
+        unsafe { crate::arch::typed_call_in_registers(request, u64::from(op), u64::from(size)) }
     }
 
     unsafe fn legacy_call(&self, nr: u32, args: &[u64; 6]) -> u64 {
@@ -522,11 +576,13 @@ fn getcwd_len<K: Kernel + ?Sized>(kernel: &K, nr: u32) -> u64 {
     Errno::from_syscall_return(ret).unwrap_or(0)
 }
 
-/// The fast path of a typed call: an operation with a legacy twin, on a kernel that answers
-/// in registers, from a request address. One load decides; the request asks for its answer
-/// in registers for this one call; `rax`, the twin's result, is written into the request's
-/// answer slot, as the kernel writes it for a call answered in place, and returned. `None`
-/// when the fast path does not apply: the caller takes the slow path ([`issue`]).
+/// The fast path of a typed call from a request address, on a kernel that answers in
+/// registers: an operation with a legacy twin (ABI version 2), or one without a twin other
+/// than a batch (version 5). One load decides; the request asks for its answer in registers
+/// for this one call; the answer (`rax`, the twin's result, or `rax`, `rdx` and `r10`) is
+/// written into the request's answer slot, as the kernel writes it for a call answered in
+/// place, and its result returned. `None` when the fast path does not apply: the caller
+/// takes the slow path ([`issue`]).
 ///
 /// # Safety
 ///
@@ -538,15 +594,30 @@ pub(crate) unsafe fn call_in_registers<K: Kernel + ?Sized, A: Args>(
 ) -> Option<Result<u64, Errno>> {
     let fast = kernel.support().fast();
     let address = core::ptr::from_mut(request);
-    if !const { A::OP.twin().is_some() }
-        || fast == Support::FAST_NONE
-        || !abi::is_request_address(address as u64)
-    {
+    if fast == Support::FAST_NONE || !abi::is_request_address(address as u64) {
         return None;
     }
-    let flags = request.header.flags;
-    request.header.flags = flags | abi::Header::ANSWER_IN_REGISTERS;
     let size = size_of::<Request<A>>() as u32;
+    let flags = request.header.flags;
+    if !const { A::OP.twin().is_some() } {
+        // A batch keeps its answer in place, where a refusal lets the library make its calls
+        // one by one ([`make_call`]).
+        if const { A::OP.is_batch() } || fast & Support::FAST_ALL_IN_REGISTERS == 0 {
+            return None;
+        }
+        request.header.flags = flags | abi::Header::ANSWER_IN_REGISTERS;
+        // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes at
+        // a request address, and typed calls are enabled (the fast path is set only after
+        // the opt-in succeeded) on a kernel that answers every lone call in registers; the
+        // caller guarantees the buffers its arguments name.
+        let registers =
+            unsafe { kernel.typed_call_in_registers(address.cast(), A::OP.raw(), size) };
+        request.header.flags = flags;
+        let (result, answer) = registers_answer(registers);
+        request.answer = answer;
+        return Some(result);
+    }
+    request.header.flags = flags | abi::Header::ANSWER_IN_REGISTERS;
     // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes at a
     // request address, and typed calls are enabled (the fast path is set only after the
     // opt-in succeeded) on a kernel that answers in registers; the caller guarantees the
@@ -554,7 +625,7 @@ pub(crate) unsafe fn call_in_registers<K: Kernel + ?Sized, A: Args>(
     let ret = unsafe { kernel.typed_call(address.cast(), A::OP.raw(), size) };
     request.header.flags = flags;
     let result = Errno::from_syscall_return(ret);
-    if result == Err(Errno::ENOSYS) && fast == Support::FAST_AUTO {
+    if result == Err(Errno::ENOSYS) && Support::fast_backend(fast) == Support::FAST_AUTO {
         // SAFETY: the caller's guarantee.
         return Some(unsafe { fall_back(kernel, request) });
     }
@@ -607,7 +678,7 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
         match Errno::from_syscall_return(ret) {
             Ok(value) => return Ok(value),
             // SAFETY: the caller's guarantee.
-            Err(Errno::ENOSYS) if fast == Support::FAST_AUTO => unsafe {
+            Err(Errno::ENOSYS) if Support::fast_backend(fast) == Support::FAST_AUTO => unsafe {
                 lone_twin_fall_back(kernel, &mut request)
             },
             Err(_) => ret,
@@ -617,12 +688,13 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
 }
 
 /// A lone call of an operation without a legacy twin, made by a wrapper that wants only the
-/// call's value: [`lone_twin`]'s counterpart. The request is built on the stack and
-/// answered in place; where typed calls are enabled (the same one relaxed load) and its
-/// address may be sent, it is sent, and `rax` with the answer slot say the result
-/// ([`answer_of`], as for every call answered in place). Anything else
-/// ([`TypedCalls::call_answer`]'s path: typed calls not known to be enabled, a request
-/// address that needs a slot) is out of line.
+/// call's value: [`lone_twin`]'s counterpart. The request is built on the stack; on a
+/// kernel that answers such calls in registers (ABI version 5; the same one relaxed load
+/// says so) it asks for that, and `rax`, `rdx` and `r10` say the result
+/// ([`registers_result`]); on an older one it is answered in place, and `rax` with the
+/// answer slot say it ([`answer_of`]). Anything else ([`TypedCalls::call_answer`]'s path:
+/// typed calls not known to be enabled, a request address that needs a slot) is out of
+/// line.
 ///
 /// # Safety
 ///
@@ -634,6 +706,51 @@ pub(crate) unsafe fn lone_typed<K: Kernel + ?Sized, A: Args>(
     args: A,
 ) -> Result<u64, Errno> {
     const { assert!(A::OP.twin().is_none(), "lone_typed takes operations without a twin") };
+    let fast = kernel.support().fast();
+    if fast & Support::FAST_ALL_IN_REGISTERS != 0 {
+        // The header with its flag is a constant, written whole; the answer slot pending
+        // (every `Kernel` is handed initialised requests).
+        let mut request = Request {
+            header: const {
+                abi::Header {
+                    flags: abi::Header::ANSWER_IN_REGISTERS,
+                    ..Request::<A>::new_header()
+                }
+            },
+            answer: Answer::default(),
+            args,
+        };
+        let address = core::ptr::from_mut(&mut request);
+        if abi::is_request_address(address as u64) {
+            let size = size_of::<Request<A>>() as u32;
+            // SAFETY: `request` is ours, a whole request of `size` bytes at a request
+            // address, asking for its answer in registers on a kernel that answers every
+            // lone call so (the mode is set only after the opt-in reported it); the caller
+            // guarantees the buffers.
+            let registers =
+                unsafe { kernel.typed_call_in_registers(address.cast(), A::OP.raw(), size) };
+            return registers_result(registers);
+        }
+        request.header.flags = 0;
+        // SAFETY: the caller's guarantee.
+        return unsafe { lone_typed_slow(kernel, &mut request) };
+    }
+    // SAFETY: the caller's guarantee.
+    unsafe { lone_typed_in_place(kernel, args) }
+}
+
+/// [`lone_typed`] on a kernel that answers calls without a twin only in place (ABI version
+/// 4 or older), or before typed calls are known to be enabled: out of line, so that the
+/// common path does not merge its result with this one's.
+///
+/// # Safety
+///
+/// As [`lone_typed`].
+#[inline(never)]
+unsafe fn lone_typed_in_place<K: Kernel + ?Sized, A: Args>(
+    kernel: &K,
+    args: A,
+) -> Result<u64, Errno> {
     let fast = kernel.support().fast();
     let mut request = Request::new(args);
     let address = core::ptr::from_mut(&mut request);
@@ -647,6 +764,43 @@ pub(crate) unsafe fn lone_typed<K: Kernel + ?Sized, A: Args>(
     }
     // SAFETY: the caller's guarantee.
     unsafe { lone_typed_slow(kernel, &mut request) }
+}
+
+/// What a lone call of an operation without a twin answered in registers
+/// ([`Kernel::typed_call_in_registers`]: raw `rax`, `rdx`, `r10`): the call's result, and
+/// its answer slot as a kernel answering in place would have written it. `r10` says whether
+/// the operation ran ([`Answer::DONE`]); if it did not, `rax` is the refusal and the slot
+/// stays pending. `rax` and `r10` that disagree (a success that did not run, a value
+/// besides) are `EIO`, as [`answer_of`] says of `rax` and a slot that disagree.
+#[inline(always)]
+fn registers_answer([ret, value, state]: [u64; 3]) -> (Result<u64, Errno>, Answer) {
+    let status = Errno::from_syscall_return(ret);
+    if state != u64::from(Answer::DONE) {
+        return (status.and(Err(Errno::EIO)), Answer::default());
+    }
+    match status {
+        Ok(0) => (Ok(value), Answer::done(Ok(value))),
+        Ok(_) => (Err(Errno::EIO), Answer::default()),
+        Err(e) => (Err(e), Answer::error_with(e, value)),
+    }
+}
+
+/// The result [`registers_answer`] gives, the common case (the operation ran and succeeded:
+/// `r10` and `rax` say so, and `rdx` is the value) tested first.
+#[inline(always)]
+fn registers_result([ret, value, state]: [u64; 3]) -> Result<u64, Errno> {
+    if ret == 0 && state == u64::from(Answer::DONE) {
+        return Ok(value);
+    }
+    registers_error(ret, value, state)
+}
+
+/// [`registers_result`] for any other answer (the three registers apart: an array would be
+/// stored to memory on the common path too, to be passed by reference).
+#[cold]
+#[inline(never)]
+fn registers_error(ret: u64, value: u64, state: u64) -> Result<u64, Errno> {
+    registers_answer([ret, value, state]).0
 }
 
 /// [`lone_typed`] where its fast path does not apply.

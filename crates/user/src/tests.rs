@@ -36,6 +36,8 @@ struct FakeKernel {
     /// Stop a resumable batch before its call at this index (of that batch), once, as the
     /// kernel does for a pending signal or a seccomp verdict that needs a lone call.
     stop_before: Cell<Option<usize>>,
+    /// The calls of operations without a twin answered in registers (ABI version 5).
+    in_registers: Cell<u32>,
 }
 
 /// The bytes of a user buffer the wrapper passed.
@@ -65,6 +67,7 @@ impl FakeKernel {
             observed: false,
             legacy_calls: RefCell::new(Vec::new()),
             stop_before: Cell::new(None),
+            in_registers: Cell::new(0),
         }
     }
 
@@ -243,6 +246,42 @@ unsafe impl Kernel for FakeKernel {
         Errno::syscall_return_of(self.handle(op, size, bytes).map(|()| 0))
     }
 
+    /// As a kernel of ABI version 5 answers a lone call of an operation without a twin that
+    /// asks for its answer in registers: nothing written into the request; `rax` 0 or
+    /// `-errno`, `rdx` the value and `r10` `Answer::DONE` when the operation ran, `r10` 0
+    /// when the request was refused. An older kernel's decoder refuses the flag.
+    unsafe fn typed_call_in_registers(&self, request: *mut u8, op: u32, size: u32) -> [u64; 3] {
+        self.typed_calls.set(self.typed_calls.get() + 1);
+        assert!(abi::is_request_address(request as u64), "sent a legacy-looking address");
+        let refused = |e: Errno| [e.to_syscall_return() as u64, request as u64, 0];
+        if let Some(raw) = self.raw_override {
+            return [raw, request as u64, 0];
+        }
+        if self.prctl_ret < u64::from(abi::ANSWER_IN_REGISTERS_WITHOUT_TWIN_SINCE) {
+            return refused(Errno::EINVAL);
+        }
+        // SAFETY: the caller guarantees `size` bytes at `request` are ours for the call.
+        let bytes = unsafe { std::slice::from_raw_parts(request, size as usize) };
+        let decoded = abi::plan(u64::from(op), u64::from(size), request as u64)
+            .and_then(|plan| abi::decode::decode_request_lone(&plan, bytes));
+        let call = match decoded {
+            Ok((call, flags)) if flags & abi::Header::ANSWER_IN_REGISTERS != 0 => call,
+            Ok(_) => return refused(Errno::EINVAL),
+            Err(e) => return refused(e),
+        };
+        if call.op().twin().is_some() {
+            return refused(Errno::EINVAL);
+        }
+        match call.dispatch(&mut FakeCalls(self)) {
+            Ok(answer) => {
+                self.in_registers.set(self.in_registers.get() + 1);
+                let status = answer.result().map_or(0, |r| Errno::syscall_return_of(r.map(|_| 0)));
+                [status, answer.value, u64::from(Answer::DONE)]
+            }
+            Err(e) => refused(e),
+        }
+    }
+
     unsafe fn legacy_call(&self, nr: u32, args: &[u64; 6]) -> u64 {
         self.legacy_calls.borrow_mut().push(nr);
         // SAFETY: the caller's guarantee.
@@ -377,6 +416,121 @@ fn useless_answers_value_plus_15() {
     assert_eq!(k.useless(0), Ok(15));
     assert_eq!(k.useless(u32::MAX - 15), Ok(u32::MAX));
     assert_eq!(k.useless(u32::MAX - 14), Err(Errno::EOVERFLOW));
+}
+
+/// On a kernel of ABI version 5 a call without a twin is answered in registers: the
+/// wrapper's value and the caller's own answer slot are what a kernel answering in place
+/// gives, and nothing is written into the request by the kernel.
+#[test]
+fn a_call_without_a_twin_is_answered_in_registers_on_version_5() {
+    let k = FakeKernel::patched();
+    const { assert!(abi::ABI_VERSION >= abi::ANSWER_IN_REGISTERS_WITHOUT_TWIN_SINCE) };
+    assert_eq!(k.useless(15), Ok(30));
+    assert_eq!(k.useless(u32::MAX - 14), Err(Errno::EOVERFLOW));
+    // A request of the caller's at a request address: its answer slot holds the answer all
+    // the same.
+    let before = k.in_registers.get();
+    let req = request_at_request_address(ops::UselessArgs { value: 7, ..Default::default() });
+    // SAFETY: the request names no buffer.
+    let answer = unsafe { k.call_answer(req) };
+    assert_eq!(answer.map(|a| a.result()), Ok(Some(Ok(22))));
+    assert_eq!(req.answer.result(), Some(Ok(22)));
+    assert_eq!(req.header.flags, 0, "the flag is the library's, for the call only");
+    assert_eq!(k.in_registers.get(), before + 1);
+    // The operation's own error, with the slot written as in place.
+    let req =
+        request_at_request_address(ops::UselessArgs { value: u32::MAX, ..Default::default() });
+    // SAFETY: as above.
+    let answer = unsafe { k.call_answer(req) };
+    assert_eq!(answer.map(|a| a.result()), Ok(Some(Err(Errno::EOVERFLOW))));
+    assert_eq!(req.answer.result(), Some(Err(Errno::EOVERFLOW)));
+    assert_eq!(k.in_registers.get(), before + 2);
+}
+
+/// A fresh request with `args` at an address that may be sent in `rax`
+/// ([`abi::is_request_address`]), in a page of its own.
+fn request_at_request_address<A: abi::Args>(args: A) -> &'static mut Request<A> {
+    const MAP_FIXED_NOREPLACE_PRIVATE_ANONYMOUS: u64 = 0x10_0022;
+    for block in 0x7d00u64..0x7e00 {
+        let hint = block << 32 | abi::FAIL_CLOSED_BIT;
+        // SAFETY: a fresh anonymous mapping that replaces nothing.
+        let got = unsafe {
+            crate::arch::syscall6(9, hint, 4096, 3, MAP_FIXED_NOREPLACE_PRIVATE_ANONYMOUS, !0, 0)
+        };
+        if got == hint {
+            assert!(abi::is_request_address(hint));
+            let request = hint as *mut Request<A>;
+            // SAFETY: the page is ours from now on, writable and page-aligned, so aligned
+            // for a request, which fits in it.
+            unsafe { request.write(Request::new(args)) };
+            // SAFETY: as above, and now initialised; the page is never unmapped, and
+            // reached only through the reference returned.
+            return unsafe { &mut *request };
+        }
+    }
+    panic!("no free page at a request address");
+}
+
+/// A call without a twin refused before it ran (`r10` 0) gives the refusal, its slot
+/// pending; `rax` saying success while `r10` says it did not run is `EIO`.
+#[test]
+fn a_refusal_in_registers_leaves_the_slot_pending() {
+    let mut k = FakeKernel::patched();
+    k.raw_override = Some(Errno::EPERM.to_syscall_return() as u64);
+    assert_eq!(k.useless(15), Err(Errno::EPERM));
+    let req = request_at_request_address(ops::UselessArgs { value: 7, ..Default::default() });
+    // SAFETY: the request names no buffer.
+    assert_eq!(unsafe { k.call_answer(req) }, Err(Errno::EPERM));
+    assert_eq!(req.answer.result(), None);
+    k.raw_override = Some(0);
+    assert_eq!(k.useless(15), Err(Errno::EIO));
+    assert_eq!(k.in_registers.get(), 0);
+}
+
+/// On a kernel of ABI version 4, whose decoder refuses the flag on an operation without a
+/// twin, the library never sets it: such calls are answered in place, as before.
+#[test]
+fn a_call_without_a_twin_is_answered_in_place_on_version_4() {
+    let k = FakeKernel::new(4);
+    assert_eq!(k.useless(15), Ok(30));
+    let req = request_at_request_address(ops::UselessArgs { value: 7, ..Default::default() });
+    // SAFETY: the request names no buffer.
+    let answer = unsafe { k.call_answer(req) };
+    assert_eq!(answer.map(|a| a.result()), Ok(Some(Ok(22))));
+    assert_eq!(req.answer.result(), Some(Ok(22)));
+    assert_eq!(k.in_registers.get(), 0);
+    assert_eq!(k.typed_calls.get(), 2);
+}
+
+/// A `Kernel` that does not answer in registers itself gets the trait's default, which
+/// makes the call answered in place and reads the slot: the same answers.
+#[test]
+fn the_default_register_answer_reads_the_slot() {
+    struct InPlace(FakeKernel);
+    // SAFETY: the fake's own calls, answered in place.
+    unsafe impl Kernel for InPlace {
+        fn prctl_enable(&self) -> u64 {
+            self.0.prctl_enable()
+        }
+        unsafe fn typed_call(&self, request: *mut u8, op: u32, size: u32) -> u64 {
+            // SAFETY: the caller's guarantee.
+            unsafe { self.0.typed_call(request, op, size) }
+        }
+        unsafe fn legacy_call(&self, nr: u32, args: &[u64; 6]) -> u64 {
+            // SAFETY: the caller's guarantee.
+            unsafe { self.0.legacy_call(nr, args) }
+        }
+        fn support(&self) -> &Support {
+            self.0.support()
+        }
+    }
+    let k = InPlace(FakeKernel::patched());
+    assert_eq!(k.useless(15), Ok(30));
+    assert_eq!(k.useless(u32::MAX), Err(Errno::EOVERFLOW));
+    assert_eq!(k.0.in_registers.get(), 0);
+    let mut inner = FakeKernel::patched();
+    inner.raw_override = Some(Errno::EPERM.to_syscall_return() as u64);
+    assert_eq!(InPlace(inner).useless(15), Err(Errno::EPERM));
 }
 
 #[test]

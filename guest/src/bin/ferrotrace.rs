@@ -356,6 +356,33 @@ fn describe_request(pid: libc::pid_t, args: &[u64; 6]) -> String {
     }
 }
 
+/// The answer of the typed call at `addr` that stopped at its exit, if its request asked for
+/// it in registers (ABI version 5): `rax` the status, `rdx` the value and `r10` whether the
+/// operation ran (`Answer::DONE`); a call refused before it ran has a pending answer.
+fn answer_in_registers(pid: libc::pid_t, addr: u64) -> Option<Answer> {
+    let header = peek(pid, addr, abi::Header::SIZE)?;
+    let flags = word(&header, core::mem::offset_of!(abi::Header, flags), 4)? as u32;
+    if flags & abi::Header::ANSWER_IN_REGISTERS == 0 {
+        return None;
+    }
+    // SAFETY: all-zero bytes are a valid `user_regs_struct` (integers only).
+    let mut regs: libc::user_regs_struct = unsafe { core::mem::zeroed() };
+    // SAFETY: `pid` is a traced child in a syscall stop; the kernel writes its registers
+    // into `regs`, a whole `user_regs_struct`.
+    let got = unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut _) };
+    if got != 0 {
+        return None;
+    }
+    if regs.r10 != u64::from(Answer::DONE) {
+        return Some(Answer::default());
+    }
+    let errno = Errno::new((regs.rax as i64).unsigned_abs()).filter(|_| (regs.rax as i64) < 0);
+    Some(match errno {
+        Some(e) => Answer::error_with(e, regs.rdx),
+        None => Answer::done(Ok(regs.rdx)),
+    })
+}
+
 /// The result of a typed call: `Ok(value)` from the answer slot, with the content of the
 /// buffer the kernel filled, or the error.
 fn typed_result(pid: libc::pid_t, args: &[u64; 6], is_error: bool, raw: &str) -> String {
@@ -363,7 +390,10 @@ fn typed_result(pid: libc::pid_t, args: &[u64; 6], is_error: bool, raw: &str) ->
     let Some(slot) = peek(pid, addr + Request::<()>::ANSWER_OFFSET as u64, 16) else {
         return raw.to_string();
     };
-    let answer = Answer::from_bytes(&slot).unwrap_or_default();
+    let answer = match answer_in_registers(pid, addr) {
+        Some(answer) => answer,
+        None => Answer::from_bytes(&slot).unwrap_or_default(),
+    };
     match (answer.result(), is_error) {
         (Some(Ok(v)), false) => {
             let filled = Op::from_raw(args[0]).and_then(|op| {

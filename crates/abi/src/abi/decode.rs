@@ -191,17 +191,11 @@ pub fn decode(plan: &Plan, bytes: &[u8]) -> Result<Call, Errno> {
     decode_with_flags(plan, bytes, 0).map(|(call, _)| call)
 }
 
-/// [`decode`] for a lone typed call that the entry code presents as its legacy twin: the
-/// header may also set [`Header::ANSWER_IN_REGISTERS`], if the operation has a twin.
-/// Returns the call and its flags.
+/// [`decode`] for a lone typed call: the header may also set
+/// [`Header::ANSWER_IN_REGISTERS`]. Returns the call and its flags.
 #[inline(always)]
 pub fn decode_lone(plan: &Plan, bytes: &[u8]) -> Result<(Call, u32), Errno> {
-    let allowed = if plan.op.twin().is_some() {
-        Header::KNOWN_FLAGS
-    } else {
-        0
-    };
-    decode_with_flags(plan, bytes, allowed)
+    decode_with_flags(plan, bytes, Header::KNOWN_FLAGS)
 }
 
 #[inline(always)]

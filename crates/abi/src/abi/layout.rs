@@ -22,8 +22,8 @@ pub struct Header {
     pub size: u32,
     /// The operation number, see [`Op`].
     pub op: u32,
-    /// Flags: zero, or [`Header::ANSWER_IN_REGISTERS`] (since ABI version 2); any other bit
-    /// is `EINVAL`.
+    /// Flags: zero, or [`Header::ANSWER_IN_REGISTERS`] (since ABI version 2, for every lone
+    /// call since version 5); any other bit is `EINVAL`.
     pub flags: u32,
     /// Reserved, must be zero (else `EINVAL`).
     pub reserved: u32,
@@ -33,12 +33,21 @@ impl Header {
     /// The header's size in bytes.
     pub const SIZE: usize = size_of::<Header>();
 
-    /// Flag (ABI version 2): answer in registers. Only for a lone call of an operation with a
-    /// legacy twin ([`Op::twin`]): the kernel runs it as its twin and leaves the twin's
-    /// result in `rax` (the value, or `-errno`), exactly as the legacy call returns it, and
-    /// writes nothing into the request; `rdi`..`r9` hold the twin's arguments on return. The
-    /// caller copies the result into its own answer slot. Set on any other request, or in a
-    /// batch, it is `EINVAL`.
+    /// Flag: answer in registers, for a lone call; the kernel writes nothing into the
+    /// request, and the caller copies the answer into its own answer slot. In a batch it is
+    /// `EINVAL`.
+    ///
+    /// - An operation with a legacy twin ([`Op::twin`], ABI version 2): the kernel runs it
+    ///   as its twin and leaves the twin's result in `rax` (the value, or `-errno`), exactly
+    ///   as the legacy call returns it; `rdi`..`r9` hold the twin's arguments on return.
+    /// - An operation without one ([`ANSWER_IN_REGISTERS_WITHOUT_TWIN_SINCE`], version 5;
+    ///   `EINVAL` before): when the operation ran, `rax` is 0 or `-errno` as for a request
+    ///   answered in place, `rdx` the answer's value and `r10` [`Answer::DONE`]; when the
+    ///   call was refused before it ran (a bad request, a seccomp or tracer verdict), `rax`
+    ///   is `-errno` and `r10` is 0, as the kernel presented the call (the
+    ///   slot's "pending"). A call that is restarted leaves them as they were.
+    ///
+    /// [`ANSWER_IN_REGISTERS_WITHOUT_TWIN_SINCE`]: crate::ANSWER_IN_REGISTERS_WITHOUT_TWIN_SINCE
     pub const ANSWER_IN_REGISTERS: u32 = 1;
 
     /// The flags a lone request may set.

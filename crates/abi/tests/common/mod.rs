@@ -474,8 +474,12 @@ pub fn twins_section() -> String {
         }
     }
     for (body, labels) in &bodies {
-        cases.push_str(&format!("{}{body}\t\treturn true;\n", labels.concat()));
+        cases.push_str(&format!("{}{body}\t\treturn FERROCALL_LOAD_TWIN;\n", labels.concat()));
     }
+    // Any other operation the fast path takes has no twin (the caller checks the table's
+    // number): a default, not a case each, keeps the compare tree of the twins' cases.
+    cases
+        .push_str("\tdefault:\t/* no twin: read at entry */\n\t\treturn FERROCALL_LOAD_NO_TWIN;\n");
     s.push_str("};\n\n");
     let loaded = Op::ALL.iter().filter(|op| op.twin().is_none()).map(|op| op.args_size() / 8);
     s.push_str(&format!(
@@ -493,14 +497,15 @@ pub fn twins_section() -> String {
     s.push_str(&format!(
         "/*\n * Reads the argument words of a request of operation @op, which the fast\n \
          * path takes, from @args (inside a user-access window), and puts the twin's\n \
-         * arguments in @regs; @words is the table's (0: every register is 0).\n \
-         * False for a word it cannot read or with a padding\n \
-         * bit set, and for an operation it does not present: @regs are then as\n \
-         * they were.\n */\n\
-         static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,\n\
-         \t\t\t\t\t\tconst u64 __user *args,\n\
-         \t\t\t\t\t\tunsigned long op,\n\
-         \t\t\t\t\t\tunsigned int words)\n\
+         * arguments in @regs (FERROCALL_LOAD_TWIN); @words is the table's (0:\n \
+         * every register is 0). FERROCALL_LOAD_NO_TWIN for any operation without a\n \
+         * case, which it does not read: one without a twin, as the caller checks;\n \
+         * FERROCALL_LOAD_FAILED for a word it cannot read or with a padding bit\n \
+         * set. @regs are as they were unless it gives FERROCALL_LOAD_TWIN.\n */\n\
+         static __always_inline int ferrocall_twin_load(struct pt_regs *regs,\n\
+         \t\t\t\t\t       const u64 __user *args,\n\
+         \t\t\t\t\t       unsigned long op,\n\
+         \t\t\t\t\t       unsigned int words)\n\
          {{\n\
          \tu64 w[{max_words}];\n\n\
          \tif (!words) {{\n\
@@ -510,11 +515,11 @@ pub fn twins_section() -> String {
          \t\tregs->r10 = 0;\n\
          \t\tregs->r8 = 0;\n\
          \t\tregs->r9 = 0;\n\
-         \t\treturn true;\n\
+         \t\treturn FERROCALL_LOAD_TWIN;\n\
          \t}}\n\
          \tswitch (op) {{\n{cases}\t}}\n\
          fail:\n\
-         \treturn false;\n\
+         \treturn FERROCALL_LOAD_FAILED;\n\
          }}\n\n"
     ));
     s

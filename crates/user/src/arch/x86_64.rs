@@ -52,6 +52,37 @@ pub(crate) unsafe fn typed_call(request: *mut u8, op: u64, size: u64) -> u64 {
     ret
 }
 
+/// [`typed_call`] for a request that asks for its answer in registers: raw `rax`, `rdx` and
+/// `r10` after the call. `r10` goes in as 0, so that it reads 0 whatever kernel answers
+/// unless a ferrocall kernel of ABI version 5 or later says the operation ran (see
+/// `Header::ANSWER_IN_REGISTERS`).
+///
+/// # Safety
+///
+/// As [`typed_call`].
+#[inline]
+pub(crate) unsafe fn typed_call_in_registers(request: *mut u8, op: u64, size: u64) -> [u64; 3] {
+    let (rax, rdx, r10): (u64, u64, u64);
+    // SAFETY: as in `typed_call`; `rdx` and `r10` are outputs here, the other argument
+    // registers clobbered as there.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") request as u64 => rax,
+            inlateout("rdi") op => _,
+            inlateout("rsi") size => _,
+            inlateout("rdx") request as u64 => rdx,
+            inlateout("r10") 0u64 => r10,
+            lateout("r8") _,
+            lateout("r9") _,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack, preserves_flags),
+        );
+    }
+    [rax, rdx, r10]
+}
+
 /// A raw typed call, or anything else, with every register chosen: `rax`, `rdi`, `rsi`,
 /// `rdx` (the others zero); returns raw `rax`. `rdi`..`r9` count as clobbered: a typed call
 /// answered in registers returns its twin's arguments there.
@@ -80,6 +111,35 @@ pub unsafe fn typed_call_raw(rax: u64, rdi: u64, rsi: u64, rdx: u64) -> u64 {
         );
     }
     ret
+}
+
+/// [`typed_call_raw`] that also returns what a call answered in registers leaves in `rdx`
+/// and `r10` (both go in as `rdx` and 0): raw `rax`, `rdx`, `r10`.
+///
+/// # Safety
+///
+/// As [`typed_call_raw`].
+#[inline]
+pub unsafe fn typed_call_raw_registers(rax: u64, rdi: u64, rsi: u64, rdx: u64) -> [u64; 3] {
+    let (ret, rdx_out, r10): (u64, u64, u64);
+    // SAFETY: the caller guarantees the registers suit the call; the clobbers cover what a
+    // typed call may change.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") rax => ret,
+            inlateout("rdi") rdi => _,
+            inlateout("rsi") rsi => _,
+            inlateout("rdx") rdx => rdx_out,
+            inlateout("r10") 0u64 => r10,
+            inlateout("r8") 0u64 => _,
+            inlateout("r9") 0u64 => _,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack, preserves_flags),
+        );
+    }
+    [ret, rdx_out, r10]
 }
 
 /// A legacy system call with up to six arguments; returns raw `rax`. The argument registers

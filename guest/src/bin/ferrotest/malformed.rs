@@ -45,8 +45,12 @@ fn bad_sizes() -> Outcome {
 }
 
 fn flags_reserved_and_padding_must_be_zero() -> Outcome {
-    let flags = request_bytes(40, USELESS, 1, 0, &useless_args(1));
-    hostile_raw("flags 1", &flags, 1, 40, Err(Errno::EINVAL))?;
+    // Bit 0 is ANSWER_IN_REGISTERS (every lone call may set it since ABI version 5); any
+    // other bit, alone or with it, is refused.
+    let flags = request_bytes(40, USELESS, 2, 0, &useless_args(1));
+    hostile_raw("flags 2", &flags, 1, 40, Err(Errno::EINVAL))?;
+    let flags = request_bytes(40, USELESS, 3, 0, &useless_args(1));
+    hostile_raw("flags 3", &flags, 1, 40, Err(Errno::EINVAL))?;
     let flags = request_bytes(40, USELESS, 1 << 31, 0, &useless_args(1));
     hostile_raw("flags 1<<31", &flags, 1, 40, Err(Errno::EINVAL))?;
     let reserved = request_bytes(40, USELESS, 0, 7, &useless_args(1));

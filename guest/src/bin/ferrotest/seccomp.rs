@@ -6,8 +6,8 @@
 use ferrocall::abi::{self, Errno, Op, Request};
 use ferrocall_guest::seccomp::{self, Rule};
 use ferrocall_guest::{
-    check, exec, expect_eq, fd, fork_child, handle_signal, in_child, nr, syscall, typed_raw,
-    wait_exit, Ended, Outcome, Pages, Test,
+    check, exec, expect_eq, fd, fork_child, handle_signal, in_child, nr, request_bytes, syscall,
+    typed_raw, typed_raw_registers, wait_exit, Ended, Outcome, Pages, Test,
 };
 
 use crate::common::{answer_of, kill_on_typed, rule_for};
@@ -111,6 +111,17 @@ fn calls_without_a_twin_are_seen_as_1023() -> Outcome {
             syscall(abi::SYSCALL_NR.into(), [1, 40, 0x1000, 0, 0, 0]) != Err(Errno::EPERM),
         ) << 2;
         bits |= i32::from(syscall(nr::GETPID, [0; 6]).is_err()) << 3;
+        // Asked in registers, the refusal leaves r10 0: the call did not run.
+        let Ok(mut pages) = Pages::map(1, 0) else {
+            return 101;
+        };
+        let mut args = 1u32.to_le_bytes().to_vec();
+        args.extend_from_slice(&[0; 4]);
+        let air = abi::Header::ANSWER_IN_REGISTERS;
+        pages.write(0, &request_bytes(40, Op::Useless as u32, air, 0, &args));
+        let addr = pages.addr(0);
+        let (r, _, r10) = typed_raw_registers(addr, Op::Useless as u64, 40, addr);
+        bits |= i32::from(r != Err(Errno::EPERM) || r10 != 0) << 4;
         bits
     })
     .map_err(|e| e.to_string())?;

@@ -6,7 +6,8 @@
 use ferrocall::abi::{self, ops::UselessArgs, Answer, Errno, Header, Op, Request};
 use ferrocall::{Native, Syscall, TypedCalls};
 use ferrocall_guest::{
-    expect_eq, ferrocall_status, nr, request_bytes, syscall, Outcome, Pages, Test,
+    expect_eq, ferrocall_status, nr, request_bytes, syscall, typed_raw_registers, Outcome, Pages,
+    Test,
 };
 
 use crate::common::{answer_of, call_at, useless_request, NR, USELESS};
@@ -81,6 +82,53 @@ fn both_answer_forms() -> Outcome {
     expect_eq("read(-1) in place: answer", answer_of(&slot), Answer::done(Err(Errno::EBADF)))
 }
 
+/// A lone call of an operation without a twin that asks for its answer in registers (ABI
+/// version 5): when the operation ran, `rax` is 0 or `-errno`, `rdx` the value and `r10`
+/// `Answer::DONE`, and the request's answer slot is not written; a request refused before
+/// it ran leaves `r10` 0. Read at entry, and by number (the restart's path), alike.
+fn answers_in_registers_without_a_twin() -> Outcome {
+    let useless = |value: u32, flags: u32, pad: u32| {
+        let mut args = value.to_le_bytes().to_vec();
+        args.extend_from_slice(&pad.to_le_bytes());
+        request_bytes(40, Op::Useless as u32, flags, 0, &args)
+    };
+    let mut pages = Pages::map(1, 0).map_err(|e| e.to_string())?;
+    let addr = pages.addr(0);
+    let mut call = |bytes: &[u8], number: bool| {
+        pages.write(0, bytes);
+        let got = if number {
+            typed_raw_registers(NR, u64::from(USELESS), 40, addr)
+        } else {
+            typed_raw_registers(addr, u64::from(USELESS), 40, addr)
+        };
+        (got, answer_of(&pages.read(16, 16)))
+    };
+    let air = Header::ANSWER_IN_REGISTERS;
+    for number in [false, true] {
+        let how = if number { "by number" } else { "typed" };
+        let ((r, rdx, r10), slot) = call(&useless(20, air, 0), number);
+        expect_eq(&format!("{how}: rax"), r, Ok(0))?;
+        expect_eq(&format!("{how}: rdx"), rdx, 35)?;
+        expect_eq(&format!("{how}: r10"), r10, u64::from(Answer::DONE))?;
+        expect_eq(&format!("{how}: slot"), slot, Answer::default())?;
+        // The operation's own failure.
+        let ((r, _, r10), slot) = call(&useless(u32::MAX, air, 0), number);
+        expect_eq(&format!("{how}: overflow rax"), r, Err(Errno::EOVERFLOW))?;
+        expect_eq(&format!("{how}: overflow r10"), r10, u64::from(Answer::DONE))?;
+        expect_eq(&format!("{how}: overflow slot"), slot, Answer::default())?;
+        // Refused before it ran: a padding bit.
+        let ((r, _, r10), slot) = call(&useless(20, air, 1), number);
+        expect_eq(&format!("{how}: padding rax"), r, Err(Errno::EINVAL))?;
+        expect_eq(&format!("{how}: padding r10"), r10, 0)?;
+        expect_eq(&format!("{how}: padding slot"), slot, Answer::default())?;
+    }
+    // The same request without the flag, as an older program sends it: in place.
+    let ((r, _, r10), slot) = call(&useless(20, 0, 0), false);
+    expect_eq("in place: rax", r, Ok(0))?;
+    expect_eq("in place: r10", r10, 0)?;
+    expect_eq("in place: slot", slot, Answer::done(Ok(35)))
+}
+
 /// This module's tests, in the order the main suite runs them.
 pub const TESTS: &[Test] = &[
     ("demo_value", demo_value),
@@ -90,4 +138,5 @@ pub const TESTS: &[Test] = &[
     ("opt_in_reports_version", opt_in_reports_version),
     ("explicit_number_form", explicit_number_form),
     ("both_answer_forms", both_answer_forms),
+    ("answers_in_registers_without_a_twin", answers_in_registers_without_a_twin),
 ];

@@ -28,7 +28,7 @@
  * @words: for FERROCALL_ENTRY_LOADED, how many words of @held were read
  * @op: the operation, for FERROCALL_ENTRY_LOADED and FERROCALL_ENTRY_HELD
  * @flags: the request's header flags (FERROCALL_ANSWER_IN_REGISTERS), for
- *         FERROCALL_ENTRY_TWIN and FERROCALL_ENTRY_HELD
+ *         FERROCALL_ENTRY_LOADED, FERROCALL_ENTRY_TWIN and FERROCALL_ENTRY_HELD
  * @error: for FERROCALL_ENTRY_REFUSED, its -errno
  * @size: for FERROCALL_ENTRY_REFUSED and FERROCALL_ENTRY_LOADED, the request
  *        size the call was presented with
@@ -61,20 +61,20 @@ struct ferrocall_entry {
 
 /**
  * ferrocall_syscall - run ferrocall(op, size, request)
- * @op:   the operation number the caller passed in RDI
- * @size: the request size the caller passed in RSI
- * @addr: the user address of the request
+ * @regs: the task's registers: the operation number in RDI, the request size
+ *        in RSI and the user address of the request in RDX
  *
  * Implemented in Rust (kernel/ferrocall/ferrocall.rs). Copies the request
- * in once, checks it against @op and @size, runs it and writes the answer
- * back into the request. Runs only operations without a legacy twin: the
- * others are presented and run as their twin (ferrocall_enter()).
+ * in once, checks it against the operation and size, runs it and writes the
+ * answer back into the request, or, if the request asks for it
+ * (FERROCALL_ANSWER_IN_REGISTERS), its value into RDX and
+ * FERROCALL_ANSWER_DONE into R10. Runs only operations without a legacy
+ * twin: the others are presented and run as their twin (ferrocall_enter()).
  *
- * Return: 0 when the answer was written and reports success, otherwise a
+ * Return: 0 when the answer was given and reports success, otherwise a
  * negative errno.
  */
-long ferrocall_syscall(unsigned long op, unsigned long size,
-		       unsigned long addr);
+long ferrocall_syscall(struct pt_regs *regs);
 
 /*
  * Implemented in Rust: copies in and decodes a lone request of an operation
@@ -99,13 +99,13 @@ long ferrocall_run_held(unsigned long op, const u64 *held);
 
 /*
  * Implemented in Rust, for a call without a twin read at entry
- * (FERROCALL_ENTRY_LOADED): runs ferrocall(@op, @size, @addr) as
- * ferrocall_syscall() does, but from the @words argument words in @held
- * when @op and @size are still those of the request read at entry.
+ * (FERROCALL_ENTRY_LOADED): runs ferrocall(op, size, request) from @regs as
+ * ferrocall_syscall() does, but from the @words argument words in @held and
+ * the header @flags read at entry when the operation and size are still
+ * those of the request read at entry.
  */
-long ferrocall_run_loaded(unsigned long op, unsigned long size,
-			  unsigned long addr, const u64 *held,
-			  unsigned int words);
+long ferrocall_run_loaded(struct pt_regs *regs, const u64 *held,
+			  unsigned int words, u32 flags);
 
 /*
  * Puts the six arguments of a system call in the registers the x86_64 entry
@@ -285,8 +285,8 @@ static __always_inline bool ferrocall_run(struct pt_regs *regs,
 
 	if (likely(fc->kind == FERROCALL_ENTRY_LOADED) &&
 	    ferrocall_as_presented(regs, fc))
-		ret = ferrocall_run_loaded(regs->di, regs->si, regs->dx,
-					   fc->held, fc->words);
+		ret = ferrocall_run_loaded(regs, fc->held, fc->words,
+					   fc->flags);
 	else if (!ferrocall_enabled(current))
 		return false;
 	else if (unlikely(fc->kind == FERROCALL_ENTRY_HELD))
@@ -295,7 +295,7 @@ static __always_inline bool ferrocall_run(struct pt_regs *regs,
 		 ferrocall_as_presented(regs, fc))
 		ret = fc->error;
 	else
-		ret = ferrocall_syscall(regs->di, regs->si, regs->dx);
+		ret = ferrocall_syscall(regs);
 	regs->ax = ret;
 	return true;
 }

@@ -38,6 +38,11 @@
  *
  * How a twin's arguments are read is ferrocall_twin_load(), below.
  */
+/* What ferrocall_twin_load() did. */
+#define FERROCALL_LOAD_FAILED	0
+#define FERROCALL_LOAD_TWIN	1
+#define FERROCALL_LOAD_NO_TWIN	2
+
 struct ferrocall_twin {
 	u64 head;
 	u16 nr;
@@ -128,15 +133,16 @@ static_assert(5 <= FERROCALL_HELD_WORDS);
 /*
  * Reads the argument words of a request of operation @op, which the fast
  * path takes, from @args (inside a user-access window), and puts the twin's
- * arguments in @regs; @words is the table's (0: every register is 0).
- * False for a word it cannot read or with a padding
- * bit set, and for an operation it does not present: @regs are then as
- * they were.
+ * arguments in @regs (FERROCALL_LOAD_TWIN); @words is the table's (0:
+ * every register is 0). FERROCALL_LOAD_NO_TWIN for any operation without a
+ * case, which it does not read: one without a twin, as the caller checks;
+ * FERROCALL_LOAD_FAILED for a word it cannot read or with a padding bit
+ * set. @regs are as they were unless it gives FERROCALL_LOAD_TWIN.
  */
-static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
-						const u64 __user *args,
-						unsigned long op,
-						unsigned int words)
+static __always_inline int ferrocall_twin_load(struct pt_regs *regs,
+					       const u64 __user *args,
+					       unsigned long op,
+					       unsigned int words)
 {
 	u64 w[3];
 
@@ -147,7 +153,7 @@ static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 		regs->r10 = 0;
 		regs->r8 = 0;
 		regs->r9 = 0;
-		return true;
+		return FERROCALL_LOAD_TWIN;
 	}
 	switch (op) {
 	case FERROCALL_OP_WRITE:	/* write(fd, buf) */
@@ -163,7 +169,7 @@ static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 		regs->r10 = 0;
 		regs->r8 = 0;
 		regs->r9 = 0;
-		return true;
+		return FERROCALL_LOAD_TWIN;
 	case FERROCALL_OP_EXIT:	/* exit_group(code) */
 		unsafe_get_user(w[0], &args[0], fail);
 		if (w[0] & 0xffffffff00000000)
@@ -174,7 +180,7 @@ static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 		regs->r10 = 0;
 		regs->r8 = 0;
 		regs->r9 = 0;
-		return true;
+		return FERROCALL_LOAD_TWIN;
 	case FERROCALL_OP_GETCWD:	/* getcwd(buf) */
 		unsafe_get_user(w[0], &args[0], fail);
 		unsafe_get_user(w[1], &args[1], fail);
@@ -184,10 +190,12 @@ static __always_inline bool ferrocall_twin_load(struct pt_regs *regs,
 		regs->r10 = 0;
 		regs->r8 = 0;
 		regs->r9 = 0;
-		return true;
+		return FERROCALL_LOAD_TWIN;
+	default:	/* no twin: read at entry */
+		return FERROCALL_LOAD_NO_TWIN;
 	}
 fail:
-	return false;
+	return FERROCALL_LOAD_FAILED;
 }
 
 /* END GENERATED */
@@ -288,16 +296,22 @@ static __always_inline long ferrocall_enter(struct pt_regs *regs,
 	unsafe_get_user(word, &req[1], slow);
 	req += FERROCALL_ARGS_OFFSET / sizeof(u64);
 	if (likely(word == FERROCALL_ANSWER_IN_REGISTERS)) {
-		/* No case for an operation without a twin: it never answers so. */
-		if (unlikely(!ferrocall_twin_load(regs, req, op, words)))
+		int loaded = ferrocall_twin_load(regs, req, op, words);
+
+		if (likely(loaded == FERROCALL_LOAD_TWIN)) {
+			user_read_access_end();
+			regs->orig_ax = nr;
+			return nr;
+		}
+		if (loaded != FERROCALL_LOAD_NO_TWIN || nr != __NR_ferrocall)
 			goto slow;
-		user_read_access_end();
-		regs->orig_ax = nr;
-		return nr;
-	}
-	if (word || nr != __NR_ferrocall)
+		fc->flags = FERROCALL_ANSWER_IN_REGISTERS;
+	} else if (word || nr != __NR_ferrocall) {
 		goto slow;
-	/* Without a twin, answered in place: ferrocall(op, size, request). */
+	} else {
+		fc->flags = 0;
+	}
+	/* Without a twin: ferrocall(op, size, request). */
 	for (i = 0; i < words; i++)
 		unsafe_get_user(fc->held[i], &req[i], slow);
 	user_read_access_end();

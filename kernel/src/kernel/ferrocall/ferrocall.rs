@@ -59,20 +59,37 @@ fn is_restart(errno: Errno) -> bool {
     matches!(errno.raw(), 512 | 513 | 514 | 516)
 }
 
-/// Runs the system call `ferrocall(op, size, addr)`: a typed call of an operation without a
-/// legacy twin (the entry code presents the others as their twins, see [`ferrocall_twin`]),
-/// a restart of one, or the same made by number.
+/// Runs the system call `ferrocall(op, size, addr)` (in `regs`: RDI, RSI, RDX): a typed call
+/// of an operation without a legacy twin (the entry code presents the others as their twins,
+/// see [`ferrocall_twin`]), a restart of one, or the same made by number.
 ///
-/// Returns 0 when the answer slot was written with a success, otherwise `-errno`; when the
-/// operation itself failed, the answer slot holds the same errno. An operation with a twin is
-/// `EINVAL` here: it runs only as its twin, so that no policy on the twin is bypassed by
-/// making it under this number.
+/// Returns 0 when the answer was given with a success, otherwise `-errno`; when the
+/// operation itself failed, the answer holds the same errno. The answer goes into the
+/// request's answer slot, or, for a request that asks for it
+/// ([`abi::Header::ANSWER_IN_REGISTERS`]), into the registers ([`Registers::answer`]). An
+/// operation with a twin is `EINVAL` here: it runs only as its twin, so that no policy on the
+/// twin is bypassed by making it under this number.
+///
+/// # Safety
+///
+/// `regs` must be the running task's registers for the system call it is making, as
+/// `do_syscall_64()` passes them ([`Registers::new`]).
 #[no_mangle]
-pub extern "C" fn ferrocall_syscall(op: c_ulong, size: c_ulong, addr: c_ulong) -> c_long {
+pub unsafe extern "C" fn ferrocall_syscall(regs: *mut bindings::pt_regs) -> c_long {
+    // SAFETY: the caller's guarantee.
+    match unsafe { Registers::new(regs) } {
+        Some(regs) => lone_syscall(regs),
+        None => Errno::EFAULT.to_syscall_return() as c_long,
+    }
+}
+
+/// [`ferrocall_syscall`] on the task's registers.
+fn lone_syscall(regs: Registers) -> c_long {
+    let (op, size, addr) = regs.call();
     // Checked before the plan: the cheaper order on every lone call (the profile).
-    let result = match abi::Op::from_raw(op as u64) {
+    let result = match abi::Op::from_raw(op) {
         Some(known) if known.twin().is_some() => Err(Errno::EINVAL),
-        _ => handle(op as u64, size as u64, addr as u64, None).map_err(Halt::errno),
+        _ => handle(op, size, addr, Caller::Lone(regs)).map_err(Halt::errno),
     };
     match result {
         Ok(()) => 0,
@@ -82,24 +99,28 @@ pub extern "C" fn ferrocall_syscall(op: c_ulong, size: c_ulong, addr: c_ulong) -
 
 /// Runs `ferrocall(op, size, addr)` as [`ferrocall_syscall`] does, for a request the entry
 /// code read at entry (`FERROCALL_ENTRY_LOADED`): an operation without a twin, whose first
-/// `words` argument words, as copied in then, are `held`. When `op` and `size` are still
-/// what the entry code read (a tracer may have changed the registers since), the call is
-/// decoded from those words, with every check of a lone call, and run
-/// ([`Call::dispatch_loaded`]); the request is not read again. Anything else is the request
-/// the registers name, read afresh.
+/// `words` argument words and header `flags`, as copied in then, are `held` and `flags`.
+/// When the operation and size in `regs` are still what the entry code read (a tracer may
+/// have changed the registers since), the call is decoded from those words, with every check
+/// of a lone call, and run ([`Call::dispatch_loaded`]); the request is not read again.
+/// Anything else is the request the registers name, read afresh.
 ///
 /// # Safety
 ///
-/// `held` must be valid for reads of `FERROCALL_HELD_WORDS` `u64`s, the first `words` of
-/// them initialised.
+/// As [`ferrocall_syscall`]; and `held` must be valid for reads of `FERROCALL_HELD_WORDS`
+/// `u64`s, the first `words` of them initialised.
 #[no_mangle]
 pub unsafe extern "C" fn ferrocall_run_loaded(
-    op: c_ulong,
-    size: c_ulong,
-    addr: c_ulong,
+    regs: *mut bindings::pt_regs,
     held: *const u64,
     words: c_uint,
+    flags: u32,
 ) -> c_long {
+    // SAFETY: the caller's guarantee.
+    let Some(regs) = (unsafe { Registers::new(regs) }) else {
+        return Errno::EFAULT.to_syscall_return() as c_long;
+    };
+    let (op, size, addr) = regs.call();
     let words = (words as usize).min(HELD_WORDS);
     // SAFETY: the caller's guarantee: `held` is valid for reads of `HELD_WORDS` `u64`s, of
     // which the first `words` are initialised, and viewed as bytes (no alignment, and any
@@ -107,13 +128,20 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
     let bytes = unsafe { core::slice::from_raw_parts(held.cast::<u8>(), words * 8) };
     // The entry code read the words of the operation and size that the registers still
     // name; any other is read afresh.
-    let Some(answer) = Call::dispatch_loaded(op as u64, size as u64, bytes, &mut Kernel) else {
-        return read_afresh(op, size, addr);
+    let answer = match Call::dispatch_loaded(op, size, bytes, &mut Kernel) {
+        Some(Ok(answer)) => answer,
+        Some(Err(errno)) => return errno.to_syscall_return() as c_long,
+        None => return read_afresh(regs),
     };
-    match answer
-        .map_err(Halt::from)
-        .and_then(|answer| answer_call(addr, answer))
+    // A success in registers, the common case, first.
+    if flags & abi::Header::ANSWER_IN_REGISTERS != 0
+        && answer.errno == 0
+        && answer.state == Answer::DONE
     {
+        regs.answer(answer.value);
+        return 0;
+    }
+    match answer_lone(regs, addr as usize, flags, answer) {
         Ok(()) => 0,
         Err(halt) => halt.errno().to_syscall_return() as c_long,
     }
@@ -123,8 +151,89 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
 /// entry: [`ferrocall_syscall`], out of line (its frame is not the common path's).
 #[cold]
 #[inline(never)]
-fn read_afresh(op: c_ulong, size: c_ulong, addr: c_ulong) -> c_long {
-    ferrocall_syscall(op, size, addr)
+fn read_afresh(regs: Registers) -> c_long {
+    lone_syscall(regs)
+}
+
+/// The registers of the running task's system call, as the entry code hands them to the
+/// handler: where a lone call's operation, size and request address are read, and where
+/// an answer in registers goes.
+#[derive(Clone, Copy)]
+struct Registers(core::ptr::NonNull<bindings::pt_regs>);
+
+// The answer in registers says "answered" with the answer slot's own state.
+const _: () = assert!(Answer::DONE == bindings::FERROCALL_ANSWER_DONE);
+
+impl Registers {
+    /// The registers at `regs`; `None` for a null pointer.
+    ///
+    /// # Safety
+    ///
+    /// `regs` is the running task's `struct pt_regs` for the system call it is making, as
+    /// `do_syscall_64()` passes it: valid for reads and writes until the call returns, and
+    /// accessed by nothing else meanwhile (a tracer reads or changes them only while the task
+    /// is stopped, never while it runs its system call).
+    unsafe fn new(regs: *mut bindings::pt_regs) -> Option<Registers> {
+        core::ptr::NonNull::new(regs).map(Registers)
+    }
+
+    /// `ferrocall(op, size, request)`'s arguments: RDI, RSI and RDX.
+    #[inline(always)]
+    fn call(self) -> (u64, u64, u64) {
+        // SAFETY: `new`'s guarantee: the registers are valid for reads, and nothing writes
+        // them meanwhile.
+        let regs = unsafe { self.0.as_ref() };
+        (regs.di as u64, regs.si as u64, regs.dx as u64)
+    }
+
+    /// The answer of a lone call that ran, asked in registers: its value in RDX and
+    /// [`Answer::DONE`] in R10 (RAX, 0 or `-errno`, is the system call's return). A call
+    /// refused before it ran leaves R10 zero, as the entry code presented the call.
+    #[inline(always)]
+    fn answer(self, value: u64) {
+        let regs = self.0.as_ptr();
+        // SAFETY: `new`'s guarantee: the registers are valid for writes, and nothing else
+        // accesses them meanwhile.
+        unsafe { (*regs).dx = value as c_ulong };
+        // SAFETY: as above.
+        unsafe { (*regs).r10 = Answer::DONE as c_ulong };
+    }
+}
+
+/// Who makes a call: a lone call, with the registers of its system call, or a call of a
+/// [`batch`] after `ran` others, under the batch's [`Watch`].
+#[derive(Clone, Copy)]
+enum Caller<'a> {
+    Lone(Registers),
+    Batch(u64, &'a Watch),
+}
+
+/// Gives a lone call's answer where its request asked for it: its answer slot
+/// ([`answer_call`]), or, with [`abi::Header::ANSWER_IN_REGISTERS`] in `flags`, the
+/// registers ([`Registers::answer`]; a restart code has no answer to give there either).
+#[inline(always)]
+fn answer_lone(regs: Registers, addr: usize, flags: u32, answer: Answer) -> Result<(), Halt> {
+    if flags & abi::Header::ANSWER_IN_REGISTERS == 0 {
+        return answer_call(addr, answer);
+    }
+    if answer.errno == 0 && answer.state == Answer::DONE {
+        regs.answer(answer.value);
+        return Ok(());
+    }
+    answer_failed_in_registers(regs, answer)
+}
+
+/// [`answer_lone`] in registers for an answer that is not a success.
+#[cold]
+#[inline(never)]
+fn answer_failed_in_registers(regs: Registers, answer: Answer) -> Result<(), Halt> {
+    let answer = finish(answer)?;
+    regs.answer(answer.value);
+    match answer.result() {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(errno)) => Err(errno.into()),
+        None => Err(Errno::EINVAL.into()),
+    }
 }
 
 const _: () = {
@@ -458,42 +567,49 @@ fn copy_request(
     Ok(())
 }
 
-/// Copies in, decodes and runs the request `ferrocall(op, size, addr)`, and writes its
-/// answer slot. `batch` is, for a call of a [`batch`], how many calls of it ran before and
-/// what the batch watches: unless the [`Watch`] clears it, the decoded call is then checked
-/// as if made alone ([`batch_next`]) before it runs.
-fn handle(op: u64, size: u64, addr: u64, batch: Option<(u64, &Watch)>) -> Result<(), Halt> {
+/// Copies in, decodes and runs the request `ferrocall(op, size, addr)`, and gives its
+/// answer: in its answer slot, or, for a lone call that asks, in its registers
+/// ([`answer_lone`]). For a call of a [`batch`] (`caller`), unless the batch's [`Watch`]
+/// clears it, the decoded call is checked as if made alone ([`batch_next`]) before it runs.
+fn handle(op: u64, size: u64, addr: u64, caller: Caller<'_>) -> Result<(), Halt> {
     let (plan, addr, bytes) = copy_in(op, size, addr)?;
     let known = bytes.get(..plan.known).ok_or(Errno::EINVAL)?;
-    // The common path: a request of the size this ABI knows, and, in a batch, nothing for
-    // `batch_next` to do. It decodes and runs the call in one `match` (the checks of
-    // `abi::decode`, see `abi::decode::fast_path`).
+    // The common path: a request of the size this ABI knows that sets no flag, and, in a
+    // batch, nothing for `batch_next` to do. It decodes and runs the call in one `match`
+    // (the checks of `abi::decode`, see `abi::decode::fast_path`).
     // A lone request may be a batch; a call inside a batch may not.
-    let fast = match batch {
+    let fast = match caller {
         _ if plan.size != plan.known => None,
-        None => abi::decode::lone_fast_path(known),
-        Some((_, watch)) if watch.clear_for(plan.op) => abi::decode::fast_path(known),
-        Some(_) => None,
+        Caller::Lone(_) => abi::decode::lone_fast_path(known),
+        Caller::Batch(_, watch) if watch.clear_for(plan.op) => abi::decode::fast_path(known),
+        Caller::Batch(..) => None,
     };
     let fast = fast
         .filter(|&(op, _, _)| op == plan.op)
         .map(|(op, args, _)| (op, args));
-    let answer = match fast {
-        Some((op, args)) => Call::decode_dispatch(op, args, &mut Kernel)?,
+    let (answer, flags) = match fast {
+        Some((op, args)) => (Call::decode_dispatch(op, args, &mut Kernel)?, 0),
         None => {
-            let call = abi::decode(&plan, known)?;
-            let shown = match batch {
-                Some((ran, watch)) => batch_next(&call, &plan, addr as u64, ran, watch)?,
-                None => None,
+            // Only a lone call may ask for its answer in registers.
+            let (call, flags) = match caller {
+                Caller::Lone(_) => abi::decode::decode_lone(&plan, known)?,
+                Caller::Batch(..) => (abi::decode(&plan, known)?, 0),
+            };
+            let shown = match caller {
+                Caller::Batch(ran, watch) => batch_next(&call, &plan, addr as u64, ran, watch)?,
+                Caller::Lone(_) => None,
             };
             let result = execute(call);
             if let Some(shown) = shown {
                 shown.exit(&result);
             }
-            result?
+            (result?, flags)
         }
     };
-    answer_call(addr, answer)
+    match caller {
+        Caller::Lone(regs) => answer_lone(regs, addr, flags, answer),
+        Caller::Batch(..) => answer_call(addr, answer),
+    }
 }
 
 /// Writes the answer slot of the request at `addr` with `answer`: `Ok` for a success,
@@ -867,7 +983,7 @@ fn batch_calls(entries: UserBuf, watch: &Watch) -> Answer {
                 None if abi::Op::from_raw(op).is_some_and(abi::Op::is_batch) => {
                     return Answer::error_with(Errno::EINVAL, done);
                 }
-                None => handle(op, size, at, Some((done, watch))),
+                None => handle(op, size, at, Caller::Batch(done, watch)),
             };
             if let Err(halt) = ran {
                 return batch_halted(halt, done, stops);

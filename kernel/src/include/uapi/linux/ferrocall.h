@@ -22,7 +22,11 @@
  * operation (presented as ferrocall(op, size, request), RDX set to the
  * request address), RAX returns 0 or -errno: the answer slot is written when
  * the operation ran, and left pending when the request was refused before
- * it ran. RCX and R11 are clobbered as for any SYSCALL.
+ * it ran. Since ABI 5, a lone call of an operation without a twin may set
+ * FERROCALL_ANSWER_IN_REGISTERS too: nothing is written into the request,
+ * and when the operation ran, RAX is 0 or -errno, RDX the answer's value and
+ * R10 FERROCALL_ANSWER_DONE; a call refused before it ran leaves R10 zero,
+ * as it was presented. RCX and R11 are clobbered as for any SYSCALL.
  */
 
 /* prctl() option: enable typed calls for the calling address space. */
@@ -31,7 +35,7 @@
 # define PR_FERROCALL_STATUS		2
 
 /* The ABI version that PR_FERROCALL_ENABLE returns. */
-#define FERROCALL_ABI_VERSION		4
+#define FERROCALL_ABI_VERSION		5
 
 /*
  * The system call number that ptrace, seccomp, audit and the syscall
