@@ -22,6 +22,11 @@
 
 #ifdef CONFIG_FERROCALL
 
+/* What ferrocall_twin_load() did. */
+#define FERROCALL_LOAD_FAILED	0
+#define FERROCALL_LOAD_TWIN	1
+#define FERROCALL_LOAD_NO_TWIN	2
+
 /**
  * struct ferrocall_twin - how a typed operation is presented as its twin
  * @head:  the first word of a request the fast path takes: its size (the
@@ -38,11 +43,6 @@
  *
  * How a twin's arguments are read is ferrocall_twin_load(), below.
  */
-/* What ferrocall_twin_load() did. */
-#define FERROCALL_LOAD_FAILED	0
-#define FERROCALL_LOAD_TWIN	1
-#define FERROCALL_LOAD_NO_TWIN	2
-
 struct ferrocall_twin {
 	u64 head;
 	u16 nr;

@@ -6,11 +6,13 @@
 //! system call `ferrocall(op, size, request)`: a typed call that the entry code rewrote to
 //! that number, or a restart of one. The handler copies the request in once, decodes it
 //! with the ABI's checked decoder (never a transmute), runs it, and writes the answer slot
-//! back.
+//! back, or, for a lone call that asks, puts the answer in its registers.
 //!
 //! What this file may touch: user memory only through
-//! [`UserSlice`](kernel::uaccess::UserSlice) (so a bad address is `EFAULT`, never an oops),
-//! and the kernel only through the functions the legacy system calls use. The ABI it decodes
+//! [`UserSlice`](kernel::uaccess::UserSlice) or the C helpers' checked user-access
+//! functions (so a bad address is `EFAULT`, never an oops), the registers of the running
+//! task's system call that the entry code hands it ([`Registers`]), and the kernel only
+//! through the functions the legacy system calls use. The ABI it decodes
 //! is the module [`abi`], the very files of the `ferrocall-abi` crate, added beside this file
 //! by the same patch.
 
