@@ -234,7 +234,12 @@ fn mutator_on_useless() -> Outcome {
         outcomes[0], outcomes[1]
     );
     check(bad.is_none(), || format!("illegal outcome: {}", bad.unwrap_or_default()))?;
-    check(outcomes[0] > in_registers && in_registers > 0 && outcomes[1] > 0, || {
+    // The race happened if the calls saw more than one version of the request: answers in
+    // place, in registers, refusals. Which versions a run sees depends on how the two
+    // threads' CPUs were scheduled (under TCG, in slices of many rewrites), not on the
+    // kernel: any two of the three will do.
+    let kinds = [outcomes[0] - in_registers, in_registers, outcomes[1]];
+    check(kinds.iter().filter(|&&n| n > 0).count() >= 2, || {
         format!("the race never happened: {outcomes:?}, {in_registers} in registers")
     })
 }
