@@ -64,6 +64,12 @@ pub unsafe trait Kernel {
         let old = unsafe { flags.read() };
         // SAFETY: as above.
         unsafe { flags.write(old & !abi::Header::ANSWER_IN_REGISTERS) };
+        let slot = request.wrapping_add(Request::<()>::ANSWER_OFFSET).cast::<Answer>();
+        // The slot pending before the call, so that only an answer of this call reads as
+        // one (a refusal leaves it so).
+        // SAFETY: the answer slot lies within the request, which is aligned for it and the
+        // caller's for the call.
+        unsafe { slot.write(Answer::default()) };
         // SAFETY: the caller's guarantee.
         let ret = unsafe { self.typed_call(request, op, size) };
         // SAFETY: as above.
@@ -606,6 +612,9 @@ pub(crate) unsafe fn call_in_registers<K: Kernel + ?Sized, A: Args>(
             return None;
         }
         request.header.flags = flags | abi::Header::ANSWER_IN_REGISTERS;
+        // Pending, as for a call answered in place ([`issue`]): a `Kernel` that answers in
+        // place reads it back after the call.
+        request.answer = Answer::default();
         // SAFETY: `request` is an exclusive reference to a whole request of `size` bytes at
         // a request address, and typed calls are enabled (the fast path is set only after
         // the opt-in succeeded) on a kernel that answers every lone call in registers; the

@@ -530,7 +530,23 @@ fn the_default_register_answer_reads_the_slot() {
     assert_eq!(k.0.in_registers.get(), 0);
     let mut inner = FakeKernel::patched();
     inner.raw_override = Some(Errno::EPERM.to_syscall_return() as u64);
-    assert_eq!(InPlace(inner).useless(15), Err(Errno::EPERM));
+    let k = InPlace(inner);
+    assert_eq!(k.useless(15), Err(Errno::EPERM));
+    // A request whose slot still holds an earlier answer, refused this time: the refusal,
+    // not the old answer.
+    let req = request_at_request_address(ops::UselessArgs { value: 7, ..Default::default() });
+    req.answer = Answer::done(Ok(22));
+    // SAFETY: the request names no buffer.
+    assert_eq!(unsafe { k.call_answer(req) }, Err(Errno::EPERM));
+    assert_eq!(req.answer.result(), None);
+    // SAFETY: `req` is a whole request at a request address, ours for the call; it names
+    // no buffer.
+    let registers = unsafe {
+        let size = core::mem::size_of_val(req) as u32;
+        req.answer = Answer::done(Ok(22));
+        k.typed_call_in_registers(core::ptr::from_mut(req).cast(), Op::Useless.raw(), size)
+    };
+    assert_eq!(registers[2], 0, "a refusal, not the slot's old answer");
 }
 
 #[test]

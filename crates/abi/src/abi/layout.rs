@@ -45,7 +45,8 @@ impl Header {
     ///   answered in place, `rdx` the answer's value and `r10` [`Answer::DONE`]; when the
     ///   call was refused before it ran (a bad request, a seccomp or tracer verdict), `rax`
     ///   is `-errno` and `r10` is 0, as the kernel presented the call (the
-    ///   slot's "pending"). A call that is restarted leaves them as they were.
+    ///   slot's "pending"; a call made by number, `syscall(1023, …)`, passes `r10` = 0
+    ///   itself). A call that is restarted leaves them as they were.
     ///
     /// [`ANSWER_IN_REGISTERS_WITHOUT_TWIN_SINCE`]: crate::ANSWER_IN_REGISTERS_WITHOUT_TWIN_SINCE
     pub const ANSWER_IN_REGISTERS: u32 = 1;

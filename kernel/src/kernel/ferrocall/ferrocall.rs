@@ -172,9 +172,11 @@ impl Registers {
     /// # Safety
     ///
     /// `regs` is the running task's `struct pt_regs` for the system call it is making, as
-    /// `do_syscall_64()` passes it: valid for reads and writes until the call returns, and
-    /// accessed by nothing else meanwhile (a tracer reads or changes them only while the task
-    /// is stopped, never while it runs its system call).
+    /// `do_syscall_64()` passes it: valid for reads and writes until the call returns. Other
+    /// code may read and write them during the call too (a batch's seccomp check puts a
+    /// call's registers there and back, a tracer stopped by a verdict may change them), so
+    /// a `Registers` never holds a reference to them across a call: each access is a read
+    /// or a write of its own ([`Registers::call`], [`Registers::answer`]).
     unsafe fn new(regs: *mut bindings::pt_regs) -> Option<Registers> {
         core::ptr::NonNull::new(regs).map(Registers)
     }
@@ -182,8 +184,8 @@ impl Registers {
     /// `ferrocall(op, size, request)`'s arguments: RDI, RSI and RDX.
     #[inline(always)]
     fn call(self) -> (u64, u64, u64) {
-        // SAFETY: `new`'s guarantee: the registers are valid for reads, and nothing writes
-        // them meanwhile.
+        // SAFETY: `new`'s guarantee: the registers are valid for reads; the reference lives
+        // only for the three reads below, during which nothing else runs on this task.
         let regs = unsafe { self.0.as_ref() };
         (regs.di as u64, regs.si as u64, regs.dx as u64)
     }
@@ -194,8 +196,8 @@ impl Registers {
     #[inline(always)]
     fn answer(self, value: u64) {
         let regs = self.0.as_ptr();
-        // SAFETY: `new`'s guarantee: the registers are valid for writes, and nothing else
-        // accesses them meanwhile.
+        // SAFETY: `new`'s guarantee: the registers are valid for writes; nothing else runs
+        // on this task during the write, and no reference to them is held.
         unsafe { (*regs).dx = value as c_ulong };
         // SAFETY: as above.
         unsafe { (*regs).r10 = Answer::DONE as c_ulong };

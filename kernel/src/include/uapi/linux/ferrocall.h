@@ -26,7 +26,8 @@
  * FERROCALL_ANSWER_IN_REGISTERS too: nothing is written into the request,
  * and when the operation ran, RAX is 0 or -errno, RDX the answer's value and
  * R10 FERROCALL_ANSWER_DONE; a call refused before it ran leaves R10 zero,
- * as it was presented. RCX and R11 are clobbered as for any SYSCALL.
+ * as it was presented (a call made by number passes R10 zero itself). RCX
+ * and R11 are clobbered as for any SYSCALL.
  */
 
 /* prctl() option: enable typed calls for the calling address space. */
