@@ -661,17 +661,7 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
     const { assert!(A::OP.twin().is_some(), "lone_twin takes operations with a twin") };
     let fast = kernel.support().fast();
     let size = size_of::<Request<A>>() as u32;
-    // Built whole in one go (the header with its flag, the answer slot pending): the kernel
-    // never reads the slot of a request answered in registers, but every `Kernel` is handed
-    // initialised requests.
-    let mut request = Request {
-        // A constant, written whole.
-        header: const {
-            abi::Header { flags: abi::Header::ANSWER_IN_REGISTERS, ..Request::<A>::new_header() }
-        },
-        answer: Answer::default(),
-        args,
-    };
+    let mut request = in_registers(args);
     let address = core::ptr::from_mut(&mut request);
     // Every path gives raw `rax` in the twin's convention (a twin's value is never in
     // `-4095..=-1`), decoded once below: no `Result` crosses a call.
@@ -717,18 +707,7 @@ pub(crate) unsafe fn lone_typed<K: Kernel + ?Sized, A: Args>(
     const { assert!(A::OP.twin().is_none(), "lone_typed takes operations without a twin") };
     let fast = kernel.support().fast();
     if fast & Support::FAST_ALL_IN_REGISTERS != 0 {
-        // The header with its flag is a constant, written whole; the answer slot pending
-        // (every `Kernel` is handed initialised requests).
-        let mut request = Request {
-            header: const {
-                abi::Header {
-                    flags: abi::Header::ANSWER_IN_REGISTERS,
-                    ..Request::<A>::new_header()
-                }
-            },
-            answer: Answer::default(),
-            args,
-        };
+        let mut request = in_registers(args);
         let address = core::ptr::from_mut(&mut request);
         if abi::is_request_address(address as u64) {
             let size = size_of::<Request<A>>() as u32;
@@ -773,6 +752,21 @@ unsafe fn lone_typed_in_place<K: Kernel + ?Sized, A: Args>(
     }
     // SAFETY: the caller's guarantee.
     unsafe { lone_typed_slow(kernel, &mut request) }
+}
+
+/// A request for `args` that asks for its answer in registers: its header a constant,
+/// written whole (one store, where setting the flag after [`Request::new`] took four), its
+/// answer slot pending (the kernel never reads it, but every `Kernel` is handed initialised
+/// requests).
+#[inline(always)]
+fn in_registers<A: Args>(args: A) -> Request<A> {
+    Request {
+        header: const {
+            abi::Header { flags: abi::Header::ANSWER_IN_REGISTERS, ..Request::<A>::new_header() }
+        },
+        answer: Answer::default(),
+        args,
+    }
 }
 
 /// What a lone call of an operation without a twin answered in registers

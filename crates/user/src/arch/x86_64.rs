@@ -92,24 +92,8 @@ pub(crate) unsafe fn typed_call_in_registers(request: *mut u8, op: u64, size: u6
 /// As [`syscall6`]: the registers must satisfy what the call they make requires.
 #[inline]
 pub unsafe fn typed_call_raw(rax: u64, rdi: u64, rsi: u64, rdx: u64) -> u64 {
-    let ret: u64;
-    // SAFETY: the caller guarantees the registers suit the call; the clobbers cover what a
-    // typed call may change.
-    unsafe {
-        asm!(
-            "syscall",
-            inlateout("rax") rax => ret,
-            inlateout("rdi") rdi => _,
-            inlateout("rsi") rsi => _,
-            inlateout("rdx") rdx => _,
-            inlateout("r10") 0u64 => _,
-            inlateout("r8") 0u64 => _,
-            inlateout("r9") 0u64 => _,
-            lateout("rcx") _,
-            lateout("r11") _,
-            options(nostack, preserves_flags),
-        );
-    }
+    // SAFETY: the caller's guarantee, which is `typed_call_raw_registers`'s.
+    let [ret, _, _] = unsafe { typed_call_raw_registers(rax, rdi, rsi, rdx) };
     ret
 }
 

@@ -135,14 +135,6 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
         Some(Err(errno)) => return errno.to_syscall_return() as c_long,
         None => return read_afresh(regs),
     };
-    // A success in registers, the common case, first.
-    if flags & abi::Header::ANSWER_IN_REGISTERS != 0
-        && answer.errno == 0
-        && answer.state == Answer::DONE
-    {
-        regs.answer(answer.value);
-        return 0;
-    }
     match answer_lone(regs, addr as usize, flags, answer) {
         Ok(()) => 0,
         Err(halt) => halt.errno().to_syscall_return() as c_long,
@@ -212,19 +204,20 @@ enum Caller<'a> {
     Batch(u64, &'a Watch),
 }
 
-/// Gives a lone call's answer where its request asked for it: its answer slot
-/// ([`answer_call`]), or, with [`abi::Header::ANSWER_IN_REGISTERS`] in `flags`, the
-/// registers ([`Registers::answer`]; a restart code has no answer to give there either).
+/// Gives a lone call's answer where its request asked for it: with
+/// [`abi::Header::ANSWER_IN_REGISTERS`] in `flags`, the registers ([`Registers::answer`];
+/// a success, the common case, first; a restart code has no answer to give there either),
+/// else its answer slot ([`answer_call`]).
 #[inline(always)]
 fn answer_lone(regs: Registers, addr: usize, flags: u32, answer: Answer) -> Result<(), Halt> {
-    if flags & abi::Header::ANSWER_IN_REGISTERS == 0 {
-        return answer_call(addr, answer);
+    if flags & abi::Header::ANSWER_IN_REGISTERS != 0 {
+        if answer.errno == 0 && answer.state == Answer::DONE {
+            regs.answer(answer.value);
+            return Ok(());
+        }
+        return answer_failed_in_registers(regs, answer);
     }
-    if answer.errno == 0 && answer.state == Answer::DONE {
-        regs.answer(answer.value);
-        return Ok(());
-    }
-    answer_failed_in_registers(regs, answer)
+    answer_call(addr, answer)
 }
 
 /// [`answer_lone`] in registers for an answer that is not a success.
@@ -233,11 +226,7 @@ fn answer_lone(regs: Registers, addr: usize, flags: u32, answer: Answer) -> Resu
 fn answer_failed_in_registers(regs: Registers, answer: Answer) -> Result<(), Halt> {
     let answer = finish(answer)?;
     regs.answer(answer.value);
-    match answer.result() {
-        Some(Ok(_)) => Ok(()),
-        Some(Err(errno)) => Err(errno.into()),
-        None => Err(Errno::EINVAL.into()),
-    }
+    outcome(&answer)
 }
 
 const _: () = {
@@ -621,6 +610,13 @@ fn handle(op: u64, size: u64, addr: u64, caller: Caller<'_>) -> Result<(), Halt>
 #[inline(always)]
 fn answer_in_place(addr: usize, answer: &Answer) -> Result<(), Halt> {
     write_answer(addr, answer)?;
+    outcome(answer)
+}
+
+/// What the system call returns for a call that gave `answer` (in its slot or in the
+/// registers): `Ok` for a success, otherwise the call's errno.
+#[inline(always)]
+fn outcome(answer: &Answer) -> Result<(), Halt> {
     match answer.result() {
         Some(Ok(_)) => Ok(()),
         Some(Err(errno)) => Err(errno.into()),
