@@ -498,7 +498,7 @@ impl ferrocall_abi::decode::Run<Call> for Recorder {
 fn a_run_of_one_operation_runs_what_the_fast_path_runs_one_by_one() {
     use ferrocall_abi::decode::fast_path;
     let mut next = common::xorshift(0x2545_f491_4f6c_dd1d);
-    let (mut runs, mut long, mut calls) = (0, 0, 0);
+    let (mut runs, mut long, mut calls, mut windowed) = (0, 0, 0, 0);
     for _ in 0..40_000 {
         let first = random_request(&mut next);
         let Some((op, _, _)) = fast_path(&first) else {
@@ -540,13 +540,43 @@ fn a_run_of_one_operation_runs_what_the_fast_path_runs_one_by_one() {
         assert_eq!(used, want_used, "{bytes:02x?}");
         // A `Batch`'s common path dispatches on the raw number: the same loop.
         let mut run = Recorder { calls: Vec::new(), limit };
-        let used = Call::dispatch_run_raw(op.raw().into(), &bytes, &mut Echo, &mut run);
+        let used = Call::dispatch_run_raw(op.raw().into(), &mut &bytes[..], &mut Echo, &mut run);
         assert_eq!((&run.calls, used), (&want, want_used), "raw, {bytes:02x?}");
+        // A packed batch's run goes on from one chunk to the next: windows cut anywhere,
+        // each a fresh copy, run the same calls.
+        let mut windows = Windows { bytes: &bytes, cuts: next(), copy: Vec::new(), asked: 0 };
+        let mut run = Recorder { calls: Vec::new(), limit };
+        let used = Call::dispatch_run_in(op, &mut windows, &mut Echo, &mut run);
+        assert_eq!((&run.calls, used), (&want, want_used), "windows, {bytes:02x?}");
+        windowed += usize::from(windows.asked > 1 && want.len() >= 2);
         runs += 1;
         long += usize::from(want.len() >= 3);
         calls += want.len();
     }
     assert!(runs > 10_000 && long > 1_000 && calls > 10_000, "{runs} {long} {calls}");
+    // Many runs took their calls from more than one window.
+    assert!(windowed > 1_000, "{windowed}");
+}
+
+/// Requests handed out as a packed batch's chunks hand them out: each window a new copy of
+/// the bytes from where the run is, of a length drawn from `cuts` (any length, a request
+/// cut in two included) but at least one request while one is left.
+struct Windows<'a> {
+    bytes: &'a [u8],
+    cuts: u64,
+    copy: Vec<u8>,
+    asked: usize,
+}
+
+impl ferrocall_abi::decode::Requests for Windows<'_> {
+    fn window(&mut self, used: usize, size: usize) -> &[u8] {
+        self.asked += 1;
+        let rest = self.bytes.get(used..).unwrap_or(&[]);
+        self.cuts = self.cuts.rotate_left(7) ^ 0x9e37_79b9_7f4a_7c15;
+        let len = (self.cuts % 130) as usize;
+        self.copy = rest[..len.max(size).min(rest.len())].to_vec();
+        &self.copy
+    }
 }
 
 /// A `Batch`'s common path takes a call by its raw operation number: exactly the requests
@@ -562,7 +592,7 @@ fn a_batch_call_is_taken_by_its_raw_number_as_by_its_operation() {
         if Op::from_raw(raw).is_none() {
             let mut run = Recorder { calls: Vec::new(), limit: 8 };
             let bytes = useless_bytes(1, 40);
-            assert_eq!(Call::dispatch_run_raw(raw, &bytes, &mut Echo, &mut run), 0);
+            assert_eq!(Call::dispatch_run_raw(raw, &mut &bytes[..], &mut Echo, &mut run), 0);
             assert!(run.calls.is_empty());
         }
     }

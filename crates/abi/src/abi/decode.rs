@@ -131,21 +131,40 @@ pub trait Run<Answer> {
     fn answered(&mut self, answer: Answer) -> bool;
 }
 
-/// The loop of [`Call::dispatch_run`] for the operation of `A`: while the request at the
-/// start of what is left of `bytes` is whole and its header is the one [`fast_path`]
-/// accepts for `A` (exactly its size, its operation, no flag, no reserved bit), and `run`
-/// is ready, decodes its arguments (a padding bit set ends the run before the call: the
-/// caller's full path then gives the errno) and runs them with `method`. Returns the bytes
-/// of the requests that ran; every request it runs, [`fast_path`] and [`Call::decode_args`]
-/// accept and decode to the same call (a host test checks this).
+/// Where a run of calls ([`Call::dispatch_run_in`]) takes its requests from: the caller's
+/// copy of them, handed out a window at a time, so that one run may go on past the end of
+/// one copy (a packed batch's chunk) into the next without starting again.
+pub trait Requests {
+    /// The run's requests from byte `used` on (counted from the run's first request): all
+    /// of them, or at least `size` bytes (one request of the run's operation) while there
+    /// are that many. Fewer than `size` bytes end the run. Each call takes the bytes that
+    /// run from one window; a later window may be a new copy of what follows them.
+    fn window(&mut self, used: usize, size: usize) -> &[u8];
+}
+
+/// A run over one copy of the requests.
+impl Requests for &[u8] {
+    #[inline(always)]
+    fn window(&mut self, used: usize, _size: usize) -> &[u8] {
+        self.get(used..).unwrap_or(&[])
+    }
+}
+
+/// The loop of [`Call::dispatch_run_in`] for the operation of `A`: while the request at
+/// `requests`' next byte is whole and its header is the one [`fast_path`] accepts for `A`
+/// (exactly its size, its operation, no flag, no reserved bit), and `run` is ready, decodes
+/// its arguments (a padding bit set ends the run before the call: the caller's full path
+/// then gives the errno) and runs them with `method`. Returns the bytes of the requests
+/// that ran; every request it runs, [`fast_path`] and [`Call::decode_args`] accept and
+/// decode to the same call (a host test checks this, windows of any size included).
 ///
 /// Out of line: each operation's loop is a function of its own, with its own frame, called
 /// once per run. Inlined, the loops of every operation would add up in the frame of the
 /// caller, which holds a batch's chunk and answers (the kernel's handler must stay well
 /// inside its 16 KiB stack, and `cargo xtask test` checks its frames).
 #[inline(never)]
-pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>>(
-    bytes: &[u8],
+pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>, Q: Requests>(
+    requests: &mut Q,
     handler: &mut H,
     run: &mut R,
     method: impl Fn(&mut H, A) -> Answer,
@@ -154,29 +173,38 @@ pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>>(
     // `size | op << 32`, then zero flags and reserved field.
     let head = size as u64 | u64::from(A::OP.raw()) << 32;
     let mut used = 0;
-    while let Some(request) = bytes.get(used..).and_then(|rest| rest.get(..size)) {
-        let Some((words, args)) = request.split_first_chunk::<{ Header::SIZE }>() else {
-            break;
-        };
-        let (first, second) = words.split_at(8);
-        let first = first.try_into().map_or(0, u64::from_le_bytes);
-        let second = second.try_into().map_or(u64::MAX, u64::from_le_bytes);
-        if first != head || second != 0 || !run.ready(A::OP) {
-            break;
+    loop {
+        let bytes = requests.window(used, size);
+        // The requests of this window that ran.
+        let mut ran = 0;
+        while let Some(request) = bytes.get(ran..).and_then(|rest| rest.get(..size)) {
+            let Some((words, args)) = request.split_first_chunk::<{ Header::SIZE }>() else {
+                return used;
+            };
+            let (first, second) = words.split_at(8);
+            let first = first.try_into().map_or(0, u64::from_le_bytes);
+            let second = second.try_into().map_or(u64::MAX, u64::from_le_bytes);
+            if first != head || second != 0 || !run.ready(A::OP) {
+                return used.wrapping_add(ran);
+            }
+            let Some(args) = args.get(Request::<()>::ARGS_OFFSET - Header::SIZE..) else {
+                return used.wrapping_add(ran);
+            };
+            let Ok(args) = A::decode(args) else {
+                return used.wrapping_add(ran);
+            };
+            // `request` is `bytes[ran..ran + size]`: the sum is at most `bytes.len()`.
+            ran = ran.wrapping_add(size);
+            if !run.answered(method(handler, args)) {
+                return used.wrapping_add(ran);
+            }
         }
-        let Some(args) = args.get(Request::<()>::ARGS_OFFSET - Header::SIZE..) else {
-            break;
-        };
-        let Ok(args) = A::decode(args) else {
-            break;
-        };
-        // `request` is `bytes[used..used + size]`: the sum is at most `bytes.len()`.
-        used = used.wrapping_add(size);
-        if !run.answered(method(handler, args)) {
-            break;
+        if ran == 0 {
+            return used;
         }
+        // The requests ran from windows in memory: their bytes add up to no overflow.
+        used = used.wrapping_add(ran);
     }
-    used
 }
 
 /// Decodes the request `bytes` that the kernel copied in for `plan`: exactly

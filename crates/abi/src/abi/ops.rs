@@ -289,33 +289,56 @@ macro_rules! operations {
 
             /// Runs the requests at the start of `bytes` (a packed batch's requests as
             /// copied in) while each has the header of `op`'s common path, asking `run`
-            /// before each call and handing it each answer: [`decode::run_of`] for `op`'s
-            /// arguments, one loop per operation, so that a run of calls of one operation
-            /// pays the header check and the dispatch once per call, not the decoding of
-            /// the header and the `match` on the operation. Returns the bytes it ran.
+            /// before each call and handing it each answer: [`Call::dispatch_run_in`] over
+            /// one copy. Returns the bytes it ran.
             #[inline(always)]
             pub fn dispatch_run<H: Handler + ?Sized, R: decode::Run<H::Answer>>(
                 op: Op,
-                bytes: &[u8],
+                mut bytes: &[u8],
                 handler: &mut H,
                 run: &mut R,
             ) -> usize {
-                Call::dispatch_run_raw(op.raw().into(), bytes, handler, run)
+                Call::dispatch_run_in(op, &mut bytes, handler, run)
             }
 
-            /// [`Call::dispatch_run`] for the raw operation number `raw`, as a batch's
+            /// Runs the requests `requests` hands out while each has the header of `op`'s
+            /// common path, asking `run` before each call and handing it each answer:
+            /// [`decode::run_of`] for `op`'s arguments, one loop per operation, so that a
+            /// run of calls of one operation pays the header check and the dispatch once
+            /// per call, not the decoding of the header and the `match` on the operation,
+            /// and goes on from one window of the requests to the next. Returns the bytes
+            /// it ran.
+            #[inline(always)]
+            pub fn dispatch_run_in<
+                H: Handler + ?Sized,
+                R: decode::Run<H::Answer>,
+                Q: decode::Requests,
+            >(
+                op: Op,
+                requests: &mut Q,
+                handler: &mut H,
+                run: &mut R,
+            ) -> usize {
+                Call::dispatch_run_raw(op.raw().into(), requests, handler, run)
+            }
+
+            /// [`Call::dispatch_run_in`] for the raw operation number `raw`, as a batch's
             /// common path has it ([`Op::batch_call_size`]): one `match` on the number, no
             /// [`Op`] made first; 0 for a number that names no operation.
             #[inline(always)]
-            pub fn dispatch_run_raw<H: Handler + ?Sized, R: decode::Run<H::Answer>>(
+            pub fn dispatch_run_raw<
+                H: Handler + ?Sized,
+                R: decode::Run<H::Answer>,
+                Q: decode::Requests,
+            >(
                 raw: u64,
-                bytes: &[u8],
+                requests: &mut Q,
                 handler: &mut H,
                 run: &mut R,
             ) -> usize {
                 match raw {
                     $($num => {
-                        decode::run_of::<$args, _, _, _>(bytes, handler, run, H::$method)
+                        decode::run_of::<$args, _, _, _, _>(requests, handler, run, H::$method)
                     })*
                     _ => 0,
                 }

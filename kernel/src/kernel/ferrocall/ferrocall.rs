@@ -1037,7 +1037,7 @@ fn batch_call(op: u64, size: u64, addr: u64, watch: &Watch) -> Option<Result<(),
         watch,
         answer: None,
     };
-    abi::Call::dispatch_run_raw(op, bytes, &mut Kernel, &mut call);
+    abi::Call::dispatch_run_raw(op, &mut { bytes }, &mut Kernel, &mut call);
     Some(answer_call(at, call.answer?))
 }
 
@@ -1510,31 +1510,28 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
     let mut offset = 0;
     let mut done = 0usize;
     let mut failure: Option<Halt> = None;
-    'calls: while done < count {
-        // The common path, for as many calls as the chunk holds: a request of the size this
-        // ABI knows, whole in the chunk, and nothing (a signal, a reschedule, a filter to
-        // run) for `batch_next` to do. Each call is decoded and run in one `match`, with
-        // the checks of `packed_call`; the chunk is read ahead when a request may cross it.
-        let bytes = match chunks.ahead(offset) {
-            Ok(bytes) => bytes,
+    while done < count {
+        // The common path, for as many calls as it takes: a run of requests of one
+        // operation, each of the size this ABI knows for it, and nothing (a signal, a
+        // reschedule, a filter to run) for `batch_next` to do. Each call is decoded and run
+        // in one `match`, with the checks of `packed_call`; the run reads the next chunk
+        // itself when its requests go on past this one.
+        let op = match chunks.ahead(offset) {
+            Ok(bytes) => abi::decode::fast_path(bytes).map(|(op, _, _)| op),
             Err(errno) => {
                 failure = Some(errno.into());
                 break;
             }
         };
-        let first = done;
-        let mut rest = bytes;
-        while aligned && done < count {
-            let Some((op, _, _)) = abi::decode::fast_path(rest) else {
-                break;
-            };
-            // `Exit` takes the full path, which writes the answers of the calls before it.
-            if op == abi::Op::Exit {
-                break;
-            }
+        // `Exit` takes the full path, which writes the answers of the calls before it.
+        if let Some(op) = op.filter(|&op| aligned && op != abi::Op::Exit) {
             // The calls of `op` from here on, while their requests have its header: no
-            // more than the batch has left, each exactly `op`'s size.
-            let left = (count - done).saturating_mul(op.request_size());
+            // more than the batch has left.
+            let mut requests = RunRequests {
+                start: offset,
+                limit: (count - done).saturating_mul(op.request_size()),
+                chunks: &mut chunks,
+            };
             let mut run = PackedRun {
                 watch,
                 out: &mut out,
@@ -1542,14 +1539,13 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
                 ended: None,
                 cleared: NO_FILTER_CLEARED,
             };
-            let window = rest.get(..left).unwrap_or(rest);
-            let used = abi::Call::dispatch_run(op, window, &mut Kernel, &mut run);
-            let ended = run.ended.take();
+            let used = abi::Call::dispatch_run_in(op, &mut requests, &mut Kernel, &mut run);
             done = run.done;
-            rest = rest.get(used..).unwrap_or(&[]);
-            match ended {
+            // The requests run lie within the batch's: `offset + used` is at most `len`.
+            offset = offset.wrapping_add(used);
+            match run.ended {
                 None if used > 0 => continue,
-                None => break,
+                None => {}
                 Some(RunEnd::Lost(errno)) => return answers_lost(errno, done),
                 // A call that failed or was interrupted: the batch ends here.
                 Some(RunEnd::Answered(answer)) => {
@@ -1562,14 +1558,9 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
                         }
                         Err(errno) => failure = Some(errno.into()),
                     }
-                    break 'calls;
+                    break;
                 }
             }
-        }
-        // The requests run are the bytes between `bytes` and `rest`.
-        offset += bytes.len() - rest.len();
-        if done > first {
-            continue;
         }
         // Any other call: the full path, for this one call.
         match packed_call(&mut chunks, &mut out, watch, offset, done as u64) {
@@ -1600,6 +1591,33 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
     match failure {
         None => Answer::done(Ok(done)),
         Some(halt) => batch_halted(halt, done, stops),
+    }
+}
+
+/// The requests of a run of a packed batch ([`abi::decode::Requests`]): the chunk's, from
+/// the run's next request on, no further than the calls the batch has left; the next chunk
+/// is read when the run's requests go on past this one.
+struct RunRequests<'a> {
+    /// The run's first request, as an offset into the batch's requests.
+    start: usize,
+    /// The bytes of the calls the batch has left, from `start`.
+    limit: usize,
+    chunks: &'a mut Chunks,
+}
+
+impl abi::decode::Requests for RunRequests<'_> {
+    #[inline(always)]
+    fn window(&mut self, used: usize, _size: usize) -> &[u8] {
+        let Some(limit) = self.limit.checked_sub(used) else {
+            return &[];
+        };
+        // `used` is what the run took from its windows, within the batch's requests.
+        let offset = self.start.wrapping_add(used);
+        // A chunk that cannot be read ends the run; the full path meets the fault again.
+        match self.chunks.ahead(offset) {
+            Ok(bytes) => bytes.get(..limit).unwrap_or(bytes),
+            Err(_) => &[],
+        }
     }
 }
 
