@@ -175,35 +175,36 @@ pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>, Q: Requests>(
     let mut used = 0;
     loop {
         let bytes = requests.window(used, size);
-        // The requests of this window that ran.
-        let mut ran = 0;
-        while let Some(request) = bytes.get(ran..).and_then(|rest| rest.get(..size)) {
+        // What is left of the window: the requests before it ran.
+        let mut rest = bytes;
+        // The bytes of this window that ran: `rest` is a tail of `bytes`.
+        let ran = |rest: &[u8]| used.wrapping_add(bytes.len().wrapping_sub(rest.len()));
+        while let Some((request, tail)) = rest.split_at_checked(size) {
             let Some((words, args)) = request.split_first_chunk::<{ Header::SIZE }>() else {
-                return used;
+                return ran(rest);
             };
             let (first, second) = words.split_at(8);
             let first = first.try_into().map_or(0, u64::from_le_bytes);
             let second = second.try_into().map_or(u64::MAX, u64::from_le_bytes);
             if first != head || second != 0 || !run.ready(A::OP) {
-                return used.wrapping_add(ran);
+                return ran(rest);
             }
             let Some(args) = args.get(Request::<()>::ARGS_OFFSET - Header::SIZE..) else {
-                return used.wrapping_add(ran);
+                return ran(rest);
             };
             let Ok(args) = A::decode(args) else {
-                return used.wrapping_add(ran);
+                return ran(rest);
             };
-            // `request` is `bytes[ran..ran + size]`: the sum is at most `bytes.len()`.
-            ran = ran.wrapping_add(size);
+            rest = tail;
             if !run.answered(method(handler, args)) {
-                return used.wrapping_add(ran);
+                return ran(rest);
             }
         }
-        if ran == 0 {
+        if rest.len() == bytes.len() {
             return used;
         }
         // The requests ran from windows in memory: their bytes add up to no overflow.
-        used = used.wrapping_add(ran);
+        used = ran(rest);
     }
 }
 

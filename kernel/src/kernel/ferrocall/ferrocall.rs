@@ -1143,9 +1143,8 @@ impl Watch {
     /// [`Watch::clear_for`] for the calls of a run of one operation (`op`, the same on every
     /// call of the run): `cleared` is the filter the action cache was found to allow `op`
     /// for in this run ([`NO_FILTER_CLEARED`] before), so that a call under that filter costs
-    /// one load and
-    /// one compare more than a call without filters. A filter another thread installs
-    /// mid-run is a new pointer, and that call asks again.
+    /// one load and one compare more than a call without filters. A filter another thread
+    /// installs mid-run is a new pointer, and that call asks again.
     #[inline(always)]
     fn clear_in_run(&self, op: abi::Op, cleared: &mut *const core::ffi::c_void) -> bool {
         match self.watched() {
@@ -1155,29 +1154,37 @@ impl Watch {
                 if filter == *cleared {
                     return true;
                 }
-                self.clear_in_run_slow(op, filter, cleared)
+                // The run's state stays out of the call (it may stay in registers).
+                match self.clear_in_run_slow(op, filter) {
+                    Some(now) => {
+                        *cleared = now;
+                        true
+                    }
+                    None => false,
+                }
             }
             Watched::Else => false,
         }
     }
 
-    /// [`Watch::clear_in_run`] for a call whose filter the run has not cleared yet.
+    /// [`Watch::clear_in_run`] for a call whose filter the run has not cleared yet: the
+    /// filter to record as cleared if the cache allows `op`, or `None`.
     #[inline(never)]
     fn clear_in_run_slow(
         &self,
         op: abi::Op,
         filter: *const core::ffi::c_void,
-        cleared: &mut *const core::ffi::c_void,
-    ) -> bool {
+    ) -> Option<*const core::ffi::c_void> {
         if !self.cache_allows(op, filter) {
-            return false;
+            return None;
         }
         // Seccomp work without a filter (strict mode) is never cleared by the cache, but
         // a null pointer is not recorded all the same.
-        if !filter.is_null() {
-            *cleared = filter;
-        }
-        true
+        Some(if filter.is_null() {
+            NO_FILTER_CLEARED
+        } else {
+            filter
+        })
     }
 
     /// What the task's flag words say of the next call, read afresh: a signal or reschedule
@@ -1535,14 +1542,19 @@ fn packed_calls(requests: UserBuf, answers: UserBufMut, watch: &Watch) -> Answer
             let mut run = PackedRun {
                 watch,
                 out: &mut out,
-                done,
                 ended: None,
                 cleared: NO_FILTER_CLEARED,
             };
             let used = abi::Call::dispatch_run_in(op, &mut requests, &mut Kernel, &mut run);
-            done = run.done;
             // The requests run lie within the batch's: `offset + used` is at most `len`.
             offset = offset.wrapping_add(used);
+            // The calls the run took, each of `op`'s size, no more than the batch has left;
+            // the last of them did not complete if the run ended on its answer.
+            let took = used / op.request_size();
+            done = done.wrapping_add(took);
+            if run.ended.is_some() {
+                done = done.wrapping_sub(1);
+            }
             match run.ended {
                 None if used > 0 => continue,
                 None => {}
@@ -1628,9 +1640,8 @@ impl abi::decode::Requests for RunRequests<'_> {
 struct PackedRun<'a> {
     watch: &'a Watch,
     out: &'a mut Answers,
-    /// The calls of the batch that ran and were answered. The run is given the requests of
-    /// the calls the batch has left, no more.
-    done: usize,
+    /// Why the run ended on the answer of its last call, which then did not complete. (The
+    /// calls it took are the bytes it ran: no count in the loop.)
     ended: Option<RunEnd>,
     /// The seccomp filter this run's operation was cleared for ([`Watch::clear_in_run`]),
     /// or [`NO_FILTER_CLEARED`].
@@ -1666,9 +1677,6 @@ impl abi::decode::Run<Answer> for PackedRun<'_> {
             self.ended = Some(RunEnd::Lost(errno));
             return false;
         }
-        // `done` is below the batch's count, at most `MAX_BATCH` (the run's requests are
-        // those of the calls left).
-        self.done = self.done.wrapping_add(1);
         true
     }
 }
