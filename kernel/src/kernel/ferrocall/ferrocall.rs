@@ -1381,10 +1381,7 @@ impl Chunks {
         self.filled = 0;
         // The generic copy: for a chunk of many words it is cheaper than a loop of
         // single-word user accesses (the profile).
-        compat::user_slice(at, n)
-            .reader()
-            .read_raw(part)
-            .map_err(|_| Errno::EFAULT)?;
+        copy_from_user(part, at)?;
         self.start = offset;
         self.filled = n;
         Ok(())
@@ -1418,6 +1415,50 @@ impl Chunks {
         // SAFETY: `refill` sets `filled` only after `read_raw` has initialised that many bytes
         // from the start of the chunk, and `MaybeUninit<u8>` has the layout of `u8`.
         unsafe { core::slice::from_raw_parts(init.as_ptr().cast::<u8>(), init.len()) }
+    }
+}
+
+/// Copies `dst.len()` bytes from the user address `addr` into `dst`: the kernel's
+/// `copy_from_user()`, which checks that the range is user memory and answers a fault with
+/// the bytes it could not copy; `EFAULT` if any. `dst` may be partly written then. (What
+/// `UserSliceReader::read_raw` calls, without a reader to make and keep up to date: a
+/// packed batch copies its requests a chunk at a time.)
+#[inline(always)]
+fn copy_from_user(dst: &mut [MaybeUninit<u8>], addr: usize) -> Result<(), Errno> {
+    // SAFETY: `dst` is writable for its length, and nothing else refers to it for the call;
+    // `copy_from_user()` reads only the user range `addr..addr + len`, which it checks, and
+    // a fault there is an error return, never an oops.
+    let left = unsafe {
+        bindings::copy_from_user(
+            dst.as_mut_ptr().cast(),
+            addr as *const core::ffi::c_void,
+            dst.len() as c_ulong,
+        )
+    };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
+}
+
+/// Copies `src` to the user address `addr`: the kernel's `copy_to_user()`, which checks
+/// that the range is user memory; `EFAULT` if any byte could not be written.
+#[inline(always)]
+fn copy_to_user(addr: usize, src: &[u8]) -> Result<(), Errno> {
+    // SAFETY: `src` is readable for its length; `copy_to_user()` writes only the user range
+    // `addr..addr + len`, which it checks, and a fault there is an error return.
+    let left = unsafe {
+        bindings::copy_to_user(
+            addr as *mut core::ffi::c_void,
+            src.as_ptr().cast(),
+            src.len() as c_ulong,
+        )
+    };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
     }
 }
 
@@ -1468,10 +1509,7 @@ impl Answers {
         let bytes = unsafe {
             core::slice::from_raw_parts(written.as_ptr().cast::<u8>(), written.len() * ANSWER_SIZE)
         };
-        compat::user_slice(self.at, bytes.len())
-            .writer()
-            .write_slice(bytes)
-            .map_err(|_| Errno::EFAULT)?;
+        copy_to_user(self.at, bytes)?;
         self.at = self.at.checked_add(bytes.len()).ok_or(Errno::EFAULT)?;
         self.n = 0;
         Ok(())
