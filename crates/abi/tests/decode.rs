@@ -542,6 +542,11 @@ fn a_run_of_one_operation_runs_what_the_fast_path_runs_one_by_one() {
         let mut run = Recorder { calls: Vec::new(), limit };
         let used = Call::dispatch_run_raw(op.raw().into(), &mut &bytes[..], &mut Echo, &mut run);
         assert_eq!((&run.calls, used), (&want, want_used), "raw, {bytes:02x?}");
+        // A `Batch`'s one call: the first call of the run, if any.
+        let mut run = Recorder { calls: Vec::new(), limit };
+        let ran = Call::dispatch_call_raw(op.raw().into(), &bytes, &mut Echo, &mut run);
+        assert_eq!(ran, !want.is_empty(), "one call, {bytes:02x?}");
+        assert_eq!(run.calls, want[..want.len().min(1)], "one call, {bytes:02x?}");
         // A packed batch's run goes on from one chunk to the next: windows cut anywhere,
         // each a fresh copy, run the same calls.
         let mut windows = Windows { bytes: &bytes, cuts: next(), copy: Vec::new(), asked: 0 };
@@ -593,6 +598,7 @@ fn a_batch_call_is_taken_by_its_raw_number_as_by_its_operation() {
             let mut run = Recorder { calls: Vec::new(), limit: 8 };
             let bytes = useless_bytes(1, 40);
             assert_eq!(Call::dispatch_run_raw(raw, &mut &bytes[..], &mut Echo, &mut run), 0);
+            assert!(!Call::dispatch_call_raw(raw, &bytes, &mut Echo, &mut run));
             assert!(run.calls.is_empty());
         }
     }

@@ -180,21 +180,12 @@ pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>, Q: Requests>(
         // The bytes of this window that ran: `rest` is a tail of `bytes`.
         let ran = |rest: &[u8]| used.wrapping_add(bytes.len().wrapping_sub(rest.len()));
         while let Some((request, tail)) = rest.split_at_checked(size) {
-            let Some((words, args)) = request.split_first_chunk::<{ Header::SIZE }>() else {
+            let Some(args) = common_args::<A>(request, head) else {
                 return ran(rest);
             };
-            let (first, second) = words.split_at(8);
-            let first = first.try_into().map_or(0, u64::from_le_bytes);
-            let second = second.try_into().map_or(u64::MAX, u64::from_le_bytes);
-            if first != head || second != 0 || !run.ready(A::OP) {
+            if !run.ready(A::OP) {
                 return ran(rest);
             }
-            let Some(args) = args.get(Request::<()>::ARGS_OFFSET - Header::SIZE..) else {
-                return ran(rest);
-            };
-            let Ok(args) = A::decode(args) else {
-                return ran(rest);
-            };
             rest = tail;
             if !run.answered(method(handler, args)) {
                 return ran(rest);
@@ -206,6 +197,48 @@ pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>, Q: Requests>(
         // The requests ran from windows in memory: their bytes add up to no overflow.
         used = ran(rest);
     }
+}
+
+/// The arguments of `request`, a request of `A`'s size whose first word should be `head`
+/// (`size | op << 32`): `None` unless its header is the one [`fast_path`] accepts for `A`
+/// (no flag, no reserved bit) and its arguments decode (no padding bit set).
+#[inline(always)]
+fn common_args<A: Args>(request: &[u8], head: u64) -> Option<A> {
+    let (words, args) = request.split_first_chunk::<{ Header::SIZE }>()?;
+    let (first, second) = words.split_at(8);
+    let first = first.try_into().map_or(0, u64::from_le_bytes);
+    let second = second.try_into().map_or(u64::MAX, u64::from_le_bytes);
+    if first != head || second != 0 {
+        return None;
+    }
+    A::decode(args.get(Request::<()>::ARGS_OFFSET - Header::SIZE..)?).ok()
+}
+
+/// One call of a `Batch`'s common path ([`Call::dispatch_call_raw`]): runs `bytes`, one
+/// request of `A`'s size as copied in, with `method` if its header is the one
+/// [`fast_path`] accepts for `A`, its arguments decode and `run` is ready, and hands `run`
+/// the answer; whether it ran. [`run_of`]'s checks, for one request, without its loop
+/// (out of line for the same reason).
+#[inline(never)]
+pub fn call_of<A: Args, H: ?Sized, Answer, R: Run<Answer>>(
+    bytes: &[u8],
+    handler: &mut H,
+    run: &mut R,
+    method: impl Fn(&mut H, A) -> Answer,
+) -> bool {
+    let size = size_of::<Request<A>>();
+    let head = size as u64 | u64::from(A::OP.raw()) << 32;
+    let Some(args) = bytes
+        .get(..size)
+        .and_then(|request| common_args::<A>(request, head))
+    else {
+        return false;
+    };
+    if !run.ready(A::OP) {
+        return false;
+    }
+    run.answered(method(handler, args));
+    true
 }
 
 /// Decodes the request `bytes` that the kernel copied in for `plan`: exactly

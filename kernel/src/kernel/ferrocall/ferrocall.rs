@@ -1037,7 +1037,7 @@ fn batch_call(op: u64, size: u64, addr: u64, watch: &Watch) -> Option<Result<(),
         watch,
         answer: None,
     };
-    abi::Call::dispatch_run_raw(op, &mut { bytes }, &mut Kernel, &mut call);
+    abi::Call::dispatch_call_raw(op, bytes, &mut Kernel, &mut call);
     Some(answer_call(at, call.answer?))
 }
 
