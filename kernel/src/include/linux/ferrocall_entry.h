@@ -13,6 +13,7 @@
 #define _LINUX_FERROCALL_ENTRY_H
 
 #include <linux/compiler.h>
+#include <linux/entry-common.h>
 #include <linux/ferrocall.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
@@ -21,6 +22,16 @@
 #include <asm/syscall.h>
 
 #ifdef CONFIG_FERROCALL
+
+/*
+ * What ferrocall_enter() returns for a call it read at entry for the handler
+ * (FERROCALL_ENTRY_LOADED, or FERROCALL_ENTRY_HELD from its slow path): not a
+ * system call number; the number it was presented as is in orig_ax, and the
+ * caller runs it with ferrocall_run_at_entry(), or after the entry work. A
+ * twin answered in registers, the common case, returns the twin's number,
+ * so that telling the two apart costs it one compare of a register.
+ */
+#define FERROCALL_READ_AT_ENTRY	(-2L)
 
 /* What ferrocall_twin_load() did. */
 #define FERROCALL_LOAD_FAILED	0
@@ -258,9 +269,10 @@ long ferrocall_enter_slow(struct pt_regs *regs, struct ferrocall_entry *fc);
  * tests/kernel_header.rs checks on the host.
  *
  * Return: the system call number the entry work and the table see: the
- * twin's, or __NR_ferrocall for an operation without one and for a request
- * refused here (the entry work sees it; do_syscall_64() answers the refusal
- * without running anything).
+ * twin's, or __NR_ferrocall for a request refused here (the entry work sees
+ * it; do_syscall_64() answers the refusal without running anything) and for
+ * one the handler reads itself; FERROCALL_READ_AT_ENTRY for a call read at
+ * entry for the handler, presented as orig_ax says.
  */
 static __always_inline long ferrocall_enter(struct pt_regs *regs,
 					    struct ferrocall_entry *fc)
@@ -320,11 +332,44 @@ static __always_inline long ferrocall_enter(struct pt_regs *regs,
 	fc->op = op;
 	fc->size = regs->si;
 	fc->addr = addr;
-	return ferrocall_present_request(regs, addr);
+	ferrocall_present_request(regs, addr);
+	return FERROCALL_READ_AT_ENTRY;
 slow:
 	user_read_access_end();
 slow_closed:
 	return ferrocall_enter_slow(regs, fc);
+}
+
+/**
+ * ferrocall_run_at_entry - run a call read at entry before the entry work
+ * @regs: the task's registers, as ferrocall_enter() presented the call
+ * @fc:   what ferrocall_enter() recorded (FERROCALL_READ_AT_ENTRY)
+ *
+ * A call without a twin read at entry (FERROCALL_ENTRY_LOADED), in a task
+ * with no syscall entry work: nothing (seccomp, ptrace, audit, the syscall
+ * tracepoints, Syscall User Dispatch) sees or changes the call before it
+ * runs, so the handler runs it here, from what was read, exactly as the
+ * dispatch of __NR_ferrocall would (ferrocall_run()), without testing again
+ * that the registers still name it; the caller then skips the entry work and
+ * the dispatch, as for a call the entry work skipped, its result in RAX. A
+ * task with entry work, and a call held as its twin (FERROCALL_ENTRY_HELD),
+ * take the common path, where the entry work sees the call first.
+ *
+ * Return: true if the call ran.
+ */
+static __always_inline bool ferrocall_run_at_entry(struct pt_regs *regs,
+						   struct ferrocall_entry *fc)
+{
+	unsigned long work = READ_ONCE(current_thread_info()->syscall_work);
+
+	if (likely(fc->kind == FERROCALL_ENTRY_LOADED) &&
+	    likely(!(work & SYSCALL_WORK_ENTER))) {
+		regs->ax = ferrocall_run_loaded(regs, fc->held, fc->words,
+						fc->flags);
+		fc->kind = FERROCALL_ENTRY_NONE;
+		return true;
+	}
+	return false;
 }
 
 #endif /* CONFIG_FERROCALL */

@@ -35,7 +35,8 @@
  * errno: one that asks for its answer in place, one of an operation run from
  * its copy (held), one the fast path could not read or that has an unexpected
  * header or a padding bit set. Returns the twin's number with its arguments
- * in @regs, or __NR_ferrocall, for a refusal too (recorded in @fc).
+ * in @regs, or __NR_ferrocall, for a refusal too (recorded in @fc), or
+ * FERROCALL_READ_AT_ENTRY for a call held (its twin's number in orig_ax).
  */
 noinline long ferrocall_enter_slow(struct pt_regs *regs,
 				   struct ferrocall_entry *fc)
@@ -72,7 +73,7 @@ noinline long ferrocall_enter_slow(struct pt_regs *regs,
 	fc->addr = addr;
 	ferrocall_set_arguments(regs, args);
 	regs->orig_ax = nr;
-	return nr;
+	return t->held ? FERROCALL_READ_AT_ENTRY : nr;
 }
 
 /**
