@@ -795,15 +795,21 @@ fn registers_result([ret, value, state]: [u64; 3]) -> Result<u64, Errno> {
     if ret == 0 && state == u64::from(Answer::DONE) {
         return Ok(value);
     }
-    registers_error(ret, value, state)
+    Err(registers_error(ret, value, state))
 }
 
-/// [`registers_result`] for any other answer (the three registers apart: an array would be
-/// stored to memory on the common path too, to be passed by reference).
+/// The error of any other answer [`registers_result`] is given: an answer that is not a
+/// success is an error (the three registers apart: an array would be stored to memory on
+/// the common path too, to be passed by reference; an `Errno` returned, where a `Result`
+/// would be, through memory, merged with the common path's).
 #[cold]
 #[inline(never)]
-fn registers_error(ret: u64, value: u64, state: u64) -> Result<u64, Errno> {
-    registers_answer([ret, value, state]).0
+fn registers_error(ret: u64, value: u64, state: u64) -> Errno {
+    match registers_answer([ret, value, state]).0 {
+        Err(errno) => errno,
+        // Only `rax` 0 with `r10` saying the operation ran is a success, tested above.
+        Ok(_) => Errno::EIO,
+    }
 }
 
 /// [`lone_typed`] where its fast path does not apply.

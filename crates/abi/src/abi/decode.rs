@@ -179,14 +179,15 @@ pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>, Q: Requests>(
         let mut rest = bytes;
         // The bytes of this window that ran: `rest` is a tail of `bytes`.
         let ran = |rest: &[u8]| used.wrapping_add(bytes.len().wrapping_sub(rest.len()));
-        while let Some((request, tail)) = rest.split_at_checked(size) {
+        while let Some(request) = rest.get(..size) {
             let Some(args) = common_args::<A>(request, head) else {
                 return ran(rest);
             };
             if !run.ready(A::OP) {
                 return ran(rest);
             }
-            rest = tail;
+            // `request` is the first `size` bytes of `rest`: the rest follows it.
+            rest = rest.get(size..).unwrap_or(&[]);
             if !run.answered(method(handler, args)) {
                 return ran(rest);
             }

@@ -109,8 +109,8 @@ fn lone_syscall(regs: Registers) -> c_long {
 ///
 /// # Safety
 ///
-/// As [`ferrocall_syscall`]; and `held` must be valid for reads of `FERROCALL_HELD_WORDS`
-/// `u64`s, the first `words` of them initialised.
+/// As [`ferrocall_syscall`], with `regs` not null; and `held` must be valid for reads of
+/// `FERROCALL_HELD_WORDS` `u64`s, the first `words` of them initialised.
 #[no_mangle]
 pub unsafe extern "C" fn ferrocall_run_loaded(
     regs: *mut bindings::pt_regs,
@@ -118,10 +118,9 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
     words: c_uint,
     flags: u32,
 ) -> c_long {
-    // SAFETY: the caller's guarantee.
-    let Some(regs) = (unsafe { Registers::new(regs) }) else {
-        return Errno::EFAULT.to_syscall_return() as c_long;
-    };
+    // SAFETY: the caller's guarantee: the task's registers, never null (`do_syscall_64()`
+    // passes its own).
+    let regs = unsafe { Registers::new_unchecked(regs) };
     let (op, size, addr) = regs.call();
     let words = (words as usize).min(HELD_WORDS);
     // SAFETY: the caller's guarantee: `held` is valid for reads of `HELD_WORDS` `u64`s, of
@@ -135,10 +134,28 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
         Some(Err(errno)) => return errno.to_syscall_return() as c_long,
         None => return read_afresh(regs),
     };
-    match answer_lone(regs, addr as usize, flags, answer) {
+    let result = if flags & abi::Header::ANSWER_IN_REGISTERS != 0 {
+        // A success, the common case, first; any other answer takes its parts (the
+        // answer need not be in memory on this path).
+        if answer.errno == 0 && answer.state == Answer::DONE {
+            regs.answer(answer.value);
+            return 0;
+        }
+        failed_in_registers(regs, answer.value, answer.errno, answer.state)
+    } else {
+        answer_call(addr as usize, answer)
+    };
+    match result {
         Ok(()) => 0,
         Err(halt) => halt.errno().to_syscall_return() as c_long,
     }
+}
+
+/// [`answer_failed_in_registers`] for an answer given by its parts.
+#[cold]
+#[inline(never)]
+fn failed_in_registers(regs: Registers, value: u64, errno: u32, state: u32) -> Result<(), Halt> {
+    answer_failed_in_registers(regs, Answer { value, errno, state })
 }
 
 /// [`ferrocall_run_loaded`]'s call whose registers no longer name the request read at
@@ -171,6 +188,17 @@ impl Registers {
     /// or a write of its own ([`Registers::call`], [`Registers::answer`]).
     unsafe fn new(regs: *mut bindings::pt_regs) -> Option<Registers> {
         core::ptr::NonNull::new(regs).map(Registers)
+    }
+
+    /// [`Registers::new`] for a pointer known not to be null.
+    ///
+    /// # Safety
+    ///
+    /// As [`Registers::new`], and `regs` is not null.
+    #[inline(always)]
+    unsafe fn new_unchecked(regs: *mut bindings::pt_regs) -> Registers {
+        // SAFETY: the caller's guarantee: `regs` is not null.
+        Registers(unsafe { core::ptr::NonNull::new_unchecked(regs) })
     }
 
     /// `ferrocall(op, size, request)`'s arguments: RDI, RSI and RDX.
@@ -1739,6 +1767,10 @@ fn answers_lost(errno: Errno, done: usize) -> Answer {
 ///
 /// No frame on this path, nor on any path to [`exit`], holds a value with `Drop`:
 /// `do_group_exit()` does not return, and nothing would run it.
+///
+/// Out of line: the full path's frame (the decoded call, a zero-extended copy) is not the
+/// common path's.
+#[inline(never)]
 fn packed_call(
     chunks: &mut Chunks,
     out: &mut Answers,
