@@ -24,14 +24,17 @@
 #ifdef CONFIG_FERROCALL
 
 /*
- * What ferrocall_enter() returns for a call it read at entry for the handler
- * (FERROCALL_ENTRY_LOADED, or FERROCALL_ENTRY_HELD from its slow path): not a
- * system call number; the number it was presented as is in orig_ax, and the
- * caller runs it with ferrocall_run_at_entry(), or after the entry work. A
+ * What ferrocall_enter() returns, other than a system call number, for a
+ * call it read at entry for the handler: FERROCALL_LOADED_AT_ENTRY for one
+ * without a twin (FERROCALL_ENTRY_LOADED once recorded), which
+ * ferrocall_run_at_entry() runs at once where there is no entry work;
+ * FERROCALL_HELD_AT_ENTRY for one held as its twin (FERROCALL_ENTRY_HELD,
+ * from the slow path). The number either was presented as is in orig_ax. A
  * twin answered in registers, the common case, returns the twin's number,
- * so that telling the two apart costs it one compare of a register.
+ * so that telling them apart costs it one test of a register's sign.
  */
-#define FERROCALL_READ_AT_ENTRY	(-2L)
+#define FERROCALL_LOADED_AT_ENTRY	(-2L)
+#define FERROCALL_HELD_AT_ENTRY		(-3L)
 
 /* What ferrocall_twin_load() did. */
 #define FERROCALL_LOAD_FAILED	0
@@ -271,8 +274,9 @@ long ferrocall_enter_slow(struct pt_regs *regs, struct ferrocall_entry *fc);
  * Return: the system call number the entry work and the table see: the
  * twin's, or __NR_ferrocall for a request refused here (the entry work sees
  * it; do_syscall_64() answers the refusal without running anything) and for
- * one the handler reads itself; FERROCALL_READ_AT_ENTRY for a call read at
- * entry for the handler, presented as orig_ax says.
+ * one the handler reads itself; FERROCALL_LOADED_AT_ENTRY or
+ * FERROCALL_HELD_AT_ENTRY for a call read at entry for the handler,
+ * presented as orig_ax says.
  */
 static __always_inline long ferrocall_enter(struct pt_regs *regs,
 					    struct ferrocall_entry *fc)
@@ -327,13 +331,9 @@ static __always_inline long ferrocall_enter(struct pt_regs *regs,
 	for (i = 0; i < words; i++)
 		unsafe_get_user(fc->held[i], &req[i], slow);
 	user_read_access_end();
-	fc->kind = FERROCALL_ENTRY_LOADED;
 	fc->words = words;
-	fc->op = op;
-	fc->size = regs->si;
-	fc->addr = addr;
 	ferrocall_present_request(regs, addr);
-	return FERROCALL_READ_AT_ENTRY;
+	return FERROCALL_LOADED_AT_ENTRY;
 slow:
 	user_read_access_end();
 slow_closed:
@@ -343,32 +343,41 @@ slow_closed:
 /**
  * ferrocall_run_at_entry - run a call read at entry before the entry work
  * @regs: the task's registers, as ferrocall_enter() presented the call
- * @fc:   what ferrocall_enter() recorded (FERROCALL_READ_AT_ENTRY)
+ * @fc:   what ferrocall_enter() recorded
+ * @read: what ferrocall_enter() returned: FERROCALL_LOADED_AT_ENTRY or
+ *        FERROCALL_HELD_AT_ENTRY
  *
- * A call without a twin read at entry (FERROCALL_ENTRY_LOADED), in a task
- * with no syscall entry work: nothing (seccomp, ptrace, audit, the syscall
- * tracepoints, Syscall User Dispatch) sees or changes the call before it
- * runs, so the handler runs it here, from what was read, exactly as the
- * dispatch of __NR_ferrocall would (ferrocall_run()), without testing again
- * that the registers still name it; the caller then skips the entry work and
- * the dispatch, as for a call the entry work skipped, its result in RAX. A
- * task with entry work, and a call held as its twin (FERROCALL_ENTRY_HELD),
- * take the common path, where the entry work sees the call first.
+ * A call without a twin read at entry, in a task with no syscall entry work:
+ * nothing (seccomp, ptrace, audit, the syscall tracepoints, Syscall User
+ * Dispatch) sees or changes the call before it runs, so the handler runs it
+ * here, from what was read, exactly as the dispatch of __NR_ferrocall would
+ * (ferrocall_run()), without testing again that the registers still name
+ * it; the caller then skips the entry work and the dispatch, as for a call
+ * the entry work skipped, its result in RAX. Otherwise the entry work sees
+ * the call first: this records what it is shown (FERROCALL_ENTRY_LOADED, the
+ * operation, size and request address presented), which ferrocall_run()
+ * checks afterwards. A call held as its twin always takes that path.
  *
  * Return: true if the call ran.
  */
 static __always_inline bool ferrocall_run_at_entry(struct pt_regs *regs,
-						   struct ferrocall_entry *fc)
+						   struct ferrocall_entry *fc,
+						   long read)
 {
-	unsigned long work = READ_ONCE(current_thread_info()->syscall_work);
+	unsigned long work;
 
-	if (likely(fc->kind == FERROCALL_ENTRY_LOADED) &&
-	    likely(!(work & SYSCALL_WORK_ENTER))) {
+	if (unlikely(read != FERROCALL_LOADED_AT_ENTRY))
+		return false;
+	work = READ_ONCE(current_thread_info()->syscall_work);
+	if (likely(!(work & SYSCALL_WORK_ENTER))) {
 		regs->ax = ferrocall_run_loaded(regs, fc->held, fc->words,
 						fc->flags);
-		fc->kind = FERROCALL_ENTRY_NONE;
 		return true;
 	}
+	fc->kind = FERROCALL_ENTRY_LOADED;
+	fc->op = regs->di;
+	fc->size = regs->si;
+	fc->addr = regs->dx;
 	return false;
 }
 

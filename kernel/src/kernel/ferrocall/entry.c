@@ -36,7 +36,7 @@
  * its copy (held), one the fast path could not read or that has an unexpected
  * header or a padding bit set. Returns the twin's number with its arguments
  * in @regs, or __NR_ferrocall, for a refusal too (recorded in @fc), or
- * FERROCALL_READ_AT_ENTRY for a call held (its twin's number in orig_ax).
+ * FERROCALL_HELD_AT_ENTRY for a call held (its twin's number in orig_ax).
  */
 noinline long ferrocall_enter_slow(struct pt_regs *regs,
 				   struct ferrocall_entry *fc)
@@ -73,7 +73,7 @@ noinline long ferrocall_enter_slow(struct pt_regs *regs,
 	fc->addr = addr;
 	ferrocall_set_arguments(regs, args);
 	regs->orig_ax = nr;
-	return t->held ? FERROCALL_READ_AT_ENTRY : nr;
+	return t->held ? FERROCALL_HELD_AT_ENTRY : nr;
 }
 
 /**
