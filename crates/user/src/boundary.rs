@@ -5,7 +5,7 @@
 //! kernel (`make_call`): the typed call itself, or its legacy twin where typed calls are not
 //! available. This module and `arch` are the only ones that hand raw pointers to the kernel.
 
-use core::mem::size_of;
+use core::mem::{size_of, MaybeUninit};
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use ferrocall_abi::{self as abi, ops, Answer, Args, Call, Errno, Op, Request};
@@ -40,7 +40,9 @@ pub unsafe trait Kernel {
     ///
     /// `request` must be valid for reads of `size` bytes and for writes of the answer slot,
     /// with no other access during the call, and [`Kernel::prctl_enable`] must have
-    /// succeeded.
+    /// succeeded. A request whose header asks for its answer in registers
+    /// ([`abi::Header::ANSWER_IN_REGISTERS`]) may leave its answer slot uninitialised: the
+    /// kernel neither reads nor writes it, and an implementation must not read it either.
     unsafe fn typed_call(&self, request: *mut u8, op: u32, size: u32) -> u64;
 
     /// The typed call of a request of an operation without a legacy twin that asks for its
@@ -662,23 +664,23 @@ pub(crate) unsafe fn lone_twin<K: Kernel + ?Sized, A: Args>(
     let fast = kernel.support().fast();
     let size = size_of::<Request<A>>() as u32;
     let mut request = in_registers(args);
-    let address = core::ptr::from_mut(&mut request);
+    let address = request.as_mut_ptr();
     // Every path gives raw `rax` in the twin's convention (a twin's value is never in
     // `-4095..=-1`), decoded once below: no `Result` crosses a call.
     let ret = if fast == Support::FAST_NONE || !abi::is_request_address(address as u64) {
         // SAFETY: the caller's guarantee.
-        unsafe { lone_twin_slow(kernel, &mut request) }
+        unsafe { lone_twin_slow(kernel, with_slot(&mut request)) }
     } else {
-        // SAFETY: `request` is ours, a whole request of `size` bytes at a request address,
-        // asking for its answer in registers; typed calls are enabled (the fast path is set
-        // only after the opt-in succeeded) on a kernel that answers so; the caller
-        // guarantees the buffers.
+        // SAFETY: `request` is ours, a request of `size` bytes at a request address, asking
+        // for its answer in registers (its slot, left uninitialised, is not read); typed
+        // calls are enabled (the fast path is set only after the opt-in succeeded) on a
+        // kernel that answers so; the caller guarantees the buffers.
         let ret = unsafe { kernel.typed_call(address.cast(), A::OP.raw(), size) };
         match Errno::from_syscall_return(ret) {
             Ok(value) => return Ok(value),
             // SAFETY: the caller's guarantee.
             Err(Errno::ENOSYS) if Support::fast_backend(fast) == Support::FAST_AUTO => unsafe {
-                lone_twin_fall_back(kernel, &mut request)
+                lone_twin_fall_back(kernel, with_slot(&mut request))
             },
             Err(_) => ret,
         }
@@ -708,20 +710,21 @@ pub(crate) unsafe fn lone_typed<K: Kernel + ?Sized, A: Args>(
     let fast = kernel.support().fast();
     if fast & Support::FAST_ALL_IN_REGISTERS != 0 {
         let mut request = in_registers(args);
-        let address = core::ptr::from_mut(&mut request);
+        let address = request.as_mut_ptr();
         if abi::is_request_address(address as u64) {
             let size = size_of::<Request<A>>() as u32;
-            // SAFETY: `request` is ours, a whole request of `size` bytes at a request
-            // address, asking for its answer in registers on a kernel that answers every
-            // lone call so (the mode is set only after the opt-in reported it); the caller
-            // guarantees the buffers.
+            // SAFETY: `request` is ours, a request of `size` bytes at a request address,
+            // asking for its answer in registers (its slot, left uninitialised, is not read)
+            // on a kernel that answers every lone call so (the mode is set only after the
+            // opt-in reported it); the caller guarantees the buffers.
             let registers =
                 unsafe { kernel.typed_call_in_registers(address.cast(), A::OP.raw(), size) };
             return registers_result(registers);
         }
+        let request = with_slot(&mut request);
         request.header.flags = 0;
         // SAFETY: the caller's guarantee.
-        return unsafe { lone_typed_slow(kernel, &mut request) };
+        return unsafe { lone_typed_slow(kernel, request) };
     }
     // SAFETY: the caller's guarantee.
     unsafe { lone_typed_in_place(kernel, args) }
@@ -756,16 +759,38 @@ unsafe fn lone_typed_in_place<K: Kernel + ?Sized, A: Args>(
 
 /// A request for `args` that asks for its answer in registers: its header a constant,
 /// written whole (one store, where setting the flag after [`Request::new`] took four), its
-/// answer slot pending (the kernel never reads it, but every `Kernel` is handed initialised
-/// requests).
+/// answer slot left uninitialised: the kernel neither reads nor writes the slot of such a
+/// request, and [`Kernel::typed_call`] lets it be so ([`with_slot`] makes it whole).
 #[inline(always)]
-fn in_registers<A: Args>(args: A) -> Request<A> {
-    Request {
-        header: const {
-            abi::Header { flags: abi::Header::ANSWER_IN_REGISTERS, ..Request::<A>::new_header() }
-        },
-        answer: Answer::default(),
-        args,
+fn in_registers<A: Args>(args: A) -> MaybeUninit<Request<A>> {
+    let mut request = MaybeUninit::<Request<A>>::uninit();
+    let at = request.as_mut_ptr();
+    // SAFETY: `at` points to the request's own memory, aligned for it; the two fields are
+    // written through raw pointers, and nothing refers to the uninitialised answer slot.
+    unsafe {
+        (&raw mut (*at).header).write(
+            const {
+                abi::Header {
+                    flags: abi::Header::ANSWER_IN_REGISTERS,
+                    ..Request::<A>::new_header()
+                }
+            },
+        );
+        (&raw mut (*at).args).write(args);
+    }
+    request
+}
+
+/// A request of [`in_registers`] made whole, its answer slot pending: for the paths that
+/// send it otherwise, or read its slot.
+#[inline(always)]
+fn with_slot<A: Args>(request: &mut MaybeUninit<Request<A>>) -> &mut Request<A> {
+    let at = request.as_mut_ptr();
+    // SAFETY: `in_registers` wrote the header and the arguments; the answer slot is written
+    // here, so every field is initialised.
+    unsafe {
+        (&raw mut (*at).answer).write(Answer::default());
+        request.assume_init_mut()
     }
 }
 

@@ -222,8 +222,39 @@ impl abi::Handler for FakeCalls<'_> {
     }
 }
 
-// SAFETY: the fake reads `size` bytes at `request` and writes only the answer slot, as
-// the trait requires; `prctl_ret` is a version only in the `patched` fake.
+/// For a request whose header asks for its answer in registers, whose answer slot the
+/// caller may leave uninitialised (no kernel reads it): its `size` bytes as the kernel
+/// decodes them, the slot read as zero. `None` for any other request.
+///
+/// # Safety
+///
+/// `request` is valid for reads of `size` bytes, all initialised but the answer slot of a
+/// request that asks for registers.
+unsafe fn answered_in_registers(request: *const u8, size: u32) -> Option<Vec<u8>> {
+    use abi::layout::Request;
+    let size = size as usize;
+    let flags_at = core::mem::offset_of!(abi::Header, flags);
+    if size < flags_at + 4 {
+        return None;
+    }
+    // SAFETY: the header's flags are within the `size` bytes, and initialised.
+    let flags = unsafe { request.add(flags_at).cast::<u32>().read_unaligned() };
+    if flags & abi::Header::ANSWER_IN_REGISTERS == 0 {
+        return None;
+    }
+    let mut bytes = std::vec![0u8; size];
+    let slot = Request::<()>::ANSWER_OFFSET..Request::<()>::ARGS_OFFSET;
+    for part in [0..slot.start.min(size), slot.end.min(size)..size] {
+        // SAFETY: `part` lies within the `size` bytes and outside the slot: initialised.
+        let from = unsafe { std::slice::from_raw_parts(request.add(part.start), part.len()) };
+        bytes[part].copy_from_slice(from);
+    }
+    Some(bytes)
+}
+
+// SAFETY: the fake reads `size` bytes at `request` (not the slot of a request that asks for
+// registers) and writes only the answer slot, as the trait requires; `prctl_ret` is a
+// version only in the `patched` fake.
 unsafe impl Kernel for FakeKernel {
     fn prctl_enable(&self) -> u64 {
         self.prctl_calls.set(self.prctl_calls.get() + 1);
@@ -236,8 +267,17 @@ unsafe impl Kernel for FakeKernel {
         if let Some(raw) = self.raw_override {
             return raw;
         }
+        let mut copy;
         // SAFETY: the caller guarantees `size` bytes at `request` are ours for the call.
-        let bytes = unsafe { std::slice::from_raw_parts_mut(request, size as usize) };
+        let bytes = match unsafe { answered_in_registers(request, size) } {
+            // Not the slot, which may be uninitialised: a copy of the rest.
+            Some(rest) => {
+                copy = rest;
+                copy.as_mut_slice()
+            }
+            // SAFETY: as above; the whole request is initialised.
+            None => unsafe { std::slice::from_raw_parts_mut(request, size as usize) },
+        };
         if self.prctl_ret >= u64::from(abi::ANSWER_IN_REGISTERS_SINCE) {
             if let Some(ret) = self.as_twin(op, size, bytes) {
                 return ret;
@@ -261,7 +301,12 @@ unsafe impl Kernel for FakeKernel {
             return refused(Errno::EINVAL);
         }
         // SAFETY: the caller guarantees `size` bytes at `request` are ours for the call.
-        let bytes = unsafe { std::slice::from_raw_parts(request, size as usize) };
+        let copy = unsafe { answered_in_registers(request, size) };
+        let bytes = match &copy {
+            Some(rest) => rest.as_slice(),
+            // SAFETY: as above; the whole request is initialised.
+            None => unsafe { std::slice::from_raw_parts(request, size as usize) },
+        };
         let decoded = abi::plan(u64::from(op), u64::from(size), request as u64)
             .and_then(|plan| abi::decode::decode_request_lone(&plan, bytes));
         let call = match decoded {

@@ -100,12 +100,12 @@ long ferrocall_run_held(unsigned long op, const u64 *held);
 /*
  * Implemented in Rust, for a call without a twin read at entry
  * (FERROCALL_ENTRY_LOADED): runs ferrocall(op, size, request) from @regs as
- * ferrocall_syscall() does, but from the @words argument words in @held and
- * the header @flags read at entry when the operation and size are still
- * those of the request read at entry.
+ * ferrocall_syscall() does, but from the argument words (@fc->words of
+ * @fc->held) and the header flags (@fc->flags) read at entry when the
+ * operation and size are still those of the request read at entry.
  */
-long ferrocall_run_loaded(struct pt_regs *regs, const u64 *held,
-			  unsigned int words, u32 flags);
+long ferrocall_run_loaded(struct pt_regs *regs,
+			  const struct ferrocall_entry *fc);
 
 /*
  * Puts the six arguments of a system call in the registers the x86_64 entry
@@ -285,8 +285,7 @@ static __always_inline bool ferrocall_run(struct pt_regs *regs,
 
 	if (likely(fc->kind == FERROCALL_ENTRY_LOADED) &&
 	    ferrocall_as_presented(regs, fc))
-		ret = ferrocall_run_loaded(regs, fc->held, fc->words,
-					   fc->flags);
+		ret = ferrocall_run_loaded(regs, fc);
 	else if (!ferrocall_enabled(current))
 		return false;
 	else if (unlikely(fc->kind == FERROCALL_ENTRY_HELD))

@@ -370,8 +370,7 @@ static __always_inline bool ferrocall_run_at_entry(struct pt_regs *regs,
 		return false;
 	work = READ_ONCE(current_thread_info()->syscall_work);
 	if (likely(!(work & SYSCALL_WORK_ENTER))) {
-		regs->ax = ferrocall_run_loaded(regs, fc->held, fc->words,
-						fc->flags);
+		regs->ax = ferrocall_run_loaded(regs, fc);
 		return true;
 	}
 	fc->kind = FERROCALL_ENTRY_LOADED;

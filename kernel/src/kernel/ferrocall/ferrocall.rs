@@ -100,32 +100,33 @@ fn lone_syscall(regs: Registers) -> c_long {
 }
 
 /// Runs `ferrocall(op, size, addr)` as [`ferrocall_syscall`] does, for a request the entry
-/// code read at entry (`FERROCALL_ENTRY_LOADED`): an operation without a twin, whose first
-/// `words` argument words and header `flags`, as copied in then, are `held` and `flags`.
-/// When the operation and size in `regs` are still what the entry code read (a tracer may
-/// have changed the registers since), the call is decoded from those words, with every check
-/// of a lone call, and run ([`Call::dispatch_loaded`]); the request is not read again.
-/// Anything else is the request the registers name, read afresh.
+/// code read at entry (`FERROCALL_ENTRY_LOADED`, recorded in `fc`): an operation without a
+/// twin, whose first `fc.words` argument words and header flags, as copied in then, are
+/// `fc.held` and `fc.flags`. When the operation and size in `regs` are still what the entry
+/// code read (a tracer may have changed the registers since), the call is decoded from those
+/// words, with every check of a lone call, and run ([`Call::dispatch_loaded`]); the request
+/// is not read again. Anything else is the request the registers name, read afresh.
 ///
 /// # Safety
 ///
-/// As [`ferrocall_syscall`], with `regs` not null; and `held` must be valid for reads of
-/// `FERROCALL_HELD_WORDS` `u64`s, the first `words` of them initialised.
+/// As [`ferrocall_syscall`], with `regs` not null; and `fc` must point to the entry code's
+/// record of the call, valid for reads, its first `words` held words initialised.
 #[no_mangle]
 pub unsafe extern "C" fn ferrocall_run_loaded(
     regs: *mut bindings::pt_regs,
-    held: *const u64,
-    words: c_uint,
-    flags: u32,
+    fc: *const bindings::ferrocall_entry,
 ) -> c_long {
     // SAFETY: the caller's guarantee: the task's registers, never null (`do_syscall_64()`
     // passes its own).
     let regs = unsafe { Registers::new_unchecked(regs) };
     let (op, size, addr) = regs.call();
-    let words = (words as usize).min(HELD_WORDS);
-    // SAFETY: the caller's guarantee: `held` is valid for reads of `HELD_WORDS` `u64`s, of
-    // which the first `words` are initialised, and viewed as bytes (no alignment, and any
-    // initialised byte is a `u8`).
+    // SAFETY: the caller's guarantee: `fc` is valid for reads; its integer fields are read
+    // by value, and no reference to it is kept.
+    let (words, flags, held) = unsafe { ((*fc).words, (*fc).flags, &raw const (*fc).held) };
+    let words = usize::from(words).min(HELD_WORDS);
+    // SAFETY: the caller's guarantee: `held` holds `HELD_WORDS` `u64`s, of which the first
+    // `words` are initialised, viewed as bytes (no alignment, and any initialised byte is a
+    // `u8`).
     let bytes = unsafe { core::slice::from_raw_parts(held.cast::<u8>(), words * 8) };
     // The entry code read the words of the operation and size that the registers still
     // name; any other is read afresh.
