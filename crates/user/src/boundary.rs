@@ -763,21 +763,19 @@ unsafe fn lone_typed_in_place<K: Kernel + ?Sized, A: Args>(
 /// request, and [`Kernel::typed_call`] lets it be so ([`with_slot`] makes it whole).
 #[inline(always)]
 fn in_registers<A: Args>(args: A) -> MaybeUninit<Request<A>> {
+    const HEADER: usize = core::mem::offset_of!(Request<()>, header);
     let mut request = MaybeUninit::<Request<A>>::uninit();
-    let at = request.as_mut_ptr();
-    // SAFETY: `at` points to the request's own memory, aligned for it; the two fields are
-    // written through raw pointers, and nothing refers to the uninitialised answer slot.
-    unsafe {
-        (&raw mut (*at).header).write(
-            const {
-                abi::Header {
-                    flags: abi::Header::ANSWER_IN_REGISTERS,
-                    ..Request::<A>::new_header()
-                }
-            },
-        );
-        (&raw mut (*at).args).write(args);
-    }
+    let at = request.as_mut_ptr().cast::<u8>();
+    let header = at.wrapping_add(HEADER).cast::<abi::Header>();
+    let fields = at.wrapping_add(core::mem::offset_of!(Request<A>, args)).cast::<A>();
+    let value = const {
+        abi::Header { flags: abi::Header::ANSWER_IN_REGISTERS, ..Request::<A>::new_header() }
+    };
+    // SAFETY: `header` points to the request's own header field, aligned for it (the request
+    // is); written through a raw pointer, no reference to uninitialised memory is made.
+    unsafe { header.write(value) };
+    // SAFETY: as above, for the arguments field.
+    unsafe { fields.write(args) };
     request
 }
 
@@ -785,13 +783,14 @@ fn in_registers<A: Args>(args: A) -> MaybeUninit<Request<A>> {
 /// send it otherwise, or read its slot.
 #[inline(always)]
 fn with_slot<A: Args>(request: &mut MaybeUninit<Request<A>>) -> &mut Request<A> {
-    let at = request.as_mut_ptr();
-    // SAFETY: `in_registers` wrote the header and the arguments; the answer slot is written
-    // here, so every field is initialised.
-    unsafe {
-        (&raw mut (*at).answer).write(Answer::default());
-        request.assume_init_mut()
-    }
+    let offset = core::mem::offset_of!(Request<A>, answer);
+    let slot = request.as_mut_ptr().cast::<u8>().wrapping_add(offset).cast::<Answer>();
+    // SAFETY: `slot` points to the request's own answer slot, aligned for it (the request
+    // is); written through a raw pointer.
+    unsafe { slot.write(Answer::default()) };
+    // SAFETY: `in_registers` wrote the header and the arguments, and the answer slot is
+    // written above: every field is initialised.
+    unsafe { request.assume_init_mut() }
 }
 
 /// What a lone call of an operation without a twin answered in registers

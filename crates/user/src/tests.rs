@@ -238,15 +238,16 @@ unsafe fn answered_in_registers(request: *const u8, size: u32) -> Option<Vec<u8>
         return None;
     }
     // SAFETY: the header's flags are within the `size` bytes, and initialised.
-    let flags = unsafe { request.add(flags_at).cast::<u32>().read_unaligned() };
+    let flags = unsafe { request.wrapping_add(flags_at).cast::<u32>().read_unaligned() };
     if flags & abi::Header::ANSWER_IN_REGISTERS == 0 {
         return None;
     }
     let mut bytes = std::vec![0u8; size];
     let slot = Request::<()>::ANSWER_OFFSET..Request::<()>::ARGS_OFFSET;
     for part in [0..slot.start.min(size), slot.end.min(size)..size] {
+        let start = request.wrapping_add(part.start);
         // SAFETY: `part` lies within the `size` bytes and outside the slot: initialised.
-        let from = unsafe { std::slice::from_raw_parts(request.add(part.start), part.len()) };
+        let from = unsafe { std::slice::from_raw_parts(start, part.len()) };
         bytes[part].copy_from_slice(from);
     }
     Some(bytes)
