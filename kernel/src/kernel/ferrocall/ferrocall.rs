@@ -156,7 +156,12 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
 #[cold]
 #[inline(never)]
 fn failed_in_registers(regs: Registers, value: u64, errno: u32, state: u32) -> Result<(), Halt> {
-    answer_failed_in_registers(regs, Answer { value, errno, state })
+    let answer = Answer {
+        value,
+        errno,
+        state,
+    };
+    answer_failed_in_registers(regs, answer)
 }
 
 /// [`ferrocall_run_loaded`]'s call whose registers no longer name the request read at
