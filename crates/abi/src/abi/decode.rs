@@ -170,8 +170,6 @@ pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>, Q: Requests>(
     method: impl Fn(&mut H, A) -> Answer,
 ) -> usize {
     let size = size_of::<Request<A>>();
-    // `size | op << 32`, then zero flags and reserved field.
-    let head = size as u64 | u64::from(A::OP.raw()) << 32;
     let mut used = 0;
     loop {
         let bytes = requests.window(used, size);
@@ -180,7 +178,7 @@ pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>, Q: Requests>(
         // The bytes of this window that ran: `rest` is a tail of `bytes`.
         let ran = |rest: &[u8]| used.wrapping_add(bytes.len().wrapping_sub(rest.len()));
         while let Some(request) = rest.get(..size) {
-            let Some(args) = common_args::<A>(request, head) else {
+            let Some(args) = common_args::<A>(request) else {
                 return ran(rest);
             };
             if !run.ready(A::OP) {
@@ -200,11 +198,13 @@ pub fn run_of<A: Args, H: ?Sized, Answer, R: Run<Answer>, Q: Requests>(
     }
 }
 
-/// The arguments of `request`, a request of `A`'s size whose first word should be `head`
-/// (`size | op << 32`): `None` unless its header is the one [`fast_path`] accepts for `A`
-/// (no flag, no reserved bit) and its arguments decode (no padding bit set).
+/// The arguments of `request`, a request of `A`'s size: `None` unless its header is the one
+/// [`fast_path`] accepts for `A` (its size and operation, no flag, no reserved bit) and its
+/// arguments decode (no padding bit set).
 #[inline(always)]
-fn common_args<A: Args>(request: &[u8], head: u64) -> Option<A> {
+fn common_args<A: Args>(request: &[u8]) -> Option<A> {
+    // `size | op << 32`, then zero flags and reserved field.
+    let head = size_of::<Request<A>>() as u64 | u64::from(A::OP.raw()) << 32;
     let (words, args) = request.split_first_chunk::<{ Header::SIZE }>()?;
     let (first, second) = words.split_at(8);
     let first = first.try_into().map_or(0, u64::from_le_bytes);
@@ -227,12 +227,8 @@ pub fn call_of<A: Args, H: ?Sized, Answer, R: Run<Answer>>(
     run: &mut R,
     method: impl Fn(&mut H, A) -> Answer,
 ) -> bool {
-    let size = size_of::<Request<A>>();
-    let head = size as u64 | u64::from(A::OP.raw()) << 32;
-    let Some(args) = bytes
-        .get(..size)
-        .and_then(|request| common_args::<A>(request, head))
-    else {
+    let request = bytes.get(..size_of::<Request<A>>());
+    let Some(args) = request.and_then(common_args::<A>) else {
         return false;
     };
     if !run.ready(A::OP) {

@@ -135,33 +135,19 @@ pub unsafe extern "C" fn ferrocall_run_loaded(
         Some(Err(errno)) => return errno.to_syscall_return() as c_long,
         None => return read_afresh(regs),
     };
-    let result = if flags & abi::Header::ANSWER_IN_REGISTERS != 0 {
-        // A success, the common case, first; any other answer takes its parts (the
-        // answer need not be in memory on this path).
-        if answer.errno == 0 && answer.state == Answer::DONE {
-            regs.answer(answer.value);
-            return 0;
-        }
-        failed_in_registers(regs, answer.value, answer.errno, answer.state)
-    } else {
-        answer_call(addr as usize, answer)
-    };
-    match result {
+    // `answer_lone`, with its success returned straight away: through `answer_lone`'s
+    // `Result`, the answer was stored to memory on every call (Useless +2, the profile).
+    if flags & abi::Header::ANSWER_IN_REGISTERS != 0
+        && answer.errno == 0
+        && answer.state == Answer::DONE
+    {
+        regs.answer(answer.value);
+        return 0;
+    }
+    match answer_lone(regs, addr as usize, flags, answer) {
         Ok(()) => 0,
         Err(halt) => halt.errno().to_syscall_return() as c_long,
     }
-}
-
-/// [`answer_failed_in_registers`] for an answer given by its parts.
-#[cold]
-#[inline(never)]
-fn failed_in_registers(regs: Registers, value: u64, errno: u32, state: u32) -> Result<(), Halt> {
-    let answer = Answer {
-        value,
-        errno,
-        state,
-    };
-    answer_failed_in_registers(regs, answer)
 }
 
 /// [`ferrocall_run_loaded`]'s call whose registers no longer name the request read at
@@ -249,16 +235,26 @@ fn answer_lone(regs: Registers, addr: usize, flags: u32, answer: Answer) -> Resu
             regs.answer(answer.value);
             return Ok(());
         }
-        return answer_failed_in_registers(regs, answer);
+        // By its parts: the answer need not be in memory on the common path.
+        return answer_failed_in_registers(regs, answer.value, answer.errno, answer.state);
     }
     answer_call(addr, answer)
 }
 
-/// [`answer_lone`] in registers for an answer that is not a success.
+/// [`answer_lone`] in registers for an answer that is not a success, given by its parts.
 #[cold]
 #[inline(never)]
-fn answer_failed_in_registers(regs: Registers, answer: Answer) -> Result<(), Halt> {
-    let answer = finish(answer)?;
+fn answer_failed_in_registers(
+    regs: Registers,
+    value: u64,
+    errno: u32,
+    state: u32,
+) -> Result<(), Halt> {
+    let answer = finish(Answer {
+        value,
+        errno,
+        state,
+    })?;
     regs.answer(answer.value);
     outcome(&answer)
 }
@@ -1032,7 +1028,7 @@ fn batch_calls(entries: UserBuf, watch: &Watch) -> Answer {
 /// The common path of a call of a [`batch`]: a request of a known operation other than a
 /// batch, of exactly the size this ABI knows for it, aligned, whose header is the one the
 /// entry names with no flag set, and that the [`Watch`] clears. It is copied whole in one
-/// user-access window, and its operation's loop ([`abi::Call::dispatch_run`], the packed
+/// user-access window, and its operation's checks ([`abi::Call::dispatch_call_raw`], the packed
 /// batches' own) checks the header, decodes the arguments and runs them from the copy; the
 /// answer is written as [`handle`] writes it. `None` when the call does not take this path:
 /// nothing ran, and [`handle`] gives the call its answer (the same, by the full checks:
@@ -1706,7 +1702,7 @@ impl abi::decode::Requests for RunRequests<'_> {
 }
 
 /// A run of calls of one operation on a packed batch's common path
-/// ([`abi::Call::dispatch_run`]): each call is cleared by the [`Watch`] before it runs, and
+/// ([`abi::Call::dispatch_run_in`]): each call is cleared by the [`Watch`] before it runs, and
 /// each answer goes to the group, until the batch's count, a call that answers an error, or
 /// an answer that cannot be written.
 struct PackedRun<'a> {
